@@ -1,0 +1,76 @@
+/* smiley-frame-reader.h: decodes and validates the smiley frame format
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#pragma once
+
+#if !defined(SMILEY_INSIDE) && !defined(SMILEY_COMPILATION)
+# error "Only <smiley.h> can be included directly."
+#endif
+
+#include <glib.h>
+
+#include "smiley-batch.h"
+#include "smiley-run.h"
+
+G_BEGIN_DECLS
+
+#define SMILEY_FRAME_ERROR (smiley_frame_error_quark ())
+
+/**
+ * SmileyFrameError:
+ * @SMILEY_FRAME_ERROR_BAD_MAGIC: the stream does not start with "SMLY"
+ * @SMILEY_FRAME_ERROR_VERSION: a format version this reader does not know
+ * @SMILEY_FRAME_ERROR_TOO_LARGE: a frame is larger than the reader allows
+ * @SMILEY_FRAME_ERROR_TRUNCATED: the stream ended inside a frame
+ * @SMILEY_FRAME_ERROR_INVALID: a field is out of range or inconsistent
+ */
+typedef enum
+{
+  SMILEY_FRAME_ERROR_BAD_MAGIC,
+  SMILEY_FRAME_ERROR_VERSION,
+  SMILEY_FRAME_ERROR_TOO_LARGE,
+  SMILEY_FRAME_ERROR_TRUNCATED,
+  SMILEY_FRAME_ERROR_INVALID,
+} SmileyFrameError;
+
+GQuark smiley_frame_error_quark (void);
+
+/**
+ * SmileyFrameMessage:
+ * @SMILEY_FRAME_NEED_MORE: no complete frame is buffered; feed more bytes
+ * @SMILEY_FRAME_RUN_BEGIN: the run started; see smiley_frame_reader_get_run()
+ * @SMILEY_FRAME_BATCH: a batch of events; the run's strings, threads and
+ *   sources were updated before it as the stream said
+ * @SMILEY_FRAME_RUN_END: the run ended; its end data and stats are set
+ *
+ * STRINGS, THREADS, SOURCE and STATS frames update the run and are not
+ * reported on their own.
+ */
+typedef enum
+{
+  SMILEY_FRAME_NEED_MORE,
+  SMILEY_FRAME_RUN_BEGIN,
+  SMILEY_FRAME_BATCH,
+  SMILEY_FRAME_RUN_END,
+} SmileyFrameMessage;
+
+typedef struct _SmileyFrameReader SmileyFrameReader;
+
+SmileyFrameReader *smiley_frame_reader_new         (gsize               max_frame_size);
+void               smiley_frame_reader_free        (SmileyFrameReader  *self);
+void               smiley_frame_reader_feed        (SmileyFrameReader  *self,
+                                                    const guint8       *data,
+                                                    gsize               length);
+gboolean           smiley_frame_reader_next        (SmileyFrameReader  *self,
+                                                    SmileyFrameMessage *message,
+                                                    SmileyBatch       **batch,
+                                                    GError            **error);
+gboolean           smiley_frame_reader_finish      (SmileyFrameReader  *self,
+                                                    GError            **error);
+SmileyRun         *smiley_frame_reader_get_run     (SmileyFrameReader  *self);
+gsize              smiley_frame_reader_get_buffered (SmileyFrameReader *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SmileyFrameReader, smiley_frame_reader_free)
+
+G_END_DECLS

@@ -1,0 +1,3 @@
+/* placeholder: being written (frame codec) */
+#include "smiley-build-config.h"
+#include "smiley.h"

@@ -1,0 +1,3 @@
+/* placeholder: being written (plugin registry) */
+#include "smiley-build-config.h"
+#include "smiley.h"

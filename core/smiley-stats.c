@@ -1,0 +1,231 @@
+/* smiley-stats.c
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include "smiley-build-config.h"
+
+#include "smiley.h"
+
+struct _SmileyStats
+{
+  gatomicrefcount  ref_count;
+  GPtrArray       *entries;  /* SmileyStatsEntry */
+  GHashTable      *index;    /* "file\nline\nfunction" → position + 1 */
+};
+
+G_DEFINE_BOXED_TYPE (SmileyStats, smiley_stats, smiley_stats_ref, smiley_stats_unref)
+
+static void
+stats_entry_free (gpointer data)
+{
+  SmileyStatsEntry *entry = data;
+
+  g_free (entry->file);
+  g_free (entry->function);
+  g_array_unref (entry->callers);
+  g_free (entry);
+}
+
+static char *
+stats_key (const char *file,
+           guint       line,
+           const char *function)
+{
+  return g_strdup_printf ("%s\n%u\n%s", file, line, function);
+}
+
+/**
+ * smiley_stats_new:
+ *
+ * Returns: (transfer full): empty statistics
+ */
+SmileyStats *
+smiley_stats_new (void)
+{
+  SmileyStats *self = g_new0 (SmileyStats, 1);
+
+  g_atomic_ref_count_init (&self->ref_count);
+  self->entries = g_ptr_array_new_with_free_func (stats_entry_free);
+  self->index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  return self;
+}
+
+SmileyStats *
+smiley_stats_ref (SmileyStats *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  g_atomic_ref_count_inc (&self->ref_count);
+  return self;
+}
+
+void
+smiley_stats_unref (SmileyStats *self)
+{
+  g_return_if_fail (self != NULL);
+
+  if (!g_atomic_ref_count_dec (&self->ref_count))
+    return;
+  g_ptr_array_unref (self->entries);
+  g_hash_table_unref (self->index);
+  g_free (self);
+}
+
+guint
+smiley_stats_get_length (SmileyStats *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+
+  return self->entries->len;
+}
+
+/**
+ * smiley_stats_get_entry:
+ * @self: statistics
+ * @index: below smiley_stats_get_length()
+ *
+ * Returns: (transfer none): the entry; callers may update its counters
+ */
+SmileyStatsEntry *
+smiley_stats_get_entry (SmileyStats *self,
+                        guint        index)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (index < self->entries->len, NULL);
+
+  return g_ptr_array_index (self->entries, index);
+}
+
+/**
+ * smiley_stats_lookup:
+ * @self: statistics
+ * @file: file name ("~" for C functions)
+ * @line: first line
+ * @function: function name
+ *
+ * Returns: the index of the function's entry, or -1
+ */
+int
+smiley_stats_lookup (SmileyStats *self,
+                     const char  *file,
+                     guint        line,
+                     const char  *function)
+{
+  g_autofree char *key = stats_key (file, line, function);
+  gpointer position;
+
+  g_return_val_if_fail (self != NULL, -1);
+
+  position = g_hash_table_lookup (self->index, key);
+  return position == NULL ? -1 : GPOINTER_TO_INT (position) - 1;
+}
+
+/**
+ * smiley_stats_add_entry:
+ * @self: statistics
+ * @file: file name ("~" for C functions)
+ * @line: first line
+ * @function: function name
+ *
+ * Finds or adds the entry of a function, with zero counters when new.
+ *
+ * Returns: the entry's index
+ */
+guint
+smiley_stats_add_entry (SmileyStats *self,
+                        const char  *file,
+                        guint        line,
+                        const char  *function)
+{
+  SmileyStatsEntry *entry;
+  int found;
+
+  g_return_val_if_fail (self != NULL, 0);
+  g_return_val_if_fail (file != NULL && function != NULL, 0);
+
+  found = smiley_stats_lookup (self, file, line, function);
+  if (found >= 0)
+    return found;
+
+  entry = g_new0 (SmileyStatsEntry, 1);
+  entry->file = g_strdup (file);
+  entry->line = line;
+  entry->function = g_strdup (function);
+  entry->callers = g_array_new (FALSE, TRUE, sizeof (SmileyStatsCaller));
+  g_ptr_array_add (self->entries, entry);
+  g_hash_table_insert (self->index, stats_key (file, line, function),
+                       GINT_TO_POINTER (self->entries->len));
+  return self->entries->len - 1;
+}
+
+/**
+ * smiley_stats_add_caller:
+ * @self: statistics
+ * @callee: index of the called function
+ * @caller: counters of the calls from one caller; added to any already
+ *   recorded for the same caller
+ */
+void
+smiley_stats_add_caller (SmileyStats             *self,
+                         guint                    callee,
+                         const SmileyStatsCaller *caller)
+{
+  SmileyStatsEntry *entry;
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (callee < self->entries->len);
+  g_return_if_fail (caller->caller < self->entries->len);
+
+  entry = g_ptr_array_index (self->entries, callee);
+  for (guint i = 0; i < entry->callers->len; i++)
+    {
+      SmileyStatsCaller *known = &g_array_index (entry->callers, SmileyStatsCaller, i);
+
+      if (known->caller == caller->caller)
+        {
+          known->ncalls += caller->ncalls;
+          known->primcalls += caller->primcalls;
+          known->tottime_ns += caller->tottime_ns;
+          known->cumtime_ns += caller->cumtime_ns;
+          return;
+        }
+    }
+  g_array_append_val (entry->callers, *caller);
+}
+
+/**
+ * smiley_stats_get_total_time:
+ * @self: statistics
+ *
+ * Returns: the sum of every function's own time, which is what pstats
+ *   reports as the total
+ */
+gint64
+smiley_stats_get_total_time (SmileyStats *self)
+{
+  gint64 total = 0;
+
+  g_return_val_if_fail (self != NULL, 0);
+
+  for (guint i = 0; i < self->entries->len; i++)
+    total += ((SmileyStatsEntry *) g_ptr_array_index (self->entries, i))->tottime_ns;
+  return total;
+}
+
+/**
+ * smiley_stats_get_total_calls:
+ * @self: statistics
+ *
+ * Returns: the sum of every function's call count
+ */
+guint64
+smiley_stats_get_total_calls (SmileyStats *self)
+{
+  guint64 total = 0;
+
+  g_return_val_if_fail (self != NULL, 0);
+
+  for (guint i = 0; i < self->entries->len; i++)
+    total += ((SmileyStatsEntry *) g_ptr_array_index (self->entries, i))->ncalls;
+  return total;
+}

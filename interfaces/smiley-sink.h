@@ -1,0 +1,70 @@
+/* smiley-sink.h: where events go
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#pragma once
+
+#if !defined(SMILEY_INSIDE) && !defined(SMILEY_COMPILATION)
+# error "Only <smiley.h> can be included directly."
+#endif
+
+#include <gio/gio.h>
+
+#include "smiley-batch.h"
+#include "smiley-run.h"
+
+G_BEGIN_DECLS
+
+#define SMILEY_TYPE_SINK (smiley_sink_get_type ())
+G_DECLARE_INTERFACE (SmileySink, smiley_sink, SMILEY, SINK, GObject)
+
+/**
+ * SmileySinkInterface:
+ * @begin_run: a run starts; @run carries its metadata (id, argv, cwd, start
+ *   time). Called once per run before any batch of it. A sink may see
+ *   several runs interleaved (a listener serves many programs at once).
+ * @push: a batch of events of a run that has begun. The batch is only
+ *   borrowed: take a reference to keep it.
+ * @end_run: the run is over; @run now has its end time, exit status, error,
+ *   and (when the program lived to write them) its profile statistics.
+ * @flush: make everything pushed so far durable or visible.
+ *
+ * A sink receives the events of one or more runs. Every vfunc reports
+ * failure through @error; a sink that fails stops the pipeline, so the
+ * failure must be one a user can act on.
+ */
+struct _SmileySinkInterface
+{
+  GTypeInterface g_iface;
+
+  gboolean (*begin_run) (SmileySink   *self,
+                         SmileyRun    *run,
+                         GError      **error);
+  gboolean (*push)      (SmileySink   *self,
+                         SmileyRun    *run,
+                         SmileyBatch  *batch,
+                         GError      **error);
+  gboolean (*end_run)   (SmileySink   *self,
+                         SmileyRun    *run,
+                         GError      **error);
+  gboolean (*flush)     (SmileySink   *self,
+                         GError      **error);
+
+  /*< private >*/
+  gpointer padding[8];
+};
+
+gboolean smiley_sink_begin_run (SmileySink   *self,
+                                SmileyRun    *run,
+                                GError      **error);
+gboolean smiley_sink_push      (SmileySink   *self,
+                                SmileyRun    *run,
+                                SmileyBatch  *batch,
+                                GError      **error);
+gboolean smiley_sink_end_run   (SmileySink   *self,
+                                SmileyRun    *run,
+                                GError      **error);
+gboolean smiley_sink_flush     (SmileySink   *self,
+                                GError      **error);
+
+G_END_DECLS
