@@ -55,10 +55,27 @@ typedef enum
   SMILEY_FRAME_RUN_END,
 } SmileyFrameMessage;
 
+/**
+ * SmileyFrameReader:
+ *
+ * Decodes one run's stream, fed in pieces as they arrive (from a socket, a
+ * file, a ring buffer). Every field is validated: string ids must be
+ * defined before use, counts must fit in the frame, strings must be UTF-8,
+ * kinds and versions must be known; anything else is a %SMILEY_FRAME_ERROR
+ * and never a crash.
+ *
+ * By default every EVENTS frame is reported as its own batch. With
+ * smiley_frame_reader_set_max_batch() consecutive EVENTS frames are merged
+ * into one batch of up to that many events, reported when it is full, when
+ * the buffered bytes are used up, or before the next RUN_END; producers
+ * that commit one small frame per event (the tracer's ring) rely on it.
+ */
 typedef struct _SmileyFrameReader SmileyFrameReader;
 
 SmileyFrameReader *smiley_frame_reader_new         (gsize               max_frame_size);
 void               smiley_frame_reader_free        (SmileyFrameReader  *self);
+void               smiley_frame_reader_set_max_batch (SmileyFrameReader *self,
+                                                      guint              max_events);
 void               smiley_frame_reader_feed        (SmileyFrameReader  *self,
                                                     const guint8       *data,
                                                     gsize               length);
