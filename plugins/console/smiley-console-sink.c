@@ -1,0 +1,611 @@
+/* smiley-console-sink.c: the monitor format, for people reading a terminal
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include "smiley-build-config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+#include <gio/gunixoutputstream.h>
+
+#include "smiley-console-sink.h"
+
+/* Every decision about what to print (thread and run prefixes, paths
+ * relative to the run's directory) depends only on the events this sink
+ * has seen so far, never on the clock or on the terminal beyond colour:
+ * that is what makes `smiley replay` print byte for byte what `smiley
+ * monitor` printed live. */
+
+#define COLOR_DIM       "\033[2m"
+#define COLOR_CALL      "\033[36m"
+#define COLOR_RETURN    "\033[32m"
+#define COLOR_EXCEPTION "\033[1;31m"
+#define COLOR_RUN       "\033[1m"
+#define COLOR_RESET     "\033[0m"
+
+typedef struct
+{
+  char       *id;
+  GHashTable *threads_seen;   /* thread id → NULL */
+  GHashTable *source_lines;   /* file string id → GStrv of its lines */
+  guint       n_sources_seen; /* smiley_run_get_n_sources() when last scanned */
+  char       *cwd_prefix;     /* "CWD/", or NULL */
+} RunState;
+
+struct _SmileyConsoleSink
+{
+  GObject        parent_instance;
+
+  char          *stream_name;
+  char          *output_path;
+  char          *color_mode;
+
+  GOutputStream *output;
+  gboolean       color;
+  GString       *buffer;
+  GHashTable    *runs;        /* run id → RunState*, the runs in progress */
+};
+
+enum {
+  PROP_0,
+  PROP_STREAM,
+  PROP_OUTPUT,
+  PROP_COLOR,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void smiley_console_sink_sink_iface_init     (SmileySinkInterface *iface);
+static void smiley_console_sink_initable_iface_init (GInitableIface      *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (SmileyConsoleSink, smiley_console_sink, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (SMILEY_TYPE_SINK,
+                                                      smiley_console_sink_sink_iface_init)
+                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
+                                                      smiley_console_sink_initable_iface_init))
+
+static void
+run_state_free (RunState *state)
+{
+  g_free (state->id);
+  g_hash_table_unref (state->threads_seen);
+  g_hash_table_unref (state->source_lines);
+  g_free (state->cwd_prefix);
+  g_free (state);
+}
+
+static RunState *
+run_state_new (SmileyRun *run)
+{
+  RunState *state = g_new0 (RunState, 1);
+  const char *cwd = smiley_run_get_cwd (run);
+
+  state->id = g_strdup (smiley_run_get_id (run));
+  state->threads_seen = g_hash_table_new (NULL, NULL);
+  state->source_lines = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_strfreev);
+  if (cwd != NULL && *cwd != '\0')
+    state->cwd_prefix = g_str_has_suffix (cwd, "/") ? g_strdup (cwd) : g_strconcat (cwd, "/", NULL);
+  return state;
+}
+
+/* ---- GInitable ------------------------------------------------------------ */
+
+static gboolean
+smiley_console_sink_initable_init (GInitable     *initable,
+                                   GCancellable  *cancellable,
+                                   GError       **error)
+{
+  SmileyConsoleSink *self = SMILEY_CONSOLE_SINK (initable);
+  int fd;
+
+  if (self->output != NULL)
+    return TRUE;
+
+  if (!g_str_equal (self->color_mode, "auto") && !g_str_equal (self->color_mode, "always") &&
+      !g_str_equal (self->color_mode, "never"))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "console color must be auto, always or never, not '%s'", self->color_mode);
+      return FALSE;
+    }
+
+  if (self->output_path != NULL && *self->output_path != '\0')
+    {
+      fd = g_open (self->output_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+      if (fd < 0)
+        {
+          int saved_errno = errno;
+
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                       "cannot write %s: %s", self->output_path, g_strerror (saved_errno));
+          return FALSE;
+        }
+      self->output = g_unix_output_stream_new (fd, TRUE);
+    }
+  else if (g_str_equal (self->stream_name, "stdout") || g_str_equal (self->stream_name, "stderr"))
+    {
+      fd = g_str_equal (self->stream_name, "stdout") ? STDOUT_FILENO : STDERR_FILENO;
+      self->output = g_unix_output_stream_new (fd, FALSE);
+    }
+  else
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "console stream must be stdout or stderr, not '%s' (use 'output' for a file)",
+                   self->stream_name);
+      return FALSE;
+    }
+
+  if (g_str_equal (self->color_mode, "always"))
+    self->color = TRUE;
+  else if (g_str_equal (self->color_mode, "never"))
+    self->color = FALSE;
+  else
+    self->color = isatty (g_unix_output_stream_get_fd (G_UNIX_OUTPUT_STREAM (self->output)));
+
+  return TRUE;
+}
+
+static void
+smiley_console_sink_initable_iface_init (GInitableIface *iface)
+{
+  iface->init = smiley_console_sink_initable_init;
+}
+
+/* ---- formatting ------------------------------------------------------- */
+
+/* A Python str's repr, as `print(sys.argv)` shows it. */
+static void
+append_python_repr (GString    *out,
+                    const char *text)
+{
+  char quote = (strchr (text, '\'') != NULL && strchr (text, '"') == NULL) ? '"' : '\'';
+
+  g_string_append_c (out, quote);
+  for (const char *p = text; *p != '\0';)
+    {
+      gunichar c = g_utf8_get_char_validated (p, -1);
+
+      if (c == (gunichar) -1 || c == (gunichar) -2)
+        {
+          /* Not UTF-8: shown byte by byte, as Python shows bytes. */
+          g_string_append_printf (out, "\\x%02x", (guchar) *p);
+          p++;
+          continue;
+        }
+      p = g_utf8_next_char (p);
+
+      if (c == '\\' || c == (gunichar) quote)
+        g_string_append_printf (out, "\\%c", (char) c);
+      else if (c == '\n')
+        g_string_append (out, "\\n");
+      else if (c == '\r')
+        g_string_append (out, "\\r");
+      else if (c == '\t')
+        g_string_append (out, "\\t");
+      else if (c < 0x20 || c == 0x7f)
+        g_string_append_printf (out, "\\x%02x", c);
+      else
+        g_string_append_unichar (out, c);
+    }
+  g_string_append_c (out, quote);
+}
+
+static void
+append_argv (GString            *out,
+             const char * const *argv)
+{
+  g_string_append_c (out, '[');
+  for (guint i = 0; argv != NULL && argv[i] != NULL; i++)
+    {
+      if (i > 0)
+        g_string_append (out, ", ");
+      append_python_repr (out, argv[i]);
+    }
+  g_string_append_c (out, ']');
+}
+
+static void
+append_prefixes (SmileyConsoleSink *self,
+                 SmileyRun         *run,
+                 RunState          *state,
+                 guint32            thread)
+{
+  if (g_hash_table_size (self->runs) > 1)
+    g_string_append_printf (self->buffer, "[%.8s] ", state->id);
+
+  if (state != NULL && thread != 0 && g_hash_table_size (state->threads_seen) > 1)
+    {
+      const SmileyThread *t = smiley_run_get_thread (run, thread);
+
+      if (t != NULL && t->name != NULL && *t->name != '\0')
+        g_string_append_printf (self->buffer, "[%s] ", t->name);
+      else
+        g_string_append_printf (self->buffer, "[thread %u] ", thread);
+    }
+}
+
+static const char *
+source_line (RunState  *state,
+             SmileyRun *run,
+             guint32    file,
+             guint32    line)
+{
+  GStrv lines = g_hash_table_lookup (state->source_lines, GUINT_TO_POINTER (file));
+  guint n_sources = smiley_run_get_n_sources (run);
+
+  /* The tracer adds a file's source before the first batch that uses it;
+   * scan only the sources added since the last look. */
+  if (lines == NULL && n_sources > state->n_sources_seen)
+    {
+      for (guint i = state->n_sources_seen; i < n_sources; i++)
+        {
+          guint32 source_file = 0;
+          GBytes *content = smiley_run_get_source (run, i, &source_file);
+          gsize size = 0;
+          const char *data;
+          g_autofree char *text = NULL;
+
+          if (content == NULL)
+            continue;
+          data = g_bytes_get_data (content, &size);
+          text = g_strndup (data ? data : "", size);
+          g_hash_table_replace (state->source_lines, GUINT_TO_POINTER (source_file),
+                                g_strsplit (text, "\n", -1));
+        }
+      state->n_sources_seen = n_sources;
+      lines = g_hash_table_lookup (state->source_lines, GUINT_TO_POINTER (file));
+    }
+
+  if (lines == NULL || line == 0 || line > g_strv_length (lines))
+    return NULL;
+  return lines[line - 1];
+}
+
+static void
+append_location (SmileyConsoleSink *self,
+                 RunState          *state,
+                 SmileyRun         *run,
+                 const SmileyEvent *event)
+{
+  const char *file = smiley_run_get_string (run, event->file);
+
+  if (file == NULL)
+    file = "?";
+  if (state->cwd_prefix != NULL && g_str_has_prefix (file, state->cwd_prefix))
+    file += strlen (state->cwd_prefix);
+
+  if (self->color)
+    g_string_append (self->buffer, COLOR_DIM);
+  g_string_append_printf (self->buffer, "%s:%u:", file, event->line);
+  if (self->color)
+    g_string_append (self->buffer, COLOR_RESET);
+}
+
+static void
+append_marker (SmileyConsoleSink *self,
+               const char        *color,
+               const char        *marker,
+               const char        *text)
+{
+  g_string_append_c (self->buffer, ' ');
+  if (self->color)
+    g_string_append (self->buffer, color);
+  g_string_append (self->buffer, marker);
+  if (self->color)
+    g_string_append (self->buffer, COLOR_RESET);
+  g_string_append_c (self->buffer, ' ');
+  g_string_append (self->buffer, text ? text : "");
+}
+
+static void
+append_event (SmileyConsoleSink *self,
+              RunState          *state,
+              SmileyRun         *run,
+              const SmileyEvent *event)
+{
+  const char *function = smiley_run_get_string (run, event->function);
+
+  switch (event->kind)
+    {
+    case SMILEY_EVENT_C_CALL:
+    case SMILEY_EVENT_C_RETURN:
+    case SMILEY_EVENT_C_EXCEPTION:
+      return;
+    case SMILEY_EVENT_CALL:
+    case SMILEY_EVENT_LINE:
+    case SMILEY_EVENT_RETURN:
+    case SMILEY_EVENT_EXCEPTION:
+    case SMILEY_EVENT_YIELD:
+    case SMILEY_EVENT_RESUME:
+    default:
+      break;
+    }
+
+  g_hash_table_add (state->threads_seen, GUINT_TO_POINTER (event->thread));
+  append_prefixes (self, run, state, event->thread);
+  append_location (self, state, run, event);
+
+  switch (event->kind)
+    {
+    case SMILEY_EVENT_CALL:
+      append_marker (self, COLOR_CALL, "call>>>", function);
+      break;
+    case SMILEY_EVENT_LINE:
+      {
+        const char *text = source_line (state, run, event->file, event->line);
+
+        if (text != NULL)
+          {
+            g_autofree char *stripped = g_strchomp (g_strdup (text));
+
+            if (*stripped != '\0')
+              {
+                g_string_append_c (self->buffer, ' ');
+                g_string_append (self->buffer, stripped);
+              }
+          }
+      }
+      break;
+    case SMILEY_EVENT_RETURN:
+      append_marker (self, COLOR_RETURN, "return>>>", event->arg);
+      break;
+    case SMILEY_EVENT_YIELD:
+      append_marker (self, COLOR_RETURN, "yield>>>", event->arg);
+      break;
+    case SMILEY_EVENT_RESUME:
+      append_marker (self, COLOR_CALL, "resume>>>", function);
+      break;
+    case SMILEY_EVENT_EXCEPTION:
+      append_marker (self, COLOR_EXCEPTION, "exception>>>", event->arg);
+      break;
+    case SMILEY_EVENT_C_CALL:
+    case SMILEY_EVENT_C_RETURN:
+    case SMILEY_EVENT_C_EXCEPTION:
+    default:
+      break;
+    }
+  g_string_append_c (self->buffer, '\n');
+
+  for (guint i = 0; i < event->n_locals; i++)
+    {
+      const SmileyLocal *local = &event->locals[i];
+      const char *name = smiley_run_get_string (run, local->name);
+
+      if (local->value == NULL)
+        g_string_append_printf (self->buffer, "    del %s\n", name ? name : "?");
+      else
+        g_string_append_printf (self->buffer, "    %s = %s\n", name ? name : "?", local->value);
+    }
+}
+
+static gboolean
+write_buffer (SmileyConsoleSink  *self,
+              GError            **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  if (self->buffer->len == 0)
+    return TRUE;
+
+  if (self->output == NULL && !smiley_console_sink_initable_init (G_INITABLE (self), NULL, error))
+    return FALSE;
+
+  if (!g_output_stream_write_all (self->output, self->buffer->str, self->buffer->len, NULL, NULL,
+                                  &local_error))
+    {
+      g_set_error (error, G_IO_ERROR, local_error->code, "cannot write %s: %s",
+                   self->output_path ? self->output_path : self->stream_name, local_error->message);
+      g_string_truncate (self->buffer, 0);
+      return FALSE;
+    }
+  g_string_truncate (self->buffer, 0);
+  return TRUE;
+}
+
+/* ---- SmileySink ------------------------------------------------------- */
+
+static gboolean
+smiley_console_sink_begin_run (SmileySink  *sink,
+                               SmileyRun   *run,
+                               GError     **error)
+{
+  SmileyConsoleSink *self = SMILEY_CONSOLE_SINK (sink);
+  RunState *state = run_state_new (run);
+
+  g_hash_table_replace (self->runs, state->id, state);
+
+  append_prefixes (self, run, state, 0);
+  if (self->color)
+    g_string_append (self->buffer, COLOR_RUN);
+  g_string_append (self->buffer, "Starting new run: ");
+  append_argv (self->buffer, smiley_run_get_argv (run));
+  if (self->color)
+    g_string_append (self->buffer, COLOR_RESET);
+  g_string_append_c (self->buffer, '\n');
+
+  return write_buffer (self, error);
+}
+
+static gboolean
+smiley_console_sink_push (SmileySink   *sink,
+                          SmileyRun    *run,
+                          SmileyBatch  *batch,
+                          GError      **error)
+{
+  SmileyConsoleSink *self = SMILEY_CONSOLE_SINK (sink);
+  RunState *state = g_hash_table_lookup (self->runs, smiley_run_get_id (run));
+  guint length = smiley_batch_get_length (batch);
+
+  if (state == NULL)
+    {
+      /* A sink shown a batch of a run it was never told about still shows
+       * it, rather than losing events. */
+      state = run_state_new (run);
+      g_hash_table_replace (self->runs, state->id, state);
+    }
+
+  for (guint i = 0; i < length; i++)
+    append_event (self, state, run, smiley_batch_get_event (batch, i));
+
+  return write_buffer (self, error);
+}
+
+static gboolean
+smiley_console_sink_end_run (SmileySink  *sink,
+                             SmileyRun   *run,
+                             GError     **error)
+{
+  SmileyConsoleSink *self = SMILEY_CONSOLE_SINK (sink);
+  RunState *state = g_hash_table_lookup (self->runs, smiley_run_get_id (run));
+  const char *message = smiley_run_get_error (run);
+  g_autofree char *status = NULL;
+
+  if (message == NULL || *message == '\0')
+    {
+      message = NULL;
+      if (smiley_run_get_state (run) == SMILEY_RUN_ABNORMAL)
+        message = status = smiley_run_format_status (run);
+    }
+
+  if (state != NULL)
+    append_prefixes (self, run, state, 0);
+  if (self->color)
+    g_string_append (self->buffer, COLOR_RUN);
+  g_string_append (self->buffer, "Finished run");
+  if (message != NULL)
+    g_string_append_printf (self->buffer, ": %s", message);
+  if (self->color)
+    g_string_append (self->buffer, COLOR_RESET);
+  g_string_append_c (self->buffer, '\n');
+
+  g_hash_table_remove (self->runs, smiley_run_get_id (run));
+
+  if (!write_buffer (self, error))
+    return FALSE;
+  return g_output_stream_flush (self->output, NULL, error);
+}
+
+static gboolean
+smiley_console_sink_flush (SmileySink  *sink,
+                           GError     **error)
+{
+  SmileyConsoleSink *self = SMILEY_CONSOLE_SINK (sink);
+
+  if (!write_buffer (self, error))
+    return FALSE;
+  return self->output == NULL || g_output_stream_flush (self->output, NULL, error);
+}
+
+static void
+smiley_console_sink_sink_iface_init (SmileySinkInterface *iface)
+{
+  iface->begin_run = smiley_console_sink_begin_run;
+  iface->push = smiley_console_sink_push;
+  iface->end_run = smiley_console_sink_end_run;
+  iface->flush = smiley_console_sink_flush;
+}
+
+/* ---- GObject ---------------------------------------------------------- */
+
+static void
+smiley_console_sink_finalize (GObject *object)
+{
+  SmileyConsoleSink *self = SMILEY_CONSOLE_SINK (object);
+
+  if (self->output != NULL && self->buffer->len > 0)
+    write_buffer (self, NULL);
+  g_clear_object (&self->output);
+  g_clear_pointer (&self->stream_name, g_free);
+  g_clear_pointer (&self->output_path, g_free);
+  g_clear_pointer (&self->color_mode, g_free);
+  g_string_free (self->buffer, TRUE);
+  g_hash_table_unref (self->runs);
+
+  G_OBJECT_CLASS (smiley_console_sink_parent_class)->finalize (object);
+}
+
+static void
+smiley_console_sink_get_property (GObject    *object,
+                                  guint       prop_id,
+                                  GValue     *value,
+                                  GParamSpec *pspec)
+{
+  SmileyConsoleSink *self = SMILEY_CONSOLE_SINK (object);
+
+  switch (prop_id)
+    {
+    case PROP_STREAM:
+      g_value_set_string (value, self->stream_name);
+      break;
+    case PROP_OUTPUT:
+      g_value_set_string (value, self->output_path);
+      break;
+    case PROP_COLOR:
+      g_value_set_string (value, self->color_mode);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+smiley_console_sink_set_property (GObject      *object,
+                                  guint         prop_id,
+                                  const GValue *value,
+                                  GParamSpec   *pspec)
+{
+  SmileyConsoleSink *self = SMILEY_CONSOLE_SINK (object);
+
+  switch (prop_id)
+    {
+    case PROP_STREAM:
+      g_free (self->stream_name);
+      self->stream_name = g_strdup (g_value_get_string (value) ? g_value_get_string (value) : "stdout");
+      break;
+    case PROP_OUTPUT:
+      g_free (self->output_path);
+      self->output_path = g_value_dup_string (value);
+      break;
+    case PROP_COLOR:
+      g_free (self->color_mode);
+      self->color_mode = g_strdup (g_value_get_string (value) ? g_value_get_string (value) : "auto");
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+smiley_console_sink_class_init (SmileyConsoleSinkClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = smiley_console_sink_finalize;
+  object_class->get_property = smiley_console_sink_get_property;
+  object_class->set_property = smiley_console_sink_set_property;
+
+  properties[PROP_STREAM] =
+    g_param_spec_string ("stream", NULL, "stdout or stderr", "stdout",
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_OUTPUT] =
+    g_param_spec_string ("output", NULL, "a file to write instead of the stream", NULL,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_COLOR] =
+    g_param_spec_string ("color", NULL, "auto (if the stream is a terminal), always or never", "auto",
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+smiley_console_sink_init (SmileyConsoleSink *self)
+{
+  self->stream_name = g_strdup ("stdout");
+  self->color_mode = g_strdup ("auto");
+  self->buffer = g_string_sized_new (64 * 1024);
+  self->runs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) run_state_free);
+}
