@@ -10,7 +10,7 @@ struct _SmileyStats
 {
   gatomicrefcount  ref_count;
   GPtrArray       *entries;  /* SmileyStatsEntry */
-  GHashTable      *index;    /* "file\nline\nfunction" → position + 1 */
+  GHashTable      *index;    /* stats_key () → position + 1 */
 };
 
 G_DEFINE_BOXED_TYPE (SmileyStats, smiley_stats, smiley_stats_ref, smiley_stats_unref)
@@ -26,12 +26,14 @@ stats_entry_free (gpointer data)
   g_free (entry);
 }
 
+/* The file name goes in with its length, so that names containing the
+ * separator cannot make two functions share a key. */
 static char *
 stats_key (const char *file,
            guint       line,
            const char *function)
 {
-  return g_strdup_printf ("%s\n%u\n%s", file, line, function);
+  return g_strdup_printf ("%" G_GSIZE_FORMAT ":%s\n%u\n%s", strlen (file), file, line, function);
 }
 
 /**

@@ -1,0 +1,2042 @@
+/* test-frame.c: the frame codec, written and read back, and every way a
+ * stream can be wrong
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include "smiley-build-config.h"
+
+#include <smiley.h>
+#include <smiley-wire.h>
+
+/* How a test feeds a stream to the reader. */
+typedef enum
+{
+  FEED_ALL,        /* everything at once */
+  FEED_BYTES,      /* one byte at a time */
+  FEED_CHUNKS,     /* pseudo-random pieces of 1..4096 bytes */
+} FeedMode;
+
+/* ------------------------------------------------------------------ */
+/* Building runs                                                        */
+
+static SmileyRun *
+make_run (const char *id)
+{
+  SmileyRun *run = smiley_run_new (id);
+  const char * const argv[] = { "prog.py", "--flag", "ümlaut", NULL };
+
+  smiley_run_set_pid (run, 4242);
+  smiley_run_set_start_time (run, G_GINT64_CONSTANT (1700000000123456));
+  smiley_run_set_cwd (run, "/home/user/project");
+  smiley_run_set_description (run, "prog.py --flag ümlaut");
+  smiley_run_set_argv (run, argv);
+  smiley_run_set_thread (run, 1, 4242, 4242, "MainThread");
+  return run;
+}
+
+static void
+end_run (SmileyRun *run)
+{
+  smiley_run_set_end_time (run, G_GINT64_CONSTANT (1700000001123456));
+  smiley_run_set_state (run, SMILEY_RUN_FINISHED);
+  smiley_run_set_exit_status (run, 3);
+  smiley_run_set_signal (run, 0);
+  smiley_run_set_error (run, "RuntimeError: boom");
+  smiley_run_set_traceback (run, "Traceback (most recent call last):\n  File \"prog.py\", line 3\nRuntimeError: boom\n");
+  smiley_run_set_events_emitted (run, 12345);
+}
+
+/* Adds an event with the given locals ("name", "value" pairs, a NULL
+ * value meaning deleted), interning names in @run. */
+static void
+add_event (SmileyRun       *run,
+           SmileyBatch     *batch,
+           SmileyEventKind  kind,
+           guint32          thread,
+           guint64          call_id,
+           const char      *file,
+           guint32          line,
+           const char      *function,
+           const char      *arg,
+           guint            n_locals,
+           const char     **locals)
+{
+  SmileyLocal l[16];
+  SmileyEvent event = {
+    .kind = kind,
+    .thread = thread,
+    .call_id = call_id,
+    .parent_call_id = call_id > 0 ? call_id - 1 : 0,
+    .depth = (guint32) (call_id % 50),
+    .time_ns = (gint64) call_id * 1000 + line,
+    .file = smiley_run_intern (run, file),
+    .line = line,
+    .function = smiley_run_intern (run, function),
+    .arg = arg,
+    .n_locals = n_locals,
+    .locals = l,
+  };
+
+  g_assert_cmpuint (n_locals, <=, G_N_ELEMENTS (l));
+  for (guint i = 0; i < n_locals; i++)
+    {
+      l[i].name = smiley_run_intern (run, locals[2 * i]);
+      l[i].value = locals[2 * i + 1];
+    }
+  smiley_batch_add (batch, &event);
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading streams                                                      */
+
+typedef struct
+{
+  SmileyRun   *run;       /* owned */
+  GPtrArray   *batches;   /* SmileyBatch, as reported */
+  gboolean     begun;
+  gboolean     ended;
+  GError      *error;     /* from next() */
+  GError      *finish_error;
+} Decoded;
+
+static void
+decoded_free (Decoded *d)
+{
+  g_clear_object (&d->run);
+  g_ptr_array_unref (d->batches);
+  g_clear_error (&d->error);
+  g_clear_error (&d->finish_error);
+  g_free (d);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Decoded, decoded_free)
+
+/* Drains next() the way every consumer does, checking the message
+ * protocol as it goes. Returns FALSE on error. */
+static gboolean
+drain (SmileyFrameReader *reader,
+       Decoded           *d)
+{
+  for (;;)
+    {
+      SmileyFrameMessage message;
+      SmileyBatch *batch = NULL;
+
+      if (!smiley_frame_reader_next (reader, &message, &batch, &d->error))
+        {
+          g_assert_null (batch);
+          /* The error sticks. */
+          {
+            GError *again = NULL;
+            SmileyFrameMessage m2;
+
+            g_assert_false (smiley_frame_reader_next (reader, &m2, NULL, &again));
+            g_assert_error (again, d->error->domain, d->error->code);
+            g_assert_cmpstr (again->message, ==, d->error->message);
+            g_error_free (again);
+          }
+          return FALSE;
+        }
+      switch (message)
+        {
+        case SMILEY_FRAME_NEED_MORE:
+          g_assert_null (batch);
+          return TRUE;
+        case SMILEY_FRAME_RUN_BEGIN:
+          g_assert_null (batch);
+          g_assert_false (d->begun);
+          d->begun = TRUE;
+          g_assert_nonnull (smiley_frame_reader_get_run (reader));
+          break;
+        case SMILEY_FRAME_BATCH:
+          g_assert_true (d->begun);
+          g_assert_false (d->ended);
+          g_assert_nonnull (batch);
+          g_assert_cmpuint (smiley_batch_get_length (batch), >, 0);
+          g_ptr_array_add (d->batches, batch);
+          break;
+        case SMILEY_FRAME_RUN_END:
+          g_assert_null (batch);
+          g_assert_true (d->begun);
+          g_assert_false (d->ended);
+          d->ended = TRUE;
+          break;
+        default:
+          g_assert_not_reached ();
+        }
+    }
+}
+
+static Decoded *
+decode_full (const guint8 *data,
+             gsize         len,
+             FeedMode      mode,
+             guint         max_batch,
+             gsize         max_frame_size)
+{
+  g_autoptr(SmileyFrameReader) reader = smiley_frame_reader_new (max_frame_size);
+  Decoded *d = g_new0 (Decoded, 1);
+  GRand *rand = g_rand_new_with_seed (len);
+  gsize at = 0;
+
+  d->batches = g_ptr_array_new_with_free_func ((GDestroyNotify) smiley_batch_unref);
+  smiley_frame_reader_set_max_batch (reader, max_batch);
+
+  while (at < len)
+    {
+      gsize n;
+
+      switch (mode)
+        {
+        case FEED_ALL:
+          n = len;
+          break;
+        case FEED_BYTES:
+          n = 1;
+          break;
+        case FEED_CHUNKS:
+        default:
+          n = g_rand_int_range (rand, 1, 4097);
+          break;
+        }
+      n = MIN (n, len - at);
+      smiley_frame_reader_feed (reader, data + at, n);
+      at += n;
+      if (!drain (reader, d))
+        break;
+    }
+  if (d->error == NULL)
+    smiley_frame_reader_finish (reader, &d->finish_error);
+  if (smiley_frame_reader_get_run (reader) != NULL)
+    d->run = g_object_ref (smiley_frame_reader_get_run (reader));
+  g_rand_free (rand);
+  return d;
+}
+
+static Decoded *
+decode (GBytes   *bytes,
+        FeedMode  mode,
+        guint     max_batch)
+{
+  gsize len;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+
+  return decode_full (data, len, mode, max_batch, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Comparing                                                            */
+
+static void
+assert_stats_equal (SmileyStats *a,
+                    SmileyStats *b)
+{
+  if (a == NULL || b == NULL)
+    {
+      g_assert_true (a == b);
+      return;
+    }
+  g_assert_cmpuint (smiley_stats_get_length (a), ==, smiley_stats_get_length (b));
+  for (guint i = 0; i < smiley_stats_get_length (a); i++)
+    {
+      SmileyStatsEntry *x = smiley_stats_get_entry (a, i);
+      SmileyStatsEntry *y = smiley_stats_get_entry (b, i);
+
+      g_assert_cmpstr (x->file, ==, y->file);
+      g_assert_cmpuint (x->line, ==, y->line);
+      g_assert_cmpstr (x->function, ==, y->function);
+      g_assert_cmpuint (x->ncalls, ==, y->ncalls);
+      g_assert_cmpuint (x->primcalls, ==, y->primcalls);
+      g_assert_cmpint (x->tottime_ns, ==, y->tottime_ns);
+      g_assert_cmpint (x->cumtime_ns, ==, y->cumtime_ns);
+      g_assert_cmpuint (x->callers->len, ==, y->callers->len);
+      for (guint c = 0; c < x->callers->len; c++)
+        {
+          SmileyStatsCaller *p = &g_array_index (x->callers, SmileyStatsCaller, c);
+          SmileyStatsCaller *q = &g_array_index (y->callers, SmileyStatsCaller, c);
+
+          g_assert_cmpuint (p->caller, ==, q->caller);
+          g_assert_cmpuint (p->ncalls, ==, q->ncalls);
+          g_assert_cmpuint (p->primcalls, ==, q->primcalls);
+          g_assert_cmpint (p->tottime_ns, ==, q->tottime_ns);
+          g_assert_cmpint (p->cumtime_ns, ==, q->cumtime_ns);
+        }
+    }
+}
+
+/* Everything but the end data, which only RUN_END carries. */
+static void
+assert_run_tables_equal (SmileyRun *a,
+                         SmileyRun *b)
+{
+  const char * const *argv_a = smiley_run_get_argv (a);
+  const char * const *argv_b = smiley_run_get_argv (b);
+
+  g_assert_cmpstr (smiley_run_get_id (a), ==, smiley_run_get_id (b));
+  g_assert_cmpuint (smiley_run_get_pid (a), ==, smiley_run_get_pid (b));
+  g_assert_cmpint (smiley_run_get_start_time (a), ==, smiley_run_get_start_time (b));
+  /* The wire has no NULL cwd or description: they arrive as "". */
+  g_assert_cmpstr (smiley_run_get_cwd (a) ? smiley_run_get_cwd (a) : "", ==, smiley_run_get_cwd (b));
+  g_assert_cmpstr (smiley_run_get_description (a) ? smiley_run_get_description (a) : "", ==,
+                   smiley_run_get_description (b));
+  g_assert_nonnull (argv_b);
+  if (argv_a == NULL)
+    g_assert_null (argv_b[0]);
+  else
+    g_assert_true (g_strv_equal ((const char * const *) argv_a, (const char * const *) argv_b));
+
+  g_assert_cmpuint (smiley_run_get_n_strings (a), ==, smiley_run_get_n_strings (b));
+  for (guint32 i = 0; i < smiley_run_get_n_strings (a); i++)
+    g_assert_cmpstr (smiley_run_get_string (a, i), ==, smiley_run_get_string (b, i));
+
+  g_assert_cmpuint (smiley_run_get_n_threads (a), ==, smiley_run_get_n_threads (b));
+  for (guint32 i = 1; i <= smiley_run_get_n_threads (a); i++)
+    {
+      const SmileyThread *x = smiley_run_get_thread (a, i);
+      const SmileyThread *y = smiley_run_get_thread (b, i);
+
+      g_assert_nonnull (x);
+      g_assert_nonnull (y);
+      g_assert_cmpuint (x->id, ==, y->id);
+      g_assert_cmpuint (x->pid, ==, y->pid);
+      g_assert_cmpuint (x->native_id, ==, y->native_id);
+      g_assert_cmpstr (x->name, ==, y->name);
+    }
+
+  g_assert_cmpuint (smiley_run_get_n_sources (a), ==, smiley_run_get_n_sources (b));
+  for (guint i = 0; i < smiley_run_get_n_sources (a); i++)
+    {
+      guint32 fa, fb;
+      GBytes *ca = smiley_run_get_source (a, i, &fa);
+      GBytes *cb = smiley_run_get_source (b, i, &fb);
+
+      g_assert_cmpuint (fa, ==, fb);
+      g_assert_true (g_bytes_equal (ca, cb));
+    }
+  assert_stats_equal (smiley_run_get_stats (a), smiley_run_get_stats (b));
+}
+
+static void
+assert_run_equal (SmileyRun *a,
+                  SmileyRun *b)
+{
+  assert_run_tables_equal (a, b);
+  g_assert_cmpint (smiley_run_get_end_time (a), ==, smiley_run_get_end_time (b));
+  g_assert_cmpint (smiley_run_get_state (a), ==, smiley_run_get_state (b));
+  g_assert_cmpint (smiley_run_get_exit_status (a), ==, smiley_run_get_exit_status (b));
+  g_assert_cmpint (smiley_run_get_signal (a), ==, smiley_run_get_signal (b));
+  g_assert_cmpstr (smiley_run_get_error (a), ==, smiley_run_get_error (b));
+  g_assert_cmpstr (smiley_run_get_traceback (a), ==, smiley_run_get_traceback (b));
+  g_assert_cmpuint (smiley_run_get_events_emitted (a), ==, smiley_run_get_events_emitted (b));
+}
+
+/* All events of @batches, in order, as one batch. */
+static SmileyBatch *
+concat (GPtrArray *batches)
+{
+  SmileyBatch *all = smiley_batch_new ();
+
+  for (guint i = 0; i < batches->len; i++)
+    {
+      SmileyBatch *batch = g_ptr_array_index (batches, i);
+
+      for (guint e = 0; e < smiley_batch_get_length (batch); e++)
+        smiley_batch_add (all, smiley_batch_get_event (batch, e));
+    }
+  return all;
+}
+
+/* Field by field, with messages that say which field differs, so a
+ * failure points at the codec's bug rather than "not equal". */
+static void
+assert_batch_equal (SmileyBatch *a,
+                    SmileyBatch *b)
+{
+  g_assert_cmpuint (smiley_batch_get_length (a), ==, smiley_batch_get_length (b));
+  for (guint i = 0; i < smiley_batch_get_length (a); i++)
+    {
+      const SmileyEvent *x = smiley_batch_get_event (a, i);
+      const SmileyEvent *y = smiley_batch_get_event (b, i);
+
+      g_assert_cmpint (x->kind, ==, y->kind);
+      g_assert_cmpuint (x->thread, ==, y->thread);
+      g_assert_cmpuint (x->call_id, ==, y->call_id);
+      g_assert_cmpuint (x->parent_call_id, ==, y->parent_call_id);
+      g_assert_cmpuint (x->depth, ==, y->depth);
+      g_assert_cmpint (x->time_ns, ==, y->time_ns);
+      g_assert_cmpuint (x->file, ==, y->file);
+      g_assert_cmpuint (x->line, ==, y->line);
+      g_assert_cmpuint (x->function, ==, y->function);
+      g_assert_cmpstr (x->arg, ==, y->arg);
+      g_assert_cmpuint (x->n_locals, ==, y->n_locals);
+      for (guint l = 0; l < x->n_locals; l++)
+        {
+          g_assert_cmpuint (x->locals[l].name, ==, y->locals[l].name);
+          g_assert_cmpstr (x->locals[l].value, ==, y->locals[l].value);
+        }
+    }
+  g_assert_true (smiley_batch_equal (a, b));
+}
+
+/* Encodes @run with @batches pushed one by one (the run's tables as they
+ * are now, since the helpers intern before pushing). */
+static GBytes *
+encode (SmileyRun *run,
+        GPtrArray *batches,
+        gboolean   with_end)
+{
+  g_autoptr(SmileyFrameWriter) writer = smiley_frame_writer_new ();
+
+  smiley_frame_writer_begin_run (writer, run);
+  for (guint i = 0; batches != NULL && i < batches->len; i++)
+    smiley_frame_writer_push (writer, run, g_ptr_array_index (batches, i));
+  if (with_end)
+    smiley_frame_writer_end_run (writer, run);
+  return smiley_frame_writer_take_bytes (writer);
+}
+
+/* Round-trips in every feeding mode, with and without merging, and checks
+ * every field of the run and every event back. With merging off, batch
+ * boundaries must be the pushed ones (frames never merge or split for
+ * batches this small). */
+static void
+assert_roundtrip (SmileyRun *run,
+                  GPtrArray *batches)
+{
+  g_autoptr(GBytes) bytes = encode (run, batches, TRUE);
+  g_autoptr(GPtrArray) nonempty = g_ptr_array_new ();
+  g_autoptr(SmileyBatch) expected = NULL;
+  const FeedMode modes[] = { FEED_ALL, FEED_BYTES, FEED_CHUNKS };
+  const guint max_batches[] = { 0, 1, 7, 100000 };
+
+  for (guint i = 0; batches != NULL && i < batches->len; i++)
+    if (smiley_batch_get_length (g_ptr_array_index (batches, i)) > 0)
+      g_ptr_array_add (nonempty, g_ptr_array_index (batches, i));
+  expected = concat (nonempty);
+
+  for (guint m = 0; m < G_N_ELEMENTS (modes); m++)
+    for (guint b = 0; b < G_N_ELEMENTS (max_batches); b++)
+      {
+        g_autoptr(Decoded) d = NULL;
+        g_autoptr(SmileyBatch) got = NULL;
+
+        /* Byte by byte is slow for big streams and adds nothing there. */
+        if (modes[m] == FEED_BYTES && g_bytes_get_size (bytes) > 2 * 1024 * 1024)
+          continue;
+        d = decode (bytes, modes[m], max_batches[b]);
+        g_assert_no_error (d->error);
+        g_assert_no_error (d->finish_error);
+        g_assert_true (d->begun);
+        g_assert_true (d->ended);
+        assert_run_equal (run, d->run);
+
+        got = concat (d->batches);
+        assert_batch_equal (expected, got);
+
+        if (max_batches[b] == 0)
+          {
+            g_assert_cmpuint (d->batches->len, ==, nonempty->len);
+            for (guint i = 0; i < nonempty->len; i++)
+              assert_batch_equal (g_ptr_array_index (nonempty, i), g_ptr_array_index (d->batches, i));
+          }
+        else
+          {
+            /* Merged batches hold up to max_batch events, unless one
+             * frame alone is larger. */
+            for (guint i = 0; i < d->batches->len; i++)
+              {
+                guint n = smiley_batch_get_length (g_ptr_array_index (d->batches, i));
+
+                if (n > max_batches[b])
+                  g_assert_cmpuint (n, <=, 1000);
+              }
+            if (modes[m] == FEED_ALL && max_batches[b] == 100000)
+              g_assert_cmpuint (d->batches->len, <=, 1);
+          }
+      }
+}
+
+static GPtrArray *
+batches_new (void)
+{
+  return g_ptr_array_new_with_free_func ((GDestroyNotify) smiley_batch_unref);
+}
+
+/* ------------------------------------------------------------------ */
+/* Round trips                                                          */
+
+static void
+test_empty_run (void)
+{
+  g_autoptr(SmileyRun) run = smiley_run_new ("empty");
+
+  /* Nothing set at all: no cwd, no argv, no threads, no end data. */
+  assert_roundtrip (run, NULL);
+}
+
+static void
+test_no_events (void)
+{
+  g_autoptr(SmileyRun) run = make_run ("no-events");
+  g_autoptr(GPtrArray) batches = batches_new ();
+  g_autoptr(GBytes) source = g_bytes_new_static ("print('hi')\n", 12);
+
+  smiley_run_intern (run, "prog.py");
+  smiley_run_add_source (run, smiley_run_intern (run, "prog.py"), source);
+  g_ptr_array_add (batches, smiley_batch_new ());
+  end_run (run);
+  assert_roundtrip (run, batches);
+}
+
+static void
+test_every_kind (void)
+{
+  g_autoptr(SmileyRun) run = make_run ("every-kind");
+  g_autoptr(GPtrArray) batches = batches_new ();
+  SmileyBatch *batch = smiley_batch_new ();
+  const char *locals[] = { "a", "1", "b", "'two'", "c", "[3]" };
+
+  g_ptr_array_add (batches, batch);
+  for (guint kind = SMILEY_EVENT_CALL; kind <= SMILEY_EVENT_KIND_LAST; kind++)
+    add_event (run, batch, kind, 1, kind, "prog.py", kind * 10, "main",
+               kind == SMILEY_EVENT_RETURN ? "42" : kind == SMILEY_EVENT_EXCEPTION ? "ValueError: bad" : NULL,
+               kind % 4, locals);
+  end_run (run);
+  assert_roundtrip (run, batches);
+}
+
+static void
+test_huge_values (void)
+{
+  g_autoptr(SmileyRun) run = smiley_run_new ("huge");
+  g_autoptr(GPtrArray) batches = batches_new ();
+  g_autoptr(SmileyStats) stats = smiley_stats_new ();
+  SmileyBatch *batch = smiley_batch_new ();
+  SmileyStatsCaller caller = { 0, G_MAXUINT64, G_MAXUINT64 - 1, G_MININT64, G_MAXINT64 };
+  g_autofree char *big = g_strnfill (300000, 'x');
+  SmileyLocal local = { 0, big };
+  SmileyEvent event = {
+    .kind = SMILEY_EVENT_C_EXCEPTION,
+    .thread = G_MAXUINT32,
+    .call_id = G_MAXUINT64,
+    .parent_call_id = G_MAXUINT64 - 1,
+    .depth = G_MAXUINT32,
+    .time_ns = G_MAXINT64,
+    .line = G_MAXUINT32,
+    .arg = big,
+    .n_locals = 1,
+    .locals = &local,
+  };
+  guint e;
+
+  smiley_run_set_pid (run, G_MAXUINT32);
+  smiley_run_set_start_time (run, G_MININT64);
+  /* Thread ids are dense, so the largest one a test can afford is small;
+   * the 32-bit range of the field is covered by the decoder's checks. */
+  smiley_run_set_thread (run, 1, G_MAXUINT32, G_MAXUINT64, "");
+  event.thread = 1;
+  event.file = smiley_run_intern (run, "f");
+  event.function = smiley_run_intern (run, "g");
+  local.name = smiley_run_intern (run, "v");
+  smiley_batch_add (batch, &event);
+  event.time_ns = -1;   /* round-trips through the unsigned field */
+  event.call_id = 0;
+  smiley_batch_add (batch, &event);
+
+  e = smiley_stats_add_entry (stats, "~", 0, "<built-in method builtins.len>");
+  smiley_stats_get_entry (stats, e)->ncalls = G_MAXUINT64;
+  smiley_stats_get_entry (stats, e)->primcalls = G_MAXUINT64;
+  smiley_stats_get_entry (stats, e)->tottime_ns = G_MININT64;
+  smiley_stats_get_entry (stats, e)->cumtime_ns = G_MAXINT64;
+  smiley_stats_add_entry (stats, "f", G_MAXUINT32, "g");
+  smiley_stats_add_caller (stats, 0, &caller);
+  smiley_run_set_stats (run, stats);
+
+  g_ptr_array_add (batches, batch);
+  smiley_run_set_end_time (run, G_MAXINT64);
+  smiley_run_set_state (run, SMILEY_RUN_ABNORMAL);
+  smiley_run_set_exit_status (run, G_MININT);
+  smiley_run_set_signal (run, G_MAXINT);
+  smiley_run_set_events_emitted (run, G_MAXUINT64);
+  assert_roundtrip (run, batches);
+}
+
+static void
+test_unicode (void)
+{
+  g_autoptr(SmileyRun) run = smiley_run_new ("unicode");
+  g_autoptr(GPtrArray) batches = batches_new ();
+  SmileyBatch *batch = smiley_batch_new ();
+  const char *locals[] = { "名前", "'値 — ☃'", "émoji", "'🐍🐍'" };
+  const char * const argv[] = { "プログラム.py", "Ω", NULL };
+
+  smiley_run_set_description (run, "Ünïcödé ☃ run 🐍");
+  smiley_run_set_cwd (run, "/tmp/ディレクトリ");
+  smiley_run_set_argv (run, argv);
+  smiley_run_set_thread (run, 1, 1, 1, "Поток-1");
+  add_event (run, batch, SMILEY_EVENT_CALL, 1, 1, "/tmp/ディレクトリ/プログラム.py", 1, "функция",
+             NULL, 2, locals);
+  add_event (run, batch, SMILEY_EVENT_RETURN, 1, 1, "/tmp/ディレクトリ/プログラム.py", 2, "функция",
+             "'結果'", 0, NULL);
+  g_ptr_array_add (batches, batch);
+  smiley_run_set_error (run, "KeyError: 'ключ'");
+  assert_roundtrip (run, batches);
+}
+
+static void
+test_many_threads (void)
+{
+  g_autoptr(SmileyRun) run = make_run ("threads");
+  g_autoptr(GPtrArray) batches = batches_new ();
+
+  for (guint round = 0; round < 5; round++)
+    {
+      SmileyBatch *batch = smiley_batch_new ();
+
+      /* New threads each round, and renames of old ones (including a
+       * change of pid and native id, as after a fork). */
+      for (guint t = round * 300 + 1; t <= (round + 1) * 300; t++)
+        {
+          g_autofree char *name = g_strdup_printf ("Thread-%u", t);
+
+          smiley_run_set_thread (run, t, 4242, 100000 + t, name);
+        }
+      if (round > 0)
+        {
+          g_autofree char *name = g_strdup_printf ("renamed in round %u", round);
+
+          smiley_run_set_thread (run, round, 4242, 100000 + round, name);
+          smiley_run_set_thread (run, round + 1, 5000 + round, 7, name);
+        }
+      for (guint t = 1; t <= smiley_run_get_n_threads (run); t += 97)
+        add_event (run, batch, SMILEY_EVENT_LINE, t, t, "prog.py", round, "worker", NULL, 0, NULL);
+      g_ptr_array_add (batches, batch);
+    }
+  end_run (run);
+  assert_roundtrip (run, batches);
+}
+
+/* A rename is sent even when it is the only change between pushes, and
+ * the reader's run shows the new name from that point on. */
+static void
+test_thread_rename_between_pushes (void)
+{
+  g_autoptr(SmileyRun) run = make_run ("rename");
+  g_autoptr(SmileyFrameWriter) writer = smiley_frame_writer_new ();
+  g_autoptr(SmileyFrameReader) reader = smiley_frame_reader_new (0);
+  g_autoptr(SmileyBatch) batch = smiley_batch_new ();
+  g_autoptr(GBytes) first = NULL;
+  g_autoptr(GBytes) second = NULL;
+  g_autoptr(GBytes) third = NULL;
+  SmileyFrameMessage message;
+  SmileyBatch *got = NULL;
+  GError *error = NULL;
+
+  add_event (run, batch, SMILEY_EVENT_CALL, 1, 1, "prog.py", 1, "main", NULL, 0, NULL);
+  smiley_frame_writer_begin_run (writer, run);
+  smiley_frame_writer_push (writer, run, batch);
+  first = smiley_frame_writer_take_bytes (writer);
+  g_assert_cmpuint (smiley_frame_writer_get_pending (writer), ==, 0);
+
+  smiley_frame_reader_feed (reader, g_bytes_get_data (first, NULL), g_bytes_get_size (first));
+  g_assert_true (smiley_frame_reader_next (reader, &message, &got, &error));
+  g_assert_cmpint (message, ==, SMILEY_FRAME_RUN_BEGIN);
+  g_assert_true (smiley_frame_reader_next (reader, &message, &got, &error));
+  g_assert_cmpint (message, ==, SMILEY_FRAME_BATCH);
+  g_clear_pointer (&got, smiley_batch_unref);
+  g_assert_cmpstr (smiley_run_get_thread (smiley_frame_reader_get_run (reader), 1)->name, ==, "MainThread");
+
+  /* Nothing changed: a push of an empty batch sends nothing at all. */
+  smiley_batch_clear (batch);
+  smiley_frame_writer_push (writer, run, batch);
+  g_assert_cmpuint (smiley_frame_writer_get_pending (writer), ==, 0);
+
+  smiley_run_set_thread (run, 1, 4242, 4242, "Renamed");
+  smiley_frame_writer_push (writer, run, batch);
+  second = smiley_frame_writer_take_bytes (writer);
+  g_assert_cmpuint (g_bytes_get_size (second), >, 0);
+  smiley_frame_reader_feed (reader, g_bytes_get_data (second, NULL), g_bytes_get_size (second));
+  g_assert_true (smiley_frame_reader_next (reader, &message, &got, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (message, ==, SMILEY_FRAME_NEED_MORE);
+  g_assert_cmpstr (smiley_run_get_thread (smiley_frame_reader_get_run (reader), 1)->name, ==, "Renamed");
+
+  smiley_frame_writer_end_run (writer, run);
+  third = smiley_frame_writer_take_bytes (writer);
+  smiley_frame_reader_feed (reader, g_bytes_get_data (third, NULL), g_bytes_get_size (third));
+  g_assert_true (smiley_frame_reader_next (reader, &message, &got, &error));
+  g_assert_cmpint (message, ==, SMILEY_FRAME_RUN_END);
+  g_assert_true (smiley_frame_reader_finish (reader, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_sources (void)
+{
+  g_autoptr(SmileyRun) run = make_run ("sources");
+  g_autoptr(GPtrArray) batches = batches_new ();
+  g_autoptr(GBytes) empty = g_bytes_new (NULL, 0);
+  g_autoptr(GBytes) binary = g_bytes_new ("\0\xff\xfe not utf-8 \x80", 17);
+  g_autoptr(GString) large = g_string_new (NULL);
+  g_autoptr(GBytes) large_bytes = NULL;
+  SmileyBatch *batch;
+
+  for (guint i = 0; i < 20000; i++)
+    g_string_append_printf (large, "line_%u = %u  # ünïcode\n", i, i * i);
+  large_bytes = g_string_free_to_bytes (g_steal_pointer (&large));
+
+  smiley_run_add_source (run, smiley_run_intern (run, "empty.py"), empty);
+  smiley_run_add_source (run, smiley_run_intern (run, "binary.py"), binary);
+  batch = smiley_batch_new ();
+  add_event (run, batch, SMILEY_EVENT_LINE, 1, 1, "empty.py", 1, "<module>", NULL, 0, NULL);
+  g_ptr_array_add (batches, batch);
+  /* Sources added after the first push go with the next one… */
+  smiley_run_add_source (run, smiley_run_intern (run, "large.py"), large_bytes);
+  batch = smiley_batch_new ();
+  add_event (run, batch, SMILEY_EVENT_LINE, 1, 2, "large.py", 1, "<module>", NULL, 0, NULL);
+  g_ptr_array_add (batches, batch);
+  /* …and the same file twice (content changed) stays two sources. */
+  smiley_run_add_source (run, smiley_run_intern (run, "empty.py"), binary);
+  end_run (run);
+  assert_roundtrip (run, batches);
+}
+
+static void
+test_stats (void)
+{
+  g_autoptr(SmileyRun) run = make_run ("stats");
+  g_autoptr(SmileyStats) stats = smiley_stats_new ();
+
+  for (guint i = 0; i < 50; i++)
+    {
+      g_autofree char *function = g_strdup_printf ("f%u", i);
+      guint e = smiley_stats_add_entry (stats, i % 5 ? "prog.py" : "~", i, function);
+      SmileyStatsEntry *entry = smiley_stats_get_entry (stats, e);
+
+      entry->ncalls = i * 3;
+      entry->primcalls = i * 2;
+      entry->tottime_ns = i * 1000;
+      entry->cumtime_ns = i * 5000 - 7;
+    }
+  for (guint i = 0; i < 50; i++)
+    for (guint k = 0; k < i % 4; k++)
+      {
+        /* Callers both before and after the callee: forward references. */
+        SmileyStatsCaller caller = { (i * 7 + k * 13) % 50, i + k, k, -(gint64) i, i * 2 };
+
+        smiley_stats_add_caller (stats, i, &caller);
+      }
+  smiley_run_set_stats (run, stats);
+  end_run (run);
+  assert_roundtrip (run, NULL);
+}
+
+static void
+test_empty_stats (void)
+{
+  g_autoptr(SmileyRun) run = make_run ("stats-empty");
+  g_autoptr(SmileyStats) stats = smiley_stats_new ();
+
+  smiley_run_set_stats (run, stats);
+  assert_roundtrip (run, NULL);
+}
+
+static void
+test_deleted_locals (void)
+{
+  g_autoptr(SmileyRun) run = make_run ("deleted");
+  g_autoptr(GPtrArray) batches = batches_new ();
+  SmileyBatch *batch = smiley_batch_new ();
+  const char *call[] = { "x", "1", "y", "''" };
+  const char *del[] = { "x", NULL, "y", "'now set'", "z", NULL };
+
+  add_event (run, batch, SMILEY_EVENT_CALL, 1, 1, "prog.py", 1, "f", NULL, 2, call);
+  add_event (run, batch, SMILEY_EVENT_LINE, 1, 1, "prog.py", 2, "f", NULL, 3, del);
+  /* An empty string is not NULL, in arg as in values. */
+  add_event (run, batch, SMILEY_EVENT_RETURN, 1, 1, "prog.py", 3, "f", "", 0, NULL);
+  g_ptr_array_add (batches, batch);
+  end_run (run);
+  assert_roundtrip (run, batches);
+}
+
+static void
+test_many_batches (void)
+{
+  g_autoptr(SmileyRun) run = make_run ("many-batches");
+  g_autoptr(GPtrArray) batches = batches_new ();
+  guint64 call = 1;
+
+  for (guint b = 0; b < 200; b++)
+    {
+      SmileyBatch *batch = smiley_batch_new ();
+
+      for (guint e = 0; e < b % 13; e++)
+        {
+          g_autofree char *file = g_strdup_printf ("mod%u.py", (b + e) % 37);
+          g_autofree char *value = g_strdup_printf ("%u", b * e);
+          const char *locals[] = { "i", value };
+
+          add_event (run, batch, 1 + (b + e) % SMILEY_EVENT_KIND_LAST, 1, call++, file, e, "loop",
+                     e % 3 ? NULL : value, e % 2, locals);
+        }
+      g_ptr_array_add (batches, batch);
+    }
+  end_run (run);
+  assert_roundtrip (run, batches);
+}
+
+/* A batch larger than the writer's frame target is cut into several
+ * EVENTS frames, each a valid frame; merged reading gives the events back
+ * in order. */
+static void
+test_large_batch_split (void)
+{
+  g_autoptr(SmileyRun) run = make_run ("split");
+  g_autoptr(GPtrArray) batches = batches_new ();
+  SmileyBatch *batch = smiley_batch_new ();
+  g_autofree char *value = g_strnfill (2000, 'v');
+  const char *locals[] = { "big", value };
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(Decoded) d = NULL;
+  const guint8 *data;
+  gsize len, at;
+  guint n_events_frames = 0;
+
+  for (guint e = 0; e < 5000; e++)
+    add_event (run, batch, SMILEY_EVENT_LINE, 1, e, "prog.py", e, "f", value, 1, locals);
+  g_ptr_array_add (batches, batch);
+  end_run (run);
+
+  bytes = encode (run, batches, TRUE);
+  data = g_bytes_get_data (bytes, &len);
+  for (at = SMILEY_WIRE_STREAM_HEADER_SIZE; at < len; at += smiley_wire_get_u32 (data + at))
+    {
+      g_assert_cmpuint (smiley_wire_get_u32 (data + at), <=, 5 * 1024 * 1024);
+      if (data[at + 4] == SMILEY_WIRE_EVENTS)
+        n_events_frames++;
+    }
+  g_assert_cmpuint (at, ==, len);
+  g_assert_cmpuint (n_events_frames, >=, 4);
+
+  d = decode (bytes, FEED_CHUNKS, 0);
+  g_assert_no_error (d->error);
+  g_assert_cmpuint (d->batches->len, ==, n_events_frames);
+  {
+    g_autoptr(SmileyBatch) got = concat (d->batches);
+
+    assert_batch_equal (batch, got);
+  }
+  g_clear_pointer (&d, decoded_free);
+
+  d = decode (bytes, FEED_ALL, G_MAXUINT);
+  g_assert_no_error (d->error);
+  g_assert_cmpuint (d->batches->len, ==, 1);
+  assert_batch_equal (batch, g_ptr_array_index (d->batches, 0));
+}
+
+/* Merging: many one-event frames become batches of max_batch events,
+ * reported when full, when the bytes run out, and before RUN_END. */
+static void
+test_coalesce (void)
+{
+  g_autoptr(SmileyRun) run = make_run ("coalesce");
+  g_autoptr(SmileyFrameWriter) writer = smiley_frame_writer_new ();
+  g_autoptr(SmileyFrameReader) reader = smiley_frame_reader_new (0);
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GPtrArray) batches = batches_new ();
+  g_autoptr(SmileyBatch) all = smiley_batch_new ();
+  SmileyFrameMessage message;
+  SmileyBatch *got = NULL;
+  GError *error = NULL;
+  const guint8 *data;
+  gsize len;
+  guint n = 0;
+
+  smiley_frame_writer_begin_run (writer, run);
+  for (guint e = 0; e < 103; e++)
+    {
+      g_autoptr(SmileyBatch) one = smiley_batch_new ();
+
+      add_event (run, one, SMILEY_EVENT_LINE, 1, e, "prog.py", e, "f", NULL, 0, NULL);
+      add_event (run, all, SMILEY_EVENT_LINE, 1, e, "prog.py", e, "f", NULL, 0, NULL);
+      smiley_frame_writer_push (writer, run, one);
+    }
+  smiley_frame_writer_end_run (writer, run);
+  bytes = smiley_frame_writer_take_bytes (writer);
+  data = g_bytes_get_data (bytes, &len);
+
+  smiley_frame_reader_set_max_batch (reader, 10);
+  smiley_frame_reader_feed (reader, data, len);
+  g_assert_true (smiley_frame_reader_next (reader, &message, &got, &error));
+  g_assert_cmpint (message, ==, SMILEY_FRAME_RUN_BEGIN);
+  for (;;)
+    {
+      g_assert_true (smiley_frame_reader_next (reader, &message, &got, &error));
+      g_assert_no_error (error);
+      if (message != SMILEY_FRAME_BATCH)
+        break;
+      /* Ten per batch, and the last three before RUN_END. */
+      g_assert_cmpuint (smiley_batch_get_length (got), ==, n < 100 ? 10 : 3);
+      n += smiley_batch_get_length (got);
+      g_ptr_array_add (batches, g_steal_pointer (&got));
+    }
+  g_assert_cmpint (message, ==, SMILEY_FRAME_RUN_END);
+  g_assert_cmpuint (n, ==, 103);
+  {
+    g_autoptr(SmileyBatch) merged = concat (batches);
+
+    assert_batch_equal (all, merged);
+  }
+  g_assert_true (smiley_frame_reader_next (reader, &message, &got, &error));
+  g_assert_cmpint (message, ==, SMILEY_FRAME_NEED_MORE);
+}
+
+/* When the fed bytes run out, what was merged so far is reported rather
+ * than held back waiting for more. */
+static void
+test_coalesce_partial (void)
+{
+  g_autoptr(SmileyRun) run = make_run ("coalesce-partial");
+  g_autoptr(SmileyFrameWriter) writer = smiley_frame_writer_new ();
+  g_autoptr(SmileyFrameReader) reader = smiley_frame_reader_new (0);
+  g_autoptr(GBytes) bytes = NULL;
+  SmileyFrameMessage message;
+  SmileyBatch *got = NULL;
+  GError *error = NULL;
+  const guint8 *data;
+  gsize len;
+
+  smiley_frame_writer_begin_run (writer, run);
+  for (guint e = 0; e < 5; e++)
+    {
+      g_autoptr(SmileyBatch) one = smiley_batch_new ();
+
+      add_event (run, one, SMILEY_EVENT_LINE, 1, e, "prog.py", e, "f", NULL, 0, NULL);
+      smiley_frame_writer_push (writer, run, one);
+    }
+  bytes = smiley_frame_writer_take_bytes (writer);
+  data = g_bytes_get_data (bytes, &len);
+
+  smiley_frame_reader_set_max_batch (reader, 1000);
+  /* All but the last 3 bytes: four complete EVENTS frames. */
+  smiley_frame_reader_feed (reader, data, len - 3);
+  g_assert_true (smiley_frame_reader_next (reader, &message, &got, &error));
+  g_assert_cmpint (message, ==, SMILEY_FRAME_RUN_BEGIN);
+  g_assert_true (smiley_frame_reader_next (reader, &message, &got, &error));
+  g_assert_cmpint (message, ==, SMILEY_FRAME_BATCH);
+  g_assert_cmpuint (smiley_batch_get_length (got), ==, 4);
+  g_clear_pointer (&got, smiley_batch_unref);
+  g_assert_true (smiley_frame_reader_next (reader, &message, &got, &error));
+  g_assert_cmpint (message, ==, SMILEY_FRAME_NEED_MORE);
+  g_assert_cmpuint (smiley_frame_reader_get_buffered (reader), >, 0);
+
+  smiley_frame_reader_feed (reader, data + len - 3, 3);
+  g_assert_true (smiley_frame_reader_next (reader, &message, &got, &error));
+  g_assert_cmpint (message, ==, SMILEY_FRAME_BATCH);
+  g_assert_cmpuint (smiley_batch_get_length (got), ==, 1);
+  g_assert_cmpuint (smiley_batch_get_event (got, 0)->call_id, ==, 4);
+  g_clear_pointer (&got, smiley_batch_unref);
+  g_assert_cmpuint (smiley_frame_reader_get_buffered (reader), ==, 0);
+  /* A writer killed here: no RUN_END, not an error for finish(). */
+  g_assert_true (smiley_frame_reader_finish (reader, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (smiley_run_get_state (smiley_frame_reader_get_run (reader)), ==, SMILEY_RUN_RUNNING);
+}
+
+/* A stream cut between frames (the writer was killed) decodes up to the
+ * cut; finish() does not complain; the run stays RUNNING. */
+static void
+test_killed_writer (void)
+{
+  g_autoptr(SmileyRun) run = make_run ("killed");
+  g_autoptr(GPtrArray) batches = batches_new ();
+  SmileyBatch *batch = smiley_batch_new ();
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(Decoded) d = NULL;
+
+  add_event (run, batch, SMILEY_EVENT_CALL, 1, 1, "prog.py", 1, "main", NULL, 0, NULL);
+  g_ptr_array_add (batches, batch);
+  bytes = encode (run, batches, FALSE);
+  d = decode (bytes, FEED_BYTES, 0);
+  g_assert_no_error (d->error);
+  g_assert_no_error (d->finish_error);
+  g_assert_true (d->begun);
+  g_assert_false (d->ended);
+  g_assert_cmpuint (d->batches->len, ==, 1);
+  assert_run_tables_equal (run, d->run);
+  g_assert_cmpint (smiley_run_get_state (d->run), ==, SMILEY_RUN_RUNNING);
+}
+
+static void
+test_empty_stream (void)
+{
+  g_autoptr(SmileyFrameReader) reader = smiley_frame_reader_new (0);
+  SmileyFrameMessage message;
+  GError *error = NULL;
+
+  g_assert_true (smiley_frame_reader_next (reader, &message, NULL, &error));
+  g_assert_cmpint (message, ==, SMILEY_FRAME_NEED_MORE);
+  g_assert_true (smiley_frame_reader_finish (reader, &error));
+  g_assert_no_error (error);
+  g_assert_null (smiley_frame_reader_get_run (reader));
+}
+
+/* The example of docs/wire-format.md, byte for byte. */
+static const char golden_hex[] =
+  /* stream header */
+  "534d4c5901000000"
+  /* RUN_BEGIN */
+  "2700000001000000"
+  "0272312a8080f28183898506042f746d700464656d6f010764656d6f2e7079"
+  /* STRINGS */
+  "1b00000002000000"
+  "03010764656d6f2e707902046d61696e030178"
+  /* THREADS */
+  "1700000003000000"
+  "01012a2a0a4d61696e546872656164"
+  /* EVENTS */
+  "2800000005000000"
+  "02"
+  "0101010000e80701010200010302310"
+  "3010100008827010202054e6f6e6500"
+  /* RUN_END */
+  "1600000007000000"
+  "90cef28183898506010000000002";
+
+static SmileyRun *
+golden_run (SmileyBatch **batch_out)
+{
+  SmileyRun *run = smiley_run_new ("r1");
+  SmileyBatch *batch = smiley_batch_new ();
+  const char * const argv[] = { "demo.py", NULL };
+  SmileyLocal x = { 0, "1" };
+  SmileyEvent call = { SMILEY_EVENT_CALL, 1, 1, 0, 0, 1000, 0, 1, 0, NULL, 1, &x };
+  SmileyEvent ret = { SMILEY_EVENT_RETURN, 1, 1, 0, 0, 5000, 0, 2, 0, "None", 0, NULL };
+
+  smiley_run_set_pid (run, 42);
+  smiley_run_set_start_time (run, G_GINT64_CONSTANT (1700000000000000));
+  smiley_run_set_cwd (run, "/tmp");
+  smiley_run_set_description (run, "demo");
+  smiley_run_set_argv (run, argv);
+  call.file = ret.file = smiley_run_intern (run, "demo.py");
+  call.function = ret.function = smiley_run_intern (run, "main");
+  x.name = smiley_run_intern (run, "x");
+  smiley_run_set_thread (run, 1, 42, 42, "MainThread");
+  smiley_batch_add (batch, &call);
+  smiley_batch_add (batch, &ret);
+
+  smiley_run_set_end_time (run, G_GINT64_CONSTANT (1700000000005000));
+  smiley_run_set_state (run, SMILEY_RUN_FINISHED);
+  smiley_run_set_exit_status (run, 0);
+  smiley_run_set_events_emitted (run, 2);
+  *batch_out = batch;
+  return run;
+}
+
+static void
+test_golden (void)
+{
+  g_autoptr(SmileyBatch) batch = NULL;
+  g_autoptr(SmileyRun) run = golden_run (&batch);
+  g_autoptr(SmileyFrameWriter) writer = smiley_frame_writer_new ();
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GString) hex = g_string_new (NULL);
+  g_autoptr(GPtrArray) batches = batches_new ();
+  const guint8 *data;
+  gsize len;
+
+  smiley_frame_writer_begin_run (writer, run);
+  smiley_frame_writer_push (writer, run, batch);
+  smiley_frame_writer_end_run (writer, run);
+  bytes = smiley_frame_writer_take_bytes (writer);
+  data = g_bytes_get_data (bytes, &len);
+  for (gsize i = 0; i < len; i++)
+    g_string_append_printf (hex, "%02x", data[i]);
+  g_assert_cmpstr (hex->str, ==, golden_hex);
+
+  g_ptr_array_add (batches, smiley_batch_ref (batch));
+  assert_roundtrip (run, batches);
+}
+
+/* take_bytes hands over and clears; a writer can encode a second run. */
+static void
+test_writer_reuse (void)
+{
+  g_autoptr(SmileyFrameWriter) writer = smiley_frame_writer_new ();
+  g_autoptr(SmileyRun) a = make_run ("first");
+  g_autoptr(SmileyRun) b = make_run ("second");
+  g_autoptr(SmileyBatch) batch = smiley_batch_new ();
+  g_autoptr(GBytes) first = NULL;
+  g_autoptr(GBytes) second = NULL;
+  g_autoptr(GBytes) none = NULL;
+  g_autoptr(Decoded) d = NULL;
+
+  add_event (a, batch, SMILEY_EVENT_CALL, 1, 1, "a.py", 1, "fa", NULL, 0, NULL);
+  smiley_frame_writer_begin_run (writer, a);
+  smiley_frame_writer_push (writer, a, batch);
+  smiley_frame_writer_end_run (writer, a);
+  g_assert_cmpuint (smiley_frame_writer_get_pending (writer), >, 0);
+  first = smiley_frame_writer_take_bytes (writer);
+  g_assert_cmpuint (smiley_frame_writer_get_pending (writer), ==, 0);
+  none = smiley_frame_writer_take_bytes (writer);
+  g_assert_cmpuint (g_bytes_get_size (none), ==, 0);
+
+  /* The second run has its own string table: everything is sent again. */
+  smiley_batch_clear (batch);
+  add_event (b, batch, SMILEY_EVENT_CALL, 1, 1, "b.py", 1, "fb", NULL, 0, NULL);
+  smiley_frame_writer_begin_run (writer, b);
+  smiley_frame_writer_push (writer, b, batch);
+  smiley_frame_writer_end_run (writer, b);
+  second = smiley_frame_writer_take_bytes (writer);
+
+  d = decode (second, FEED_ALL, 0);
+  g_assert_no_error (d->error);
+  g_assert_true (d->ended);
+  assert_run_equal (b, d->run);
+  g_assert_cmpstr (smiley_run_get_string (d->run, 1), ==, "b.py");
+  g_clear_pointer (&d, decoded_free);
+
+  d = decode (first, FEED_ALL, 0);
+  g_assert_no_error (d->error);
+  assert_run_equal (a, d->run);
+}
+
+/* ------------------------------------------------------------------ */
+/* Hand-built streams for the negative tests                           */
+
+static void
+put_varint (GByteArray *a,
+            guint64     v)
+{
+  guint8 tmp[SMILEY_WIRE_MAX_VARINT];
+
+  g_byte_array_append (a, tmp, smiley_wire_put_varint (tmp, v) - tmp);
+}
+
+static void
+put_svarint (GByteArray *a,
+             gint64      v)
+{
+  guint8 tmp[SMILEY_WIRE_MAX_VARINT];
+
+  g_byte_array_append (a, tmp, smiley_wire_put_svarint (tmp, v) - tmp);
+}
+
+static void
+put_raw (GByteArray *a,
+         const void *data,
+         gsize       len)
+{
+  g_byte_array_append (a, data, len);
+}
+
+static void
+put_str (GByteArray *a,
+         const char *s)
+{
+  put_varint (a, strlen (s));
+  put_raw (a, s, strlen (s));
+}
+
+static void
+put_frame (GByteArray *stream,
+           guint       type,
+           GByteArray *payload)
+{
+  guint8 header[SMILEY_WIRE_FRAME_HEADER_SIZE];
+
+  smiley_wire_put_frame_header (header, payload->len + SMILEY_WIRE_FRAME_HEADER_SIZE, type);
+  put_raw (stream, header, sizeof header);
+  put_raw (stream, payload->data, payload->len);
+  g_byte_array_set_size (payload, 0);
+}
+
+static void
+put_stream_header (GByteArray *stream)
+{
+  guint8 header[SMILEY_WIRE_STREAM_HEADER_SIZE];
+
+  smiley_wire_put_stream_header (header);
+  put_raw (stream, header, sizeof header);
+}
+
+static void
+put_run_begin (GByteArray *stream,
+               const char *id)
+{
+  g_autoptr(GByteArray) p = g_byte_array_new ();
+
+  put_str (p, id);
+  put_varint (p, 1);
+  put_svarint (p, 0);
+  put_str (p, "/");
+  put_str (p, "");
+  put_varint (p, 0);
+  put_frame (stream, SMILEY_WIRE_RUN_BEGIN, p);
+}
+
+/* Header, RUN_BEGIN, strings 1 "a.py" and 2 "f", thread 1. */
+static GByteArray *
+valid_prefix (void)
+{
+  GByteArray *stream = g_byte_array_new ();
+  g_autoptr(GByteArray) p = g_byte_array_new ();
+
+  put_stream_header (stream);
+  put_run_begin (stream, "run");
+  put_varint (p, 2);
+  put_varint (p, 1);
+  put_str (p, "a.py");
+  put_varint (p, 2);
+  put_str (p, "f");
+  put_frame (stream, SMILEY_WIRE_STRINGS, p);
+  put_varint (p, 1);
+  put_varint (p, 1);
+  put_varint (p, 10);
+  put_varint (p, 10);
+  put_str (p, "Main");
+  put_frame (stream, SMILEY_WIRE_THREADS, p);
+  return stream;
+}
+
+/* A valid event; fields can be replaced by the caller writing its own. */
+static void
+put_event (GByteArray *p,
+           guint       kind,
+           guint64     thread,
+           guint64     file,
+           const char *arg)
+{
+  g_byte_array_append (p, (guint8[]) { kind }, 1);
+  put_varint (p, thread);
+  put_varint (p, 7);      /* call id */
+  put_varint (p, 0);      /* parent */
+  put_varint (p, 0);      /* depth */
+  put_varint (p, 123);    /* time */
+  put_varint (p, file);
+  put_varint (p, 3);      /* line */
+  put_varint (p, 2);      /* function */
+  if (arg == NULL)
+    put_varint (p, 0);
+  else
+    {
+      put_varint (p, strlen (arg) + 1);
+      put_raw (p, arg, strlen (arg));
+    }
+  put_varint (p, 0);      /* locals */
+}
+
+static void
+put_run_end (GByteArray *stream)
+{
+  g_autoptr(GByteArray) p = g_byte_array_new ();
+
+  put_svarint (p, 5);
+  put_varint (p, SMILEY_RUN_FINISHED);
+  put_svarint (p, 0);
+  put_varint (p, 0);
+  put_varint (p, 0);
+  put_varint (p, 0);
+  put_varint (p, 1);
+  put_frame (stream, SMILEY_WIRE_RUN_END, p);
+}
+
+/* Decodes @stream in every feeding mode and checks the one error it must
+ * give: code and a piece of the message (which names the offset). Errors
+ * from next() and from finish() are both accepted. */
+static void
+assert_stream_error (GByteArray *stream,
+                     gint        code,
+                     const char *message_part)
+{
+  const FeedMode modes[] = { FEED_ALL, FEED_BYTES, FEED_CHUNKS };
+
+  for (guint m = 0; m < G_N_ELEMENTS (modes); m++)
+    {
+      g_autoptr(Decoded) d = decode_full (stream->data, stream->len, modes[m], m == 2 ? 5 : 0, 0);
+      GError *error = d->error != NULL ? d->error : d->finish_error;
+
+      if (error == NULL)
+        g_error ("expected an error containing “%s”, the stream decoded", message_part);
+      g_test_message ("error: %s", error->message);
+      g_assert_error (error, SMILEY_FRAME_ERROR, code);
+      if (strstr (error->message, message_part) == NULL)
+        g_error ("error “%s” does not contain “%s”", error->message, message_part);
+      /* One line a user can read. */
+      g_assert_null (strchr (error->message, '\n'));
+    }
+}
+
+static void
+test_bad_magic (void)
+{
+  g_autoptr(GByteArray) stream = g_byte_array_new ();
+
+  put_raw (stream, "GARBAGE!", 8);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_BAD_MAGIC, "not a smiley event stream");
+  g_byte_array_set_size (stream, 0);
+  /* Detected from the first wrong byte, with it shown escaped. */
+  put_raw (stream, "S\x01", 2);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_BAD_MAGIC, "“S\\x01”");
+}
+
+static void
+test_version_2 (void)
+{
+  g_autoptr(GByteArray) stream = g_byte_array_new ();
+
+  put_raw (stream, "SMLY\x02\x00\x00\x00", 8);
+  put_run_begin (stream, "run");
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_VERSION, "format version 2");
+}
+
+static void
+test_header_flags (void)
+{
+  g_autoptr(GByteArray) stream = g_byte_array_new ();
+
+  put_raw (stream, "SMLY\x01\x00\x01\x00", 8);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "unknown flags 0x0001");
+}
+
+static void
+test_oversized_frame (void)
+{
+  g_autoptr(GByteArray) stream = valid_prefix ();
+  g_autoptr(SmileyFrameReader) reader = smiley_frame_reader_new (1024);
+  g_autoptr(GByteArray) p = g_byte_array_new ();
+  guint8 header[SMILEY_WIRE_FRAME_HEADER_SIZE];
+  SmileyFrameMessage message;
+  GError *error = NULL;
+  guint64 offset = stream->len;
+
+  /* Over the wire limit: refused by any reader. */
+  smiley_wire_put_frame_header (header, SMILEY_WIRE_MAX_FRAME_SIZE + 1, SMILEY_WIRE_EVENTS);
+  put_raw (stream, header, sizeof header);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_TOO_LARGE, "more than the limit of 67108864");
+
+  /* Over the reader's own limit: refused from the header alone, before
+   * the payload arrives. */
+  g_byte_array_set_size (stream, offset);
+  smiley_wire_put_frame_header (header, 2000, SMILEY_WIRE_EVENTS);
+  put_raw (stream, header, sizeof header);
+  smiley_frame_reader_feed (reader, stream->data, stream->len);
+  g_assert_true (smiley_frame_reader_next (reader, &message, NULL, &error));
+  g_assert_cmpint (message, ==, SMILEY_FRAME_RUN_BEGIN);
+  g_assert_false (smiley_frame_reader_next (reader, &message, NULL, &error));
+  g_assert_error (error, SMILEY_FRAME_ERROR, SMILEY_FRAME_ERROR_TOO_LARGE);
+  {
+    g_autofree char *where = g_strdup_printf ("frame at offset %" G_GUINT64_FORMAT " (EVENTS) is 2000 bytes", offset);
+
+    g_assert_nonnull (strstr (error->message, where));
+  }
+  g_clear_error (&error);
+  /* Bytes fed after an error are dropped, not buffered. */
+  {
+    gsize before = smiley_frame_reader_get_buffered (reader);
+    g_autofree guint8 *junk = g_malloc0 (100000);
+
+    smiley_frame_reader_feed (reader, junk, 100000);
+    g_assert_cmpuint (smiley_frame_reader_get_buffered (reader), ==, before);
+  }
+  g_assert_false (smiley_frame_reader_finish (reader, &error));
+  g_assert_error (error, SMILEY_FRAME_ERROR, SMILEY_FRAME_ERROR_TOO_LARGE);
+  g_clear_error (&error);
+}
+
+static void
+test_frame_size_too_small (void)
+{
+  g_autoptr(GByteArray) stream = valid_prefix ();
+  guint8 header[SMILEY_WIRE_FRAME_HEADER_SIZE];
+
+  smiley_wire_put_frame_header (header, 3, SMILEY_WIRE_EVENTS);
+  put_raw (stream, header, sizeof header);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "size 3 is smaller than its own header");
+}
+
+static void
+test_reserved_bytes (void)
+{
+  g_autoptr(GByteArray) stream = valid_prefix ();
+
+  put_raw (stream, "\x08\x00\x00\x00\x05\x00\x01\x00", 8);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "reserved header bytes are not zero");
+}
+
+static void
+test_unknown_frame_type (void)
+{
+  g_autoptr(GByteArray) stream = valid_prefix ();
+  g_autoptr(GByteArray) p = g_byte_array_new ();
+
+  put_frame (stream, 8, p);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "unknown frame type 8");
+  g_byte_array_set_size (stream, stream->len - 8);
+  put_frame (stream, 0, p);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "unknown frame type 0");
+}
+
+static void
+test_truncated_stream_header (void)
+{
+  g_autoptr(GByteArray) stream = g_byte_array_new ();
+
+  put_raw (stream, "SMLY\x01", 5);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_TRUNCATED, "after 5 bytes, inside its 8-byte header");
+}
+
+static void
+test_truncated_frame_header (void)
+{
+  g_autoptr(GByteArray) stream = valid_prefix ();
+  g_autofree char *where = g_strdup_printf ("inside the header of the frame at offset %u (3 of 8 bytes)",
+                                            stream->len);
+
+  put_raw (stream, "\x20\x00\x00", 3);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_TRUNCATED, where);
+}
+
+static void
+test_truncated_payload (void)
+{
+  g_autoptr(GByteArray) stream = valid_prefix ();
+  g_autoptr(GByteArray) p = g_byte_array_new ();
+  guint offset = stream->len;
+  g_autofree char *where = NULL;
+
+  put_varint (p, 1);
+  put_event (p, SMILEY_EVENT_LINE, 1, 1, NULL);
+  put_frame (stream, SMILEY_WIRE_EVENTS, p);
+  where = g_strdup_printf ("inside the frame at offset %u (EVENTS, %u of %u bytes)",
+                           offset, stream->len - offset - 1, stream->len - offset);
+  g_byte_array_set_size (stream, stream->len - 1);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_TRUNCATED, where);
+}
+
+static void
+test_varint_overflow (void)
+{
+  g_autoptr(GByteArray) stream = valid_prefix ();
+  g_autoptr(GByteArray) p = g_byte_array_new ();
+  gsize prefix = stream->len;
+
+  /* Eleven bytes. */
+  put_raw (p, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\x81\x00", 11);
+  put_frame (stream, SMILEY_WIRE_EVENTS, p);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "event count: varint longer than 10 bytes");
+
+  /* Ten bytes, but the last carries bits above 2^64. */
+  g_byte_array_set_size (stream, prefix);
+  put_raw (p, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02", 10);
+  put_frame (stream, SMILEY_WIRE_EVENTS, p);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "event count: varint does not fit in 64 bits");
+
+  /* A varint cut by the end of the frame. */
+  g_byte_array_set_size (stream, prefix);
+  put_raw (p, "\x81", 1);
+  put_frame (stream, SMILEY_WIRE_EVENTS, p);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "event count: the frame ends inside a varint");
+
+  /* 2^64 - 1 is fine where 64 bits are allowed, but not in a 32-bit
+   * field such as a line number. */
+  g_byte_array_set_size (stream, prefix);
+  put_varint (p, 1);
+  g_byte_array_append (p, (guint8[]) { SMILEY_EVENT_LINE }, 1);
+  put_varint (p, 1);
+  put_varint (p, G_MAXUINT64);
+  put_varint (p, 0);
+  put_varint (p, 0);
+  put_varint (p, 0);
+  put_varint (p, 1);
+  put_varint (p, G_GUINT64_CONSTANT (1) << 32);
+  put_varint (p, 2);
+  put_varint (p, 0);
+  put_varint (p, 0);
+  put_frame (stream, SMILEY_WIRE_EVENTS, p);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "line 4294967296 is out of range");
+}
+
+static void
+test_undefined_string (void)
+{
+  g_autoptr(GByteArray) stream = valid_prefix ();
+  g_autoptr(GByteArray) p = g_byte_array_new ();
+  g_autofree char *where = g_strdup_printf ("frame at offset %u (EVENTS), event 1: file: string id 77 not defined",
+                                            stream->len);
+
+  put_varint (p, 2);
+  put_event (p, SMILEY_EVENT_LINE, 1, 1, NULL);
+  put_event (p, SMILEY_EVENT_LINE, 1, 77, NULL);
+  put_frame (stream, SMILEY_WIRE_EVENTS, p);
+  put_run_end (stream);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, where);
+}
+
+static void
+test_undefined_local_name (void)
+{
+  g_autoptr(GByteArray) stream = valid_prefix ();
+  g_autoptr(GByteArray) p = g_byte_array_new ();
+
+  put_varint (p, 1);
+  put_event (p, SMILEY_EVENT_LINE, 1, 1, NULL);
+  g_byte_array_set_size (p, p->len - 1);
+  put_varint (p, 1);
+  put_varint (p, 3);
+  put_varint (p, 0);
+  put_frame (stream, SMILEY_WIRE_EVENTS, p);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "local name: string id 3 not defined");
+}
+
+static void
+test_undefined_thread (void)
+{
+  g_autoptr(GByteArray) stream = valid_prefix ();
+  g_autoptr(GByteArray) p = g_byte_array_new ();
+  gsize prefix = stream->len;
+
+  put_varint (p, 1);
+  put_event (p, SMILEY_EVENT_LINE, 2, 1, NULL);
+  put_frame (stream, SMILEY_WIRE_EVENTS, p);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "thread 2 not defined");
+
+  g_byte_array_set_size (stream, prefix);
+  put_varint (p, 1);
+  put_event (p, SMILEY_EVENT_LINE, 0, 1, NULL);
+  put_frame (stream, SMILEY_WIRE_EVENTS, p);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "thread 0 not defined");
+}
+
+static void
+test_bad_kind (void)
+{
+  g_autoptr(GByteArray) stream = valid_prefix ();
+  g_autoptr(GByteArray) p = g_byte_array_new ();
+  gsize prefix = stream->len;
+
+  put_varint (p, 1);
+  put_event (p, SMILEY_EVENT_KIND_LAST + 1, 1, 1, NULL);
+  put_frame (stream, SMILEY_WIRE_EVENTS, p);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "unknown event kind 10");
+
+  g_byte_array_set_size (stream, prefix);
+  put_varint (p, 1);
+  put_event (p, 0, 1, 1, NULL);
+  put_frame (stream, SMILEY_WIRE_EVENTS, p);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "unknown event kind 0");
+}
+
+static void
+test_bad_utf8 (void)
+{
+  g_autoptr(GByteArray) stream = valid_prefix ();
+  g_autoptr(GByteArray) p = g_byte_array_new ();
+  gsize prefix = stream->len;
+
+  put_varint (p, 1);
+  put_event (p, SMILEY_EVENT_RETURN, 1, 1, "bad \xc3\x28 utf-8");
+  put_frame (stream, SMILEY_WIRE_EVENTS, p);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "arg is not valid UTF-8");
+
+  /* A NUL would cut the C string short. */
+  g_byte_array_set_size (stream, prefix);
+  put_varint (p, 1);
+  put_varint (p, 3);
+  put_varint (p, 3);
+  put_raw (p, "a\0b", 3);
+  put_frame (stream, SMILEY_WIRE_STRINGS, p);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "string 0: text is not valid UTF-8");
+
+  /* In the run's own strings too. */
+  g_byte_array_set_size (stream, 0);
+  put_stream_header (stream);
+  put_str (p, "run");
+  put_varint (p, 1);
+  put_svarint (p, 0);
+  put_str (p, "/tmp/\xff");
+  put_frame (stream, SMILEY_WIRE_RUN_BEGIN, p);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "cwd is not valid UTF-8");
+}
+
+static void
+test_count_too_large (void)
+{
+  g_autoptr(GByteArray) stream = valid_prefix ();
+  g_autoptr(GByteArray) p = g_byte_array_new ();
+  gsize prefix = stream->len;
+  const struct
+  {
+    guint type;
+    const char *message;
+  } cases[] = {
+    { SMILEY_WIRE_EVENTS, "event count 1099511627776 is more than" },
+    { SMILEY_WIRE_STRINGS, "string count 1099511627776 is more than" },
+    { SMILEY_WIRE_THREADS, "thread count 1099511627776 is more than" },
+    { SMILEY_WIRE_STATS, "entry count 1099511627776 is more than" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_byte_array_set_size (stream, prefix);
+      put_varint (p, G_GUINT64_CONSTANT (1) << 40);
+      put_raw (p, "\0\0\0\0\0\0\0\0\0\0\0\0", 12);
+      put_frame (stream, cases[i].type, p);
+      assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, cases[i].message);
+    }
+
+  /* Locals and argv counts too. */
+  g_byte_array_set_size (stream, prefix);
+  put_varint (p, 1);
+  put_event (p, SMILEY_EVENT_LINE, 1, 1, NULL);
+  g_byte_array_set_size (p, p->len - 1);
+  put_varint (p, 1000);
+  put_frame (stream, SMILEY_WIRE_EVENTS, p);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "number of locals 1000 is more than the 0 bytes");
+
+  /* A string length beyond the frame. */
+  g_byte_array_set_size (stream, prefix);
+  put_varint (p, 1);
+  put_varint (p, 3);
+  put_varint (p, 1000);
+  put_raw (p, "abc", 3);
+  put_frame (stream, SMILEY_WIRE_STRINGS, p);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "text: length 1000 runs past the end of the frame");
+
+  g_byte_array_set_size (stream, 0);
+  put_stream_header (stream);
+  put_str (p, "run");
+  put_varint (p, 1);
+  put_svarint (p, 0);
+  put_str (p, "/");
+  put_str (p, "");
+  put_varint (p, G_MAXUINT64);
+  put_frame (stream, SMILEY_WIRE_RUN_BEGIN, p);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "argc 18446744073709551615 is more than");
+}
+
+static void
+test_trailing_bytes (void)
+{
+  g_autoptr(GByteArray) stream = valid_prefix ();
+  g_autoptr(GByteArray) p = g_byte_array_new ();
+  gsize prefix = stream->len;
+  const guint types[] = { SMILEY_WIRE_EVENTS, SMILEY_WIRE_STRINGS, SMILEY_WIRE_THREADS,
+                          SMILEY_WIRE_STATS };
+
+  put_varint (p, 1);
+  put_event (p, SMILEY_EVENT_LINE, 1, 1, NULL);
+  put_raw (p, "\0", 1);
+  put_frame (stream, SMILEY_WIRE_EVENTS, p);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "(EVENTS): 1 bytes left over after the last field");
+
+  for (guint i = 0; i < G_N_ELEMENTS (types); i++)
+    {
+      g_byte_array_set_size (stream, prefix);
+      put_varint (p, 0);
+      put_raw (p, "xy", 2);
+      put_frame (stream, types[i], p);
+      assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "2 bytes left over after the last field");
+    }
+
+  g_byte_array_set_size (stream, prefix);
+  put_varint (p, 1);
+  put_varint (p, 0);
+  put_raw (p, "zz", 2);
+  put_frame (stream, SMILEY_WIRE_SOURCE, p);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "(SOURCE): 2 bytes left over");
+
+  g_byte_array_set_size (stream, prefix);
+  put_run_end (stream);
+  g_byte_array_set_size (stream, stream->len - 8 - 7);
+  put_svarint (p, 5);
+  put_varint (p, SMILEY_RUN_FINISHED);
+  put_svarint (p, 0);
+  put_varint (p, 0);
+  put_varint (p, 0);
+  put_varint (p, 0);
+  put_varint (p, 1);
+  put_varint (p, 1);
+  put_frame (stream, SMILEY_WIRE_RUN_END, p);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "(RUN_END): 1 bytes left over");
+}
+
+static void
+test_frame_after_run_end (void)
+{
+  g_autoptr(GByteArray) stream = valid_prefix ();
+  g_autoptr(GByteArray) p = g_byte_array_new ();
+  g_autofree char *where = NULL;
+
+  put_run_end (stream);
+  where = g_strdup_printf ("frame at offset %u: data after RUN_END", stream->len);
+  put_varint (p, 0);
+  put_frame (stream, SMILEY_WIRE_EVENTS, p);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, where);
+
+  /* Even a single stray byte. */
+  g_byte_array_set_size (stream, stream->len - 9);
+  put_raw (stream, "\0", 1);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "data after RUN_END");
+}
+
+static void
+test_frame_before_run_begin (void)
+{
+  g_autoptr(GByteArray) stream = g_byte_array_new ();
+  g_autoptr(GByteArray) p = g_byte_array_new ();
+
+  put_stream_header (stream);
+  put_varint (p, 1);
+  put_varint (p, 1);
+  put_str (p, "a.py");
+  put_frame (stream, SMILEY_WIRE_STRINGS, p);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "frame at offset 8 (STRINGS) comes before RUN_BEGIN");
+
+  g_byte_array_set_size (stream, 8);
+  put_run_end (stream);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "(RUN_END) comes before RUN_BEGIN");
+}
+
+static void
+test_repeated_run_begin (void)
+{
+  g_autoptr(GByteArray) stream = valid_prefix ();
+
+  put_run_begin (stream, "again");
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "(RUN_BEGIN): the run has already begun");
+}
+
+static void
+test_bad_run_id (void)
+{
+  const char *ids[] = { "", "../etc", "a/b", "a b", "tab\there", ".hidden" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
+    {
+      g_autoptr(GByteArray) stream = g_byte_array_new ();
+
+      put_stream_header (stream);
+      put_run_begin (stream, ids[i]);
+      assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "run id must be 1 to 128 printable");
+    }
+}
+
+static void
+test_string_id_gap (void)
+{
+  g_autoptr(GByteArray) stream = valid_prefix ();
+  g_autoptr(GByteArray) p = g_byte_array_new ();
+  gsize prefix = stream->len;
+
+  put_varint (p, 1);
+  put_varint (p, 5);
+  put_str (p, "x");
+  put_frame (stream, SMILEY_WIRE_STRINGS, p);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "string id 5 is not the next free id 3");
+
+  /* Redefining is refused as well. */
+  g_byte_array_set_size (stream, prefix);
+  put_varint (p, 1);
+  put_varint (p, 1);
+  put_str (p, "x");
+  put_frame (stream, SMILEY_WIRE_STRINGS, p);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "string id 1 is not the next free id 3");
+}
+
+static void
+test_thread_id_gap (void)
+{
+  g_autoptr(GByteArray) stream = valid_prefix ();
+  g_autoptr(GByteArray) p = g_byte_array_new ();
+  gsize prefix = stream->len;
+
+  /* A hostile id must not size the thread table. */
+  put_varint (p, 1);
+  put_varint (p, G_MAXUINT32);
+  put_varint (p, 1);
+  put_varint (p, 1);
+  put_str (p, "x");
+  put_frame (stream, SMILEY_WIRE_THREADS, p);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "thread id 4294967295 is neither a known thread nor the next free id 2");
+
+  g_byte_array_set_size (stream, prefix);
+  put_varint (p, 1);
+  put_varint (p, 0);
+  put_varint (p, 1);
+  put_varint (p, 1);
+  put_str (p, "x");
+  put_frame (stream, SMILEY_WIRE_THREADS, p);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "thread id 0 is neither");
+}
+
+static void
+test_bad_source (void)
+{
+  g_autoptr(GByteArray) stream = valid_prefix ();
+  g_autoptr(GByteArray) p = g_byte_array_new ();
+
+  put_varint (p, 9);
+  put_varint (p, 0);
+  put_frame (stream, SMILEY_WIRE_SOURCE, p);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "(SOURCE): file: string id 9 not defined");
+}
+
+static void
+test_bad_stats (void)
+{
+  g_autoptr(GByteArray) stream = valid_prefix ();
+  g_autoptr(GByteArray) p = g_byte_array_new ();
+  gsize prefix = stream->len;
+
+  put_varint (p, 1);
+  put_str (p, "a.py");
+  put_varint (p, 1);
+  put_str (p, "f");
+  put_varint (p, 1);
+  put_varint (p, 1);
+  put_svarint (p, 1);
+  put_svarint (p, 1);
+  put_varint (p, 1);
+  put_varint (p, 1);   /* caller 1 of 1 entry */
+  put_varint (p, 1);
+  put_varint (p, 1);
+  put_svarint (p, 1);
+  put_svarint (p, 1);
+  put_frame (stream, SMILEY_WIRE_STATS, p);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "entry 0: caller index 1 is not below the entry count 1");
+
+  g_byte_array_set_size (stream, prefix);
+  put_varint (p, 2);
+  for (guint i = 0; i < 2; i++)
+    {
+      put_str (p, "a.py");
+      put_varint (p, 1);
+      put_str (p, "f");
+      put_varint (p, 1);
+      put_varint (p, 1);
+      put_svarint (p, 1);
+      put_svarint (p, 1);
+      put_varint (p, 0);
+    }
+  put_frame (stream, SMILEY_WIRE_STATS, p);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "entry 1: repeats entry 0");
+}
+
+static void
+test_bad_run_end (void)
+{
+  g_autoptr(GByteArray) stream = valid_prefix ();
+  g_autoptr(GByteArray) p = g_byte_array_new ();
+  gsize prefix = stream->len;
+
+  put_svarint (p, 5);
+  put_varint (p, 3);
+  put_frame (stream, SMILEY_WIRE_RUN_END, p);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "unknown run state 3");
+
+  g_byte_array_set_size (stream, prefix);
+  put_svarint (p, 5);
+  put_varint (p, 1);
+  put_svarint (p, G_GINT64_CONSTANT (1) << 40);
+  put_frame (stream, SMILEY_WIRE_RUN_END, p);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "exit status 1099511627776 is out of range");
+}
+
+/* Events of intact frames merged before a broken one are reported first;
+ * the error follows. */
+static void
+test_error_after_merged_events (void)
+{
+  g_autoptr(GByteArray) stream = valid_prefix ();
+  g_autoptr(GByteArray) p = g_byte_array_new ();
+  g_autoptr(SmileyFrameReader) reader = smiley_frame_reader_new (0);
+  SmileyFrameMessage message;
+  SmileyBatch *batch = NULL;
+  GError *error = NULL;
+
+  for (guint i = 0; i < 3; i++)
+    {
+      put_varint (p, 1);
+      put_event (p, SMILEY_EVENT_LINE, 1, 1, "ok");
+      put_frame (stream, SMILEY_WIRE_EVENTS, p);
+    }
+  /* Two good events, then a bad one, in the same frame. */
+  put_varint (p, 3);
+  put_event (p, SMILEY_EVENT_LINE, 1, 1, NULL);
+  put_event (p, SMILEY_EVENT_LINE, 1, 1, NULL);
+  put_event (p, SMILEY_EVENT_LINE, 1, 99, NULL);
+  put_frame (stream, SMILEY_WIRE_EVENTS, p);
+
+  smiley_frame_reader_set_max_batch (reader, 100);
+  smiley_frame_reader_feed (reader, stream->data, stream->len);
+  g_assert_true (smiley_frame_reader_next (reader, &message, &batch, &error));
+  g_assert_cmpint (message, ==, SMILEY_FRAME_RUN_BEGIN);
+  g_assert_true (smiley_frame_reader_next (reader, &message, &batch, &error));
+  g_assert_cmpint (message, ==, SMILEY_FRAME_BATCH);
+  /* Only the three intact frames' events. */
+  g_assert_cmpuint (smiley_batch_get_length (batch), ==, 3);
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpstr (smiley_batch_get_event (batch, i)->arg, ==, "ok");
+  g_clear_pointer (&batch, smiley_batch_unref);
+  g_assert_false (smiley_frame_reader_next (reader, &message, &batch, &error));
+  g_assert_error (error, SMILEY_FRAME_ERROR, SMILEY_FRAME_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "event 2: file: string id 99 not defined"));
+  g_assert_null (batch);
+  g_clear_error (&error);
+}
+
+/* Whatever the bytes, the reader answers with data or an error, never a
+ * crash: every prefix and single-byte corruption of a real stream. */
+static void
+test_corruptions (void)
+{
+  g_autoptr(SmileyBatch) batch = NULL;
+  g_autoptr(SmileyRun) run = golden_run (&batch);
+  g_autoptr(GPtrArray) batches = batches_new ();
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(SmileyStats) stats = smiley_stats_new ();
+  SmileyStatsCaller caller = { 0, 1, 1, 1, 1 };
+  const guint8 *data;
+  gsize len;
+
+  smiley_stats_add_entry (stats, "demo.py", 1, "main");
+  smiley_stats_add_caller (stats, 0, &caller);
+  smiley_run_set_stats (run, stats);
+  g_ptr_array_add (batches, smiley_batch_ref (batch));
+  bytes = encode (run, batches, TRUE);
+  data = g_bytes_get_data (bytes, &len);
+
+  for (gsize cut = 0; cut < len; cut++)
+    {
+      g_autoptr(Decoded) d = decode_full (data, cut, FEED_ALL, 0, 0);
+
+      /* A prefix never decodes to an ended run. */
+      g_assert_false (d->ended);
+    }
+  for (gsize at = 0; at < len; at++)
+    for (guint bit = 0; bit < 8; bit++)
+      {
+        g_autofree guint8 *copy = g_memdup2 (data, len);
+        g_autoptr(Decoded) d = NULL;
+
+        copy[at] ^= 1u << bit;
+        d = decode_full (copy, len, FEED_ALL, 3, 0);
+        if (d->error != NULL)
+          g_assert_true (d->error->domain == SMILEY_FRAME_ERROR);
+      }
+}
+
+static void
+test_perf (void)
+{
+  g_autoptr(SmileyRun) run = make_run ("perf");
+  g_autoptr(SmileyBatch) batch = smiley_batch_new ();
+  g_autoptr(SmileyFrameWriter) writer = smiley_frame_writer_new ();
+  g_autoptr(SmileyFrameReader) reader = smiley_frame_reader_new (0);
+  g_autoptr(GBytes) bytes = NULL;
+  const char *locals[] = { "i", "12345", "name", "'some string value'" };
+  const guint n_batches = 400, per_batch = 5000;
+  SmileyFrameMessage message;
+  SmileyBatch *got = NULL;
+  GError *error = NULL;
+  GTimer *timer;
+  guint64 decoded = 0;
+  double encode_s, decode_s;
+
+  if (!g_test_perf ())
+    {
+      g_test_skip ("run with -m perf");
+      return;
+    }
+  for (guint e = 0; e < per_batch; e++)
+    add_event (run, batch, 1 + e % 3, 1, e, "prog.py", e % 100, "f", e % 3 == 2 ? "None" : NULL,
+               e % 3 == 0 ? 2 : e % 2, locals);
+
+  timer = g_timer_new ();
+  smiley_frame_writer_begin_run (writer, run);
+  for (guint b = 0; b < n_batches; b++)
+    smiley_frame_writer_push (writer, run, batch);
+  smiley_frame_writer_end_run (writer, run);
+  bytes = smiley_frame_writer_take_bytes (writer);
+  encode_s = g_timer_elapsed (timer, NULL);
+
+  g_timer_start (timer);
+  smiley_frame_reader_feed (reader, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  do
+    {
+      g_assert_true (smiley_frame_reader_next (reader, &message, &got, &error));
+      if (got != NULL)
+        decoded += smiley_batch_get_length (got);
+      g_clear_pointer (&got, smiley_batch_unref);
+    }
+  while (message != SMILEY_FRAME_NEED_MORE);
+  decode_s = g_timer_elapsed (timer, NULL);
+  g_timer_destroy (timer);
+
+  g_assert_cmpuint (decoded, ==, (guint64) n_batches * per_batch);
+  g_test_minimized_result (encode_s, "encode: %.0f events/s, %.1f bytes/event",
+                           decoded / encode_s, (double) g_bytes_get_size (bytes) / decoded);
+  g_test_minimized_result (decode_s, "decode: %.0f events/s (%.0f MB/s)",
+                           decoded / decode_s, g_bytes_get_size (bytes) / decode_s / 1e6);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/smiley/frame/empty-run", test_empty_run);
+  g_test_add_func ("/smiley/frame/empty-stream", test_empty_stream);
+  g_test_add_func ("/smiley/frame/no-events", test_no_events);
+  g_test_add_func ("/smiley/frame/every-kind", test_every_kind);
+  g_test_add_func ("/smiley/frame/huge-values", test_huge_values);
+  g_test_add_func ("/smiley/frame/unicode", test_unicode);
+  g_test_add_func ("/smiley/frame/many-threads", test_many_threads);
+  g_test_add_func ("/smiley/frame/thread-rename", test_thread_rename_between_pushes);
+  g_test_add_func ("/smiley/frame/sources", test_sources);
+  g_test_add_func ("/smiley/frame/stats", test_stats);
+  g_test_add_func ("/smiley/frame/stats-empty", test_empty_stats);
+  g_test_add_func ("/smiley/frame/deleted-locals", test_deleted_locals);
+  g_test_add_func ("/smiley/frame/many-batches", test_many_batches);
+  g_test_add_func ("/smiley/frame/large-batch-split", test_large_batch_split);
+  g_test_add_func ("/smiley/frame/coalesce", test_coalesce);
+  g_test_add_func ("/smiley/frame/coalesce-partial", test_coalesce_partial);
+  g_test_add_func ("/smiley/frame/killed-writer", test_killed_writer);
+  g_test_add_func ("/smiley/frame/golden", test_golden);
+  g_test_add_func ("/smiley/frame/writer-reuse", test_writer_reuse);
+
+  g_test_add_func ("/smiley/frame/bad-magic", test_bad_magic);
+  g_test_add_func ("/smiley/frame/version-2", test_version_2);
+  g_test_add_func ("/smiley/frame/header-flags", test_header_flags);
+  g_test_add_func ("/smiley/frame/oversized", test_oversized_frame);
+  g_test_add_func ("/smiley/frame/size-too-small", test_frame_size_too_small);
+  g_test_add_func ("/smiley/frame/reserved-bytes", test_reserved_bytes);
+  g_test_add_func ("/smiley/frame/unknown-type", test_unknown_frame_type);
+  g_test_add_func ("/smiley/frame/truncated-stream-header", test_truncated_stream_header);
+  g_test_add_func ("/smiley/frame/truncated-frame-header", test_truncated_frame_header);
+  g_test_add_func ("/smiley/frame/truncated-payload", test_truncated_payload);
+  g_test_add_func ("/smiley/frame/varint-overflow", test_varint_overflow);
+  g_test_add_func ("/smiley/frame/undefined-string", test_undefined_string);
+  g_test_add_func ("/smiley/frame/undefined-local-name", test_undefined_local_name);
+  g_test_add_func ("/smiley/frame/undefined-thread", test_undefined_thread);
+  g_test_add_func ("/smiley/frame/bad-kind", test_bad_kind);
+  g_test_add_func ("/smiley/frame/bad-utf8", test_bad_utf8);
+  g_test_add_func ("/smiley/frame/count-too-large", test_count_too_large);
+  g_test_add_func ("/smiley/frame/trailing-bytes", test_trailing_bytes);
+  g_test_add_func ("/smiley/frame/after-run-end", test_frame_after_run_end);
+  g_test_add_func ("/smiley/frame/before-run-begin", test_frame_before_run_begin);
+  g_test_add_func ("/smiley/frame/repeated-run-begin", test_repeated_run_begin);
+  g_test_add_func ("/smiley/frame/bad-run-id", test_bad_run_id);
+  g_test_add_func ("/smiley/frame/string-id-gap", test_string_id_gap);
+  g_test_add_func ("/smiley/frame/thread-id-gap", test_thread_id_gap);
+  g_test_add_func ("/smiley/frame/bad-source", test_bad_source);
+  g_test_add_func ("/smiley/frame/bad-stats", test_bad_stats);
+  g_test_add_func ("/smiley/frame/bad-run-end", test_bad_run_end);
+  g_test_add_func ("/smiley/frame/error-after-merged-events", test_error_after_merged_events);
+  g_test_add_func ("/smiley/frame/corruptions", test_corruptions);
+  g_test_add_func ("/smiley/frame/perf", test_perf);
+
+  return g_test_run ();
+}
