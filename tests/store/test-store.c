@@ -1194,6 +1194,141 @@ test_disk_full (Fixture       *f,
   }
 }
 
+#ifdef HAVE_FILE_STORE
+/* /smiley/store/file/truncated: a log cut inside a frame reads up to its
+ * last complete frame, and the run is unfinished (RUNNING), in the list
+ * too. */
+static void
+test_file_truncated (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SmileyRun) run = new_run ("run-cut", 1);
+  g_autofree char *log = g_build_filename (f->location, "run-cut.smly", NULL);
+  g_autofree char *contents = NULL;
+  gsize length;
+  guint64 previous = 0;
+
+  {
+    g_autoptr(SmileyStore) store = open_store (f);
+    store_whole_run (store, run, 20000);
+  }
+
+  g_assert_true (g_file_get_contents (log, &contents, &length, NULL));
+  /* Cut at several places, from inside RUN_END to inside the header. */
+  for (gsize cut = length - 3; cut > 4; cut = cut * 2 / 3)
+    {
+      g_autoptr(SmileyStore) store = NULL;
+      g_autoptr(SmileyRun) got = NULL;
+      g_autoptr(SmileyBatch) events = NULL;
+      g_autoptr(GPtrArray) runs = NULL;
+
+      write_file (log, contents, cut);
+      store = open_store (f);
+      got = smiley_store_get_run (store, "run-cut", &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (smiley_run_get_state (got), ==, SMILEY_RUN_RUNNING);
+      events = all_events (store, got, -1);
+      /* A prefix of what was written, shorter with every cut. */
+      g_assert_cmpuint (smiley_batch_get_length (events), <=, 20000);
+      if (previous > 0)
+        g_assert_cmpuint (smiley_batch_get_length (events), <=, previous);
+      previous = smiley_batch_get_length (events);
+      for (guint i = 0; i < smiley_batch_get_length (events); i++)
+        g_assert_cmpuint (smiley_batch_get_event (events, i)->line, ==, i + 1);
+
+      runs = smiley_store_list_runs (store, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (runs->len, ==, 1);
+      g_assert_cmpint (smiley_run_get_state (runs->pdata[0]), ==, SMILEY_RUN_RUNNING);
+    }
+  g_assert_cmpuint (previous, <, 20000);
+}
+
+/* /smiley/store/file/bad-files */
+static void
+test_file_bad_files (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autofree char *plain = g_build_filename (f->dir, "plain-file", NULL);
+  g_autofree char *busy = g_build_filename (f->dir, "busy-dir", NULL);
+  g_autofree char *busy_file = g_build_filename (busy, "holiday.jpg", NULL);
+  g_autofree char *garbage = g_build_filename (f->dir, "garbage-index", NULL);
+  g_autofree char *garbage_index = g_build_filename (garbage, "index", NULL);
+  g_autofree char *newer = g_build_filename (f->dir, "newer", NULL);
+  g_autofree char *newer_index = g_build_filename (newer, "index", NULL);
+  g_autofree char *damaged_log = g_build_filename (f->location, "run-0.smly", NULL);
+  guint8 noise[4096];
+
+  write_file (plain, "hello\n", 6);
+  assert_refused (f->backend, plain, SMILEY_STORE_ERROR_NOT_A_STORE, "not a directory");
+
+  g_mkdir (busy, 0755);
+  write_file (busy_file, "\xff\xd8\xff", 3);
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SmileyStore) store = open_store_at (f->backend, busy, &error);
+    g_autofree char *index = g_build_filename (busy, "index", NULL);
+
+    g_assert_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_NOT_A_STORE);
+    g_assert_null (store);
+    g_assert_nonnull (strstr (error->message, busy));
+    g_assert_false (g_file_test (index, G_FILE_TEST_EXISTS));
+  }
+
+  g_mkdir (garbage, 0755);
+  for (guint i = 0; i < sizeof noise; i++)
+    noise[i] = g_test_rand_int_range (0, 256);
+  write_file (garbage_index, noise, sizeof noise);
+  {
+    g_autofree char *before = file_sha256 (garbage_index);
+    g_autofree char *after = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SmileyStore) store = open_store_at (f->backend, garbage, &error);
+
+    g_assert_null (store);
+    g_assert_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_NOT_A_STORE);
+    g_assert_nonnull (strstr (error->message, garbage_index));
+    g_assert_null (strchr (error->message, '\n'));
+    after = file_sha256 (garbage_index);
+    g_assert_cmpstr (before, ==, after);
+  }
+
+  make_real_store (f, newer, 1);
+  write_file (newer_index, "[store]\nformat=smiley-file-store\nversion=7\n", 43);
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SmileyStore) store = open_store_at (f->backend, newer, &error);
+
+    g_assert_null (store);
+    g_assert_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_VERSION);
+    g_assert_nonnull (strstr (error->message, "version 7, this one reads up to 1"));
+  }
+
+  /* A log overwritten with garbage: the run is damaged, not the store. */
+  make_real_store (f, f->location, 2);
+  write_file (damaged_log, noise, sizeof noise);
+  {
+    g_autoptr(SmileyStore) store = open_store (f);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SmileyRun) run = smiley_store_get_run (store, "run-0", &error);
+    g_autoptr(SmileyRun) other = NULL;
+    g_autofree char *before = file_sha256 (damaged_log);
+    g_autofree char *after = NULL;
+
+    g_assert_null (run);
+    g_assert_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_CORRUPT);
+    g_assert_nonnull (strstr (error->message, damaged_log));
+    g_assert_null (strchr (error->message, '\n'));
+    g_clear_error (&error);
+    other = smiley_store_get_run (store, "run-1", &error);
+    g_assert_no_error (error);
+    after = file_sha256 (damaged_log);
+    g_assert_cmpstr (before, ==, after);
+  }
+}
+#endif
+
 static void
 add_test (const Backend *backend,
           const char    *name,
@@ -1226,6 +1361,10 @@ main (int   argc,
       add_test (backend, "disk-full", test_disk_full);
     }
   add_test (&backends[0], "bad-files", test_sqlite_bad_files);
+#ifdef HAVE_FILE_STORE
+  add_test (&backends[1], "truncated", test_file_truncated);
+  add_test (&backends[1], "bad-files", test_file_bad_files);
+#endif
 
   return g_test_run ();
 }
