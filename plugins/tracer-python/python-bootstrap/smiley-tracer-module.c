@@ -1,0 +1,1352 @@
+/* smiley-tracer-module.c: the _smiley_tracer extension, loaded into the
+ * traced interpreter by the bootstrap sitecustomize
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * The hot path. A C profile function (PyEval_SetProfile) sees every call
+ * and return, Python or C; it keeps a shadow stack per thread, the
+ * profiler statistics, and the call/return/yield/resume events of traced
+ * frames. A C trace function, for line and exception events, is set on a
+ * thread only while a traced frame is on top of its stack: in 3.11 every
+ * instruction of every frame pays for the line check as soon as one is set
+ * (maybe_call_line_trace, and a frame object per frame), so excluded code
+ * runs with the profile function alone.
+ *
+ * Events are encoded with core/smiley-wire.h, one EVENTS frame per event,
+ * straight into the shared ring the smiley process drains; nothing here
+ * does I/O, and a program that dies loses nothing it already emitted.
+ *
+ * The state is process-wide on purpose: CPython calls the hooks with no
+ * user pointer we could use without it showing in sys.getprofile(), and
+ * there is exactly one tracer per traced process.
+ */
+#include "smiley-tracer-private.h"
+
+#define Py_BUILD_CORE 1
+#include "internal/pycore_frame.h"
+#include "internal/pycore_code.h"
+#undef Py_BUILD_CORE
+#include "opcode.h"
+
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <pthread.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "smiley-wire.h"
+#include "smiley-ring-private.h"
+
+#define BUDGET_EVENT_MARK "<event budget exceeded>"
+#define BUDGET_RUN_MARK "<run budget exceeded>"
+
+/* Per code object, computed the first time it runs after start. */
+typedef struct
+{
+  uint32_t  file_id;
+  uint32_t  func_id;
+  uint32_t  stats_entry;
+  uint8_t   included;
+  uint8_t   generator;        /* generator, coroutine or async generator */
+  uint8_t   fast;             /* locals live in localsplus, not a dict */
+  uint8_t   threading_module; /* the body of the threading module */
+  uint32_t  n;                /* co_nlocalsplus */
+  uint32_t *names;            /* string id per local, 0 = never shown */
+} CodeInfo;
+
+typedef struct
+{
+  PyObject *ptr;   /* identity only, never a reference: holding one
+                    * would change when the program's objects die */
+  uint64_t  fp;
+  uint8_t   shown;
+} Slot;
+
+typedef struct
+{
+  PyObject *key;   /* strong: a str */
+  uint32_t  name;
+  Slot      slot;
+} DictSlot;
+
+typedef struct
+{
+  uint64_t  version;
+  size_t    n;
+  size_t    cap;
+  DictSlot *e;
+} DictLocals;
+
+typedef struct
+{
+  PyFrameObject *frame;      /* identity only */
+  CodeInfo      *ci;
+  uint64_t       call_id;    /* 0 when not traced */
+  uint64_t       ctx_call;   /* nearest traced call id at or below */
+  uint32_t       depth;      /* traced frames below this one */
+  uint8_t        is_c;
+  uint8_t        traced;
+  uint8_t        lines;      /* the trace function is on while on top */
+  uint32_t       entry;      /* profile entry, TRACER_NO_ENTRY if none */
+  uint32_t       sub;
+  int64_t        t0;
+  int64_t        subt;
+  size_t         slots;      /* offset in the thread's slot stack */
+  DictLocals    *dict;
+} Rec;
+
+typedef struct
+{
+  uint32_t   id;
+  Rec       *stack;
+  size_t     n;
+  size_t     cap;
+  Slot      *slots;
+  size_t     n_slots;
+  size_t     slots_cap;
+  TracerBuf  locals;   /* encoded (name, value) pairs of the event */
+  uint32_t   n_locals;
+  TracerBuf  value;    /* one rendered value */
+  TracerBuf  arg;
+  TracerBuf  ev;       /* the EVENTS frame */
+} ThreadState;
+
+typedef struct
+{
+  uint64_t hash;
+  uint32_t id;
+  uint32_t len;
+  char    *text;
+} StringSlot;
+
+typedef struct
+{
+  int               started;
+  int               finished;
+  int               disabled;
+  int               profile_only;
+  int               stats_on;
+  SmileyRing        ring;
+  pid_t             parent;
+  int64_t           t0;
+  TracerReprLimits  limits;
+  size_t            event_budget;
+  uint64_t          run_budget;
+  uint64_t          run_used;
+  int               include_stdlib;
+  int               include_site;
+  char            **stdlib;
+  char            **packages;
+  char            **exclude;
+  Py_ssize_t        extra;
+  StringSlot       *strings;
+  size_t            strings_cap;
+  uint32_t          n_strings;   /* next id; 0 is "" */
+  TracerBuf         pending;     /* STRINGS and THREADS frames to send */
+  uint32_t          n_threads;
+  uint64_t          next_call;
+  uint64_t          events;
+  TracerProfile    *profile;
+  PyObject         *thread_hook;
+  PyObject         *name_key;    /* "__name__" */
+  PyCodeObject     *main_code;
+  int               threading_hooked;
+} Tracer;
+
+static Tracer tracer;
+static __thread ThreadState *tls_state;
+
+static int profile_cb (PyObject *obj, PyFrameObject *frame, int what, PyObject *arg);
+static int trace_cb (PyObject *obj, PyFrameObject *frame, int what, PyObject *arg);
+
+static inline int64_t
+now_ns (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- frames into the ring ---------------------------------------------- */
+
+static void
+ring_write (const uint8_t *a,
+            size_t         a_len,
+            const uint8_t *b,
+            size_t         b_len)
+{
+  if (a_len + b_len > tracer.ring.size / 2)
+    return; /* cannot happen with the budgets; never block forever */
+  while (smiley_ring_wait_space (&tracer.ring, a_len + b_len, 1000) < 0)
+    {
+      /* The consumer made no progress for a second: only give up if it
+       * is gone, otherwise a slow sink is allowed to slow us down. */
+      if (getppid () != tracer.parent)
+        {
+          tracer.disabled = 1;
+          return;
+        }
+    }
+  if (a_len > 0)
+    smiley_ring_commit (&tracer.ring, a, a_len);
+  if (b_len > 0)
+    smiley_ring_commit (&tracer.ring, b, b_len);
+}
+
+/* ---- string table ------------------------------------------------------ */
+
+static uint64_t
+hash_bytes (const char *s,
+            size_t      len)
+{
+  uint64_t h = 1469598103934665603ULL;
+  for (size_t i = 0; i < len; i++)
+    h = (h ^ (unsigned char) s[i]) * 1099511628211ULL;
+  return h | 1;
+}
+
+static uint32_t
+intern_bytes (const char *s,
+              size_t      len)
+{
+  uint64_t h;
+  size_t i;
+
+  if (len == 0)
+    return 0;
+  if ((tracer.n_strings + 1) * 2 > tracer.strings_cap)
+    {
+      size_t cap = tracer.strings_cap ? tracer.strings_cap * 2 : 1024;
+      StringSlot *slots = calloc (cap, sizeof *slots);
+      if (slots == NULL)
+        return 0;
+      for (size_t j = 0; j < tracer.strings_cap; j++)
+        if (tracer.strings[j].hash != 0)
+          {
+            size_t k = tracer.strings[j].hash & (cap - 1);
+            while (slots[k].hash != 0)
+              k = (k + 1) & (cap - 1);
+            slots[k] = tracer.strings[j];
+          }
+      free (tracer.strings);
+      tracer.strings = slots;
+      tracer.strings_cap = cap;
+    }
+  h = hash_bytes (s, len);
+  i = h & (tracer.strings_cap - 1);
+  while (tracer.strings[i].hash != 0)
+    {
+      StringSlot *slot = &tracer.strings[i];
+      if (slot->hash == h && slot->len == len && memcmp (slot->text, s, len) == 0)
+        return slot->id;
+      i = (i + 1) & (tracer.strings_cap - 1);
+    }
+  tracer.strings[i].hash = h;
+  tracer.strings[i].len = (uint32_t) len;
+  tracer.strings[i].text = malloc (len);
+  if (tracer.strings[i].text != NULL)
+    memcpy (tracer.strings[i].text, s, len);
+  tracer.strings[i].id = tracer.n_strings++;
+
+  /* Defined before any event that uses it reaches the ring. */
+  if (tracer_buf_reserve (&tracer.pending, SMILEY_WIRE_FRAME_HEADER_SIZE + 2 * SMILEY_WIRE_MAX_VARINT + len) == 0)
+    {
+      uint8_t *start = tracer.pending.data + tracer.pending.len;
+      uint8_t *p = start + SMILEY_WIRE_FRAME_HEADER_SIZE;
+      p = smiley_wire_put_varint (p, 1);
+      p = smiley_wire_put_varint (p, tracer.strings[i].id);
+      p = smiley_wire_put_bytes (p, s, len);
+      smiley_wire_put_frame_header (start, (uint32_t) (p - start), SMILEY_WIRE_STRINGS);
+      tracer.pending.len += (size_t) (p - start);
+    }
+  return tracer.strings[i].id;
+}
+
+static uint32_t
+intern_unicode (PyObject *text)
+{
+  Py_ssize_t len;
+  const char *utf8;
+
+  if (text == NULL || !PyUnicode_Check (text))
+    return 0;
+  utf8 = PyUnicode_AsUTF8AndSize (text, &len);
+  if (utf8 == NULL)
+    {
+      PyErr_Clear ();
+      return intern_bytes ("<not UTF-8>", 11);
+    }
+  return intern_bytes (utf8, (size_t) len);
+}
+
+/* ---- threads ----------------------------------------------------------- */
+
+static ThreadState *
+thread_state (void)
+{
+  ThreadState *ts = tls_state;
+  char name[256] = "";
+  uint64_t native = (uint64_t) syscall (SYS_gettid);
+  PyObject *modules, *threading, *active, *ident, *thread, *pyname;
+
+  if (ts != NULL)
+    return ts;
+  ts = calloc (1, sizeof *ts);
+  if (ts == NULL)
+    return NULL;
+  ts->id = ++tracer.n_threads;
+  tls_state = ts;
+
+  /* The name threading gave it, read without running Python code where
+   * possible: threading._active[get_ident()]._name. The program may not
+   * have imported threading, and we must not import it for it. */
+  modules = PyImport_GetModuleDict ();
+  threading = modules ? PyDict_GetItemString (modules, "threading") : NULL;
+  active = threading ? PyObject_GetAttrString (threading, "_active") : NULL;
+  ident = PyLong_FromUnsignedLong (PyThread_get_thread_ident ());
+  thread = (active && ident && PyDict_Check (active)) ? PyDict_GetItemWithError (active, ident) : NULL;
+  pyname = thread ? PyObject_GetAttrString (thread, "_name") : NULL;
+  if (pyname != NULL && PyUnicode_Check (pyname))
+    {
+      const char *utf8 = PyUnicode_AsUTF8 (pyname);
+      if (utf8 != NULL)
+        snprintf (name, sizeof name, "%s", utf8);
+    }
+  Py_XDECREF (pyname);
+  Py_XDECREF (ident);
+  Py_XDECREF (active);
+  PyErr_Clear ();
+  if (name[0] == '\0')
+    snprintf (name, sizeof name, "%s", ts->id == 1 ? "MainThread" : "Thread");
+
+  if (tracer_buf_reserve (&tracer.pending, SMILEY_WIRE_FRAME_HEADER_SIZE + 5 * SMILEY_WIRE_MAX_VARINT + strlen (name)) == 0)
+    {
+      uint8_t *start = tracer.pending.data + tracer.pending.len;
+      uint8_t *p = start + SMILEY_WIRE_FRAME_HEADER_SIZE;
+      p = smiley_wire_put_varint (p, 1);
+      p = smiley_wire_put_varint (p, ts->id);
+      p = smiley_wire_put_varint (p, (uint64_t) getpid ());
+      p = smiley_wire_put_varint (p, native);
+      p = smiley_wire_put_bytes (p, name, strlen (name));
+      smiley_wire_put_frame_header (start, (uint32_t) (p - start), SMILEY_WIRE_THREADS);
+      tracer.pending.len += (size_t) (p - start);
+    }
+  return ts;
+}
+
+/* ---- code objects ------------------------------------------------------ */
+
+static void
+code_info_free (void *data)
+{
+  CodeInfo *ci = data;
+  if (ci != NULL)
+    {
+      free (ci->names);
+      free (ci);
+    }
+}
+
+static int
+has_prefix (const char *s,
+            const char *prefix)
+{
+  return strncmp (s, prefix, strlen (prefix)) == 0;
+}
+
+static int
+package_matches (const char *module,
+                 const char *package)
+{
+  size_t len = strlen (package);
+  return strncmp (module, package, len) == 0 && (module[len] == '\0' || module[len] == '.');
+}
+
+static int
+decide (const char *file,
+        const char *module,
+        int         inherited)
+{
+  if (module != NULL)
+    for (char **p = tracer.packages; p && *p; p++)
+      if (package_matches (module, *p))
+        return 1;
+  for (char **p = tracer.exclude; p && *p; p++)
+    if (fnmatch (*p, file, 0) == 0 || (module && fnmatch (*p, module, 0) == 0))
+      return 0;
+  if (strstr (file, "/site-packages/") || strstr (file, "/dist-packages/"))
+    return tracer.include_site;
+  if (has_prefix (file, "<frozen "))
+    return tracer.include_stdlib;
+  /* Code compiled from a string (namedtuple's, a template engine's) goes
+   * with the code that runs it; -c and <stdin> have no caller. */
+  if (file[0] == '<' && inherited >= 0)
+    return inherited;
+  for (char **p = tracer.stdlib; p && *p; p++)
+    if (has_prefix (file, *p))
+      return tracer.include_stdlib;
+  return 1;
+}
+
+static int
+hidden_name (PyObject *name)
+{
+  Py_ssize_t len = PyUnicode_GET_LENGTH (name);
+  int kind = PyUnicode_KIND (name);
+  const void *data = PyUnicode_DATA (name);
+
+  if (len == 0)
+    return 1;
+  /* ".0", the iterator argument of comprehensions */
+  if (PyUnicode_READ (kind, data, 0) == '.')
+    return 1;
+  return len > 4 &&
+         PyUnicode_READ (kind, data, 0) == '_' && PyUnicode_READ (kind, data, 1) == '_' &&
+         PyUnicode_READ (kind, data, len - 1) == '_' && PyUnicode_READ (kind, data, len - 2) == '_';
+}
+
+static CodeInfo *
+code_info (PyCodeObject  *code,
+           PyFrameObject *frame,
+           int            inherited)
+{
+  void *extra = NULL;
+  CodeInfo *ci;
+  const char *file, *module = NULL, *name;
+  PyObject *modname = NULL;
+
+  if (_PyCode_GetExtra ((PyObject *) code, tracer.extra, &extra) == 0 && extra != NULL)
+    return extra;
+  PyErr_Clear ();
+
+  ci = calloc (1, sizeof *ci);
+  if (ci == NULL)
+    return NULL;
+  file = PyUnicode_AsUTF8 (code->co_filename);
+  if (file == NULL)
+    {
+      PyErr_Clear ();
+      file = "?";
+    }
+  if (frame->f_frame->f_globals != NULL && PyDict_Check (frame->f_frame->f_globals))
+    {
+      modname = PyDict_GetItemWithError (frame->f_frame->f_globals, tracer.name_key);
+      if (modname != NULL && PyUnicode_Check (modname))
+        module = PyUnicode_AsUTF8 (modname);
+      PyErr_Clear ();
+    }
+  name = PyUnicode_AsUTF8 (code->co_name);
+  if (name == NULL)
+    {
+      PyErr_Clear ();
+      name = "?";
+    }
+
+  ci->included = !tracer.profile_only && decide (file, module, inherited);
+  ci->generator = (code->co_flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)) != 0;
+  ci->fast = (code->co_flags & CO_OPTIMIZED) != 0;
+  ci->threading_module = module != NULL && strcmp (module, "threading") == 0 && strcmp (name, "<module>") == 0;
+  ci->stats_entry = tracer_profile_entry (tracer.profile, file, (uint32_t) code->co_firstlineno, name);
+  ci->n = (uint32_t) code->co_nlocalsplus;
+  if (ci->included)
+    {
+      ci->file_id = intern_unicode (code->co_filename);
+      ci->func_id = intern_unicode (code->co_qualname);
+      if (ci->fast && ci->n > 0)
+        {
+          ci->names = calloc (ci->n, sizeof *ci->names);
+          for (uint32_t i = 0; ci->names && i < ci->n; i++)
+            {
+              PyObject *local = PyTuple_GET_ITEM (code->co_localsplusnames, i);
+              ci->names[i] = hidden_name (local) ? 0 : intern_unicode (local);
+            }
+        }
+    }
+  if (_PyCode_SetExtra ((PyObject *) code, tracer.extra, ci) < 0)
+    {
+      /* Not cached: still correct, just decided again next time. */
+      PyErr_Clear ();
+    }
+  return ci;
+}
+
+/* ---- locals ------------------------------------------------------------ */
+
+/* Cheap evidence that a value changed without rendering it: identity,
+ * plus for the common mutable containers something that moves when they
+ * are modified in place. */
+static inline uint64_t
+fingerprint (PyObject *v)
+{
+  PyTypeObject *t = Py_TYPE (v);
+
+  if (t == &PyDict_Type)
+    return ((PyDictObject *) v)->ma_version_tag;
+  if (t == &PyList_Type)
+    {
+      Py_ssize_t n = PyList_GET_SIZE (v);
+      uint64_t h = (uint64_t) n * 0x9e3779b97f4a7c15ULL;
+      PyObject **items = ((PyListObject *) v)->ob_item;
+      Py_ssize_t head = n < 32 ? n : 16;
+
+      for (Py_ssize_t i = 0; i < head; i++)
+        h = (h ^ (uint64_t) (uintptr_t) items[i]) * 0x100000001b3ULL;
+      if (n >= 32)
+        for (Py_ssize_t i = n - 16; i < n; i++)
+          h = (h ^ (uint64_t) (uintptr_t) items[i]) * 0x100000001b3ULL;
+      return h;
+    }
+  if (t == &PySet_Type)
+    return (uint64_t) ((PySetObject *) v)->used << 32 ^ (uint64_t) ((PySetObject *) v)->fill;
+  if (t == &PyByteArray_Type)
+    return (uint64_t) PyByteArray_GET_SIZE (v);
+  return 0;
+}
+
+static inline int
+hidden_value (PyObject *v)
+{
+  return PyModule_Check (v) || PyFunction_Check (v) || PyCFunction_Check (v) ||
+         PyType_Check (v) || PyMethod_Check (v);
+}
+
+static void
+add_local (ThreadState *ts,
+           uint32_t     name,
+           PyObject    *value)
+{
+  TracerBuf *b = &ts->locals;
+  const char *text;
+  size_t len;
+
+  ts->value.len = 0;
+  if (value == NULL)
+    {
+      text = NULL;
+      len = 0;
+    }
+  else if (tracer.run_budget > 0 && tracer.run_used >= tracer.run_budget)
+    {
+      text = BUDGET_RUN_MARK;
+      len = sizeof BUDGET_RUN_MARK - 1;
+    }
+  else if (tracer.event_budget > 0 && b->len >= tracer.event_budget)
+    {
+      text = BUDGET_EVENT_MARK;
+      len = sizeof BUDGET_EVENT_MARK - 1;
+    }
+  else
+    {
+      tracer_repr (&ts->value, value, &tracer.limits);
+      text = (const char *) ts->value.data;
+      len = ts->value.len;
+      if (text == NULL)
+        text = "";
+      tracer.run_used += len;
+    }
+  if (tracer_buf_reserve (b, 2 * SMILEY_WIRE_MAX_VARINT + len) != 0)
+    return;
+  b->len = smiley_wire_put_varint (b->data + b->len, name) - b->data;
+  b->len = smiley_wire_put_opt_bytes (b->data + b->len, text, len) - b->data;
+  ts->n_locals++;
+}
+
+static inline void
+update_slot (ThreadState *ts,
+             Slot        *slot,
+             uint32_t     name,
+             PyObject    *v,
+             int          full)
+{
+  uint64_t fp = v ? fingerprint (v) : 0;
+  int was_shown;
+
+  if (!full && slot->ptr == v && slot->fp == fp)
+    return;
+  was_shown = slot->shown;
+  slot->ptr = v;
+  slot->fp = fp;
+  if (v == NULL || hidden_value (v))
+    {
+      slot->shown = 0;
+      if (was_shown && v == NULL)
+        add_local (ts, name, NULL);
+      return;
+    }
+  slot->shown = 1;
+  add_local (ts, name, v);
+}
+
+static void
+collect_fast (ThreadState   *ts,
+              Rec           *rec,
+              PyFrameObject *frame,
+              int            full)
+{
+  _PyInterpreterFrame *f = frame->f_frame;
+  CodeInfo *ci = rec->ci;
+  Slot *slots = ts->slots + rec->slots;
+  const unsigned char *kinds = (const unsigned char *) PyBytes_AS_STRING (f->f_code->co_localspluskinds);
+
+  if (ci->names == NULL || (uint32_t) f->f_code->co_nlocalsplus != ci->n)
+    return;
+  for (uint32_t i = 0; i < ci->n; i++)
+    {
+      PyObject *v;
+
+      if (ci->names[i] == 0)
+        continue;
+      v = f->localsplus[i];
+      if (v != NULL && (kinds[i] & (CO_FAST_CELL | CO_FAST_FREE)) && PyCell_Check (v))
+        v = PyCell_GET (v);
+      update_slot (ts, &slots[i], ci->names[i], v, full);
+    }
+}
+
+static void
+dict_locals_free (DictLocals *dl)
+{
+  if (dl == NULL)
+    return;
+  for (size_t i = 0; i < dl->n; i++)
+    Py_XDECREF (dl->e[i].key);
+  free (dl->e);
+  free (dl);
+}
+
+static void
+collect_dict (ThreadState   *ts,
+              Rec           *rec,
+              PyFrameObject *frame,
+              int            full)
+{
+  PyObject *dict = frame->f_frame->f_locals;
+  DictLocals *dl;
+  Py_ssize_t pos = 0;
+  size_t idx = 0;
+  PyObject *key, *value;
+
+  if (dict == NULL || !PyDict_CheckExact (dict))
+    return;
+  if (rec->dict == NULL)
+    rec->dict = calloc (1, sizeof (DictLocals));
+  dl = rec->dict;
+  if (dl == NULL)
+    return;
+  if (!full && dl->version == ((PyDictObject *) dict)->ma_version_tag)
+    return;
+  dl->version = ((PyDictObject *) dict)->ma_version_tag;
+
+  /* Dicts keep insertion order, so the slot at the same position almost
+   * always holds the same key. */
+  while (PyDict_Next (dict, &pos, &key, &value))
+    {
+      DictSlot *e = NULL;
+
+      if (!PyUnicode_Check (key))
+        continue;
+      if (idx < dl->n && dl->e[idx].key == key)
+        e = &dl->e[idx];
+      else
+        for (size_t j = 0; j < dl->n; j++)
+          if (dl->e[j].key == key)
+            {
+              e = &dl->e[j];
+              break;
+            }
+      if (e == NULL)
+        {
+          if (dl->n == dl->cap)
+            {
+              size_t cap = dl->cap ? dl->cap * 2 : 16;
+              DictSlot *p = realloc (dl->e, cap * sizeof *p);
+              if (p == NULL)
+                return;
+              dl->e = p;
+              dl->cap = cap;
+            }
+          e = &dl->e[dl->n++];
+          memset (e, 0, sizeof *e);
+          e->key = Py_NewRef (key);
+          e->name = hidden_name (key) ? 0 : intern_unicode (key);
+        }
+      idx++;
+      if (e->name != 0)
+        update_slot (ts, &e->slot, e->name, value, 0);
+    }
+}
+
+static void
+collect_locals (ThreadState   *ts,
+                Rec           *rec,
+                PyFrameObject *frame,
+                int            full)
+{
+  ts->locals.len = 0;
+  ts->n_locals = 0;
+  if (rec->ci->fast)
+    collect_fast (ts, rec, frame, full);
+  else
+    collect_dict (ts, rec, frame, full);
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+static void
+emit (ThreadState *ts,
+      int          kind,
+      const Rec   *rec,
+      uint32_t     line,
+      int          has_arg,
+      int          with_locals)
+{
+  TracerBuf *ev = &ts->ev;
+  /* The traced frame below this one (0 for the thread's outermost). */
+  uint64_t parent = rec > ts->stack ? rec[-1].ctx_call : 0;
+  uint8_t *p;
+  int64_t t = now_ns () - tracer.t0;
+  size_t need;
+
+  if (tracer.disabled)
+    return;
+  if (!with_locals)
+    {
+      ts->locals.len = 0;
+      ts->n_locals = 0;
+    }
+  need = SMILEY_WIRE_FRAME_HEADER_SIZE + 1 + 12 * SMILEY_WIRE_MAX_VARINT +
+         (has_arg ? ts->arg.len : 0) + ts->locals.len;
+  ev->len = 0;
+  if (tracer_buf_reserve (ev, need) != 0)
+    return;
+  p = ev->data + SMILEY_WIRE_FRAME_HEADER_SIZE;
+  p = smiley_wire_put_varint (p, 1);
+  *p++ = (uint8_t) kind;
+  p = smiley_wire_put_varint (p, ts->id);
+  p = smiley_wire_put_varint (p, rec->call_id);
+  p = smiley_wire_put_varint (p, parent);
+  p = smiley_wire_put_varint (p, rec->depth);
+  p = smiley_wire_put_varint (p, (uint64_t) (t > 0 ? t : 0));
+  p = smiley_wire_put_varint (p, rec->ci->file_id);
+  p = smiley_wire_put_varint (p, line);
+  p = smiley_wire_put_varint (p, rec->ci->func_id);
+  if (has_arg)
+    p = smiley_wire_put_opt_bytes (p, ts->arg.data ? (const char *) ts->arg.data : "", ts->arg.len);
+  else
+    p = smiley_wire_put_varint (p, 0);
+  p = smiley_wire_put_varint (p, ts->n_locals);
+  if (ts->locals.len > 0)
+    {
+      memcpy (p, ts->locals.data, ts->locals.len);
+      p += ts->locals.len;
+    }
+  ev->len = (size_t) (p - ev->data);
+  smiley_wire_put_frame_header (ev->data, (uint32_t) ev->len, SMILEY_WIRE_EVENTS);
+
+  ring_write (tracer.pending.data, tracer.pending.len, ev->data, ev->len);
+  tracer.pending.len = 0;
+  tracer.events++;
+  atomic_store_explicit (&tracer.ring.header->events_emitted, tracer.events, memory_order_relaxed);
+}
+
+/* ---- shadow stack ------------------------------------------------------ */
+
+static Rec *
+push (ThreadState *ts)
+{
+  Rec *rec;
+
+  if (ts->n == ts->cap)
+    {
+      size_t cap = ts->cap ? ts->cap * 2 : 64;
+      Rec *p = realloc (ts->stack, cap * sizeof *p);
+      if (p == NULL)
+        return NULL;
+      ts->stack = p;
+      ts->cap = cap;
+    }
+  rec = &ts->stack[ts->n++];
+  memset (rec, 0, sizeof *rec);
+  rec->entry = TRACER_NO_ENTRY;
+  rec->sub = TRACER_NO_ENTRY;
+  rec->slots = ts->n_slots;
+  return rec;
+}
+
+static int
+reserve_slots (ThreadState *ts,
+               Rec         *rec,
+               uint32_t     n)
+{
+  if (ts->n_slots + n > ts->slots_cap)
+    {
+      size_t cap = ts->slots_cap ? ts->slots_cap : 256;
+      Slot *p;
+      while (cap < ts->n_slots + n)
+        cap *= 2;
+      p = realloc (ts->slots, cap * sizeof *p);
+      if (p == NULL)
+        return -1;
+      ts->slots = p;
+      ts->slots_cap = cap;
+    }
+  rec->slots = ts->n_slots;
+  memset (ts->slots + ts->n_slots, 0, n * sizeof (Slot));
+  ts->n_slots += n;
+  return 0;
+}
+
+static inline void
+set_lines (PyThreadState *tstate,
+           int            on)
+{
+  /* Only toggle our own trace function: one the program installed with
+   * sys.settrace() is its business. */
+  if (on)
+    {
+      if (tstate->c_tracefunc == NULL)
+        tstate->c_tracefunc = trace_cb;
+    }
+  else if (tstate->c_tracefunc == trace_cb)
+    tstate->c_tracefunc = NULL;
+}
+
+static void
+profile_begin (ThreadState *ts,
+               Rec         *rec,
+               uint32_t     entry,
+               int64_t      t)
+{
+  Rec *below = ts->n >= 2 ? rec - 1 : NULL;
+
+  if (!tracer.stats_on || entry == TRACER_NO_ENTRY)
+    return;
+  rec->entry = entry;
+  rec->sub = tracer_profile_start (tracer.profile, entry, below ? below->entry : TRACER_NO_ENTRY);
+  rec->t0 = t;
+}
+
+static void
+profile_end (ThreadState *ts,
+             Rec         *rec,
+             int64_t      t)
+{
+  int64_t tt, it;
+
+  if (rec->entry == TRACER_NO_ENTRY)
+    return;
+  tt = t - rec->t0;
+  it = tt - rec->subt;
+  if (rec > ts->stack && rec[-1].entry != TRACER_NO_ENTRY)
+    rec[-1].subt += tt;
+  tracer_profile_stop (tracer.profile, rec->entry, rec->sub, tt, it);
+}
+
+static void
+pop (ThreadState *ts)
+{
+  Rec *rec = &ts->stack[ts->n - 1];
+
+  dict_locals_free (rec->dict);
+  ts->n_slots = rec->slots;
+  ts->n--;
+}
+
+static void
+hook_threading (void)
+{
+  PyObject *modules = PyImport_GetModuleDict ();
+  PyObject *threading = modules ? PyDict_GetItemString (modules, "threading") : NULL;
+  PyObject *result;
+
+  if (tracer.threading_hooked || threading == NULL)
+    return;
+  tracer.threading_hooked = 1;
+  result = PyObject_CallMethod (threading, "setprofile", "O", tracer.thread_hook);
+  Py_XDECREF (result);
+  PyErr_Clear ();
+}
+
+static int
+is_main (PyFrameObject *frame)
+{
+  PyObject *globals = frame->f_frame->f_globals;
+  PyObject *name;
+
+  if (globals == NULL || !PyDict_Check (globals))
+    return 0;
+  name = PyDict_GetItemWithError (globals, tracer.name_key);
+  if (name == NULL)
+    {
+      PyErr_Clear ();
+      return 0;
+    }
+  return PyUnicode_Check (name) && PyUnicode_CompareWithASCIIString (name, "__main__") == 0;
+}
+
+static int
+on_call (PyThreadState *tstate,
+         PyFrameObject *frame)
+{
+  ThreadState *ts;
+  PyCodeObject *code = frame->f_frame->f_code;
+  CodeInfo *ci;
+  Rec *rec, *below;
+  int64_t t;
+
+  if (!tracer.started)
+    {
+      if (!is_main (frame))
+        return 0;
+      tracer.started = 1;
+      tracer.stats_on = 1;
+      tracer.main_code = code;
+      hook_threading ();
+    }
+  ts = thread_state ();
+  if (ts == NULL)
+    return 0;
+  {
+    /* The nearest Python caller's decision, -1 if there is none. */
+    int inherited = -1;
+    for (size_t i = ts->n; i > 0; i--)
+      if (!ts->stack[i - 1].is_c)
+        {
+          inherited = ts->stack[i - 1].ci->included;
+          break;
+        }
+    ci = code_info (code, frame, inherited);
+  }
+  if (ci == NULL)
+    return 0;
+  t = now_ns ();
+  rec = push (ts);
+  if (rec == NULL)
+    return 0;
+  below = ts->n >= 2 ? rec - 1 : NULL;
+  rec->frame = frame;
+  rec->ci = ci;
+  rec->depth = below ? below->depth + (below->traced ? 1 : 0) : 0;
+  rec->ctx_call = below ? below->ctx_call : 0;
+  profile_begin (ts, rec, ci->stats_entry, t);
+
+  if (ci->included && !tracer.disabled && !tracer.finished)
+    {
+      _Py_CODEUNIT instr = *frame->f_frame->prev_instr;
+      int opcode = _Py_OPCODE (instr);
+      int resumed = (opcode == RESUME || opcode == RESUME_QUICK) && _Py_OPARG (instr) != 0;
+
+      rec->traced = 1;
+      rec->lines = 1;
+      rec->call_id = ++tracer.next_call;
+      rec->ctx_call = rec->call_id;
+      if (!ci->fast || reserve_slots (ts, rec, ci->n) == 0)
+        collect_locals (ts, rec, frame, 1);
+      emit (ts, resumed ? TRACER_EVENT_RESUME : TRACER_EVENT_CALL, rec,
+            (uint32_t) (frame->f_lineno > 0 ? frame->f_lineno : code->co_firstlineno), 0, 1);
+    }
+  set_lines (tstate, rec->lines);
+  return 0;
+}
+
+static int
+on_return (PyThreadState *tstate,
+           PyFrameObject *frame,
+           PyObject      *arg)
+{
+  ThreadState *ts = tls_state;
+  Rec *rec;
+  int64_t t;
+
+  if (ts == NULL || ts->n == 0)
+    {
+      set_lines (tstate, 0);
+      return 0;
+    }
+  /* C records left by a call that raised without a C return event. */
+  while (ts->n > 0 && ts->stack[ts->n - 1].is_c)
+    pop (ts);
+  if (ts->n == 0 || ts->stack[ts->n - 1].frame != frame)
+    {
+      int found = 0;
+      for (size_t i = ts->n; i > 0; i--)
+        if (ts->stack[i - 1].frame == frame)
+          {
+            found = 1;
+            break;
+          }
+      if (!found)
+        {
+          set_lines (tstate, ts->n > 0 && ts->stack[ts->n - 1].lines);
+          return 0;
+        }
+      while (ts->stack[ts->n - 1].frame != frame)
+        pop (ts);
+    }
+  rec = &ts->stack[ts->n - 1];
+  t = now_ns ();
+  profile_end (ts, rec, t);
+
+  if (rec->traced && !tracer.disabled && !tracer.finished)
+    {
+      int kind = TRACER_EVENT_RETURN;
+
+      if (rec->ci->generator && arg != NULL &&
+          _Py_OPCODE (*frame->f_frame->prev_instr) == YIELD_VALUE)
+        kind = TRACER_EVENT_YIELD;
+      ts->arg.len = 0;
+      if (arg != NULL)
+        tracer_repr (&ts->arg, arg, &tracer.limits);
+      emit (ts, kind, rec, (uint32_t) (frame->f_lineno > 0 ? frame->f_lineno : 0), arg != NULL, 0);
+    }
+  if (rec->ci->threading_module && arg != NULL)
+    hook_threading ();
+  if (rec->frame == frame && frame->f_frame->f_code == tracer.main_code && ts->id == 1)
+    {
+      /* cProfile stops when the main module's code is done; so do the
+       * statistics, so that their counts mean the same. */
+      tracer.stats_on = 0;
+    }
+  pop (ts);
+  set_lines (tstate, ts->n > 0 && ts->stack[ts->n - 1].lines);
+  return 0;
+}
+
+static int
+profile_cb (PyObject      *obj,
+            PyFrameObject *frame,
+            int            what,
+            PyObject      *arg)
+{
+  PyThreadState *tstate;
+  ThreadState *ts;
+  Rec *rec;
+
+  if (tracer.disabled || tracer.finished)
+    return 0;
+  tstate = PyThreadState_GET ();
+  switch (what)
+    {
+    case PyTrace_CALL:
+      return on_call (tstate, frame);
+
+    case PyTrace_RETURN:
+      if (!tracer.started)
+        return 0;
+      return on_return (tstate, frame, arg);
+
+    case PyTrace_C_CALL:
+      if (!tracer.stats_on || !PyCFunction_Check (arg))
+        return 0;
+      ts = thread_state ();
+      if (ts == NULL)
+        return 0;
+      {
+        uint32_t entry = tracer_profile_c_entry (tracer.profile, arg);
+        int lines = ts->n > 0 && ts->stack[ts->n - 1].lines;
+        int64_t depth = ts->n > 0 ? ts->stack[ts->n - 1].depth + ts->stack[ts->n - 1].traced : 0;
+        uint64_t ctx = ts->n > 0 ? ts->stack[ts->n - 1].ctx_call : 0;
+
+        rec = push (ts);
+        if (rec == NULL)
+          return 0;
+        rec->is_c = 1;
+        rec->lines = (uint8_t) lines;
+        rec->depth = (uint32_t) depth;
+        rec->ctx_call = ctx;
+        profile_begin (ts, rec, entry, now_ns ());
+      }
+      return 0;
+
+    case PyTrace_C_RETURN:
+    case PyTrace_C_EXCEPTION:
+      ts = tls_state;
+      if (ts == NULL || ts->n == 0 || !ts->stack[ts->n - 1].is_c || !PyCFunction_Check (arg))
+        return 0;
+      profile_end (ts, &ts->stack[ts->n - 1], now_ns ());
+      pop (ts);
+      return 0;
+
+    default:
+      return 0;
+    }
+}
+
+static int
+trace_cb (PyObject      *obj,
+          PyFrameObject *frame,
+          int            what,
+          PyObject      *arg)
+{
+  ThreadState *ts = tls_state;
+  Rec *rec;
+
+  if (tracer.disabled || tracer.finished)
+    {
+      set_lines (PyThreadState_GET (), 0);
+      return 0;
+    }
+  if (ts == NULL || ts->n == 0)
+    return 0;
+  rec = &ts->stack[ts->n - 1];
+  if (rec->frame != frame || !rec->traced)
+    return 0;
+
+  if (what == PyTrace_LINE)
+    {
+      collect_locals (ts, rec, frame, 0);
+      emit (ts, TRACER_EVENT_LINE, rec, (uint32_t) frame->f_lineno, 0, 1);
+    }
+  else if (what == PyTrace_EXCEPTION && arg != NULL && PyTuple_Check (arg) && PyTuple_GET_SIZE (arg) >= 2)
+    {
+      ts->arg.len = 0;
+      tracer_format_exception (&ts->arg, PyTuple_GET_ITEM (arg, 0), PyTuple_GET_ITEM (arg, 1), &tracer.limits);
+      emit (ts, TRACER_EVENT_EXCEPTION, rec, (uint32_t) frame->f_lineno, 1, 0);
+    }
+  return 0;
+}
+
+/* ---- end of the run ---------------------------------------------------- */
+
+static void
+write_end (const char *error,
+           size_t      error_len,
+           const char *traceback,
+           size_t      traceback_len)
+{
+  TracerBuf out = { NULL, 0, 0 };
+  struct timeval tv;
+  uint8_t *p, *start;
+
+  if (tracer.finished || tracer.disabled || tracer.ring.header == NULL)
+    return;
+  tracer.finished = 1;
+
+  tracer_profile_encode (tracer.profile, &out);
+  if (out.len > tracer.ring.size / 2)
+    out.len = 0; /* absurdly many functions: better no stats than no end */
+
+  gettimeofday (&tv, NULL);
+  if (tracer_buf_reserve (&out, SMILEY_WIRE_FRAME_HEADER_SIZE + 8 * SMILEY_WIRE_MAX_VARINT + error_len + traceback_len) == 0)
+    {
+      start = out.data + out.len;
+      p = start + SMILEY_WIRE_FRAME_HEADER_SIZE;
+      p = smiley_wire_put_svarint (p, (int64_t) tv.tv_sec * 1000000 + tv.tv_usec);
+      p = smiley_wire_put_varint (p, 1 /* SMILEY_RUN_FINISHED */);
+      p = smiley_wire_put_svarint (p, 0); /* the smiley process knows the status */
+      p = smiley_wire_put_varint (p, 0);
+      p = smiley_wire_put_opt_bytes (p, error, error_len);
+      p = smiley_wire_put_opt_bytes (p, traceback, traceback_len);
+      p = smiley_wire_put_varint (p, tracer.events);
+      smiley_wire_put_frame_header (start, (uint32_t) (p - start), SMILEY_WIRE_RUN_END);
+      out.len += (size_t) (p - start);
+    }
+  ring_write (tracer.pending.data, tracer.pending.len, out.data, out.len);
+  tracer.pending.len = 0;
+  atomic_store (&tracer.ring.header->finished, 1);
+  free (out.data);
+}
+
+/* Py_AtExit: the program removed our atexit handler (atexit._clear()). */
+static void
+at_exit_fallback (void)
+{
+  write_end (NULL, 0, NULL, 0);
+}
+
+static PyObject *
+tracer_finish (PyObject *module,
+               PyObject *unused)
+{
+  TracerBuf error = { NULL, 0, 0 };
+  PyObject *type, *value, *tb;
+  PyObject *text = NULL;
+  const char *tb_utf8 = NULL;
+  Py_ssize_t tb_len = 0;
+
+  if (tracer.finished || tracer.disabled || !tracer.started)
+    {
+      if (!tracer.started && !tracer.disabled)
+        write_end (NULL, 0, NULL, 0);
+      Py_RETURN_NONE;
+    }
+  /* Stop tracing first: formatting the traceback runs Python code. */
+  PyEval_SetProfile (NULL, NULL);
+  set_lines (PyThreadState_GET (), 0);
+
+  type = PySys_GetObject ("last_type");
+  value = PySys_GetObject ("last_value");
+  tb = PySys_GetObject ("last_traceback");
+  if (type != NULL && value != NULL && type != Py_None &&
+      !PyErr_GivenExceptionMatches (type, PyExc_SystemExit))
+    {
+      TracerReprLimits limits = tracer.limits;
+      PyObject *traceback_module = PyImport_ImportModule ("traceback");
+
+      limits.value_limit = 4096;
+      tracer_format_exception (&error, type, value, &limits);
+      if (traceback_module != NULL)
+        {
+          PyObject *lines = PyObject_CallMethod (traceback_module, "format_exception", "OOO",
+                                                 type, value, tb ? tb : Py_None);
+          if (lines != NULL)
+            {
+              PyObject *empty = PyUnicode_FromString ("");
+              if (empty != NULL)
+                text = PyUnicode_Join (empty, lines);
+              Py_XDECREF (empty);
+              Py_DECREF (lines);
+            }
+          Py_DECREF (traceback_module);
+        }
+      if (text != NULL)
+        tb_utf8 = PyUnicode_AsUTF8AndSize (text, &tb_len);
+      PyErr_Clear ();
+    }
+  PyErr_Clear ();
+  write_end (error.data ? (const char *) error.data : (error.len ? "" : NULL), error.len,
+             tb_utf8, tb_utf8 ? (size_t) tb_len : 0);
+  Py_XDECREF (text);
+  free (error.data);
+  Py_RETURN_NONE;
+}
+
+/* threading.setprofile() hook: the first Python-level profile event of a
+ * new thread installs the C hooks on it. */
+static PyObject *
+tracer_thread_hook (PyObject         *module,
+                    PyObject *const  *args,
+                    Py_ssize_t        nargs)
+{
+  if (!tracer.disabled && !tracer.finished)
+    {
+      PyEval_SetProfile (profile_cb, NULL);
+      if (nargs == 3 && PyFrame_Check (args[0]) && PyUnicode_Check (args[1]) &&
+          PyUnicode_CompareWithASCIIString (args[1], "call") == 0)
+        profile_cb (NULL, (PyFrameObject *) args[0], PyTrace_CALL, Py_None);
+    }
+  else
+    PyEval_SetProfile (NULL, NULL);
+  Py_RETURN_NONE;
+}
+
+static void
+after_fork_in_child (void)
+{
+  /* The ring belongs to the parent process's stream: a child writing to
+   * it would interleave two streams. */
+  tracer.disabled = 1;
+}
+
+static char **
+split_list (PyObject *list)
+{
+  Py_ssize_t n;
+  char **out;
+
+  if (list == NULL || !PyList_Check (list))
+    return calloc (1, sizeof (char *));
+  n = PyList_GET_SIZE (list);
+  out = calloc ((size_t) n + 1, sizeof (char *));
+  for (Py_ssize_t i = 0, j = 0; out && i < n; i++)
+    {
+      const char *s = PyUnicode_Check (PyList_GET_ITEM (list, i)) ? PyUnicode_AsUTF8 (PyList_GET_ITEM (list, i)) : NULL;
+      if (s != NULL && *s)
+        out[j++] = strdup (s);
+    }
+  PyErr_Clear ();
+  return out;
+}
+
+static PyObject *
+tracer_start (PyObject *module,
+              PyObject *args,
+              PyObject *kwargs)
+{
+  static char *keywords[] = {
+    "ring_fd", "ring_size", "t0", "stdlib", "packages", "exclude",
+    "include_stdlib", "include_site", "profile_only",
+    "repr_limit", "event_budget", "run_budget", NULL
+  };
+  int fd, include_stdlib = 0, include_site = 1, profile_only = 0, err;
+  unsigned long long ring_size, t0, run_budget = 0;
+  unsigned long repr_limit = 256, event_budget = 0;
+  PyObject *stdlib = NULL, *packages = NULL, *exclude = NULL;
+
+  if (tracer.ring.header != NULL)
+    {
+      PyErr_SetString (PyExc_RuntimeError, "the tracer is already running");
+      return NULL;
+    }
+  if (!PyArg_ParseTupleAndKeywords (args, kwargs, "iKK|OOOpppkkK", keywords,
+                                    &fd, &ring_size, &t0, &stdlib, &packages, &exclude,
+                                    &include_stdlib, &include_site, &profile_only,
+                                    &repr_limit, &event_budget, &run_budget))
+    return NULL;
+  err = smiley_ring_map (&tracer.ring, fd, ring_size);
+  if (err != 0)
+    {
+      errno = err;
+      return PyErr_SetFromErrno (PyExc_OSError);
+    }
+  /* Programs this one execs must not inherit the ring. */
+  fcntl (fd, F_SETFD, FD_CLOEXEC);
+  close (fd);
+
+  tracer.parent = getppid ();
+  tracer.t0 = (int64_t) t0;
+  tracer.include_stdlib = include_stdlib;
+  tracer.include_site = include_site;
+  tracer.profile_only = profile_only;
+  tracer.limits.value_limit = repr_limit > 16 ? repr_limit : 16;
+  tracer.limits.max_depth = 4;
+  tracer.limits.max_items = 64;
+  tracer.event_budget = event_budget;
+  tracer.run_budget = run_budget;
+  tracer.stdlib = split_list (stdlib);
+  tracer.packages = split_list (packages);
+  tracer.exclude = split_list (exclude);
+  tracer.n_strings = 1;
+  tracer.profile = tracer_profile_new ();
+  tracer.name_key = PyUnicode_InternFromString ("__name__");
+  tracer.thread_hook = PyObject_GetAttrString (module, "_thread_hook");
+  tracer.extra = _PyEval_RequestCodeExtraIndex (code_info_free);
+  if (tracer.profile == NULL || tracer.name_key == NULL || tracer.thread_hook == NULL || tracer.extra < 0)
+    {
+      smiley_ring_unmap (&tracer.ring);
+      if (!PyErr_Occurred ())
+        PyErr_NoMemory ();
+      return NULL;
+    }
+  pthread_atfork (NULL, NULL, after_fork_in_child);
+  Py_AtExit (at_exit_fallback);
+  PyEval_SetProfile (profile_cb, NULL);
+  Py_RETURN_NONE;
+}
+
+static PyMethodDef tracer_methods[] = {
+  { "start", (PyCFunction) (void (*) (void)) tracer_start, METH_VARARGS | METH_KEYWORDS,
+    "start(ring_fd, ring_size, t0, ...): start recording at the first __main__ frame" },
+  { "_finish", tracer_finish, METH_NOARGS,
+    "write the statistics and the end of the run (an atexit handler)" },
+  { "_thread_hook", (PyCFunction) (void (*) (void)) tracer_thread_hook, METH_FASTCALL,
+    "threading.setprofile() hook that installs the C hooks on a new thread" },
+  { NULL, NULL, 0, NULL }
+};
+
+static struct PyModuleDef tracer_module = {
+  PyModuleDef_HEAD_INIT,
+  "_smiley_tracer",
+  "smiley's tracer: records a program's calls, lines, returns and exceptions",
+  -1,
+  tracer_methods,
+  NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__smiley_tracer (void);
+
+PyMODINIT_FUNC
+PyInit__smiley_tracer (void)
+{
+  return PyModule_Create (&tracer_module);
+}

@@ -1,0 +1,114 @@
+/* smiley-tracer-private.h: shared by the parts of the _smiley_tracer
+ * extension, which runs inside the traced interpreter
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * No GLib in here: the traced program may load its own.
+ */
+#pragma once
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Event kinds, as numbered by SmileyEventKind (core/smiley-event.h, which
+ * needs GLib); the plugin checks at build time that they agree. */
+enum
+{
+  TRACER_EVENT_CALL = 1,
+  TRACER_EVENT_LINE = 2,
+  TRACER_EVENT_RETURN = 3,
+  TRACER_EVENT_EXCEPTION = 4,
+  TRACER_EVENT_YIELD = 5,
+  TRACER_EVENT_RESUME = 6,
+};
+
+/* A growable byte buffer, reused from event to event so the hot path does
+ * not allocate. */
+typedef struct
+{
+  uint8_t *data;
+  size_t   len;
+  size_t   cap;
+} TracerBuf;
+
+static inline int
+tracer_buf_reserve (TracerBuf *b,
+                    size_t     extra)
+{
+  if (b->len + extra > b->cap)
+    {
+      size_t cap = b->cap ? b->cap : 256;
+      uint8_t *p;
+
+      while (cap < b->len + extra)
+        cap *= 2;
+      p = realloc (b->data, cap);
+      if (p == NULL)
+        return -1;
+      b->data = p;
+      b->cap = cap;
+    }
+  return 0;
+}
+
+static inline void
+tracer_buf_append (TracerBuf  *b,
+                   const void *data,
+                   size_t      len)
+{
+  if (tracer_buf_reserve (b, len) == 0)
+    {
+      memcpy (b->data + b->len, data, len);
+      b->len += len;
+    }
+}
+
+/* Limits on rendered values (see TracerRepr in smiley-tracer-repr.c). */
+typedef struct
+{
+  size_t value_limit;   /* bytes per value before "…" */
+  int    max_depth;     /* container nesting shown */
+  size_t max_items;     /* items per container shown */
+} TracerReprLimits;
+
+/* Appends a bounded, exception-safe repr of @value to @out, as UTF-8.
+ * Never raises: a failing __repr__ becomes "<repr failed: Type>". */
+void tracer_repr (TracerBuf              *out,
+                  PyObject               *value,
+                  const TracerReprLimits *limits);
+
+/* "Type: message" of an exception instance, bounded like a value. */
+void tracer_format_exception (TracerBuf              *out,
+                              PyObject               *type,
+                              PyObject               *value,
+                              const TracerReprLimits *limits);
+
+/* Profiler statistics with _lsprof's meaning (smiley-tracer-profile.c). */
+typedef struct _TracerProfile TracerProfile;
+
+TracerProfile *tracer_profile_new          (void);
+uint32_t       tracer_profile_entry        (TracerProfile *self,
+                                            const char    *file,
+                                            uint32_t       line,
+                                            const char    *function);
+uint32_t       tracer_profile_c_entry      (TracerProfile *self,
+                                            PyObject      *callable);
+/* Starts a call of @entry whose caller is @caller_entry (UINT32_MAX for
+ * none); returns the sub-entry id to pass to tracer_profile_stop(). */
+uint32_t       tracer_profile_start        (TracerProfile *self,
+                                            uint32_t       entry,
+                                            uint32_t       caller_entry);
+void           tracer_profile_stop         (TracerProfile *self,
+                                            uint32_t       entry,
+                                            uint32_t       sub,
+                                            int64_t        total_ns,
+                                            int64_t        inline_ns);
+/* Appends a complete STATS frame. */
+void           tracer_profile_encode       (TracerProfile *self,
+                                            TracerBuf     *out);
+
+#define TRACER_NO_ENTRY UINT32_MAX

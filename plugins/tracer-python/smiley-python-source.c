@@ -1,0 +1,804 @@
+/* smiley-python-source.c: runs a Python program and records what it does
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * The program runs in a child process, in the very interpreter the user
+ * would have run (Debian's /usr/bin/python3, or the active virtualenv's),
+ * not in a libpython embedded here: the statically linked interpreter is
+ * about 1.3× faster than libpython3.11.so, and a child gets python3's own
+ * argv, sys.path[0], __main__, exit codes, tracebacks and signal handling
+ * for free, and cannot take smiley down when it crashes.
+ *
+ * The tracer is the _smiley_tracer extension, loaded by a bootstrap
+ * sitecustomize that this source puts first on the child's PYTHONPATH
+ * (see python-bootstrap/). It writes wire-format frames into a
+ * shared-memory ring (smiley-ring-private.h) that a thread of ours drains
+ * into a SmileyFrameReader and on into the sink, while the calling thread
+ * waits for the child. When the child is gone the ring is drained to the
+ * last byte, so nothing the program did before it died is lost.
+ */
+/* memfd_create, dladdr */
+#define _GNU_SOURCE 1
+
+#include "smiley-build-config.h"
+
+#include "smiley-python-source.h"
+#include "smiley-ring-private.h"
+#include "smiley-wire.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+G_STATIC_ASSERT (SMILEY_EVENT_CALL == 1 && SMILEY_EVENT_LINE == 2 && SMILEY_EVENT_RETURN == 3 &&
+                 SMILEY_EVENT_EXCEPTION == 4 && SMILEY_EVENT_YIELD == 5 && SMILEY_EVENT_RESUME == 6);
+
+#define DEFAULT_REPR_LIMIT 256
+#define DEFAULT_EVENT_BUDGET (64u * 1024u)
+#define DEFAULT_RUN_BUDGET (G_GUINT64_CONSTANT (1) << 30)
+/* Decoded events are handed to the sink in batches of up to this many. */
+#define MAX_BATCH 8192
+/* Bytes moved from the ring to the reader at once: bounds our memory
+ * while the sink is slow (the ring then fills and the program waits). */
+#define MAX_FEED (1u << 20)
+
+struct _SmileyPythonSource
+{
+  GObject   parent_instance;
+
+  GStrv     argv;
+  char     *module;
+  char     *python;
+  char     *description;
+  gboolean  include_stdlib;
+  gboolean  include_site_packages;
+  GStrv     include_packages;
+  GStrv     exclude;
+  gboolean  profile_only;
+  guint     repr_limit;
+  guint     event_budget;
+  guint64   run_budget;
+  guint     ring_size;
+
+  char     *bootstrap_dir;
+  guint64   events_emitted;
+  guint64   events_delivered;
+  int       exit_status;
+};
+
+enum {
+  PROP_0,
+  PROP_ARGV,
+  PROP_MODULE,
+  PROP_PYTHON,
+  PROP_DESCRIPTION,
+  PROP_INCLUDE_STDLIB,
+  PROP_INCLUDE_SITE_PACKAGES,
+  PROP_INCLUDE_PACKAGES,
+  PROP_EXCLUDE,
+  PROP_PROFILE_ONLY,
+  PROP_REPR_LIMIT,
+  PROP_EVENT_BUDGET,
+  PROP_RUN_BUDGET,
+  PROP_RING_SIZE,
+  PROP_EVENTS_EMITTED,
+  PROP_EVENTS_DELIVERED,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void smiley_python_source_source_iface_init (SmileySourceInterface *iface);
+static void smiley_python_source_initable_iface_init (GInitableIface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (SmileyPythonSource, smiley_python_source, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (SMILEY_TYPE_SOURCE, smiley_python_source_source_iface_init)
+                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE, smiley_python_source_initable_iface_init))
+
+/* The one thing a signal handler needs: whom to forward to. A handler
+ * has no user data, and there is one traced child per smiley process. */
+static volatile sig_atomic_t forward_pid;
+
+/* ---- one run ------------------------------------------------------------ */
+
+typedef struct
+{
+  SmileyPythonSource *self;
+  SmileySink         *sink;
+  SmileyRing          ring;
+  SmileyFrameReader  *reader;
+  SmileyRun          *run;          /* the reader's */
+  GHashTable         *seen_files;   /* string id → TRUE */
+  char               *cwd;
+  gboolean            got_end;
+  gboolean            failed;       /* stop decoding, keep draining */
+  gint                child_exited;
+  GError             *error;
+  guint64             delivered;
+} RunContext;
+
+static void
+run_context_free (RunContext *ctx)
+{
+  smiley_ring_unmap (&ctx->ring);
+  g_clear_pointer (&ctx->reader, smiley_frame_reader_free);
+  g_clear_pointer (&ctx->seen_files, g_hash_table_unref);
+  g_free (ctx->cwd);
+  g_clear_error (&ctx->error);
+  g_free (ctx);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RunContext, run_context_free)
+
+static void
+run_context_fail (RunContext *ctx,
+                  GError     *error)
+{
+  if (ctx->error == NULL)
+    ctx->error = error;
+  else
+    g_error_free (error);
+  ctx->failed = TRUE;
+}
+
+/* Adds the source of every file the batch mentions for the first time,
+ * as it is on disk now, so a viewer shows the lines the run ran. Read
+ * here, off the traced program's path. */
+static void
+add_sources (RunContext  *ctx,
+             SmileyBatch *batch)
+{
+  guint n = smiley_batch_get_length (batch);
+
+  for (guint i = 0; i < n; i++)
+    {
+      const SmileyEvent *event = smiley_batch_get_event (batch, i);
+      const char *name;
+      g_autofree char *path = NULL;
+      char *content = NULL;
+      gsize length = 0;
+
+      if (g_hash_table_contains (ctx->seen_files, GUINT_TO_POINTER (event->file)))
+        continue;
+      g_hash_table_add (ctx->seen_files, GUINT_TO_POINTER (event->file));
+      name = smiley_run_get_string (ctx->run, event->file);
+      if (name == NULL || name[0] == '\0' || name[0] == '<')
+        continue;
+      path = g_path_is_absolute (name) ? g_strdup (name) : g_build_filename (ctx->cwd, name, NULL);
+      if (g_file_get_contents (path, &content, &length, NULL))
+        {
+          g_autoptr(GBytes) bytes = g_bytes_new_take (content, length);
+          smiley_run_add_source (ctx->run, event->file, bytes);
+        }
+    }
+}
+
+static void
+drain_messages (RunContext *ctx)
+{
+  while (!ctx->failed)
+    {
+      SmileyFrameMessage message;
+      g_autoptr(SmileyBatch) batch = NULL;
+      GError *error = NULL;
+
+      if (!smiley_frame_reader_next (ctx->reader, &message, &batch, &error))
+        {
+          g_prefix_error (&error, "reading the traced program's events: ");
+          run_context_fail (ctx, error);
+          return;
+        }
+      switch (message)
+        {
+        case SMILEY_FRAME_NEED_MORE:
+          return;
+        case SMILEY_FRAME_RUN_BEGIN:
+          ctx->run = smiley_frame_reader_get_run (ctx->reader);
+          break;
+        case SMILEY_FRAME_RUN_END:
+          ctx->got_end = TRUE;
+          break;
+        case SMILEY_FRAME_BATCH:
+          add_sources (ctx, batch);
+          if (!smiley_sink_push (ctx->sink, ctx->run, batch, &error))
+            {
+              run_context_fail (ctx, error);
+              return;
+            }
+          ctx->delivered += smiley_batch_get_length (batch);
+          break;
+        default:
+          break;
+        }
+    }
+}
+
+static gpointer
+reader_thread (gpointer data)
+{
+  RunContext *ctx = data;
+
+  for (;;)
+    {
+      guint64 readable = smiley_ring_readable (&ctx->ring);
+
+      if (readable > 0)
+        {
+          guint64 n = MIN (readable, MAX_FEED);
+
+          /* After a failure the program must still be able to finish:
+           * its events are drained and dropped. */
+          if (!ctx->failed)
+            smiley_frame_reader_feed (ctx->reader, smiley_ring_read_pointer (&ctx->ring), n);
+          smiley_ring_release (&ctx->ring, n);
+          drain_messages (ctx);
+          continue;
+        }
+      if (g_atomic_int_get (&ctx->child_exited))
+        {
+          /* The exit was seen before this last look at head, so nothing
+           * can follow. */
+          if (smiley_ring_readable (&ctx->ring) == 0)
+            break;
+          continue;
+        }
+      smiley_ring_wait_data (&ctx->ring, 100);
+    }
+  return NULL;
+}
+
+/* ---- spawning ----------------------------------------------------------- */
+
+static void
+forward_signal (int        signum,
+                siginfo_t *info,
+                void      *context)
+{
+  pid_t child = (pid_t) forward_pid;
+
+  /* A terminal's ^C reaches the whole foreground process group, the
+   * child included: forwarding it would deliver it twice. Only signals a
+   * process sent to smiley itself are passed on. */
+  if (child > 0 && info != NULL && (info->si_code == SI_USER || info->si_code == SI_QUEUE) &&
+      info->si_pid != child)
+    kill (child, signum);
+}
+
+static const int forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+
+static char *
+build_description (SmileyPythonSource *self)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  if (self->module != NULL)
+    g_string_append_printf (text, "-m %s", self->module);
+  for (guint i = 0; self->argv && self->argv[i]; i++)
+    {
+      g_autofree char *quoted = NULL;
+      const char *arg = self->argv[i];
+
+      if (text->len > 0)
+        g_string_append_c (text, ' ');
+      if (arg[0] != '\0' && strpbrk (arg, " \t\n'\"\\$`*?[]{}()<>|&;#~") == NULL)
+        g_string_append (text, arg);
+      else
+        {
+          quoted = g_shell_quote (arg);
+          g_string_append (text, quoted);
+        }
+    }
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
+static char *
+join_lines (const char * const *items)
+{
+  return items ? g_strjoinv ("\n", (char **) items) : g_strdup ("");
+}
+
+static GStrv
+build_environment (SmileyPythonSource *self,
+                   int                 ring_fd,
+                   gint64              t0)
+{
+  g_auto(GStrv) env = g_get_environ ();
+  const char *old_path = g_environ_getenv (env, "PYTHONPATH");
+  g_autofree char *path = NULL;
+  g_autofree char *ring = NULL;
+  g_autofree char *options = NULL;
+  g_autofree char *t0_text = NULL;
+  g_autofree char *packages = join_lines ((const char * const *) self->include_packages);
+  g_autofree char *exclude = join_lines ((const char * const *) self->exclude);
+
+  /* An empty PYTHONPATH element would mean the current directory. */
+  path = old_path && old_path[0] ? g_strconcat (self->bootstrap_dir, ":", old_path, NULL)
+                                 : g_strdup (self->bootstrap_dir);
+  env = g_environ_setenv (env, "SMILEY_TRACER_PYTHONPATH_SET", old_path ? "1" : "0", TRUE);
+  if (old_path != NULL)
+    env = g_environ_setenv (env, "SMILEY_TRACER_PYTHONPATH", old_path, TRUE);
+  env = g_environ_setenv (env, "PYTHONPATH", path, TRUE);
+
+  ring = g_strdup_printf ("%d:%u", ring_fd, self->ring_size);
+  env = g_environ_setenv (env, "SMILEY_TRACER_RING", ring, TRUE);
+  t0_text = g_strdup_printf ("%" G_GINT64_FORMAT, t0);
+  env = g_environ_setenv (env, "SMILEY_TRACER_T0", t0_text, TRUE);
+  options = g_strdup_printf ("include_stdlib=%d;include_site=%d;profile_only=%d;"
+                             "repr_limit=%u;event_budget=%u;run_budget=%" G_GUINT64_FORMAT,
+                             self->include_stdlib ? 1 : 0, self->include_site_packages ? 1 : 0,
+                             self->profile_only ? 1 : 0, self->repr_limit, self->event_budget,
+                             self->run_budget);
+  env = g_environ_setenv (env, "SMILEY_TRACER_OPTIONS", options, TRUE);
+  env = g_environ_setenv (env, "SMILEY_TRACER_PACKAGES", packages, TRUE);
+  env = g_environ_setenv (env, "SMILEY_TRACER_EXCLUDE", exclude, TRUE);
+  return g_steal_pointer (&env);
+}
+
+static GStrv
+build_argv (SmileyPythonSource *self)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+
+  g_strv_builder_add (builder, self->python);
+  if (self->module != NULL)
+    {
+      g_strv_builder_add (builder, "-m");
+      g_strv_builder_add (builder, self->module);
+    }
+  for (guint i = 0; self->argv && self->argv[i]; i++)
+    {
+      /* A script named like an option must not be taken for one. */
+      if (i == 0 && self->module == NULL && self->argv[0][0] == '-' && self->argv[0][1] != '\0')
+        g_strv_builder_add (builder, "--");
+      g_strv_builder_add (builder, self->argv[i]);
+    }
+  return g_strv_builder_end (builder);
+}
+
+/* The stream header and RUN_BEGIN frame of this run, fed to the reader
+ * ahead of the child's frames (the child does not know the metadata). */
+static GBytes *
+encode_run_begin (const char         *run_id,
+                  guint32             pid,
+                  gint64              start_us,
+                  const char         *cwd,
+                  const char         *description,
+                  const char * const *argv)
+{
+  gsize size = SMILEY_WIRE_STREAM_HEADER_SIZE + SMILEY_WIRE_FRAME_HEADER_SIZE + 6 * SMILEY_WIRE_MAX_VARINT +
+               strlen (run_id) + strlen (cwd) + strlen (description);
+  guint8 *buf, *p, *frame;
+  guint argc = argv ? g_strv_length ((char **) argv) : 0;
+
+  for (guint i = 0; i < argc; i++)
+    size += SMILEY_WIRE_MAX_VARINT + strlen (argv[i]);
+  buf = g_malloc (size);
+  p = smiley_wire_put_stream_header (buf);
+  frame = p;
+  p += SMILEY_WIRE_FRAME_HEADER_SIZE;
+  p = smiley_wire_put_bytes (p, run_id, strlen (run_id));
+  p = smiley_wire_put_varint (p, pid);
+  p = smiley_wire_put_svarint (p, start_us);
+  p = smiley_wire_put_bytes (p, cwd, strlen (cwd));
+  p = smiley_wire_put_bytes (p, description, strlen (description));
+  p = smiley_wire_put_varint (p, argc);
+  for (guint i = 0; i < argc; i++)
+    p = smiley_wire_put_bytes (p, argv[i], strlen (argv[i]));
+  smiley_wire_put_frame_header (frame, (guint32) (p - frame), SMILEY_WIRE_RUN_BEGIN);
+  return g_bytes_new_take (buf, (gsize) (p - buf));
+}
+
+static gboolean
+smiley_python_source_run (SmileySource  *source,
+                          SmileySink    *sink,
+                          GCancellable  *cancellable,
+                          GError       **error)
+{
+  SmileyPythonSource *self = SMILEY_PYTHON_SOURCE (source);
+  g_autoptr(RunContext) ctx = g_new0 (RunContext, 1);
+  g_auto(GStrv) env = NULL;
+  g_auto(GStrv) child_argv = NULL;
+  g_autoptr(GBytes) begin = NULL;
+  g_autofree char *run_id = g_uuid_string_random ();
+  g_autofree char *description = NULL;
+  g_autoptr(GPtrArray) run_argv = g_ptr_array_new ();
+  posix_spawnattr_t attr;
+  sigset_t empty, defaults;
+  struct sigaction old_actions[G_N_ELEMENTS (forwarded_signals)];
+  GThread *thread;
+  gint64 start_us;
+  int ring_fd, spawn_error, status = 0;
+  pid_t pid;
+  GError *local_error = NULL;
+
+  ctx->self = self;
+  ctx->sink = sink;
+  ctx->cwd = g_get_current_dir ();
+  ctx->seen_files = g_hash_table_new (NULL, NULL);
+  ctx->reader = smiley_frame_reader_new (0);
+  smiley_frame_reader_set_max_batch (ctx->reader, MAX_BATCH);
+  self->events_emitted = 0;
+  self->events_delivered = 0;
+
+  ring_fd = smiley_ring_create (&ctx->ring, self->ring_size);
+  if (ring_fd < 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (-ring_fd),
+                   "cannot create the event ring (%u bytes of shared memory): %s",
+                   self->ring_size, g_strerror (-ring_fd));
+      return FALSE;
+    }
+
+  env = build_environment (self, ring_fd, g_get_monotonic_time () * 1000);
+  child_argv = build_argv (self);
+
+  /* The child starts with default signal handling and an empty mask,
+   * whatever smiley's own are: an inherited SIG_IGN for SIGINT would stop
+   * Python from raising KeyboardInterrupt. */
+  sigemptyset (&empty);
+  sigemptyset (&defaults);
+  sigaddset (&defaults, SIGINT);
+  sigaddset (&defaults, SIGTERM);
+  sigaddset (&defaults, SIGHUP);
+  sigaddset (&defaults, SIGQUIT);
+  sigaddset (&defaults, SIGPIPE);
+  sigaddset (&defaults, SIGCHLD);
+  posix_spawnattr_init (&attr);
+  posix_spawnattr_setsigmask (&attr, &empty);
+  posix_spawnattr_setsigdefault (&attr, &defaults);
+  posix_spawnattr_setflags (&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
+  /* Only this child inherits the ring; the bootstrap marks it
+   * close-on-exec again before the program runs. */
+  fcntl (ring_fd, F_SETFD, 0);
+  start_us = g_get_real_time ();
+  spawn_error = posix_spawn (&pid, self->python, NULL, &attr, child_argv, env);
+  fcntl (ring_fd, F_SETFD, FD_CLOEXEC);
+  close (ring_fd);
+  posix_spawnattr_destroy (&attr);
+  if (spawn_error != 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (spawn_error),
+                   "cannot run %s: %s", self->python, g_strerror (spawn_error));
+      return FALSE;
+    }
+
+  /* While the program runs, signals aimed at smiley are the program's. */
+  forward_pid = pid;
+  for (guint i = 0; i < G_N_ELEMENTS (forwarded_signals); i++)
+    {
+      struct sigaction action = { 0 };
+      action.sa_sigaction = forward_signal;
+      action.sa_flags = SA_SIGINFO | SA_RESTART;
+      sigemptyset (&action.sa_mask);
+      sigaction (forwarded_signals[i], &action, &old_actions[i]);
+    }
+
+  description = self->description ? g_strdup (self->description) : build_description (self);
+  if (self->module != NULL)
+    {
+      g_ptr_array_add (run_argv, (gpointer) "-m");
+      g_ptr_array_add (run_argv, self->module);
+    }
+  for (guint i = 0; self->argv && self->argv[i]; i++)
+    g_ptr_array_add (run_argv, self->argv[i]);
+  g_ptr_array_add (run_argv, NULL);
+  begin = encode_run_begin (run_id, (guint32) pid, start_us, ctx->cwd, description,
+                            (const char * const *) run_argv->pdata);
+  smiley_frame_reader_feed (ctx->reader, g_bytes_get_data (begin, NULL), g_bytes_get_size (begin));
+  drain_messages (ctx);
+  if (ctx->run == NULL || !smiley_sink_begin_run (sink, ctx->run, &local_error))
+    {
+      /* Nothing will record this run: don't let it run untraced. */
+      kill (pid, SIGKILL);
+      while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+      forward_pid = 0;
+      for (guint i = 0; i < G_N_ELEMENTS (forwarded_signals); i++)
+        sigaction (forwarded_signals[i], &old_actions[i], NULL);
+      if (local_error == NULL && ctx->error != NULL)
+        local_error = g_steal_pointer (&ctx->error);
+      if (local_error == NULL)
+        local_error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "cannot start the run");
+      g_propagate_error (error, local_error);
+      return FALSE;
+    }
+
+  thread = g_thread_new ("smiley-ring-reader", reader_thread, ctx);
+
+  while (waitpid (pid, &status, 0) < 0)
+    {
+      if (errno != EINTR)
+        {
+          status = 0;
+          break;
+        }
+    }
+  forward_pid = 0;
+  for (guint i = 0; i < G_N_ELEMENTS (forwarded_signals); i++)
+    sigaction (forwarded_signals[i], &old_actions[i], NULL);
+
+  g_atomic_int_set (&ctx->child_exited, 1);
+  smiley_ring_kick (&ctx->ring);
+  g_thread_join (thread);
+
+  self->events_emitted = atomic_load (&ctx->ring.header->events_emitted);
+  self->events_delivered = ctx->delivered;
+
+  if (WIFSIGNALED (status))
+    {
+      self->exit_status = 128 + WTERMSIG (status);
+      smiley_run_set_signal (ctx->run, WTERMSIG (status));
+    }
+  else
+    self->exit_status = WEXITSTATUS (status);
+  smiley_run_set_exit_status (ctx->run, self->exit_status);
+  smiley_run_set_pid (ctx->run, (guint32) pid);
+  smiley_run_set_events_emitted (ctx->run, self->events_emitted);
+  if (!ctx->got_end)
+    {
+      /* os._exit(), a signal, a crash: no RUN_END from the tracer. */
+      smiley_run_set_state (ctx->run, SMILEY_RUN_ABNORMAL);
+      smiley_run_set_end_time (ctx->run, g_get_real_time ());
+    }
+  else if (WIFSIGNALED (status) && WTERMSIG (status) != SIGINT)
+    {
+      /* Killed after the tracer wrote its end (during finalization). */
+      smiley_run_set_state (ctx->run, SMILEY_RUN_ABNORMAL);
+    }
+
+  if (!smiley_sink_end_run (sink, ctx->run, &local_error))
+    {
+      run_context_fail (ctx, local_error);
+    }
+  if (ctx->error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&ctx->error));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static int
+smiley_python_source_get_exit_status (SmileySource *source)
+{
+  return SMILEY_PYTHON_SOURCE (source)->exit_status;
+}
+
+static void
+smiley_python_source_source_iface_init (SmileySourceInterface *iface)
+{
+  iface->run = smiley_python_source_run;
+  iface->get_exit_status = smiley_python_source_get_exit_status;
+}
+
+/* ---- set-up ------------------------------------------------------------- */
+
+/* python-bootstrap/ next to this module, wherever it was loaded from (the
+ * build tree or plugindir). */
+static char *
+find_bootstrap_dir (void)
+{
+  Dl_info info;
+
+  if (dladdr ((void *) find_bootstrap_dir, &info) != 0 && info.dli_fname != NULL)
+    {
+      g_autofree char *dir = g_path_get_dirname (info.dli_fname);
+      return g_build_filename (dir, "python-bootstrap", NULL);
+    }
+  return g_build_filename (SMILEY_PLUGINDIR, "python-bootstrap", NULL);
+}
+
+static gboolean
+smiley_python_source_initable_init (GInitable     *initable,
+                                    GCancellable  *cancellable,
+                                    GError       **error)
+{
+  SmileyPythonSource *self = SMILEY_PYTHON_SOURCE (initable);
+  g_autofree char *site = NULL;
+
+  if (self->module == NULL && (self->argv == NULL || self->argv[0] == NULL))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           "no program to run: give a script or -m MODULE");
+      return FALSE;
+    }
+  if (self->python == NULL)
+    {
+      const char *venv = g_getenv ("VIRTUAL_ENV");
+      g_autofree char *venv_python = venv ? g_build_filename (venv, "bin", "python3", NULL) : NULL;
+
+      if (venv_python != NULL && g_file_test (venv_python, G_FILE_TEST_IS_EXECUTABLE))
+        self->python = g_steal_pointer (&venv_python);
+      else
+        self->python = g_strdup (SMILEY_PYTHON);
+    }
+  if (!g_file_test (self->python, G_FILE_TEST_IS_EXECUTABLE) || g_file_test (self->python, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   "%s: no Python interpreter there (set --python to a python3.11)", self->python);
+      return FALSE;
+    }
+  if (self->ring_size < 65536 || (self->ring_size & (self->ring_size - 1)) != 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "ring-size %u: must be a power of two of at least 65536", self->ring_size);
+      return FALSE;
+    }
+  g_clear_pointer (&self->bootstrap_dir, g_free);
+  self->bootstrap_dir = find_bootstrap_dir ();
+  site = g_build_filename (self->bootstrap_dir, "sitecustomize.py", NULL);
+  if (!g_file_test (site, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   "%s: missing; the python tracer is not installed completely", site);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+smiley_python_source_initable_iface_init (GInitableIface *iface)
+{
+  iface->init = smiley_python_source_initable_init;
+}
+
+/* ---- GObject ------------------------------------------------------------ */
+
+static void
+smiley_python_source_finalize (GObject *object)
+{
+  SmileyPythonSource *self = SMILEY_PYTHON_SOURCE (object);
+
+  g_strfreev (self->argv);
+  g_free (self->module);
+  g_free (self->python);
+  g_free (self->description);
+  g_strfreev (self->include_packages);
+  g_strfreev (self->exclude);
+  g_free (self->bootstrap_dir);
+
+  G_OBJECT_CLASS (smiley_python_source_parent_class)->finalize (object);
+}
+
+static void
+smiley_python_source_get_property (GObject    *object,
+                                   guint       prop_id,
+                                   GValue     *value,
+                                   GParamSpec *pspec)
+{
+  SmileyPythonSource *self = SMILEY_PYTHON_SOURCE (object);
+
+  switch (prop_id)
+    {
+    case PROP_ARGV: g_value_set_boxed (value, self->argv); break;
+    case PROP_MODULE: g_value_set_string (value, self->module); break;
+    case PROP_PYTHON: g_value_set_string (value, self->python); break;
+    case PROP_DESCRIPTION: g_value_set_string (value, self->description); break;
+    case PROP_INCLUDE_STDLIB: g_value_set_boolean (value, self->include_stdlib); break;
+    case PROP_INCLUDE_SITE_PACKAGES: g_value_set_boolean (value, self->include_site_packages); break;
+    case PROP_INCLUDE_PACKAGES: g_value_set_boxed (value, self->include_packages); break;
+    case PROP_EXCLUDE: g_value_set_boxed (value, self->exclude); break;
+    case PROP_PROFILE_ONLY: g_value_set_boolean (value, self->profile_only); break;
+    case PROP_REPR_LIMIT: g_value_set_uint (value, self->repr_limit); break;
+    case PROP_EVENT_BUDGET: g_value_set_uint (value, self->event_budget); break;
+    case PROP_RUN_BUDGET: g_value_set_uint64 (value, self->run_budget); break;
+    case PROP_RING_SIZE: g_value_set_uint (value, self->ring_size); break;
+    case PROP_EVENTS_EMITTED: g_value_set_uint64 (value, self->events_emitted); break;
+    case PROP_EVENTS_DELIVERED: g_value_set_uint64 (value, self->events_delivered); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+smiley_python_source_set_property (GObject      *object,
+                                   guint         prop_id,
+                                   const GValue *value,
+                                   GParamSpec   *pspec)
+{
+  SmileyPythonSource *self = SMILEY_PYTHON_SOURCE (object);
+
+  switch (prop_id)
+    {
+    case PROP_ARGV:
+      g_strfreev (self->argv);
+      self->argv = g_value_dup_boxed (value);
+      break;
+    case PROP_MODULE:
+      g_free (self->module);
+      self->module = g_value_dup_string (value);
+      break;
+    case PROP_PYTHON:
+      g_free (self->python);
+      self->python = g_value_dup_string (value);
+      break;
+    case PROP_DESCRIPTION:
+      g_free (self->description);
+      self->description = g_value_dup_string (value);
+      break;
+    case PROP_INCLUDE_STDLIB: self->include_stdlib = g_value_get_boolean (value); break;
+    case PROP_INCLUDE_SITE_PACKAGES: self->include_site_packages = g_value_get_boolean (value); break;
+    case PROP_INCLUDE_PACKAGES:
+      g_strfreev (self->include_packages);
+      self->include_packages = g_value_dup_boxed (value);
+      break;
+    case PROP_EXCLUDE:
+      g_strfreev (self->exclude);
+      self->exclude = g_value_dup_boxed (value);
+      break;
+    case PROP_PROFILE_ONLY: self->profile_only = g_value_get_boolean (value); break;
+    case PROP_REPR_LIMIT: self->repr_limit = g_value_get_uint (value); break;
+    case PROP_EVENT_BUDGET: self->event_budget = g_value_get_uint (value); break;
+    case PROP_RUN_BUDGET: self->run_budget = g_value_get_uint64 (value); break;
+    case PROP_RING_SIZE: self->ring_size = g_value_get_uint (value); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+smiley_python_source_class_init (SmileyPythonSourceClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
+  GParamFlags ro = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
+
+  object_class->finalize = smiley_python_source_finalize;
+  object_class->get_property = smiley_python_source_get_property;
+  object_class->set_property = smiley_python_source_set_property;
+
+  properties[PROP_ARGV] =
+    g_param_spec_boxed ("argv", NULL, "The script and its arguments, or the arguments of -m MODULE",
+                        G_TYPE_STRV, rw);
+  properties[PROP_MODULE] =
+    g_param_spec_string ("module", NULL, "Module to run as python3 -m MODULE", NULL, rw);
+  properties[PROP_PYTHON] =
+    g_param_spec_string ("python", NULL,
+                         "Interpreter to run (default: $VIRTUAL_ENV/bin/python3, else Debian's python3)",
+                         NULL, rw);
+  properties[PROP_DESCRIPTION] =
+    g_param_spec_string ("description", NULL, "Description of the run (default: the command line)",
+                         NULL, rw);
+  properties[PROP_INCLUDE_STDLIB] =
+    g_param_spec_boolean ("include-stdlib", NULL, "Trace the standard library too", FALSE, rw);
+  properties[PROP_INCLUDE_SITE_PACKAGES] =
+    g_param_spec_boolean ("include-site-packages", NULL, "Trace installed packages", TRUE, rw);
+  properties[PROP_INCLUDE_PACKAGES] =
+    g_param_spec_boxed ("include-packages", NULL, "Packages traced even where others are not",
+                        G_TYPE_STRV, rw);
+  properties[PROP_EXCLUDE] =
+    g_param_spec_boxed ("exclude", NULL, "fnmatch patterns of files or modules not to trace",
+                        G_TYPE_STRV, rw);
+  properties[PROP_PROFILE_ONLY] =
+    g_param_spec_boolean ("profile-only", NULL, "Only collect profile statistics, no events", FALSE, rw);
+  properties[PROP_REPR_LIMIT] =
+    g_param_spec_uint ("repr-limit", NULL, "Bytes of a rendered value before it is cut with …",
+                       16, G_MAXUINT32, DEFAULT_REPR_LIMIT, rw);
+  properties[PROP_EVENT_BUDGET] =
+    g_param_spec_uint ("event-budget", NULL, "Bytes of values per event (0: no limit)",
+                       0, G_MAXUINT32, DEFAULT_EVENT_BUDGET, rw);
+  properties[PROP_RUN_BUDGET] =
+    g_param_spec_uint64 ("run-budget", NULL, "Bytes of values per run (0: no limit)",
+                         0, G_MAXUINT64, DEFAULT_RUN_BUDGET, rw);
+  properties[PROP_RING_SIZE] =
+    g_param_spec_uint ("ring-size", NULL, "Bytes of shared memory between the program and smiley",
+                       0, 1u << 30, SMILEY_RING_DEFAULT_SIZE, rw);
+  properties[PROP_EVENTS_EMITTED] =
+    g_param_spec_uint64 ("events-emitted", NULL, "Events the tracer emitted", 0, G_MAXUINT64, 0, ro);
+  properties[PROP_EVENTS_DELIVERED] =
+    g_param_spec_uint64 ("events-delivered", NULL, "Events the sink received", 0, G_MAXUINT64, 0, ro);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+smiley_python_source_init (SmileyPythonSource *self)
+{
+  self->include_site_packages = TRUE;
+  self->repr_limit = DEFAULT_REPR_LIMIT;
+  self->event_budget = DEFAULT_EVENT_BUDGET;
+  self->run_budget = DEFAULT_RUN_BUDGET;
+  self->ring_size = SMILEY_RING_DEFAULT_SIZE;
+}
