@@ -672,26 +672,32 @@ smiley_pipeline_build (SmileyPipeline  *self,
     name_setting[SMILEY_PIPELINE_STORE] = store_setting;
   }
 
+  if (self->has_role[SMILEY_PIPELINE_SINK] && name_setting[SMILEY_PIPELINE_SINK] != NULL)
+    {
+      g_free (self->name[SMILEY_PIPELINE_SINK]);
+      self->name[SMILEY_PIPELINE_SINK] = g_strdup (name_setting[SMILEY_PIPELINE_SINK]->value);
+    }
+
+  /* The sink "store" brings the store in, before its name is chosen. */
+  if (self->has_role[SMILEY_PIPELINE_SINK] &&
+      g_strcmp0 (self->name[SMILEY_PIPELINE_SINK], SMILEY_PIPELINE_STORE_SINK) == 0)
+    {
+      self->sink_is_store = TRUE;
+      if (!self->has_role[SMILEY_PIPELINE_STORE])
+        smiley_pipeline_set_role (self, SMILEY_PIPELINE_STORE, "sqlite:smiley.db");
+    }
+
   for (guint r = 0; r < SMILEY_PIPELINE_N_ROLES; r++)
     {
       const Setting *s = name_setting[r];
 
-      if (s == NULL || !self->has_role[r])
+      if (s == NULL || !self->has_role[r] || r == SMILEY_PIPELINE_SINK)
         continue;
       g_free (self->name[r]);
       if (r == SMILEY_PIPELINE_STORE && g_str_equal (s->key, "database"))
         self->name[r] = g_strconcat ("sqlite:", s->value, NULL);
       else
         self->name[r] = g_strdup (s->value);
-    }
-
-  if (self->has_role[SMILEY_PIPELINE_SINK] &&
-      g_strcmp0 (self->name[SMILEY_PIPELINE_SINK], SMILEY_PIPELINE_STORE_SINK) == 0)
-    {
-      self->sink_is_store = TRUE;
-      self->has_role[SMILEY_PIPELINE_STORE] = TRUE;
-      if (self->name[SMILEY_PIPELINE_STORE] == NULL)
-        self->name[SMILEY_PIPELINE_STORE] = g_strdup ("sqlite:smiley.db");
     }
 
   /* 2. Look the implementations up; the view first, since a view that is

@@ -22,6 +22,7 @@ struct _SmileyPluginRegistry
   GPtrArray  *implementations;  /* SmileyImplementation*, in registration order */
   GPtrArray  *failures;         /* SmileyPluginFailure* */
   GHashTable *loaded_files;     /* canonical path → NULL: each module once */
+  GHashTable *loaded_names;     /* basename → canonical path of the module loaded */
   char       *current_file;     /* the module being registered, for ->file */
 };
 
@@ -94,6 +95,7 @@ smiley_plugin_registry_finalize (GObject *object)
   g_clear_pointer (&self->implementations, g_ptr_array_unref);
   g_clear_pointer (&self->failures, g_ptr_array_unref);
   g_clear_pointer (&self->loaded_files, g_hash_table_unref);
+  g_clear_pointer (&self->loaded_names, g_hash_table_unref);
   g_clear_pointer (&self->current_file, g_free);
 
   G_OBJECT_CLASS (smiley_plugin_registry_parent_class)->finalize (object);
@@ -111,6 +113,7 @@ smiley_plugin_registry_init (SmileyPluginRegistry *self)
   self->implementations = g_ptr_array_new_with_free_func ((GDestroyNotify) smiley_implementation_free);
   self->failures = g_ptr_array_new_with_free_func ((GDestroyNotify) smiley_plugin_failure_free);
   self->loaded_files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->loaded_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
   /* Built into libsmiley: replaying a stored run needs no plugin. */
   self->current_file = g_strdup ("(built-in)");
@@ -301,6 +304,8 @@ smiley_plugin_registry_load_module (SmileyPluginRegistry  *self,
                                     GError               **error)
 {
   g_autofree char *canonical = NULL;
+  g_autofree char *basename = NULL;
+  const char *shadowing;
   GModule *module;
   gpointer abi_symbol = NULL;
   gpointer register_symbol = NULL;
@@ -312,6 +317,18 @@ smiley_plugin_registry_load_module (SmileyPluginRegistry  *self,
   canonical = g_canonicalize_filename (file, NULL);
   if (g_hash_table_contains (self->loaded_files, canonical))
     return TRUE;
+
+  /* Two copies of one module (an old build in $SMILEY_PLUGIN_PATH and the
+   * installed one) would register the same GTypes twice, which GObject
+   * refuses; the first one found wins, as in $PATH. */
+  basename = g_path_get_basename (canonical);
+  shadowing = g_hash_table_lookup (self->loaded_names, basename);
+  if (shadowing != NULL)
+    {
+      g_set_error (error, SMILEY_PLUGIN_ERROR, SMILEY_PLUGIN_ERROR_LOAD,
+                   "not loaded: %s of the same name was loaded first", shadowing);
+      return FALSE;
+    }
 
   /* BIND_LOCAL so two plugins' private symbols cannot clash. */
   module = g_module_open (canonical, G_MODULE_BIND_LAZY | G_MODULE_BIND_LOCAL);
@@ -360,6 +377,7 @@ smiley_plugin_registry_load_module (SmileyPluginRegistry  *self,
   /* Static types registered by the module can never go away again. */
   g_module_make_resident (module);
   g_hash_table_add (self->loaded_files, g_strdup (canonical));
+  g_hash_table_insert (self->loaded_names, g_steal_pointer (&basename), g_strdup (canonical));
 
   g_free (self->current_file);
   self->current_file = g_strdup (canonical);
