@@ -518,9 +518,13 @@ static gboolean
 reader_check_header (SmileyFrameReader  *self,
                      GError            **error)
 {
-  const guint8 *p = self->buf + self->pos;
+  const guint8 *p;
   gsize avail = self->len - self->pos;
   guint version, flags;
+
+  if (avail == 0)
+    return TRUE;
+  p = self->buf + self->pos;
 
   /* Compare what is there already, so a stream of something else fails
    * at once rather than after a full header's worth of bytes. */

@@ -676,7 +676,8 @@ test_sources (void)
   g_autoptr(SmileyRun) run = make_run ("sources");
   g_autoptr(GPtrArray) batches = batches_new ();
   g_autoptr(GBytes) empty = g_bytes_new (NULL, 0);
-  g_autoptr(GBytes) binary = g_bytes_new ("\0\xff\xfe not utf-8 \x80", 17);
+  static const char binary_data[] = "\0\xff\xfe not utf-8 \x80";
+  g_autoptr(GBytes) binary = g_bytes_new (binary_data, sizeof binary_data - 1);
   g_autoptr(GString) large = g_string_new (NULL);
   g_autoptr(GBytes) large_bytes = NULL;
   SmileyBatch *batch;
@@ -1304,7 +1305,6 @@ test_oversized_frame (void)
 {
   g_autoptr(GByteArray) stream = valid_prefix ();
   g_autoptr(SmileyFrameReader) reader = smiley_frame_reader_new (1024);
-  g_autoptr(GByteArray) p = g_byte_array_new ();
   guint8 header[SMILEY_WIRE_FRAME_HEADER_SIZE];
   SmileyFrameMessage message;
   GError *error = NULL;

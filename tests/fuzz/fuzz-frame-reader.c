@@ -1,0 +1,237 @@
+/* fuzz-frame-reader.c: libFuzzer target for SmileyFrameReader
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * The input is fed to a reader in pieces whose sizes (and the reader's
+ * merge setting) are derived from the input itself, so a crash replays
+ * from the input file alone. next() is drained until an error or
+ * NEED_MORE after each piece, then finish() is called. Beyond "no crash",
+ * the decoded result must be self-consistent: every event refers to
+ * defined strings and threads, and a run that decoded without error must
+ * decode to the same thing again after a round trip through the writer.
+ */
+#include "smiley-build-config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <smiley.h>
+
+int LLVMFuzzerTestOneInput (const uint8_t *data,
+                            size_t         size);
+
+/* GLib's g_assert family reports through the GTest machinery, which in a
+ * program that is not a GTest exits with the "skipped" status 77; a
+ * failed check here must be a crash libFuzzer and meson both see. */
+#define CHECK(cond)                                                      \
+  G_STMT_START                                                           \
+  {                                                                      \
+    if (G_UNLIKELY (!(cond)))                                            \
+      {                                                                  \
+        g_printerr ("%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+        abort ();                                                        \
+      }                                                                  \
+  }                                                                      \
+  G_STMT_END
+
+/* A small PRNG seeded from the input: deterministic per input, and cheap
+ * enough not to slow the fuzzer down. */
+static guint32
+next_random (guint32 *state)
+{
+  *state ^= *state << 13;
+  *state ^= *state >> 17;
+  *state ^= *state << 5;
+  return *state;
+}
+
+static guint32
+input_seed (const guint8 *data,
+            gsize         size)
+{
+  guint32 hash = 2166136261u;
+
+  for (gsize i = 0; i < size; i++)
+    hash = (hash ^ data[i]) * 16777619u;
+  return hash != 0 ? hash : 1;
+}
+
+static void
+check_batch (SmileyRun   *run,
+             SmileyBatch *batch)
+{
+  guint32 n_strings = smiley_run_get_n_strings (run);
+
+  for (guint i = 0; i < smiley_batch_get_length (batch); i++)
+    {
+      const SmileyEvent *event = smiley_batch_get_event (batch, i);
+
+      CHECK (event->kind >= SMILEY_EVENT_CALL && event->kind <= SMILEY_EVENT_KIND_LAST);
+      CHECK (smiley_run_get_thread (run, event->thread) != NULL);
+      CHECK (event->file < n_strings);
+      CHECK (event->function < n_strings);
+      CHECK (event->arg == NULL || g_utf8_validate (event->arg, -1, NULL));
+      for (guint32 l = 0; l < event->n_locals; l++)
+        {
+          CHECK (event->locals[l].name < n_strings);
+          CHECK (event->locals[l].value == NULL ||
+                 g_utf8_validate (event->locals[l].value, -1, NULL));
+        }
+    }
+}
+
+typedef struct
+{
+  SmileyRun *run;
+  GPtrArray *batches;
+  gboolean   ended;
+  gboolean   failed;
+} Result;
+
+static void
+result_clear (Result *r)
+{
+  g_clear_object (&r->run);
+  g_clear_pointer (&r->batches, g_ptr_array_unref);
+}
+
+static void
+decode (const guint8 *data,
+        gsize         size,
+        guint32       seed,
+        Result       *r)
+{
+  g_autoptr(SmileyFrameReader) reader = NULL;
+  guint32 state = seed;
+  gsize at = 0;
+  /* Mostly the format's own limit, sometimes a small one. */
+  gsize max_frame = (next_random (&state) % 4 == 0) ? 64 + next_random (&state) % 4096 : 0;
+
+  reader = smiley_frame_reader_new (max_frame);
+  smiley_frame_reader_set_max_batch (reader, next_random (&state) % 3 == 0 ? 0 : next_random (&state) % 64);
+  r->batches = g_ptr_array_new_with_free_func ((GDestroyNotify) smiley_batch_unref);
+
+  while (at < size && !r->failed)
+    {
+      gsize piece = 1 + next_random (&state) % (next_random (&state) % 2 ? 16 : 4096);
+
+      piece = MIN (piece, size - at);
+      smiley_frame_reader_feed (reader, data + at, piece);
+      at += piece;
+
+      for (;;)
+        {
+          g_autoptr(GError) error = NULL;
+          SmileyFrameMessage message;
+          SmileyBatch *batch = NULL;
+
+          if (!smiley_frame_reader_next (reader, &message, &batch, &error))
+            {
+              CHECK (error->domain == SMILEY_FRAME_ERROR);
+              CHECK (batch == NULL);
+              r->failed = TRUE;
+              break;
+            }
+          if (message == SMILEY_FRAME_NEED_MORE)
+            break;
+          if (message == SMILEY_FRAME_RUN_END)
+            r->ended = TRUE;
+          if (message == SMILEY_FRAME_BATCH)
+            {
+              CHECK (batch != NULL);
+              CHECK (!r->ended);
+              check_batch (smiley_frame_reader_get_run (reader), batch);
+              g_ptr_array_add (r->batches, batch);
+            }
+        }
+    }
+
+  {
+    g_autoptr(GError) error = NULL;
+
+    if (!smiley_frame_reader_finish (reader, &error))
+      {
+        CHECK (error->domain == SMILEY_FRAME_ERROR);
+        r->failed = TRUE;
+      }
+  }
+  if (smiley_frame_reader_get_run (reader) != NULL)
+    r->run = g_object_ref (smiley_frame_reader_get_run (reader));
+}
+
+static void
+assert_same (Result *a,
+             Result *b)
+{
+  g_autoptr(SmileyBatch) all_a = smiley_batch_new ();
+  g_autoptr(SmileyBatch) all_b = smiley_batch_new ();
+
+  CHECK (!b->failed);
+  CHECK (a->ended == b->ended);
+  CHECK (g_strcmp0 (smiley_run_get_id (a->run), smiley_run_get_id (b->run)) == 0);
+  CHECK (smiley_run_get_n_strings (a->run) == smiley_run_get_n_strings (b->run));
+  for (guint32 i = 0; i < smiley_run_get_n_strings (a->run); i++)
+    CHECK (g_strcmp0 (smiley_run_get_string (a->run, i), smiley_run_get_string (b->run, i)) == 0);
+  CHECK (smiley_run_get_n_threads (a->run) == smiley_run_get_n_threads (b->run));
+  CHECK (smiley_run_get_n_sources (a->run) == smiley_run_get_n_sources (b->run));
+  CHECK (smiley_run_get_exit_status (a->run) == smiley_run_get_exit_status (b->run));
+  CHECK (g_strcmp0 (smiley_run_get_traceback (a->run), smiley_run_get_traceback (b->run)) == 0);
+  CHECK ((smiley_run_get_stats (a->run) == NULL) == (smiley_run_get_stats (b->run) == NULL));
+  if (smiley_run_get_stats (a->run) != NULL)
+    CHECK (smiley_stats_get_length (smiley_run_get_stats (a->run)) ==
+           smiley_stats_get_length (smiley_run_get_stats (b->run)));
+
+  for (guint i = 0; i < a->batches->len; i++)
+    for (guint e = 0; e < smiley_batch_get_length (a->batches->pdata[i]); e++)
+      smiley_batch_add (all_a, smiley_batch_get_event (a->batches->pdata[i], e));
+  for (guint i = 0; i < b->batches->len; i++)
+    for (guint e = 0; e < smiley_batch_get_length (b->batches->pdata[i]); e++)
+      smiley_batch_add (all_b, smiley_batch_get_event (b->batches->pdata[i], e));
+  CHECK (smiley_batch_equal (all_a, all_b));
+}
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data,
+                        size_t         size)
+{
+  Result first = { 0, }, second = { 0, };
+  guint32 seed = input_seed (data, size);
+
+  /* A critical or warning from GLib means a bug the harness should see. */
+  g_log_set_always_fatal (G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
+
+  decode (data, size, seed, &first);
+
+  /* What decoded cleanly must survive the writer and decode the same. */
+  if (!first.failed && first.run != NULL)
+    {
+      g_autoptr(SmileyFrameWriter) writer = smiley_frame_writer_new ();
+      g_autoptr(GBytes) bytes = NULL;
+      gsize len;
+      const guint8 *encoded;
+
+      smiley_frame_writer_begin_run (writer, first.run);
+      for (guint i = 0; i < first.batches->len; i++)
+        smiley_frame_writer_push (writer, first.run, first.batches->pdata[i]);
+      /* An empty push sends the tables even when there were no events
+       * and no RUN_END to carry them. */
+      {
+        g_autoptr(SmileyBatch) empty = smiley_batch_new ();
+
+        smiley_frame_writer_push (writer, first.run, empty);
+      }
+      if (first.ended)
+        smiley_frame_writer_end_run (writer, first.run);
+      bytes = smiley_frame_writer_take_bytes (writer);
+      encoded = g_bytes_get_data (bytes, &len);
+      decode (encoded, len, seed, &second);
+      /* A small max frame size can refuse the re-encoded frames, which
+       * may be larger than the input's; compare only when it did not. */
+      if (!second.failed)
+        assert_same (&first, &second);
+    }
+
+  result_clear (&first);
+  result_clear (&second);
+  return 0;
+}
