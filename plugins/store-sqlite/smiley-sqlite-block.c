@@ -35,7 +35,9 @@ typedef struct
 
 struct _SmileySqliteBlock
 {
-  GByteArray *data;
+  guint8     *data;
+  gsize       length;
+  gsize       allocated;
   GArray     *threads;   /* SmileySqliteBlockThread */
   guint64     first_seq;
   guint       n_events;
@@ -47,7 +49,8 @@ smiley_sqlite_block_new (void)
 {
   SmileySqliteBlock *self = g_new0 (SmileySqliteBlock, 1);
 
-  self->data = g_byte_array_sized_new (SMILEY_SQLITE_BLOCK_MAX_BYTES + 1024);
+  self->allocated = SMILEY_SQLITE_BLOCK_MAX_BYTES + 1024;
+  self->data = g_malloc (self->allocated);
   self->threads = g_array_new (FALSE, FALSE, sizeof (SmileySqliteBlockThread));
   return self;
 }
@@ -57,7 +60,7 @@ smiley_sqlite_block_free (SmileySqliteBlock *self)
 {
   if (self == NULL)
     return;
-  g_byte_array_unref (self->data);
+  g_free (self->data);
   g_array_unref (self->threads);
   g_free (self);
 }
@@ -73,33 +76,63 @@ void
 smiley_sqlite_block_reset (SmileySqliteBlock *self,
                            guint64            first_seq)
 {
-  g_byte_array_set_size (self->data, 0);
+  self->length = 0;
   g_array_set_size (self->threads, 0);
   self->first_seq = first_seq;
   self->n_events = 0;
   memset (&self->state, 0, sizeof self->state);
 }
 
-static inline void
-put_varint (GByteArray *data,
-            guint64     v)
+/* An inline value: varint (length << 1 | 1), then the bytes. */
+static inline guint8 *
+put_inline_value (guint8     *p,
+                  const char *value,
+                  gsize       length)
 {
-  guint8 buf[SMILEY_WIRE_MAX_VARINT];
+  p = smiley_wire_put_varint (p, ((guint64) length << 1) | 1);
+  memcpy (p, value, length);
+  return p + length;
+}
 
-  g_byte_array_append (data, buf, smiley_wire_put_varint (buf, v) - buf);
+/* Encoding appends to self->data with the inline encoders of
+ * smiley-wire.h, after making room: no call or copy per field. */
+static inline void
+reserve (SmileySqliteBlock *self,
+         gsize              extra)
+{
+  if (G_UNLIKELY (self->length + extra > self->allocated))
+    {
+      self->allocated = MAX (self->allocated * 2, self->length + extra);
+      self->data = g_realloc (self->data, self->allocated);
+    }
 }
 
 static inline void
-put_svarint (GByteArray *data,
-             gint64      v)
+put_byte (SmileySqliteBlock *self,
+          guint8             byte)
 {
-  guint8 buf[SMILEY_WIRE_MAX_VARINT];
+  reserve (self, 1);
+  self->data[self->length++] = byte;
+}
 
-  g_byte_array_append (data, buf, smiley_wire_put_svarint (buf, v) - buf);
+static inline void
+put_varint (SmileySqliteBlock *self,
+            guint64            v)
+{
+  reserve (self, SMILEY_WIRE_MAX_VARINT);
+  self->length = smiley_wire_put_varint (self->data + self->length, v) - self->data;
+}
+
+static inline void
+put_svarint (SmileySqliteBlock *self,
+             gint64             v)
+{
+  reserve (self, SMILEY_WIRE_MAX_VARINT);
+  self->length = smiley_wire_put_svarint (self->data + self->length, v) - self->data;
 }
 
 static gboolean
-put_value (GByteArray                  *data,
+put_value (SmileySqliteBlock           *self,
            const char                  *value,
            SmileySqliteInternValueFunc  intern,
            gpointer                     user_data,
@@ -110,7 +143,7 @@ put_value (GByteArray                  *data,
 
   if (value == NULL)
     {
-      put_varint (data, 0);
+      put_byte (self, 0);
       return TRUE;
     }
 
@@ -119,11 +152,11 @@ put_value (GByteArray                  *data,
     return FALSE;
   if (id != 0)
     {
-      put_varint (data, id << 1);
+      put_varint (self, id << 1);
       return TRUE;
     }
-  put_varint (data, ((guint64) length << 1) | 1);
-  g_byte_array_append (data, (const guint8 *) value, length);
+  reserve (self, SMILEY_WIRE_MAX_VARINT + length);
+  self->length = put_inline_value (self->data + self->length, value, length) - self->data;
   return TRUE;
 }
 
@@ -170,7 +203,7 @@ smiley_sqlite_block_add (SmileySqliteBlock           *self,
                          GError                     **error)
 {
   BlockState *state = &self->state;
-  guint old_length = self->data->len;
+  gsize old_length = self->length;
   guint8 header = event->kind & HEADER_KIND_MASK;
   gboolean same_frame;
 
@@ -192,38 +225,35 @@ smiley_sqlite_block_add (SmileySqliteBlock           *self,
   if (event->arg != NULL)
     header |= HEADER_EXTENDED;
 
-  g_byte_array_append (self->data, &header, 1);
+  put_byte (self, header);
   if (header & HEADER_EXTENDED)
-    {
-      guint8 extended = EXTENDED_HAS_ARG;
-      g_byte_array_append (self->data, &extended, 1);
-    }
+    put_byte (self, EXTENDED_HAS_ARG);
   if (!(header & HEADER_SAME_THREAD))
-    put_varint (self->data, event->thread);
+    put_varint (self, event->thread);
   if (!same_frame)
     {
       /* A call's parent is usually the frame of the event before it, and
        * ids grow as frames start: both deltas stay small. */
-      put_svarint (self->data, (gint64) (event->call_id - state->call_id));
-      put_svarint (self->data, (gint64) (event->parent_call_id - state->call_id));
-      put_varint (self->data, event->depth);
-      put_varint (self->data, event->file);
-      put_varint (self->data, event->function);
+      put_svarint (self, (gint64) (event->call_id - state->call_id));
+      put_svarint (self, (gint64) (event->parent_call_id - state->call_id));
+      put_varint (self, event->depth);
+      put_varint (self, event->file);
+      put_varint (self, event->function);
     }
-  put_svarint (self->data, event->time_ns - state->time_ns);
-  put_svarint (self->data, (gint64) event->line - (gint64) state->line);
+  put_svarint (self, event->time_ns - state->time_ns);
+  put_svarint (self, (gint64) event->line - (gint64) state->line);
 
   if (event->n_locals > 0)
     {
-      put_varint (self->data, event->n_locals);
+      put_varint (self, event->n_locals);
       for (guint32 i = 0; i < event->n_locals; i++)
         {
-          put_varint (self->data, event->locals[i].name);
-          if (!put_value (self->data, event->locals[i].value, intern, user_data, error))
+          put_varint (self, event->locals[i].name);
+          if (!put_value (self, event->locals[i].value, intern, user_data, error))
             goto failed;
         }
     }
-  if (event->arg != NULL && !put_value (self->data, event->arg, intern, user_data, error))
+  if (event->arg != NULL && !put_value (self, event->arg, intern, user_data, error))
     goto failed;
 
   state->thread = event->thread;
@@ -239,7 +269,7 @@ smiley_sqlite_block_add (SmileySqliteBlock           *self,
   return TRUE;
 
 failed:
-  g_byte_array_set_size (self->data, old_length);
+  self->length = old_length;
   return FALSE;
 }
 
@@ -247,7 +277,7 @@ gboolean
 smiley_sqlite_block_is_full (SmileySqliteBlock *self)
 {
   return self->n_events >= SMILEY_SQLITE_BLOCK_MAX_EVENTS ||
-         self->data->len >= SMILEY_SQLITE_BLOCK_MAX_BYTES;
+         self->length >= SMILEY_SQLITE_BLOCK_MAX_BYTES;
 }
 
 guint
@@ -273,8 +303,8 @@ const guint8 *
 smiley_sqlite_block_get_data (SmileySqliteBlock *self,
                               gsize             *length)
 {
-  *length = self->data->len;
-  return self->data->data;
+  *length = self->length;
+  return self->data;
 }
 
 /**

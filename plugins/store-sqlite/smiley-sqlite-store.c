@@ -34,8 +34,12 @@
  * ones are checked as they are read (SQLITE_CORRUPT on any query). */
 #define QUICK_CHECK_MAX_SIZE (64 * 1024 * 1024)
 
-/* Distinct values remembered per run being written, to store each once. */
-#define VALUE_MEMORY_MAX 65536
+/* Short values remembered per run being written (a direct-mapped cache,
+ * so remembering costs no allocation), to store repeated ones once. */
+#define VALUE_SLOTS 8192
+/* Long values remembered per run being written, and values cached per
+ * store for reading. */
+#define VALUE_MEMORY_MAX 16384
 
 #define BUSY_TIMEOUT_MS 5000
 
@@ -173,6 +177,15 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_DELETE_RUN] = "DELETE FROM run WHERE key = ?1",
 };
 
+typedef struct
+{
+  guint32 hash;
+  guint32 id;          /* in the value table, 0 = stored inline so far */
+  guint8  used;
+  guint8  length;
+  char    text[SMILEY_SQLITE_BLOCK_INLINE_MAX];
+} ValueSlot;
+
 /* What the store has written of a run it is recording. */
 typedef struct
 {
@@ -184,7 +197,8 @@ typedef struct
   guint              sources_saved;
   guint64            n_events;      /* events added to blocks so far */
   GArray            *thread_counts; /* guint64 per thread id: events so far */
-  GHashTable        *values;        /* text → id in the value table, 0 = inline once */
+  ValueSlot         *short_values;  /* VALUE_SLOTS of them */
+  GHashTable        *long_values;   /* text → id in the value table */
   guint32            next_value_id;
   SmileySqliteBlock *block;
   gboolean           progress_dirty;
@@ -478,7 +492,8 @@ run_writer_free (gpointer data)
   g_object_unref (writer->run);
   g_ptr_array_unref (writer->threads_saved);
   g_array_unref (writer->thread_counts);
-  g_hash_table_unref (writer->values);
+  g_free (writer->short_values);
+  g_hash_table_unref (writer->long_values);
   smiley_sqlite_block_free (writer->block);
   g_free (writer);
 }
@@ -506,7 +521,8 @@ run_writer_new (SmileySqliteStore *self,
   writer->strings_saved = 1;
   writer->threads_saved = g_ptr_array_new_with_free_func (saved_thread_free);
   writer->thread_counts = g_array_new (FALSE, TRUE, sizeof (guint64));
-  writer->values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  writer->short_values = g_new0 (ValueSlot, VALUE_SLOTS);
+  writer->long_values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   writer->next_value_id = 1;
   writer->block = smiley_sqlite_block_new ();
   smiley_sqlite_block_reset (writer->block, 0);
@@ -621,7 +637,7 @@ static gboolean
 insert_value (RunWriter   *writer,
               const char  *text,
               gsize        length,
-              guint64     *id,
+              guint32     *id,
               GError     **error)
 {
   SmileySqliteStore *self = writer->store;
@@ -637,9 +653,23 @@ insert_value (RunWriter   *writer,
   return TRUE;
 }
 
+/* FNV-1a: short values are hashed on every event that carries them. */
+static inline guint32
+hash_value (const char *text,
+            gsize       length)
+{
+  guint32 hash = 2166136261u;
+
+  for (gsize i = 0; i < length; i++)
+    hash = (hash ^ (guchar) text[i]) * 16777619u;
+  return hash;
+}
+
 /* Short values go inline the first time they are seen and into the value
  * table the second time; long ones go there at once. Values that never
- * repeat (a loop counter) then cost their length, and repeated ones an id. */
+ * repeat (a loop counter) then cost their length, and repeated ones an id.
+ * A value the caches forgot is stored again, under a new id: a little
+ * space, never a wrong answer. */
 static gboolean
 intern_value (const char  *text,
               gsize        length,
@@ -649,33 +679,46 @@ intern_value (const char  *text,
 {
   RunWriter *writer = user_data;
   gpointer known;
+  guint32 new_id;
 
   *id = 0;
-  if (g_hash_table_lookup_extended (writer->values, text, NULL, &known))
-    {
-      if (GPOINTER_TO_UINT (known) != 0)
-        {
-          *id = GPOINTER_TO_UINT (known);
-          return TRUE;
-        }
-    }
-  else if (length <= SMILEY_SQLITE_BLOCK_INLINE_MAX)
-    {
-      if (g_hash_table_size (writer->values) >= VALUE_MEMORY_MAX)
-        g_hash_table_remove_all (writer->values);
-      g_hash_table_insert (writer->values, g_strndup (text, length), GUINT_TO_POINTER (0));
-      return TRUE;
-    }
-
   /* Value ids are 32 bits wide (see the value table's key); past that,
    * everything goes inline. */
   if (writer->next_value_id == G_MAXUINT32)
     return TRUE;
-  if (!insert_value (writer, text, length, id, error))
+
+  if (length <= SMILEY_SQLITE_BLOCK_INLINE_MAX)
+    {
+      guint32 hash = hash_value (text, length);
+      ValueSlot *slot = &writer->short_values[hash % VALUE_SLOTS];
+
+      if (slot->used && slot->hash == hash && slot->length == length &&
+          memcmp (slot->text, text, length) == 0)
+        {
+          if (slot->id == 0 && !insert_value (writer, text, length, &slot->id, error))
+            return FALSE;
+          *id = slot->id;
+          return TRUE;
+        }
+      slot->used = TRUE;
+      slot->hash = hash;
+      slot->id = 0;
+      slot->length = (guint8) length;
+      memcpy (slot->text, text, length);
+      return TRUE;
+    }
+
+  if (g_hash_table_lookup_extended (writer->long_values, text, NULL, &known))
+    {
+      *id = GPOINTER_TO_UINT (known);
+      return TRUE;
+    }
+  if (!insert_value (writer, text, length, &new_id, error))
     return FALSE;
-  if (g_hash_table_size (writer->values) >= VALUE_MEMORY_MAX)
-    g_hash_table_remove_all (writer->values);
-  g_hash_table_insert (writer->values, g_strndup (text, length), GUINT_TO_POINTER ((guint) *id));
+  *id = new_id;
+  if (g_hash_table_size (writer->long_values) >= VALUE_MEMORY_MAX)
+    g_hash_table_remove_all (writer->long_values);
+  g_hash_table_insert (writer->long_values, g_strndup (text, length), GUINT_TO_POINTER ((guint) *id));
   return TRUE;
 }
 
