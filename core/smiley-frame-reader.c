@@ -69,7 +69,8 @@ struct _SmileyFrameReader
   /* NUL-terminated copies of one event's strings, reused. */
   char        *scratch;
   gsize        scratch_alloc;
-  GArray      *scratch_locals;   /* SmileyLocal */
+  SmileyLocal *scratch_locals;
+  gsize        scratch_locals_alloc;
 };
 
 /* Where a frame's payload is being read, for bounds checks and errors. */
@@ -172,11 +173,20 @@ read_varint (Cursor     *c,
              guint64    *value,
              const char *what)
 {
-  /* Most fields are small: one byte, no loop. */
-  if (G_LIKELY (c->p < c->end && *c->p < 0x80))
+  /* Most fields are small: one or two bytes, no loop. */
+  if (G_LIKELY (c->end - c->p >= 2))
     {
-      *value = *c->p++;
-      return TRUE;
+      if (c->p[0] < 0x80)
+        {
+          *value = *c->p++;
+          return TRUE;
+        }
+      if (c->p[1] < 0x80)
+        {
+          *value = (c->p[0] & 0x7f) | ((guint64) c->p[1] << 7);
+          c->p += 2;
+          return TRUE;
+        }
     }
   return read_varint_slow (c, value, what);
 }
@@ -233,7 +243,7 @@ read_int (Cursor     *c,
 /* A count of items of at least @min_size bytes each; refused when the rest
  * of the frame cannot hold that many, so a hostile count never turns into
  * a huge allocation. */
-static gboolean
+static inline gboolean
 read_count (Cursor     *c,
             guint32    *count,
             gsize       min_size,
@@ -283,7 +293,13 @@ check_utf8 (Cursor       *c,
             gsize         len,
             const char   *what)
 {
-  if (G_UNLIKELY (!g_utf8_validate_len ((const char *) data, len, NULL)))
+  gsize i = 0;
+
+  /* Names and reprs are mostly ASCII: check that cheaply first, and only
+   * hand strings with other bytes (or a NUL) to the full validator. */
+  while (i < len && (guint8) (data[i] - 1) < 0x7f)
+    i++;
+  if (G_UNLIKELY (i < len && !g_utf8_validate_len ((const char *) data + i, len - i, NULL)))
     {
       cursor_fail (c, "%s is not valid UTF-8 (or contains a NUL byte)", what);
       return FALSE;
@@ -411,7 +427,6 @@ smiley_frame_reader_new (gsize max_frame_size)
     max_frame_size = SMILEY_WIRE_MAX_FRAME_SIZE;
   self->max_frame_size = max_frame_size;
   self->state = READER_HEADER;
-  self->scratch_locals = g_array_new (FALSE, FALSE, sizeof (SmileyLocal));
   return self;
 }
 
@@ -432,7 +447,7 @@ smiley_frame_reader_free (SmileyFrameReader *self)
   g_clear_object (&self->run);
   g_clear_pointer (&self->pending, smiley_batch_unref);
   g_free (self->scratch);
-  g_array_unref (self->scratch_locals);
+  g_free (self->scratch_locals);
   g_free (self);
 }
 
@@ -884,8 +899,14 @@ reader_decode_events (SmileyFrameReader *self,
         {
           SmileyLocal *locals;
 
-          g_array_set_size (self->scratch_locals, event.n_locals);
-          locals = (SmileyLocal *) (gpointer) self->scratch_locals->data;
+          if (self->scratch_locals_alloc < event.n_locals)
+            {
+              /* Bounded by read_count(): at most half the payload. */
+              self->scratch_locals_alloc = MAX (event.n_locals, 2 * self->scratch_locals_alloc);
+              g_free (self->scratch_locals);
+              self->scratch_locals = g_new (SmileyLocal, self->scratch_locals_alloc);
+            }
+          locals = self->scratch_locals;
           for (guint32 l = 0; l < event.n_locals; l++)
             {
               if (!read_string_id (c, n_strings, &locals[l].name, "local name") ||
