@@ -25,10 +25,11 @@
 #include "smiley-sqlite-block.h"
 #include "smiley-sqlite-store.h"
 
-/* Pushed events are committed at most this often (µs), and always at
- * flush and end_run: a transaction per batch would cost more than the
- * encoding, and readers see a run at most this late. */
-#define COMMIT_INTERVAL_US (200 * 1000)
+/* Every push is committed, so the write lock is never held between
+ * pushes, but events wait in a block until it is full, this old (µs), or
+ * a flush or end_run comes: readers see a run at most this late when
+ * events keep coming, and blocks stay large when they come slowly. */
+#define BLOCK_MAX_AGE_US (200 * 1000)
 
 /* A database up to this size is checked page by page when opened; larger
  * ones are checked as they are read (SQLITE_CORRUPT on any query). */
@@ -201,6 +202,7 @@ typedef struct
   GHashTable        *long_values;   /* text → id in the value table */
   guint32            next_value_id;
   SmileySqliteBlock *block;
+  gint64             block_started; /* monotonic time of its first event */
   gboolean           progress_dirty;
 } RunWriter;
 
@@ -212,7 +214,6 @@ struct _SmileySqliteStore
   sqlite3       *db;
   sqlite3_stmt  *stmts[N_STMTS];
   gboolean       in_transaction;
-  gint64         transaction_start;
   /* After a failed write the transaction was rolled back and what the
    * writers remember no longer matches the database; refuse more writes. */
   char          *write_failure;
@@ -413,7 +414,6 @@ begin_transaction (SmileySqliteStore  *self,
       !step_done (self, stmt, "cannot start writing", error))
     return FALSE;
   self->in_transaction = TRUE;
-  self->transaction_start = g_get_monotonic_time ();
   return TRUE;
 }
 
@@ -438,35 +438,42 @@ abandon_transaction (SmileySqliteStore  *self,
 static gboolean write_block (RunWriter  *writer,
                              GError    **error);
 
-/* Writes every writer's partial block and its progress, and commits. */
+/* Commits what was written, with each run's count of stored events;
+ * with @write_partial, the events still waiting in blocks go first. */
 static gboolean
 commit (SmileySqliteStore  *self,
+        gboolean            write_partial,
         GError            **error)
 {
   GHashTableIter iter;
   RunWriter *writer;
   sqlite3_stmt *stmt;
 
-  if (!self->in_transaction)
-    return TRUE;
-
   g_hash_table_iter_init (&iter, self->writers);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &writer))
     {
-      if (!write_block (writer, error))
-        return abandon_transaction (self, error);
-      if (writer->progress_dirty)
+      if (write_partial && smiley_sqlite_block_get_n_events (writer->block) > 0)
+        {
+          if (!begin_transaction (self, error))
+            return FALSE;
+          if (!write_block (writer, error))
+            return abandon_transaction (self, error);
+        }
+      if (writer->progress_dirty && self->in_transaction)
         {
           if ((stmt = get_stmt (self, STMT_UPDATE_PROGRESS, error)) == NULL)
             return abandon_transaction (self, error);
           sqlite3_bind_int64 (stmt, 1, writer->key);
-          sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) writer->n_events);
+          /* The next block starts after the last one written. */
+          sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) smiley_sqlite_block_get_first_seq (writer->block));
           if (!step_done (self, stmt, "cannot save events", error))
             return abandon_transaction (self, error);
           writer->progress_dirty = FALSE;
         }
     }
 
+  if (!self->in_transaction)
+    return TRUE;
   if ((stmt = get_stmt (self, STMT_COMMIT, error)) == NULL ||
       !step_done (self, stmt, "cannot save events", error))
     return abandon_transaction (self, error);
@@ -479,7 +486,7 @@ static gboolean
 commit_before_reading (SmileySqliteStore  *self,
                        GError            **error)
 {
-  return commit (self, error);
+  return commit (self, TRUE, error);
 }
 
 /* Writing runs */
@@ -787,6 +794,8 @@ add_event (RunWriter          *writer,
     g_array_set_size (writer->thread_counts, event->thread + 1);
   count = &g_array_index (writer->thread_counts, guint64, event->thread);
 
+  if (smiley_sqlite_block_get_n_events (writer->block) == 0)
+    writer->block_started = g_get_monotonic_time ();
   if (!smiley_sqlite_block_add (writer->block, event, *count, intern_value, writer, error))
     return FALSE;
   (*count)++;
@@ -861,7 +870,7 @@ smiley_sqlite_store_begin_run (SmileySink  *sink,
     return abandon_transaction (self, error);
 
   /* Commit at once so that readers list the run while it runs. */
-  return commit (self, error);
+  return commit (self, FALSE, error);
 }
 
 static gboolean
@@ -882,11 +891,12 @@ smiley_sqlite_store_push (SmileySink   *sink,
   for (guint i = 0; i < n_events; i++)
     if (!add_event (writer, smiley_batch_get_event (batch, i), error))
       return abandon_transaction (self, error);
-  writer->progress_dirty = TRUE;
 
-  if (g_get_monotonic_time () - self->transaction_start >= COMMIT_INTERVAL_US)
-    return commit (self, error);
-  return TRUE;
+  if (smiley_sqlite_block_get_n_events (writer->block) > 0 &&
+      g_get_monotonic_time () - writer->block_started >= BLOCK_MAX_AGE_US &&
+      !write_block (writer, error))
+    return abandon_transaction (self, error);
+  return commit (self, FALSE, error);
 }
 
 static gboolean
@@ -975,14 +985,14 @@ smiley_sqlite_store_end_run (SmileySink  *sink,
 
   writer->progress_dirty = FALSE;
   g_hash_table_remove (self->writers, smiley_run_get_id (run));
-  return commit (self, error);
+  return commit (self, FALSE, error);
 }
 
 static gboolean
 smiley_sqlite_store_flush (SmileySink  *sink,
                            GError     **error)
 {
-  return commit (SMILEY_SQLITE_STORE (sink), error);
+  return commit (SMILEY_SQLITE_STORE (sink), TRUE, error);
 }
 
 /* Reading runs */
@@ -1204,7 +1214,7 @@ smiley_sqlite_store_delete_run (SmileyStore  *store,
   for (guint i = 0; i < G_N_ELEMENTS (deletes); i++)
     if (!exec_key_stmt (self, deletes[i], key, "cannot delete the run", error))
       return abandon_transaction (self, error);
-  return commit (self, error);
+  return commit (self, FALSE, error);
 }
 
 /* Decoding events into a batch */
@@ -1736,6 +1746,13 @@ migrate (SmileySqliteStore  *self,
   sqlite3_int64 version = 0;
   int rc;
 
+  /* Up to date: no write transaction, which would wait for a process
+   * recording into the database. */
+  if (!query_int (self->db, "PRAGMA user_version", &version, &rc))
+    return store_error (self, rc, "cannot read the database", error);
+  if (version == SMILEY_SQLITE_SCHEMA_VERSION)
+    return TRUE;
+
   if (!exec_sql (self, "BEGIN IMMEDIATE", "cannot set up the database", error))
     return FALSE;
   /* Read again inside the transaction: another process may have set the
@@ -1839,12 +1856,12 @@ smiley_sqlite_store_dispose (GObject *object)
 {
   SmileySqliteStore *self = SMILEY_SQLITE_STORE (object);
 
-  if (self->db != NULL && self->in_transaction)
+  if (self->db != NULL && self->write_failure == NULL)
     {
       g_autoptr(GError) error = NULL;
 
       /* Runs not ended stay RUNNING with the events pushed so far. */
-      if (!commit (self, &error))
+      if (!commit (self, TRUE, &error))
         g_warning ("%s", error->message);
     }
   g_hash_table_remove_all (self->writers);

@@ -903,6 +903,81 @@ test_unfinished (Fixture       *f,
   }
 }
 
+static void
+push_lines (SmileyStore *store,
+            SmileyRun   *run,
+            guint        first,
+            guint        n)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SmileyBatch) batch = smiley_batch_new ();
+  guint32 file = smiley_run_intern (run, "/tmp/c.py");
+  guint32 function = smiley_run_intern (run, "c");
+
+  for (guint i = first; i < first + n; i++)
+    add_event (batch, SMILEY_EVENT_LINE, 1, 1, 0, 0, i, file, i + 1, function, NULL, 0, NULL);
+  g_assert_true (smiley_sink_push (SMILEY_SINK (store), run, batch, &error));
+  g_assert_no_error (error);
+}
+
+/* /smiley/store/<backend>/concurrent: a second store object (another
+ * connection, as another process would have) opens and reads while the
+ * first records, and sees what was flushed. */
+static void
+test_concurrent (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SmileyRun) run = new_run ("run-live", 1);
+  g_autoptr(SmileyStore) writer = open_store (f);
+  g_autoptr(SmileyStore) reader = NULL;
+  g_autoptr(GPtrArray) runs = NULL;
+  g_autoptr(SmileyBatch) events = NULL;
+  g_autoptr(SmileyRun) got = NULL;
+  gint64 start;
+
+  smiley_run_set_thread (run, 1, 1, 1, "MainThread");
+  g_assert_true (smiley_sink_begin_run (SMILEY_SINK (writer), run, &error));
+  g_assert_no_error (error);
+  push_lines (writer, run, 0, 3000);
+  g_assert_true (smiley_sink_flush (SMILEY_SINK (writer), &error));
+  g_assert_no_error (error);
+  /* Not flushed: the reader must still open without waiting. */
+  push_lines (writer, run, 3000, 10);
+
+  start = g_get_monotonic_time ();
+  reader = open_store (f);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
+  runs = smiley_store_list_runs (reader, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (runs->len, ==, 1);
+  g_assert_cmpint (smiley_run_get_state (runs->pdata[0]), ==, SMILEY_RUN_RUNNING);
+  got = smiley_store_get_run (reader, "run-live", &error);
+  g_assert_no_error (error);
+  events = all_events (reader, got, -1);
+  g_assert_cmpuint (smiley_batch_get_length (events), >=, 3000);
+  g_assert_cmpuint (smiley_batch_get_length (events), <=, 3010);
+  g_clear_pointer (&events, smiley_batch_unref);
+
+  push_lines (writer, run, 3010, 1990);
+  g_assert_true (smiley_sink_flush (SMILEY_SINK (writer), &error));
+  g_assert_no_error (error);
+  g_clear_object (&got);
+  got = smiley_store_get_run (reader, "run-live", &error);
+  g_assert_no_error (error);
+  events = all_events (reader, got, -1);
+  g_assert_cmpuint (smiley_batch_get_length (events), ==, 5000);
+  g_assert_cmpuint (smiley_batch_get_event (events, 4999)->line, ==, 5000);
+
+  smiley_run_set_state (run, SMILEY_RUN_FINISHED);
+  g_assert_true (smiley_sink_end_run (SMILEY_SINK (writer), run, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&runs, g_ptr_array_unref);
+  runs = smiley_store_list_runs (reader, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (smiley_run_get_state (runs->pdata[0]), ==, SMILEY_RUN_FINISHED);
+}
+
 /* A run id that is already stored cannot be recorded again. */
 static void
 test_duplicate (Fixture       *f,
@@ -1357,6 +1432,7 @@ main (int   argc,
       add_test (backend, "large", test_large);
       add_test (backend, "unfinished", test_unfinished);
       add_test (backend, "duplicate", test_duplicate);
+      add_test (backend, "concurrent", test_concurrent);
       add_test (backend, "read-only", test_read_only);
       add_test (backend, "disk-full", test_disk_full);
     }
