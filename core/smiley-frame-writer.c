@@ -363,9 +363,15 @@ writer_put_threads (SmileyFrameWriter *self,
         {
           const SmileyThread *thread = smiley_run_get_thread (run, id);
           SentThread *sent = &g_array_index (self->threads_sent, SentThread, id - 1);
+          SmileyThread placeholder = { id, 0, 0, (char *) "" };
           gsize name_len, need;
 
-          if (thread == NULL || !thread_changed (sent, thread))
+          /* Thread ids on the wire are dense; a gap the run left (a later
+           * id was set first) goes out as a nameless thread, so the
+           * stream stays one any reader accepts. */
+          if (thread == NULL)
+            thread = &placeholder;
+          if (!thread_changed (sent, thread))
             continue;
 
           name_len = thread->name != NULL ? strlen (thread->name) : 0;

@@ -670,6 +670,72 @@ test_thread_rename_between_pushes (void)
   g_assert_no_error (error);
 }
 
+/* A run whose thread table has a gap (id 3 set before 2) still makes a
+ * valid stream: the gap goes out as a nameless thread, and when thread 2
+ * is set later it goes out as a change. */
+static void
+test_thread_gap (void)
+{
+  g_autoptr(SmileyRun) run = make_run ("gap");
+  g_autoptr(GPtrArray) batches = batches_new ();
+  SmileyBatch *batch = smiley_batch_new ();
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(Decoded) d = NULL;
+
+  smiley_run_set_thread (run, 3, 4242, 3, "Third");
+  add_event (run, batch, SMILEY_EVENT_CALL, 3, 1, "prog.py", 1, "t", NULL, 0, NULL);
+  g_ptr_array_add (batches, batch);
+  batch = smiley_batch_new ();
+  smiley_run_set_thread (run, 2, 4242, 2, "Second");
+  add_event (run, batch, SMILEY_EVENT_CALL, 2, 2, "prog.py", 1, "t", NULL, 0, NULL);
+  g_ptr_array_add (batches, batch);
+
+  bytes = encode (run, batches, TRUE);
+  d = decode (bytes, FEED_CHUNKS, 0);
+  g_assert_no_error (d->error);
+  g_assert_true (d->ended);
+  g_assert_cmpuint (smiley_run_get_n_threads (d->run), ==, 3);
+  g_assert_cmpstr (smiley_run_get_thread (d->run, 2)->name, ==, "Second");
+  g_assert_cmpstr (smiley_run_get_thread (d->run, 3)->name, ==, "Third");
+  g_assert_cmpuint (d->batches->len, ==, 2);
+}
+
+/* More strings than one STRINGS frame takes: the table is cut into
+ * several frames, in order. */
+static void
+test_many_strings (void)
+{
+  g_autoptr(SmileyRun) run = make_run ("strings");
+  g_autoptr(GPtrArray) batches = batches_new ();
+  SmileyBatch *batch = smiley_batch_new ();
+  g_autoptr(GBytes) bytes = NULL;
+  const guint8 *data;
+  gsize len, at;
+  guint n_strings_frames = 0;
+
+  for (guint i = 0; i < 60000; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("/a/rather/long/path/to/some/module/number_%06u/"
+                                               "with/more/directories/inside.py", i);
+
+      smiley_run_intern (run, name);
+    }
+  add_event (run, batch, SMILEY_EVENT_CALL, 1, 1, "last.py", 1, "f", NULL, 0, NULL);
+  g_ptr_array_add (batches, batch);
+  end_run (run);
+
+  bytes = encode (run, batches, TRUE);
+  data = g_bytes_get_data (bytes, &len);
+  for (at = SMILEY_WIRE_STREAM_HEADER_SIZE; at < len; at += smiley_wire_get_u32 (data + at))
+    if (data[at + 4] == SMILEY_WIRE_STRINGS)
+      {
+        g_assert_cmpuint (smiley_wire_get_u32 (data + at), <=, 4 * 1024 * 1024 + 64);
+        n_strings_frames++;
+      }
+  g_assert_cmpuint (n_strings_frames, >=, 2);
+  assert_roundtrip (run, batches);
+}
+
 static void
 test_sources (void)
 {
@@ -2021,6 +2087,8 @@ main (int   argc,
   g_test_add_func ("/smiley/frame/unicode", test_unicode);
   g_test_add_func ("/smiley/frame/many-threads", test_many_threads);
   g_test_add_func ("/smiley/frame/thread-rename", test_thread_rename_between_pushes);
+  g_test_add_func ("/smiley/frame/thread-gap", test_thread_gap);
+  g_test_add_func ("/smiley/frame/many-strings", test_many_strings);
   g_test_add_func ("/smiley/frame/sources", test_sources);
   g_test_add_func ("/smiley/frame/stats", test_stats);
   g_test_add_func ("/smiley/frame/stats-empty", test_empty_stats);
