@@ -25,6 +25,14 @@ G_DEFINE_QUARK (smiley-callgraph-error-quark, smiley_callgraph_error)
  * UI may draw from several. */
 static GMutex graphviz_lock;
 
+/* One graphviz context for the life of the process, made on first use
+ * (under graphviz_lock). Not only to load graphviz's plugins once: its
+ * pango text layout plugin remembers the font name of the last label it
+ * measured as a pointer into the context's font table, so freeing a
+ * context and drawing again with a new one reads freed memory (graphviz
+ * 2.42). */
+static GVC_t *graphviz_context;
+
 /* gprof2dot's TEMPERATURE_COLORMAP, in HSL */
 static const double min_hsl[3] = { 2.0 / 3.0, 0.80, 0.25 };
 static const double max_hsl[3] = { 0.0, 1.0, 0.5 };
@@ -324,7 +332,9 @@ render_locked (SmileyStats  *stats,
       return g_string_free_to_bytes (text);
     }
 
-  gvc = gvContext ();
+  if (graphviz_context == NULL)
+    graphviz_context = gvContext ();
+  gvc = graphviz_context;
   if (gvLayout (gvc, graph, "dot") != 0)
     {
       g_autofree char *why = take_graphviz_error ();
@@ -349,7 +359,6 @@ render_locked (SmileyStats  *stats,
       gvFreeLayout (gvc, graph);
     }
   agclose (graph);
-  gvFreeContext (gvc);
   return bytes;
 }
 
