@@ -948,10 +948,15 @@ reader_decode_stats (SmileyFrameReader *self,
 {
   g_autoptr(SmileyStats) stats = smiley_stats_new ();
   g_autoptr(GArray) callers = g_array_new (FALSE, FALSE, sizeof (PendingCaller));
+  g_autofree guint *merged_into = NULL;
   guint32 n_entries;
 
   if (!read_count (c, &n_entries, MIN_STATS_ENTRY, "entry count"))
     return FALSE;
+  /* Where each entry of the frame went in @stats: two entries with the
+   * same file, line and function (two lambdas or comprehensions on one
+   * line) are one function to pstats, which sums them, and so does this. */
+  merged_into = g_new (guint, MAX (n_entries, 1));
 
   for (guint32 i = 0; i < n_entries; i++)
     {
@@ -959,28 +964,29 @@ reader_decode_stats (SmileyFrameReader *self,
       g_autofree char *function = NULL;
       SmileyStatsEntry *entry;
       guint32 line, n_callers;
-      guint index;
+      guint64 ncalls, primcalls;
+      gint64 tottime, cumtime;
 
       c->item = "entry";
       c->index = i;
       if (!read_str_dup (c, &file, "file") ||
           !read_u32 (c, &line, "line") ||
-          !read_str_dup (c, &function, "function"))
-        return FALSE;
-
-      index = smiley_stats_add_entry (stats, file, line, function);
-      if (index != i)
-        {
-          cursor_fail (c, "repeats entry %u (%s:%u %s)", index, file, line, function);
-          return FALSE;
-        }
-      entry = smiley_stats_get_entry (stats, index);
-      if (!read_varint (c, &entry->ncalls, "ncalls") ||
-          !read_varint (c, &entry->primcalls, "primcalls") ||
-          !read_svarint (c, &entry->tottime_ns, "tottime") ||
-          !read_svarint (c, &entry->cumtime_ns, "cumtime") ||
+          !read_str_dup (c, &function, "function") ||
+          !read_varint (c, &ncalls, "ncalls") ||
+          !read_varint (c, &primcalls, "primcalls") ||
+          !read_svarint (c, &tottime, "tottime") ||
+          !read_svarint (c, &cumtime, "cumtime") ||
           !read_count (c, &n_callers, MIN_STATS_CALLER, "caller count"))
         return FALSE;
+
+      merged_into[i] = smiley_stats_add_entry (stats, file, line, function);
+      entry = smiley_stats_get_entry (stats, merged_into[i]);
+      /* Unsigned and two's complement sums wrap rather than trap, so
+       * hostile counters cannot do harm here. */
+      entry->ncalls += ncalls;
+      entry->primcalls += primcalls;
+      entry->tottime_ns = (gint64) ((guint64) entry->tottime_ns + (guint64) tottime);
+      entry->cumtime_ns = (gint64) ((guint64) entry->cumtime_ns + (guint64) cumtime);
 
       for (guint32 k = 0; k < n_callers; k++)
         {
@@ -1007,12 +1013,13 @@ reader_decode_stats (SmileyFrameReader *self,
     return FALSE;
 
   /* Callers may name entries that come later in the frame, so they are
-   * added once every entry exists. */
+   * added once every entry exists, through the same merging. */
   for (guint i = 0; i < callers->len; i++)
     {
       PendingCaller *pending = &g_array_index (callers, PendingCaller, i);
 
-      smiley_stats_add_caller (stats, pending->callee, &pending->caller);
+      pending->caller.caller = merged_into[pending->caller.caller];
+      smiley_stats_add_caller (stats, merged_into[pending->callee], &pending->caller);
     }
   smiley_run_set_stats (self->run, stats);
   return TRUE;

@@ -187,8 +187,10 @@ smiley_stats_add_caller (SmileyStats             *self,
         {
           known->ncalls += caller->ncalls;
           known->primcalls += caller->primcalls;
-          known->tottime_ns += caller->tottime_ns;
-          known->cumtime_ns += caller->cumtime_ns;
+          /* Summed as unsigned: decoded counters can be anything, and a
+           * signed overflow would be undefined behaviour. */
+          known->tottime_ns = (gint64) ((guint64) known->tottime_ns + (guint64) caller->tottime_ns);
+          known->cumtime_ns = (gint64) ((guint64) known->cumtime_ns + (guint64) caller->cumtime_ns);
           return;
         }
     }

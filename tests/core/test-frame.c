@@ -1853,7 +1853,6 @@ test_bad_stats (void)
 {
   g_autoptr(GByteArray) stream = valid_prefix ();
   g_autoptr(GByteArray) p = g_byte_array_new ();
-  gsize prefix = stream->len;
 
   put_varint (p, 1);
   put_str (p, "a.py");
@@ -1871,22 +1870,73 @@ test_bad_stats (void)
   put_svarint (p, 1);
   put_frame (stream, SMILEY_WIRE_STATS, p);
   assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "entry 0: caller index 1 is not below the entry count 1");
+}
 
-  g_byte_array_set_size (stream, prefix);
-  put_varint (p, 2);
-  for (guint i = 0; i < 2; i++)
-    {
-      put_str (p, "a.py");
-      put_varint (p, 1);
-      put_str (p, "f");
-      put_varint (p, 1);
-      put_varint (p, 1);
-      put_svarint (p, 1);
-      put_svarint (p, 1);
-      put_varint (p, 0);
-    }
+static void
+put_stats_entry (GByteArray *p,
+                 const char *function,
+                 guint       line,
+                 guint64     ncalls,
+                 gint64      time,
+                 guint       caller,
+                 guint64     caller_ncalls)
+{
+  put_str (p, "a.py");
+  put_varint (p, line);
+  put_str (p, function);
+  put_varint (p, ncalls);
+  put_varint (p, ncalls);
+  put_svarint (p, time);
+  put_svarint (p, time);
+  put_varint (p, 1);
+  put_varint (p, caller);
+  put_varint (p, caller_ncalls);
+  put_varint (p, caller_ncalls);
+  put_svarint (p, time);
+  put_svarint (p, time);
+}
+
+/* Two entries for one function (two lambdas or comprehensions on one
+ * line) are summed, as pstats does, and callers follow the merge. */
+static void
+test_stats_duplicates (void)
+{
+  g_autoptr(GByteArray) stream = valid_prefix ();
+  g_autoptr(GByteArray) p = g_byte_array_new ();
+  g_autoptr(Decoded) d = NULL;
+  SmileyStats *stats;
+  SmileyStatsEntry *f, *g;
+  SmileyStatsCaller *caller;
+
+  put_varint (p, 3);
+  put_stats_entry (p, "f", 1, 1, 10, 1, 1);
+  put_stats_entry (p, "g", 2, 5, 20, 2, 2);
+  put_stats_entry (p, "f", 1, 3, G_MAXINT64, 1, 4);
   put_frame (stream, SMILEY_WIRE_STATS, p);
-  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "entry 1: repeats entry 0");
+  put_run_end (stream);
+
+  d = decode_full (stream->data, stream->len, FEED_ALL, 0, 0);
+  g_assert_no_error (d->error);
+  g_assert_true (d->ended);
+  stats = smiley_run_get_stats (d->run);
+  g_assert_cmpuint (smiley_stats_get_length (stats), ==, 2);
+  f = smiley_stats_get_entry (stats, 0);
+  g = smiley_stats_get_entry (stats, 1);
+  g_assert_cmpstr (f->function, ==, "f");
+  g_assert_cmpuint (f->ncalls, ==, 4);
+  g_assert_cmpuint (f->primcalls, ==, 4);
+  /* Sums wrap rather than overflow. */
+  g_assert_cmpint (f->tottime_ns, ==, (gint64) ((guint64) G_MAXINT64 + 10));
+  g_assert_cmpuint (f->callers->len, ==, 1);
+  caller = &g_array_index (f->callers, SmileyStatsCaller, 0);
+  g_assert_cmpuint (caller->caller, ==, 1);
+  g_assert_cmpuint (caller->ncalls, ==, 5);
+  g_assert_cmpstr (g->function, ==, "g");
+  g_assert_cmpuint (g->ncalls, ==, 5);
+  g_assert_cmpuint (g->callers->len, ==, 1);
+  caller = &g_array_index (g->callers, SmileyStatsCaller, 0);
+  g_assert_cmpuint (caller->caller, ==, 0);
+  g_assert_cmpuint (caller->ncalls, ==, 2);
 }
 
 static void
@@ -2127,6 +2177,7 @@ main (int   argc,
   g_test_add_func ("/smiley/frame/thread-id-gap", test_thread_id_gap);
   g_test_add_func ("/smiley/frame/bad-source", test_bad_source);
   g_test_add_func ("/smiley/frame/bad-stats", test_bad_stats);
+  g_test_add_func ("/smiley/frame/stats-duplicates", test_stats_duplicates);
   g_test_add_func ("/smiley/frame/bad-run-end", test_bad_run_end);
   g_test_add_func ("/smiley/frame/error-after-merged-events", test_error_after_merged_events);
   g_test_add_func ("/smiley/frame/corruptions", test_corruptions);
