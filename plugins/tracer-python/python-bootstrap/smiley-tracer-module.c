@@ -28,6 +28,10 @@
 #undef Py_BUILD_CORE
 #include "opcode.h"
 
+/* internal/pycore_pylifecycle.h declares it, but cannot be included next
+ * to the public headers without a macro clash (_PyGC_FINALIZED). */
+PyAPI_DATA (int) _Py_UnhandledKeyboardInterrupt;
+
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <pthread.h>
@@ -374,6 +378,10 @@ decide (const char *file,
   for (char **p = tracer.exclude; p && *p; p++)
     if (fnmatch (*p, file, 0) == 0 || (module && fnmatch (*p, module, 0) == 0))
       return 0;
+  /* The program itself, wherever it lives: `-m json.tool` traces the
+   * tool even though it is part of the standard library. */
+  if (module != NULL && strcmp (module, "__main__") == 0)
+    return 1;
   if (strstr (file, "/site-packages/") || strstr (file, "/dist-packages/"))
     return tracer.include_site;
   if (has_prefix (file, "<frozen "))
@@ -1170,6 +1178,11 @@ tracer_finish (PyObject *module,
         write_end (NULL, 0, NULL, 0);
       Py_RETURN_NONE;
     }
+  /* Python exits through SIGINT after an unhandled KeyboardInterrupt
+   * only while this flag is set, and running Python code here (the
+   * traceback module) can clear it. */
+  int unhandled_interrupt = _Py_UnhandledKeyboardInterrupt;
+
   /* Stop tracing first: formatting the traceback runs Python code. */
   PyEval_SetProfile (NULL, NULL);
   set_lines (PyThreadState_GET (), 0);
@@ -1208,6 +1221,7 @@ tracer_finish (PyObject *module,
              tb_utf8, tb_utf8 ? (size_t) tb_len : 0);
   Py_XDECREF (text);
   free (error.data);
+  _Py_UnhandledKeyboardInterrupt = unhandled_interrupt;
   Py_RETURN_NONE;
 }
 

@@ -63,6 +63,7 @@ struct _TracerProfile
   size_t subs_cap;
   Table  sub_table;   /* (caller << 32 | callee) + 1 → sub */
   Table  c_table;     /* PyMethodDef* → entry */
+  Table  label_table; /* hash of (file, line, function) → entry */
 };
 
 static inline size_t
@@ -129,6 +130,28 @@ tracer_profile_entry (TracerProfile *self,
                       const char    *function)
 {
   Entry *e;
+  uint64_t h = 1469598103934665603ULL;
+  uint32_t *slot;
+
+  /* pstats keys functions by (file, line, name): two code objects with
+   * the same label (a module body exec'd twice) are one function. */
+  for (const char *s = file; *s; s++)
+    h = (h ^ (unsigned char) *s) * 1099511628211ULL;
+  h = (h ^ line) * 1099511628211ULL;
+  for (const char *s = function; *s; s++)
+    h = (h ^ (unsigned char) *s) * 1099511628211ULL;
+  for (;; h++)
+    {
+      slot = table_lookup (&self->label_table, (const void *) (uintptr_t) (h | 1), 1);
+      if (slot == NULL)
+        return TRACER_NO_ENTRY;
+      if (*slot == TRACER_NO_ENTRY)
+        break;
+      e = &self->entries[*slot];
+      if (e->line == line && strcmp (e->file, file) == 0 && strcmp (e->function, function) == 0)
+        return *slot;
+    }
+  *slot = (uint32_t) self->n_entries;
 
   if (self->n_entries == self->entries_cap)
     {

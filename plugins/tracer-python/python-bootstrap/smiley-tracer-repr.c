@@ -164,7 +164,6 @@ render_sequence (Render     *r,
   if (n > 0 && depth >= r->limits->max_depth)
     {
       put_str (r, ELLIPSIS);
-      r->truncated = 1;
     }
   else
     {
@@ -177,8 +176,9 @@ render_sequence (Render     *r,
             put_str (r, ", ");
           if (full (r) || (size_t) i >= r->limits->max_items)
             {
+              /* Items left out are marked in place; the value as a whole
+               * only gets a trailing marker when bytes were cut. */
               put_str (r, ELLIPSIS);
-              r->truncated = 1;
               break;
             }
           item = is_tuple ? PyTuple_GET_ITEM (seq, i) : PyList_GET_ITEM (seq, i);
@@ -210,7 +210,6 @@ render_dict (Render   *r,
   if (PyDict_GET_SIZE (dict) > 0 && depth >= r->limits->max_depth)
     {
       put_str (r, ELLIPSIS);
-      r->truncated = 1;
     }
   else
     {
@@ -220,8 +219,9 @@ render_dict (Render   *r,
             put_str (r, ", ");
           if (full (r) || (size_t) i >= r->limits->max_items)
             {
+              /* Items left out are marked in place; the value as a whole
+               * only gets a trailing marker when bytes were cut. */
               put_str (r, ELLIPSIS);
-              r->truncated = 1;
               break;
             }
           Py_INCREF (key);
@@ -262,7 +262,6 @@ render_set (Render   *r,
   if (depth >= r->limits->max_depth)
     {
       put_str (r, ELLIPSIS);
-      r->truncated = 1;
     }
   else
     {
@@ -272,8 +271,9 @@ render_set (Render   *r,
             put_str (r, ", ");
           if (full (r) || (size_t) i >= r->limits->max_items)
             {
+              /* Items left out are marked in place; the value as a whole
+               * only gets a trailing marker when bytes were cut. */
               put_str (r, ELLIPSIS);
-              r->truncated = 1;
               break;
             }
           Py_INCREF (key);
@@ -291,7 +291,9 @@ render_string (Render   *r,
                PyObject *text)
 {
   Py_ssize_t len = PyUnicode_GET_LENGTH (text);
-  Py_ssize_t max = (Py_ssize_t) r->limits->value_limit;
+  size_t room = r->limits->value_limit > used (r) ? r->limits->value_limit - used (r) : 0;
+  /* Two bytes for the quotes, so a cut string still reads as one. */
+  Py_ssize_t max = room > 3 ? (Py_ssize_t) room - 2 : 1;
 
   if (len > max)
     {

@@ -1,0 +1,3 @@
+import sys
+print('before exit', flush=True)
+sys.exit(3)
