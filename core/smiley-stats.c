@@ -207,13 +207,15 @@ smiley_stats_add_caller (SmileyStats             *self,
 gint64
 smiley_stats_get_total_time (SmileyStats *self)
 {
-  gint64 total = 0;
+  guint64 total = 0;
 
   g_return_val_if_fail (self != NULL, 0);
 
+  /* Summed as unsigned so that counters decoded from a stream, which can
+   * be anything, cannot overflow a signed integer. */
   for (guint i = 0; i < self->entries->len; i++)
-    total += ((SmileyStatsEntry *) g_ptr_array_index (self->entries, i))->tottime_ns;
-  return total;
+    total += (guint64) ((SmileyStatsEntry *) g_ptr_array_index (self->entries, i))->tottime_ns;
+  return (gint64) total;
 }
 
 /**
