@@ -1,0 +1,486 @@
+/* smiley-socket-sink.c: publishes runs to a listening smiley
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include "smiley-build-config.h"
+
+#include <unistd.h>
+
+#include "smiley-socket-private.h"
+#include "smiley-socket-sink.h"
+
+/**
+ * SmileySocketSink:
+ *
+ * The sink behind `smiley run` (without `--local`): every run it is given
+ * goes over its own connection to a `smiley monitor` or `smiley record`
+ * listening on #SmileySocketSink:endpoint, encoded with
+ * #SmileyFrameWriter.
+ *
+ * Writes block. The tracer calls the sink from its own thread, not from the
+ * traced program's, so a slow listener slows the publisher down instead of
+ * losing events. A listener that goes away mid-run makes the next push
+ * fail: the events cannot be delivered, and saying so beats pretending.
+ * end_run() waits for the listener to confirm the run with an ACK byte, so
+ * a successful end means the listener's sink took every event.
+ */
+
+typedef struct
+{
+  GSocketConnection *connection;
+  SmileyFrameWriter *writer;
+  /* Set once a write failed; later calls repeat the failure. */
+  char              *failure;
+} Stream;
+
+struct _SmileySocketSink
+{
+  GObject               parent_instance;
+
+  char                 *endpoint;
+  guint                 connect_timeout;
+
+  SmileySocketEndpoint *parsed;
+  char                 *name;
+  /* Made by g_initable_init() so that `smiley run` fails before the
+   * program starts when nobody listens; the first run takes it. */
+  GSocketConnection    *spare;
+  GHashTable           *streams;   /* SmileyRun* → Stream* */
+};
+
+enum
+{
+  PROP_0,
+  PROP_ENDPOINT,
+  PROP_CONNECT_TIMEOUT,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void smiley_socket_sink_iface_init (SmileySinkInterface *iface);
+static void smiley_socket_sink_initable_iface_init (GInitableIface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (SmileySocketSink, smiley_socket_sink, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (SMILEY_TYPE_SINK,
+                                                      smiley_socket_sink_iface_init)
+                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
+                                                      smiley_socket_sink_initable_iface_init))
+
+static void
+stream_free (gpointer data)
+{
+  Stream *stream = data;
+
+  /* Closing without RUN_END is how the listener learns the run was cut
+   * short: it records the run as ended abnormally. */
+  g_io_stream_close (G_IO_STREAM (stream->connection), NULL, NULL);
+  g_object_unref (stream->connection);
+  smiley_frame_writer_free (stream->writer);
+  g_free (stream->failure);
+  g_free (stream);
+}
+
+static gboolean
+smiley_socket_sink_prepare (SmileySocketSink  *self,
+                            GError           **error)
+{
+  if (self->parsed != NULL)
+    return TRUE;
+
+  self->parsed = smiley_socket_endpoint_parse (self->endpoint, error);
+  if (self->parsed == NULL)
+    return FALSE;
+  self->name = smiley_socket_endpoint_to_string (self->parsed);
+  return TRUE;
+}
+
+static void
+set_connect_error (SmileySocketSink  *self,
+                   GError            *cause,
+                   GError           **error)
+{
+  if (g_error_matches (cause, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) ||
+      g_error_matches (cause, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+    g_set_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_NOT_LISTENING,
+                 "nobody is listening on %s: start 'smiley monitor' or 'smiley record', "
+                 "or use 'smiley run --local'",
+                 self->name);
+  else if (g_error_matches (cause, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    g_set_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_NOT_LISTENING,
+                 "the listener on %s did not accept the connection within %u s: it is stopped "
+                 "or overloaded; restart 'smiley monitor' or 'smiley record', or use "
+                 "'smiley run --local'",
+                 self->name, self->connect_timeout);
+  else if (cause->domain == G_RESOLVER_ERROR)
+    g_set_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_ENDPOINT,
+                 "%s: cannot resolve host '%s': %s", self->name, self->parsed->host,
+                 cause->message);
+  else
+    g_set_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_FAILED,
+                 "cannot connect to %s: %s", self->name, cause->message);
+}
+
+/* On a Unix socket the kernel tells who listens (SO_PEERCRED). Traces hold
+ * program data, so they only go to a listener of the same user, even if
+ * the socket file was left writable by someone. */
+static gboolean
+check_listener_user (SmileySocketSink  *self,
+                     GSocket           *socket,
+                     GError           **error)
+{
+  g_autoptr(GCredentials) credentials = NULL;
+  g_autoptr(GError) local_error = NULL;
+  uid_t uid;
+
+  credentials = g_socket_get_credentials (socket, &local_error);
+  if (credentials == NULL)
+    {
+      g_set_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_UNSAFE,
+                   "%s: cannot tell which user listens there (%s); refusing to send traces",
+                   self->name, local_error->message);
+      return FALSE;
+    }
+
+  uid = g_credentials_get_unix_user (credentials, &local_error);
+  if (uid == (uid_t) -1)
+    {
+      g_set_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_UNSAFE,
+                   "%s: cannot tell which user listens there (%s); refusing to send traces",
+                   self->name, local_error->message);
+      return FALSE;
+    }
+  if (uid != getuid ())
+    {
+      g_set_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_UNSAFE,
+                   "%s: the listener runs as uid %u, not as you (uid %u); refusing to send "
+                   "traces to another user",
+                   self->name, (guint) uid, (guint) getuid ());
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static GSocketConnection *
+smiley_socket_sink_connect (SmileySocketSink  *self,
+                            GError           **error)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnectable) connectable = NULL;
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GError) local_error = NULL;
+  GSocket *socket;
+
+  /* A stopped listener whose backlog is full would make connect() wait
+   * forever on a Unix socket; `smiley run` must fail instead. */
+  g_socket_client_set_timeout (client, self->connect_timeout);
+  /* Traces go straight to the listener, never through a proxy; this also
+   * keeps GIO from loading a proxy resolver that might look things up on
+   * the network. */
+  g_socket_client_set_enable_proxy (client, FALSE);
+  connectable = smiley_socket_endpoint_get_connectable (self->parsed);
+  connection = g_socket_client_connect (client, connectable, NULL, &local_error);
+  if (connection == NULL)
+    {
+      set_connect_error (self, local_error, error);
+      return NULL;
+    }
+
+  socket = g_socket_connection_get_socket (connection);
+  /* The client's timeout stays on the socket; once connected, writes must
+   * wait as long as the listener needs (lossless back-pressure). */
+  g_socket_set_timeout (socket, 0);
+
+  if (self->parsed->kind == SMILEY_SOCKET_ENDPOINT_UNIX &&
+      !check_listener_user (self, socket, error))
+    return NULL;
+
+  return g_steal_pointer (&connection);
+}
+
+static gboolean
+smiley_socket_sink_initable_init (GInitable     *initable,
+                                  GCancellable  *cancellable,
+                                  GError       **error)
+{
+  SmileySocketSink *self = SMILEY_SOCKET_SINK (initable);
+
+  if (!smiley_socket_sink_prepare (self, error))
+    return FALSE;
+  if (self->spare != NULL)
+    return TRUE;
+
+  self->spare = smiley_socket_sink_connect (self, error);
+  return self->spare != NULL;
+}
+
+static gboolean
+stream_write_pending (SmileySocketSink  *self,
+                      Stream            *stream,
+                      SmileyRun         *run,
+                      GError           **error)
+{
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) local_error = NULL;
+  GOutputStream *output;
+  gsize length;
+  const guint8 *data;
+
+  if (stream->failure != NULL)
+    {
+      g_set_error_literal (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_DISCONNECTED,
+                           stream->failure);
+      return FALSE;
+    }
+
+  bytes = smiley_frame_writer_take_bytes (stream->writer);
+  data = g_bytes_get_data (bytes, &length);
+  if (length == 0)
+    return TRUE;
+
+  output = g_io_stream_get_output_stream (G_IO_STREAM (stream->connection));
+  if (!g_output_stream_write_all (output, data, length, NULL, NULL, &local_error))
+    {
+      stream->failure = g_strdup_printf ("lost the connection to the listener on %s (%s): "
+                                         "the rest of run %s cannot be recorded",
+                                         self->name, local_error->message,
+                                         smiley_run_get_id (run));
+      g_set_error_literal (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_DISCONNECTED,
+                           stream->failure);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static Stream *
+lookup_stream (SmileySocketSink  *self,
+               SmileyRun         *run,
+               GError           **error)
+{
+  Stream *stream = g_hash_table_lookup (self->streams, run);
+
+  if (stream == NULL)
+    g_set_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_FAILED,
+                 "run %s has not begun on the socket sink", smiley_run_get_id (run));
+  return stream;
+}
+
+static gboolean
+smiley_socket_sink_begin_run (SmileySink  *sink,
+                              SmileyRun   *run,
+                              GError     **error)
+{
+  SmileySocketSink *self = SMILEY_SOCKET_SINK (sink);
+  GSocketConnection *connection;
+  Stream *stream;
+
+  if (g_hash_table_contains (self->streams, run))
+    {
+      g_set_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_FAILED,
+                   "run %s has already begun on the socket sink", smiley_run_get_id (run));
+      return FALSE;
+    }
+  if (!smiley_socket_sink_prepare (self, error))
+    return FALSE;
+
+  /* One connection per run keeps each stream self-contained, so that
+   * runs a listener receives at once never mix. */
+  if (self->spare != NULL)
+    connection = g_steal_pointer (&self->spare);
+  else if ((connection = smiley_socket_sink_connect (self, error)) == NULL)
+    return FALSE;
+
+  stream = g_new0 (Stream, 1);
+  stream->connection = connection;
+  stream->writer = smiley_frame_writer_new ();
+  g_hash_table_insert (self->streams, g_object_ref (run), stream);
+
+  smiley_frame_writer_begin_run (stream->writer, run);
+  return stream_write_pending (self, stream, run, error);
+}
+
+static gboolean
+smiley_socket_sink_push (SmileySink   *sink,
+                         SmileyRun    *run,
+                         SmileyBatch  *batch,
+                         GError      **error)
+{
+  SmileySocketSink *self = SMILEY_SOCKET_SINK (sink);
+  Stream *stream = lookup_stream (self, run, error);
+
+  if (stream == NULL)
+    return FALSE;
+  if (stream->failure == NULL)
+    smiley_frame_writer_push (stream->writer, run, batch);
+  return stream_write_pending (self, stream, run, error);
+}
+
+static gboolean
+wait_for_ack (SmileySocketSink  *self,
+              Stream            *stream,
+              SmileyRun         *run,
+              GError           **error)
+{
+  GInputStream *input = g_io_stream_get_input_stream (G_IO_STREAM (stream->connection));
+  g_autoptr(GError) local_error = NULL;
+  guint8 answer = 0;
+  gssize n;
+
+  n = g_input_stream_read (input, &answer, 1, NULL, &local_error);
+  if (n == 1 && answer == SMILEY_SOCKET_ACK)
+    return TRUE;
+
+  if (n < 0)
+    g_set_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_DISCONNECTED,
+                 "lost the connection to the listener on %s before it confirmed run %s (%s): "
+                 "its end may not have been recorded",
+                 self->name, smiley_run_get_id (run), local_error->message);
+  else if (n == 0)
+    g_set_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_DISCONNECTED,
+                 "the listener on %s closed the connection before confirming run %s: it "
+                 "stopped or could not store it; see its messages",
+                 self->name, smiley_run_get_id (run));
+  else
+    g_set_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_FAILED,
+                 "the listener on %s answered run %s with byte 0x%02x instead of a "
+                 "confirmation: is it a smiley of another version?",
+                 self->name, smiley_run_get_id (run), answer);
+  return FALSE;
+}
+
+static gboolean
+smiley_socket_sink_end_run (SmileySink  *sink,
+                            SmileyRun   *run,
+                            GError     **error)
+{
+  SmileySocketSink *self = SMILEY_SOCKET_SINK (sink);
+  Stream *stream = lookup_stream (self, run, error);
+  gboolean ok;
+
+  if (stream == NULL)
+    return FALSE;
+
+  if (stream->failure == NULL)
+    smiley_frame_writer_end_run (stream->writer, run);
+  ok = stream_write_pending (self, stream, run, error) &&
+       wait_for_ack (self, stream, run, error);
+
+  g_hash_table_remove (self->streams, run);
+  return ok;
+}
+
+static void
+smiley_socket_sink_iface_init (SmileySinkInterface *iface)
+{
+  iface->begin_run = smiley_socket_sink_begin_run;
+  iface->push = smiley_socket_sink_push;
+  iface->end_run = smiley_socket_sink_end_run;
+}
+
+static void
+smiley_socket_sink_initable_iface_init (GInitableIface *iface)
+{
+  iface->init = smiley_socket_sink_initable_init;
+}
+
+static void
+smiley_socket_sink_finalize (GObject *object)
+{
+  SmileySocketSink *self = SMILEY_SOCKET_SINK (object);
+
+  g_hash_table_unref (self->streams);
+  if (self->spare != NULL)
+    g_io_stream_close (G_IO_STREAM (self->spare), NULL, NULL);
+  g_clear_object (&self->spare);
+  g_clear_pointer (&self->parsed, smiley_socket_endpoint_free);
+  g_free (self->name);
+  g_free (self->endpoint);
+
+  G_OBJECT_CLASS (smiley_socket_sink_parent_class)->finalize (object);
+}
+
+static void
+smiley_socket_sink_get_property (GObject    *object,
+                                 guint       prop_id,
+                                 GValue     *value,
+                                 GParamSpec *pspec)
+{
+  SmileySocketSink *self = SMILEY_SOCKET_SINK (object);
+
+  switch (prop_id)
+    {
+    case PROP_ENDPOINT:
+      g_value_set_string (value, self->endpoint);
+      break;
+    case PROP_CONNECT_TIMEOUT:
+      g_value_set_uint (value, self->connect_timeout);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+smiley_socket_sink_set_property (GObject      *object,
+                                 guint         prop_id,
+                                 const GValue *value,
+                                 GParamSpec   *pspec)
+{
+  SmileySocketSink *self = SMILEY_SOCKET_SINK (object);
+
+  switch (prop_id)
+    {
+    case PROP_ENDPOINT:
+      g_free (self->endpoint);
+      self->endpoint = g_value_dup_string (value);
+      /* Parsed again by the next init or run. */
+      g_clear_pointer (&self->parsed, smiley_socket_endpoint_free);
+      g_clear_pointer (&self->name, g_free);
+      break;
+    case PROP_CONNECT_TIMEOUT:
+      self->connect_timeout = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+smiley_socket_sink_class_init (SmileySocketSinkClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = smiley_socket_sink_finalize;
+  object_class->get_property = smiley_socket_sink_get_property;
+  object_class->set_property = smiley_socket_sink_set_property;
+
+  /**
+   * SmileySocketSink:endpoint:
+   *
+   * Where the listener is: `unix:PATH` or `tcp://HOST:PORT`; %NULL for
+   * the per-user default socket (see docs/transport.md).
+   */
+  properties[PROP_ENDPOINT] =
+    g_param_spec_string ("endpoint", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * SmileySocketSink:connect-timeout:
+   *
+   * Seconds to wait for the listener to accept a connection.
+   */
+  properties[PROP_CONNECT_TIMEOUT] =
+    g_param_spec_uint ("connect-timeout", NULL, NULL, 1, 600, 5,
+                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+smiley_socket_sink_init (SmileySocketSink *self)
+{
+  self->connect_timeout = 5;
+  self->streams = g_hash_table_new_full (g_direct_hash, g_direct_equal, g_object_unref,
+                                         stream_free);
+}

@@ -1,0 +1,1425 @@
+/* test-socket.c: the socket sink and listener source, end to end in-process
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * Every test starts a real listener (SmileySocketSource) on a temporary
+ * Unix socket or on tcp://127.0.0.1:0, runs it on a thread of its own as
+ * `smiley monitor` would, and publishes to it with real SmileySocketSinks
+ * or raw sockets. What arrives is recorded by TestRecordingSink and
+ * compared field by field with what was sent.
+ */
+#include "smiley-build-config.h"
+
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gio/gunixsocketaddress.h>
+#include <glib/gstdio.h>
+
+#include <smiley.h>
+#include <smiley-wire.h>
+
+#include "smiley-socket-private.h"
+#include "smiley-socket-sink.h"
+#include "smiley-socket-source.h"
+
+#define WAIT_SECONDS 30
+
+/* TestRecordingSink {{{1 */
+
+typedef struct
+{
+  SmileyRun *run;
+  GPtrArray *batches;      /* SmileyBatch*, as pushed */
+  guint      n_begin;
+  guint      n_end;
+  guint64    n_events;
+  SmileyRunState end_state;
+  char      *end_error;
+} RecordedRun;
+
+#define TEST_TYPE_RECORDING_SINK (test_recording_sink_get_type ())
+G_DECLARE_FINAL_TYPE (TestRecordingSink, test_recording_sink, TEST, RECORDING_SINK, GObject)
+
+struct _TestRecordingSink
+{
+  GObject    parent_instance;
+  GMutex     lock;
+  GCond      cond;
+  GPtrArray *runs;         /* RecordedRun*, in begin order */
+  GThread   *thread;       /* the one thread the sink was called from */
+  gboolean   wrong_thread;
+  guint      push_delay_us;
+  gboolean   keep_batches;
+  guint64    n_events;     /* over all runs */
+  guint      n_ended;
+  gint       fail_after_pushes;   /* < 0: never */
+};
+
+static void test_recording_sink_iface_init (SmileySinkInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TestRecordingSink, test_recording_sink, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (SMILEY_TYPE_SINK,
+                                                      test_recording_sink_iface_init))
+
+static void
+recorded_run_free (gpointer data)
+{
+  RecordedRun *recorded = data;
+
+  g_object_unref (recorded->run);
+  g_ptr_array_unref (recorded->batches);
+  g_free (recorded->end_error);
+  g_free (recorded);
+}
+
+static void
+check_thread (TestRecordingSink *self)
+{
+  if (self->thread == NULL)
+    self->thread = g_thread_self ();
+  else if (self->thread != g_thread_self ())
+    self->wrong_thread = TRUE;
+}
+
+static RecordedRun *
+find_recorded (TestRecordingSink *self,
+               SmileyRun         *run)
+{
+  for (guint i = 0; i < self->runs->len; i++)
+    {
+      RecordedRun *recorded = self->runs->pdata[i];
+
+      if (recorded->run == run)
+        return recorded;
+    }
+  return NULL;
+}
+
+static gboolean
+test_recording_sink_begin_run (SmileySink  *sink,
+                               SmileyRun   *run,
+                               GError     **error)
+{
+  TestRecordingSink *self = TEST_RECORDING_SINK (sink);
+  RecordedRun *recorded;
+
+  g_mutex_lock (&self->lock);
+  check_thread (self);
+  recorded = find_recorded (self, run);
+  if (recorded == NULL)
+    {
+      recorded = g_new0 (RecordedRun, 1);
+      recorded->run = g_object_ref (run);
+      recorded->batches = g_ptr_array_new_with_free_func ((GDestroyNotify) smiley_batch_unref);
+      g_ptr_array_add (self->runs, recorded);
+    }
+  recorded->n_begin++;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+static gboolean
+test_recording_sink_push (SmileySink   *sink,
+                          SmileyRun    *run,
+                          SmileyBatch  *batch,
+                          GError      **error)
+{
+  TestRecordingSink *self = TEST_RECORDING_SINK (sink);
+  RecordedRun *recorded;
+
+  if (self->push_delay_us > 0)
+    g_usleep (self->push_delay_us);
+
+  g_mutex_lock (&self->lock);
+  check_thread (self);
+  if (self->fail_after_pushes == 0)
+    {
+      g_mutex_unlock (&self->lock);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, "test store is full");
+      return FALSE;
+    }
+  if (self->fail_after_pushes > 0)
+    self->fail_after_pushes--;
+  recorded = find_recorded (self, run);
+  if (recorded == NULL)
+    g_error ("run %s was not begun on the sink", smiley_run_get_id (run));
+  if (self->keep_batches)
+    g_ptr_array_add (recorded->batches, smiley_batch_ref (batch));
+  recorded->n_events += smiley_batch_get_length (batch);
+  self->n_events += smiley_batch_get_length (batch);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+static gboolean
+test_recording_sink_end_run (SmileySink  *sink,
+                             SmileyRun   *run,
+                             GError     **error)
+{
+  TestRecordingSink *self = TEST_RECORDING_SINK (sink);
+  RecordedRun *recorded;
+
+  g_mutex_lock (&self->lock);
+  check_thread (self);
+  recorded = find_recorded (self, run);
+  if (recorded == NULL)
+    g_error ("run %s was not begun on the sink", smiley_run_get_id (run));
+  recorded->n_end++;
+  recorded->end_state = smiley_run_get_state (run);
+  g_free (recorded->end_error);
+  recorded->end_error = g_strdup (smiley_run_get_error (run));
+  self->n_ended++;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+static void
+test_recording_sink_iface_init (SmileySinkInterface *iface)
+{
+  iface->begin_run = test_recording_sink_begin_run;
+  iface->push = test_recording_sink_push;
+  iface->end_run = test_recording_sink_end_run;
+}
+
+static void
+test_recording_sink_finalize (GObject *object)
+{
+  TestRecordingSink *self = TEST_RECORDING_SINK (object);
+
+  g_ptr_array_unref (self->runs);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+  G_OBJECT_CLASS (test_recording_sink_parent_class)->finalize (object);
+}
+
+static void
+test_recording_sink_class_init (TestRecordingSinkClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = test_recording_sink_finalize;
+}
+
+static void
+test_recording_sink_init (TestRecordingSink *self)
+{
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  self->runs = g_ptr_array_new_with_free_func (recorded_run_free);
+  self->keep_batches = TRUE;
+  self->fail_after_pushes = -1;
+}
+
+/* Waits until @n_ended runs ended on the sink. */
+static void
+recording_sink_wait_ended (TestRecordingSink *self,
+                           guint              n_ended)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_SECONDS * G_TIME_SPAN_SECOND;
+
+  g_mutex_lock (&self->lock);
+  while (self->n_ended < n_ended)
+    if (!g_cond_wait_until (&self->cond, &self->lock, deadline))
+      break;
+  g_assert_cmpuint (self->n_ended, >=, n_ended);
+  g_mutex_unlock (&self->lock);
+}
+
+static guint64
+recording_sink_get_n_events (TestRecordingSink *self)
+{
+  guint64 n;
+
+  g_mutex_lock (&self->lock);
+  n = self->n_events;
+  g_mutex_unlock (&self->lock);
+  return n;
+}
+
+/* A listener on its own thread {{{1 */
+
+typedef struct
+{
+  SmileySocketSource *source;
+  TestRecordingSink  *sink;
+  GCancellable       *cancellable;
+  GThread            *thread;
+  gboolean            ok;
+  GError             *error;
+  char               *endpoint;       /* bound-endpoint */
+  GMutex              lock;
+  GPtrArray          *disconnects;    /* reasons */
+} Listener;
+
+static gpointer
+listener_thread (gpointer data)
+{
+  Listener *listener = data;
+
+  listener->ok = smiley_source_run (SMILEY_SOURCE (listener->source),
+                                    SMILEY_SINK (listener->sink), listener->cancellable,
+                                    &listener->error);
+  return NULL;
+}
+
+static void
+on_peer_disconnected (SmileySocketSource *source,
+                      const char         *peer,
+                      const char         *reason,
+                      Listener           *listener)
+{
+  g_mutex_lock (&listener->lock);
+  g_ptr_array_add (listener->disconnects, g_strdup (reason));
+  g_mutex_unlock (&listener->lock);
+}
+
+static Listener *
+listener_start (const char *endpoint)
+{
+  Listener *listener = g_new0 (Listener, 1);
+  g_autoptr(GError) error = NULL;
+
+  g_mutex_init (&listener->lock);
+  listener->disconnects = g_ptr_array_new_with_free_func (g_free);
+  listener->source = g_object_new (SMILEY_TYPE_SOCKET_SOURCE, "endpoint", endpoint, NULL);
+  g_signal_connect (listener->source, "peer-disconnected", G_CALLBACK (on_peer_disconnected),
+                    listener);
+  g_initable_init (G_INITABLE (listener->source), NULL, &error);
+  g_assert_no_error (error);
+  g_object_get (listener->source, "bound-endpoint", &listener->endpoint, NULL);
+  g_assert_nonnull (listener->endpoint);
+
+  listener->sink = g_object_new (TEST_TYPE_RECORDING_SINK, NULL);
+  listener->cancellable = g_cancellable_new ();
+  listener->thread = g_thread_new ("listener", listener_thread, listener);
+  return listener;
+}
+
+/* Stops the listener and checks it stopped cleanly. */
+static void
+listener_stop (Listener *listener)
+{
+  g_cancellable_cancel (listener->cancellable);
+  g_thread_join (listener->thread);
+  listener->thread = NULL;
+  g_assert_no_error (listener->error);
+  g_assert_true (listener->ok);
+  g_assert_false (listener->sink->wrong_thread);
+}
+
+static void
+listener_free (Listener *listener)
+{
+  if (listener->thread != NULL)
+    {
+      g_cancellable_cancel (listener->cancellable);
+      g_thread_join (listener->thread);
+    }
+  g_clear_error (&listener->error);
+  g_object_unref (listener->source);
+  g_object_unref (listener->sink);
+  g_object_unref (listener->cancellable);
+  g_ptr_array_unref (listener->disconnects);
+  g_mutex_clear (&listener->lock);
+  g_free (listener->endpoint);
+  g_free (listener);
+}
+
+static gboolean
+listener_has_disconnect (Listener   *listener,
+                         const char *needle)
+{
+  gboolean found = FALSE;
+
+  g_mutex_lock (&listener->lock);
+  for (guint i = 0; i < listener->disconnects->len && !found; i++)
+    found = strstr (listener->disconnects->pdata[i], needle) != NULL;
+  g_mutex_unlock (&listener->lock);
+  return found;
+}
+
+/* Runs and events to send {{{1 */
+
+static char *
+make_temp_dir (void)
+{
+  g_autoptr(GError) error = NULL;
+  char *dir = g_dir_make_tmp ("smiley-socket-XXXXXX", &error);
+
+  g_assert_no_error (error);
+  return dir;
+}
+
+static void
+remove_temp_dir (const char *dir)
+{
+  g_autoptr(GDir) handle = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (handle != NULL && (name = g_dir_read_name (handle)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+        remove_temp_dir (path);
+      else
+        g_unlink (path);
+    }
+  g_rmdir (dir);
+}
+
+static SmileyRun *
+make_run (const char *id)
+{
+  const char *argv[] = { "test.py", "-t", "ünïcode arg", NULL };
+  SmileyRun *run = smiley_run_new (id);
+  g_autoptr(GBytes) source = g_bytes_new_static ("def f(x):\n    return x\n", 24);
+
+  smiley_run_set_argv (run, argv);
+  smiley_run_set_cwd (run, "/home/user/project");
+  smiley_run_set_description (run, "test.py -t");
+  smiley_run_set_pid (run, 4242);
+  smiley_run_set_start_time (run, 1700000000000000);
+  smiley_run_set_thread (run, 1, 4242, 4242, "MainThread");
+  smiley_run_add_source (run, smiley_run_intern (run, "/home/user/project/test.py"), source);
+  return run;
+}
+
+/* A batch of @n events touching new strings now and then, so string
+ * frames are interleaved with event frames. */
+static SmileyBatch *
+make_batch (SmileyRun *run,
+            guint      n,
+            guint      seed)
+{
+  SmileyBatch *batch = smiley_batch_new ();
+  guint32 file = smiley_run_intern (run, "/home/user/project/test.py");
+
+  for (guint i = 0; i < n; i++)
+    {
+      guint k = seed + i;
+      g_autofree char *function = g_strdup_printf ("func_%u", k % 97);
+      g_autofree char *value = g_strdup_printf ("[%u, 'x']", k);
+      g_autofree char *arg = (k % 5 == 0) ? g_strdup_printf ("ValueError: bad %u", k) : NULL;
+      SmileyLocal locals[2] = {
+        { smiley_run_intern (run, "x"), value },
+        { smiley_run_intern (run, "gone"), NULL },
+      };
+      SmileyEvent event = {
+        .kind = 1 + (k % SMILEY_EVENT_KIND_LAST),
+        .thread = 1,
+        .call_id = k / 3 + 1,
+        .parent_call_id = k / 9,
+        .depth = k % 7,
+        .time_ns = (gint64) k * 1000,
+        .file = file,
+        .line = k % 400,
+        .function = smiley_run_intern (run, function),
+        .arg = arg,
+        .n_locals = (k % 3 == 0) ? 2 : (k % 3 == 1 ? 1 : 0),
+        .locals = locals,
+      };
+
+      smiley_batch_add (batch, &event);
+    }
+  return batch;
+}
+
+static void
+finish_run (SmileyRun *run)
+{
+  g_autoptr(SmileyStats) stats = smiley_stats_new ();
+  guint entry = smiley_stats_add_entry (stats, "/home/user/project/test.py", 1, "f");
+
+  smiley_stats_get_entry (stats, entry)->ncalls = 3;
+  smiley_stats_get_entry (stats, entry)->primcalls = 3;
+  smiley_stats_get_entry (stats, entry)->tottime_ns = 1500;
+  smiley_stats_get_entry (stats, entry)->cumtime_ns = 2500;
+  smiley_run_set_stats (run, stats);
+  smiley_run_set_state (run, SMILEY_RUN_FINISHED);
+  smiley_run_set_exit_status (run, 0);
+  smiley_run_set_end_time (run, 1700000001000000);
+}
+
+static SmileySocketSink *
+publisher_new (const char *endpoint)
+{
+  g_autoptr(GError) error = NULL;
+  SmileySocketSink *sink = g_object_new (SMILEY_TYPE_SOCKET_SINK, "endpoint", endpoint, NULL);
+
+  g_initable_init (G_INITABLE (sink), NULL, &error);
+  g_assert_no_error (error);
+  return sink;
+}
+
+/* Publishes a whole run; returns the batches sent, for comparison. */
+static GPtrArray *
+publish_run (const char *endpoint,
+             SmileyRun  *run,
+             guint       n_batches,
+             guint       batch_size)
+{
+  g_autoptr(SmileySocketSink) sink = publisher_new (endpoint);
+  g_autoptr(GError) error = NULL;
+  GPtrArray *sent = g_ptr_array_new_with_free_func ((GDestroyNotify) smiley_batch_unref);
+
+  g_assert_true (smiley_sink_begin_run (SMILEY_SINK (sink), run, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < n_batches; i++)
+    {
+      SmileyBatch *batch = make_batch (run, batch_size, i * batch_size);
+
+      g_assert_true (smiley_sink_push (SMILEY_SINK (sink), run, batch, &error));
+      g_assert_no_error (error);
+      g_ptr_array_add (sent, batch);
+    }
+  finish_run (run);
+  g_assert_true (smiley_sink_end_run (SMILEY_SINK (sink), run, &error));
+  g_assert_no_error (error);
+  return sent;
+}
+
+/* All events of @batches, in order, as one batch. */
+static SmileyBatch *
+flatten (GPtrArray *batches)
+{
+  SmileyBatch *all = smiley_batch_new ();
+
+  for (guint i = 0; i < batches->len; i++)
+    for (guint j = 0; j < smiley_batch_get_length (batches->pdata[i]); j++)
+      smiley_batch_add (all, smiley_batch_get_event (batches->pdata[i], j));
+  return all;
+}
+
+static void
+assert_same_events (SmileyRun  *sent_run,
+                    GPtrArray  *sent,
+                    SmileyRun  *got_run,
+                    GPtrArray  *got)
+{
+  g_autoptr(SmileyBatch) a = flatten (sent);
+  g_autoptr(SmileyBatch) b = flatten (got);
+
+  g_assert_cmpuint (smiley_batch_get_length (a), ==, smiley_batch_get_length (b));
+  g_assert_true (smiley_batch_equal (a, b));
+
+  /* Equal ids only mean equal events if both string tables agree. */
+  for (guint i = 0; i < smiley_batch_get_length (a); i++)
+    {
+      const SmileyEvent *x = smiley_batch_get_event (a, i);
+
+      g_assert_cmpstr (smiley_run_get_string (sent_run, x->function), ==,
+                       smiley_run_get_string (got_run, x->function));
+      g_assert_cmpstr (smiley_run_get_string (sent_run, x->file), ==,
+                       smiley_run_get_string (got_run, x->file));
+    }
+}
+
+static void
+assert_same_run (SmileyRun *a,
+                 SmileyRun *b)
+{
+  guint32 file_a, file_b;
+  GBytes *source_a, *source_b;
+
+  g_assert_cmpstr (smiley_run_get_id (a), ==, smiley_run_get_id (b));
+  g_assert_cmpstrv (smiley_run_get_argv (a), smiley_run_get_argv (b));
+  g_assert_cmpstr (smiley_run_get_cwd (a), ==, smiley_run_get_cwd (b));
+  g_assert_cmpuint (smiley_run_get_pid (a), ==, smiley_run_get_pid (b));
+  g_assert_cmpint (smiley_run_get_start_time (a), ==, smiley_run_get_start_time (b));
+  g_assert_cmpint (smiley_run_get_end_time (a), ==, smiley_run_get_end_time (b));
+  g_assert_cmpint (smiley_run_get_state (a), ==, smiley_run_get_state (b));
+  g_assert_cmpint (smiley_run_get_exit_status (a), ==, smiley_run_get_exit_status (b));
+  g_assert_cmpuint (smiley_run_get_n_strings (a), ==, smiley_run_get_n_strings (b));
+  for (guint32 i = 0; i < smiley_run_get_n_strings (a); i++)
+    g_assert_cmpstr (smiley_run_get_string (a, i), ==, smiley_run_get_string (b, i));
+  g_assert_cmpuint (smiley_run_get_n_threads (a), ==, smiley_run_get_n_threads (b));
+  g_assert_cmpstr (smiley_run_get_thread (a, 1)->name, ==, smiley_run_get_thread (b, 1)->name);
+  g_assert_cmpuint (smiley_run_get_n_sources (a), ==, smiley_run_get_n_sources (b));
+  source_a = smiley_run_get_source (a, 0, &file_a);
+  source_b = smiley_run_get_source (b, 0, &file_b);
+  g_assert_cmpuint (file_a, ==, file_b);
+  g_assert_true (g_bytes_equal (source_a, source_b));
+  g_assert_nonnull (smiley_run_get_stats (b));
+  g_assert_cmpuint (smiley_stats_get_total_calls (smiley_run_get_stats (a)), ==,
+                    smiley_stats_get_total_calls (smiley_run_get_stats (b)));
+}
+
+static RecordedRun *
+listener_find_run (Listener   *listener,
+                   const char *id)
+{
+  for (guint i = 0; i < listener->sink->runs->len; i++)
+    {
+      RecordedRun *recorded = listener->sink->runs->pdata[i];
+
+      if (g_str_equal (smiley_run_get_id (recorded->run), id))
+        return recorded;
+    }
+  return NULL;
+}
+
+/* Tests {{{1 */
+
+static void
+test_endpoint_parse (void)
+{
+  struct
+  {
+    const char *text;
+    SmileySocketEndpointKind kind;
+    const char *path_or_host;
+    guint16 port;
+    const char *display;
+  } good[] = {
+    { "unix:/tmp/x.sock", SMILEY_SOCKET_ENDPOINT_UNIX, "/tmp/x.sock", 0, "unix:/tmp/x.sock" },
+    { "unix:rel/x", SMILEY_SOCKET_ENDPOINT_UNIX, "rel/x", 0, "unix:rel/x" },
+    { "tcp://127.0.0.1:0", SMILEY_SOCKET_ENDPOINT_TCP, "127.0.0.1", 0, "tcp://127.0.0.1:0" },
+    { "tcp://:9000", SMILEY_SOCKET_ENDPOINT_TCP, "", 9000, "tcp://127.0.0.1:9000" },
+    { "tcp://[::1]:65535", SMILEY_SOCKET_ENDPOINT_TCP, "::1", 65535, "tcp://[::1]:65535" },
+    { "tcp://localhost:80", SMILEY_SOCKET_ENDPOINT_TCP, "localhost", 80, "tcp://localhost:80" },
+  };
+  const char *bad[] = {
+    "foo", "unix:", "tcp://", "tcp://host", "tcp://host:", "tcp://host:65536", "tcp://host:-1",
+    "tcp://host:12x", "tcp://::1:80", "tcp://[]:80", "tcp://[::1]80", "http://x:1",
+    "unix:/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(SmileySocketEndpoint) endpoint = smiley_socket_endpoint_parse (good[i].text, &error);
+      g_autofree char *display = NULL;
+
+      g_assert_no_error (error);
+      g_assert_cmpint (endpoint->kind, ==, good[i].kind);
+      g_assert_cmpstr (endpoint->kind == SMILEY_SOCKET_ENDPOINT_UNIX ? endpoint->path
+                                                                     : endpoint->host,
+                       ==, good[i].path_or_host);
+      g_assert_cmpuint (endpoint->port, ==, good[i].port);
+      g_assert_false (endpoint->is_default);
+      display = smiley_socket_endpoint_to_string (endpoint);
+      g_assert_cmpstr (display, ==, good[i].display);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(SmileySocketEndpoint) endpoint = smiley_socket_endpoint_parse (bad[i], &error);
+
+      g_assert_null (endpoint);
+      g_assert_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_ENDPOINT);
+      /* The message quotes what was wrong and says what is right. */
+      g_assert_nonnull (strstr (error->message, bad[i]));
+      g_assert_null (strchr (error->message, '\n'));
+    }
+}
+
+/* Tests that change the environment run in a subprocess of their own,
+ * before any thread exists: setenv() is not thread-safe. */
+#define DEFINE_SUBPROCESS_TEST(name)                                      \
+  static void                                                             \
+  test_##name (void)                                                      \
+  {                                                                       \
+    if (g_test_subprocess ())                                             \
+      {                                                                   \
+        name ();                                                          \
+        return;                                                           \
+      }                                                                   \
+    g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);   \
+    g_test_trap_assert_passed ();                                         \
+  }
+
+static void
+endpoint_default (void)
+{
+  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *expected = NULL;
+  g_autofree char *expected_tmp = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(SmileySocketEndpoint) endpoint = NULL;
+
+  g_setenv ("XDG_RUNTIME_DIR", dir, TRUE);
+  expected = g_strdup_printf ("unix:%s/smiley/smiley.sock", dir);
+  text = smiley_socket_endpoint_get_default_string ();
+  g_assert_cmpstr (text, ==, expected);
+  endpoint = smiley_socket_endpoint_parse (NULL, NULL);
+  g_assert_true (endpoint->is_default);
+  g_clear_pointer (&endpoint, smiley_socket_endpoint_free);
+  endpoint = smiley_socket_endpoint_parse (expected, NULL);
+  g_assert_true (endpoint->is_default);
+
+  g_unsetenv ("XDG_RUNTIME_DIR");
+  g_clear_pointer (&text, g_free);
+  text = smiley_socket_endpoint_get_default_string ();
+  expected_tmp = g_strdup_printf ("unix:%s/smiley-%u/smiley.sock", g_get_tmp_dir (),
+                                  (guint) getuid ());
+  g_assert_cmpstr (text, ==, expected_tmp);
+
+  remove_temp_dir (dir);
+}
+
+DEFINE_SUBPROCESS_TEST (endpoint_default)
+
+/* With no endpoint at all, listener and publisher meet in a private
+ * directory under XDG_RUNTIME_DIR. */
+static void
+default_listen (void)
+{
+  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *socket_dir = g_build_filename (dir, "smiley", NULL);
+  g_autofree char *expected = g_strdup_printf ("unix:%s/smiley.sock", socket_dir);
+  g_autoptr(SmileyRun) run = make_run (NULL);
+  g_autoptr(GPtrArray) sent = NULL;
+  Listener *listener;
+  struct stat st;
+
+  g_setenv ("XDG_RUNTIME_DIR", dir, TRUE);
+  listener = listener_start (NULL);
+  g_assert_cmpstr (listener->endpoint, ==, expected);
+  g_assert_cmpint (g_stat (socket_dir, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0700);
+
+  sent = publish_run (NULL, run, 2, 10);
+  recording_sink_wait_ended (listener->sink, 1);
+  assert_same_events (run, sent, ((RecordedRun *) listener->sink->runs->pdata[0])->run,
+                      ((RecordedRun *) listener->sink->runs->pdata[0])->batches);
+  listener_stop (listener);
+  listener_free (listener);
+
+  /* A default directory others can enter is refused: under /tmp another
+   * user could have made it. */
+  g_assert_cmpint (g_chmod (socket_dir, 0755), ==, 0);
+  {
+    g_autoptr(SmileySocketSource) source = g_object_new (SMILEY_TYPE_SOCKET_SOURCE, NULL);
+    g_autoptr(GError) error = NULL;
+
+    g_assert_false (g_initable_init (G_INITABLE (source), NULL, &error));
+    g_assert_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_UNSAFE);
+    g_assert_nonnull (strstr (error->message, socket_dir));
+  }
+
+  remove_temp_dir (dir);
+}
+
+DEFINE_SUBPROCESS_TEST (default_listen)
+
+static void
+roundtrip (const char *endpoint)
+{
+  Listener *listener = listener_start (endpoint);
+  g_autoptr(SmileyRun) run = make_run (NULL);
+  g_autoptr(GPtrArray) sent = NULL;
+  RecordedRun *got;
+
+  sent = publish_run (listener->endpoint, run, 20, 250);
+
+  /* end_run returned, so the listener confirmed: everything is there. */
+  g_assert_cmpuint (listener->sink->n_ended, ==, 1);
+  got = listener->sink->runs->pdata[0];
+  g_assert_cmpuint (got->n_begin, ==, 1);
+  g_assert_cmpuint (got->n_end, ==, 1);
+  g_assert_cmpint (got->end_state, ==, SMILEY_RUN_FINISHED);
+  assert_same_run (run, got->run);
+  assert_same_events (run, sent, got->run, got->batches);
+
+  listener_stop (listener);
+  listener_free (listener);
+}
+
+static void
+test_roundtrip_unix (void)
+{
+  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *endpoint = g_strdup_printf ("unix:%s/s", dir);
+
+  roundtrip (endpoint);
+  remove_temp_dir (dir);
+}
+
+static void
+test_roundtrip_tcp (void)
+{
+  Listener *listener = listener_start ("tcp://127.0.0.1:0");
+
+  /* Port 0 was replaced by the port the system chose. */
+  g_assert_true (g_str_has_prefix (listener->endpoint, "tcp://127.0.0.1:"));
+  g_assert_cmpstr (listener->endpoint, !=, "tcp://127.0.0.1:0");
+  listener_stop (listener);
+  listener_free (listener);
+
+  roundtrip ("tcp://127.0.0.1:0");
+}
+
+typedef struct
+{
+  const char *endpoint;
+  guint       index;
+  SmileyRun  *run;
+  GPtrArray  *sent;
+} PublisherJob;
+
+static gpointer
+publisher_thread (gpointer data)
+{
+  PublisherJob *job = data;
+  g_autofree char *id = g_strdup_printf ("concurrent-%u", job->index);
+
+  job->run = make_run (id);
+  job->sent = publish_run (job->endpoint, job->run, 10 + job->index, 100 + job->index * 7);
+  return NULL;
+}
+
+static void
+test_concurrent (void)
+{
+  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *endpoint = g_strdup_printf ("unix:%s/s", dir);
+  Listener *listener = listener_start (endpoint);
+  PublisherJob jobs[12];
+  GThread *threads[G_N_ELEMENTS (jobs)];
+
+  for (guint i = 0; i < G_N_ELEMENTS (jobs); i++)
+    {
+      jobs[i] = (PublisherJob) { listener->endpoint, i, NULL, NULL };
+      threads[i] = g_thread_new ("publisher", publisher_thread, &jobs[i]);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (jobs); i++)
+    g_thread_join (threads[i]);
+
+  g_assert_cmpuint (listener->sink->runs->len, ==, G_N_ELEMENTS (jobs));
+  for (guint i = 0; i < G_N_ELEMENTS (jobs); i++)
+    {
+      RecordedRun *got = listener_find_run (listener, smiley_run_get_id (jobs[i].run));
+
+      g_assert_nonnull (got);
+      g_assert_cmpuint (got->n_end, ==, 1);
+      assert_same_run (jobs[i].run, got->run);
+      assert_same_events (jobs[i].run, jobs[i].sent, got->run, got->batches);
+      g_object_unref (jobs[i].run);
+      g_ptr_array_unref (jobs[i].sent);
+    }
+
+  listener_stop (listener);
+  listener_free (listener);
+  remove_temp_dir (dir);
+}
+
+/* A publisher that goes away mid-run (SIGKILL, crash) leaves a run that
+ * ended abnormally, with every event it managed to send. */
+static void
+test_closed_mid_run (void)
+{
+  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *endpoint = g_strdup_printf ("unix:%s/s", dir);
+  Listener *listener = listener_start (endpoint);
+  g_autoptr(SmileyRun) run = make_run (NULL);
+  g_autoptr(SmileyRun) other = make_run (NULL);
+  g_autoptr(GPtrArray) sent_other = NULL;
+  SmileySocketSink *sink = publisher_new (listener->endpoint);
+  g_autoptr(GError) error = NULL;
+  RecordedRun *got;
+
+  g_assert_true (smiley_sink_begin_run (SMILEY_SINK (sink), run, &error));
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(SmileyBatch) batch = make_batch (run, 100, i * 100);
+
+      g_assert_true (smiley_sink_push (SMILEY_SINK (sink), run, batch, &error));
+    }
+  g_assert_no_error (error);
+  g_object_unref (sink);
+
+  recording_sink_wait_ended (listener->sink, 1);
+  got = listener_find_run (listener, smiley_run_get_id (run));
+  g_assert_nonnull (got);
+  g_assert_cmpint (got->end_state, ==, SMILEY_RUN_ABNORMAL);
+  g_assert_cmpstr (got->end_error, ==, "connection lost");
+  g_assert_cmpuint (got->n_events, ==, 300);
+  g_assert_cmpint (smiley_run_get_end_time (got->run), >, 0);
+
+  /* The listener keeps serving. */
+  sent_other = publish_run (listener->endpoint, other, 2, 10);
+  got = listener_find_run (listener, smiley_run_get_id (other));
+  g_assert_cmpint (got->end_state, ==, SMILEY_RUN_FINISHED);
+
+  listener_stop (listener);
+  listener_free (listener);
+  remove_temp_dir (dir);
+}
+
+static GSocketConnection *
+raw_connect (const char *endpoint)
+{
+  g_autoptr(SmileySocketEndpoint) parsed = smiley_socket_endpoint_parse (endpoint, NULL);
+  g_autoptr(GSocketConnectable) connectable = smiley_socket_endpoint_get_connectable (parsed);
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GError) error = NULL;
+  GSocketConnection *connection;
+
+  g_socket_client_set_enable_proxy (client, FALSE);
+  connection = g_socket_client_connect (client, connectable, NULL, &error);
+  g_assert_no_error (error);
+  return connection;
+}
+
+/* Sends @data and returns once the listener closed the connection. */
+static void
+raw_send_expect_closed (const char   *endpoint,
+                        const guint8 *data,
+                        gsize         length)
+{
+  g_autoptr(GSocketConnection) connection = raw_connect (endpoint);
+  GSocket *socket = g_socket_connection_get_socket (connection);
+  guint8 buffer[64];
+  gssize n;
+
+  /* The listener may close before everything is sent; that is fine. */
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)), data,
+                             length, NULL, NULL, NULL);
+  /* A stream cut short waits for more until it sees the end. */
+  g_socket_shutdown (socket, FALSE, TRUE, NULL);
+  g_socket_set_timeout (socket, WAIT_SECONDS);
+  do
+    n = g_socket_receive (socket, (char *) buffer, sizeof buffer, NULL, NULL);
+  while (n > 0);
+  g_assert_cmpint (n, <=, 0);
+}
+
+static GBytes *
+encode_run (SmileyRun *run,
+            guint      n_batches,
+            gboolean   end)
+{
+  g_autoptr(SmileyFrameWriter) writer = smiley_frame_writer_new ();
+
+  smiley_frame_writer_begin_run (writer, run);
+  for (guint i = 0; i < n_batches; i++)
+    {
+      g_autoptr(SmileyBatch) batch = make_batch (run, 50, i * 50);
+
+      smiley_frame_writer_push (writer, run, batch);
+    }
+  if (end)
+    {
+      finish_run (run);
+      smiley_frame_writer_end_run (writer, run);
+    }
+  return smiley_frame_writer_take_bytes (writer);
+}
+
+/* Garbage, a wrong version, an oversized frame, a run cut by garbage: each
+ * connection is dropped with a reason while a good run carries on. */
+static void
+test_bad_peers (gconstpointer data)
+{
+  const char *kind = data;
+  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *unix_endpoint = g_strdup_printf ("unix:%s/s", dir);
+  Listener *listener = listener_start (g_str_equal (kind, "tcp") ? "tcp://127.0.0.1:0"
+                                                                 : unix_endpoint);
+  g_autoptr(SmileyRun) good = make_run (NULL);
+  g_autoptr(SmileyRun) cut = make_run (NULL);
+  g_autoptr(SmileySocketSink) sink = publisher_new (listener->endpoint);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) cut_stream = NULL;
+  g_autoptr(GByteArray) bytes = NULL;
+  guint8 header[SMILEY_WIRE_STREAM_HEADER_SIZE + SMILEY_WIRE_FRAME_HEADER_SIZE];
+  const char garbage[] = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  RecordedRun *got;
+
+  /* A good run is open on the listener all along. */
+  g_assert_true (smiley_sink_begin_run (SMILEY_SINK (sink), good, &error));
+
+  raw_send_expect_closed (listener->endpoint, (const guint8 *) garbage, sizeof garbage - 1);
+  g_assert_true (listener_has_disconnect (listener, "SMLY") ||
+                 listener_has_disconnect (listener, "smiley"));
+
+  /* The right magic with a version from the future. */
+  smiley_wire_put_stream_header (header);
+  header[4] = 99;
+  raw_send_expect_closed (listener->endpoint, header, SMILEY_WIRE_STREAM_HEADER_SIZE);
+  g_assert_true (listener_has_disconnect (listener, "99"));
+
+  /* A frame header claiming 32 MiB: refused before it is buffered. */
+  smiley_wire_put_stream_header (header);
+  smiley_wire_put_frame_header (header + SMILEY_WIRE_STREAM_HEADER_SIZE, 32u * 1024u * 1024u,
+                                SMILEY_WIRE_EVENTS);
+  raw_send_expect_closed (listener->endpoint, header, sizeof header);
+  g_assert_cmpuint (listener->disconnects->len, ==, 3);
+
+  /* A run that began and then turned to garbage ends as abnormal. */
+  cut_stream = encode_run (cut, 2, FALSE);
+  bytes = g_byte_array_new ();
+  g_byte_array_append (bytes, g_bytes_get_data (cut_stream, NULL), g_bytes_get_size (cut_stream));
+  g_byte_array_append (bytes, (const guint8 *) "\xff\xff\xff\x00\xee\x00\x00\x00junk", 12);
+  raw_send_expect_closed (listener->endpoint, bytes->data, bytes->len);
+  g_assert_cmpuint (listener->disconnects->len, ==, 4);
+  got = listener_find_run (listener, smiley_run_get_id (cut));
+  g_assert_nonnull (got);
+  g_assert_cmpuint (got->n_end, ==, 1);
+  g_assert_cmpint (got->end_state, ==, SMILEY_RUN_ABNORMAL);
+  g_assert_true (g_str_has_prefix (got->end_error, "protocol error: "));
+  g_assert_cmpuint (got->n_events, ==, 100);
+
+  /* Meanwhile the good run was unaffected. */
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autoptr(SmileyBatch) batch = make_batch (good, 100, i * 100);
+
+      g_assert_true (smiley_sink_push (SMILEY_SINK (sink), good, batch, &error));
+    }
+  finish_run (good);
+  g_assert_true (smiley_sink_end_run (SMILEY_SINK (sink), good, &error));
+  g_assert_no_error (error);
+  got = listener_find_run (listener, smiley_run_get_id (good));
+  g_assert_cmpint (got->end_state, ==, SMILEY_RUN_FINISHED);
+  g_assert_cmpuint (got->n_events, ==, 500);
+
+  listener_stop (listener);
+  listener_free (listener);
+  remove_temp_dir (dir);
+}
+
+/* The listener's read path under mutated streams: every run that began
+ * ends exactly once, no crash, and a good run still gets through. */
+static void
+test_fuzz (void)
+{
+  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *endpoint = g_strdup_printf ("unix:%s/s", dir);
+  Listener *listener = listener_start (endpoint);
+  g_autoptr(SmileyRun) base = make_run ("fuzz-base");
+  g_autoptr(GBytes) stream = encode_run (base, 3, TRUE);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (20261127);
+  g_autoptr(SmileyRun) good = make_run (NULL);
+  g_autoptr(GPtrArray) sent = NULL;
+  gsize length = g_bytes_get_size (stream);
+  guint n_cases = g_test_slow () ? 5000 : 400;
+
+  for (guint i = 0; i < n_cases; i++)
+    {
+      g_autoptr(GByteArray) mutated = g_byte_array_new ();
+      guint n_mutations = g_rand_int_range (rand, 1, 6);
+
+      g_byte_array_append (mutated, g_bytes_get_data (stream, NULL), length);
+      for (guint m = 0; m < n_mutations; m++)
+        {
+          guint at = g_rand_int_range (rand, 0, mutated->len);
+
+          switch (g_rand_int_range (rand, 0, 4))
+            {
+            case 0:
+              mutated->data[at] ^= 1 << g_rand_int_range (rand, 0, 8);
+              break;
+            case 1:
+              mutated->data[at] = g_rand_int_range (rand, 0, 256);
+              break;
+            case 2:
+              g_byte_array_set_size (mutated, at + 1);
+              break;
+            default:
+              {
+                guint8 junk[16];
+
+                for (guint j = 0; j < sizeof junk; j++)
+                  junk[j] = g_rand_int_range (rand, 0, 256);
+                g_byte_array_append (mutated, junk, g_rand_int_range (rand, 1, sizeof junk));
+              }
+            }
+        }
+      raw_send_expect_closed (listener->endpoint, mutated->data, mutated->len);
+    }
+
+  sent = publish_run (listener->endpoint, good, 3, 30);
+
+  for (guint i = 0; i < listener->sink->runs->len; i++)
+    {
+      RecordedRun *got = listener->sink->runs->pdata[i];
+
+      g_assert_cmpuint (got->n_begin, ==, 1);
+      g_assert_cmpuint (got->n_end, ==, 1);
+    }
+  g_assert_cmpint (listener_find_run (listener, smiley_run_get_id (good))->end_state, ==,
+                   SMILEY_RUN_FINISHED);
+  g_assert_cmpuint (listener_find_run (listener, smiley_run_get_id (good))->n_events, ==, 90);
+  g_test_message ("%u mutated streams, %u began a run, %u disconnected with a reason", n_cases,
+                  listener->sink->runs->len - 1, listener->disconnects->len);
+
+  listener_stop (listener);
+  listener_free (listener);
+  remove_temp_dir (dir);
+}
+
+static void
+assert_not_listening (const char *endpoint)
+{
+  g_autoptr(SmileySocketSink) sink = g_object_new (SMILEY_TYPE_SOCKET_SINK, "endpoint", endpoint,
+                                                   NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *expected = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  g_assert_false (g_initable_init (G_INITABLE (sink), NULL, &error));
+  g_assert_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_NOT_LISTENING);
+  expected = g_strdup_printf ("nobody is listening on %s: start 'smiley monitor' or "
+                              "'smiley record', or use 'smiley run --local'",
+                              endpoint);
+  g_assert_cmpstr (error->message, ==, expected);
+  /* Fails fast, never hangs. */
+  g_assert_cmpint (g_get_monotonic_time () - start, <, G_TIME_SPAN_SECOND);
+}
+
+static void
+test_nobody_listening (void)
+{
+  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *missing = g_strdup_printf ("unix:%s/s", dir);
+  g_autofree char *stale_path = g_build_filename (dir, "stale", NULL);
+  g_autofree char *stale = g_strdup_printf ("unix:%s", stale_path);
+  g_autofree char *missing_dir = g_strdup_printf ("unix:%s/no/such/dir/s", dir);
+  g_autoptr(GSocketAddress) address = g_unix_socket_address_new (stale_path);
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GSocket) tcp = NULL;
+  g_autoptr(GSocketAddress) tcp_address = NULL;
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autofree char *tcp_endpoint = NULL;
+
+  assert_not_listening (missing);
+  assert_not_listening (missing_dir);
+
+  /* A socket file left by a killed listener refuses connections. */
+  socket = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, 0, NULL);
+  g_assert_true (g_socket_bind (socket, address, FALSE, NULL));
+  g_socket_close (socket, NULL);
+  assert_not_listening (stale);
+
+  /* A TCP port nobody listens on (bound, so nobody else takes it). */
+  tcp = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, 0, NULL);
+  tcp_address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  g_assert_true (g_socket_bind (tcp, tcp_address, FALSE, NULL));
+  bound = g_socket_get_local_address (tcp, NULL);
+  tcp_endpoint = g_strdup_printf ("tcp://127.0.0.1:%u",
+                                  g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  assert_not_listening (tcp_endpoint);
+
+  remove_temp_dir (dir);
+}
+
+static void
+test_bad_endpoint (void)
+{
+  g_autoptr(SmileySocketSink) sink = g_object_new (SMILEY_TYPE_SOCKET_SINK, "endpoint",
+                                                   "udp://x:1", NULL);
+  g_autoptr(SmileySocketSource) source = g_object_new (SMILEY_TYPE_SOCKET_SOURCE, "endpoint",
+                                                       "tcp://no-such-host.invalid:1", NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (g_initable_init (G_INITABLE (sink), NULL, &error));
+  g_assert_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_ENDPOINT);
+  g_assert_cmpstr (error->message, ==,
+                   "'udp://x:1' is not a socket endpoint: use unix:PATH or tcp://HOST:PORT");
+  g_clear_error (&error);
+
+  g_assert_false (g_initable_init (G_INITABLE (source), NULL, &error));
+  g_assert_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_ENDPOINT);
+  g_assert_true (g_str_has_prefix (error->message,
+                                   "tcp://no-such-host.invalid:1: cannot resolve host"));
+}
+
+static void
+test_already_listening (gconstpointer data)
+{
+  const char *kind = data;
+  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *unix_endpoint = g_strdup_printf ("unix:%s/s", dir);
+  Listener *listener = listener_start (g_str_equal (kind, "tcp") ? "tcp://127.0.0.1:0"
+                                                                 : unix_endpoint);
+  g_autoptr(SmileySocketSource) second = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SmileyRun) run = make_run (NULL);
+  g_autoptr(GPtrArray) sent = NULL;
+
+  second = g_object_new (SMILEY_TYPE_SOCKET_SOURCE, "endpoint", listener->endpoint, NULL);
+  g_assert_false (g_initable_init (G_INITABLE (second), NULL, &error));
+  g_assert_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_ALREADY_LISTENING);
+  g_assert_nonnull (strstr (error->message, listener->endpoint));
+  g_assert_nonnull (strstr (error->message, "already"));
+  g_clear_object (&second);
+
+  /* The first listener still owns its socket. */
+  sent = publish_run (listener->endpoint, run, 1, 10);
+  g_assert_cmpuint (listener->sink->n_ended, ==, 1);
+
+  listener_stop (listener);
+  listener_free (listener);
+  remove_temp_dir (dir);
+}
+
+/* Another program listening on the socket (without smiley's lock) keeps
+ * its socket too. */
+static void
+test_foreign_listener (void)
+{
+  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *path = g_build_filename (dir, "s", NULL);
+  g_autofree char *endpoint = g_strdup_printf ("unix:%s", path);
+  g_autoptr(GSocketAddress) address = g_unix_socket_address_new (path);
+  g_autoptr(GSocket) foreign = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, 0, NULL);
+  g_autoptr(SmileySocketSource) source = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_socket_bind (foreign, address, FALSE, NULL));
+  g_assert_true (g_socket_listen (foreign, NULL));
+
+  source = g_object_new (SMILEY_TYPE_SOCKET_SOURCE, "endpoint", endpoint, NULL);
+  g_assert_false (g_initable_init (G_INITABLE (source), NULL, &error));
+  g_assert_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_ALREADY_LISTENING);
+  g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
+
+  g_socket_close (foreign, NULL);
+  remove_temp_dir (dir);
+}
+
+static void
+test_socket_file (void)
+{
+  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *path = g_build_filename (dir, "sub", "s", NULL);
+  g_autofree char *endpoint = g_strdup_printf ("unix:%s", path);
+  g_autofree char *stale_path = g_build_filename (dir, "stale", NULL);
+  g_autofree char *stale = g_strdup_printf ("unix:%s", stale_path);
+  g_autofree char *file_path = g_build_filename (dir, "file", NULL);
+  g_autofree char *file = g_strdup_printf ("unix:%s", file_path);
+  g_autoptr(GSocketAddress) address = g_unix_socket_address_new (stale_path);
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GError) error = NULL;
+  Listener *listener;
+  struct stat st;
+
+  /* The socket file is the user's alone; its missing directory is made. */
+  listener = listener_start (endpoint);
+  g_assert_cmpstr (listener->endpoint, ==, endpoint);
+  g_assert_cmpint (g_lstat (path, &st), ==, 0);
+  g_assert_true (S_ISSOCK (st.st_mode));
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  listener_stop (listener);
+  listener_free (listener);
+  /* A stopped listener leaves no socket behind. */
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+
+  /* A stale socket (its listener was killed) is replaced. */
+  socket = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, 0, NULL);
+  g_assert_true (g_socket_bind (socket, address, FALSE, NULL));
+  g_socket_close (socket, NULL);
+  g_assert_true (g_file_test (stale_path, G_FILE_TEST_EXISTS));
+  listener = listener_start (stale);
+  listener_stop (listener);
+  listener_free (listener);
+
+  /* Anything that is not a socket is left alone. */
+  g_assert_true (g_file_set_contents (file_path, "precious", -1, NULL));
+  {
+    g_autoptr(SmileySocketSource) source = g_object_new (SMILEY_TYPE_SOCKET_SOURCE, "endpoint",
+                                                         file, NULL);
+    g_autofree char *contents = NULL;
+
+    g_assert_false (g_initable_init (G_INITABLE (source), NULL, &error));
+    g_assert_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_FAILED);
+    g_assert_nonnull (strstr (error->message, "not a socket"));
+    g_assert_true (g_file_get_contents (file_path, &contents, NULL, NULL));
+    g_assert_cmpstr (contents, ==, "precious");
+  }
+
+  remove_temp_dir (dir);
+}
+
+/* A listener stopped with runs open ends them as abnormal; their
+ * publishers learn it on their next write. */
+static void
+test_listener_stopped (void)
+{
+  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *endpoint = g_strdup_printf ("unix:%s/s", dir);
+  Listener *listener = listener_start (endpoint);
+  g_autoptr(SmileyRun) run = make_run (NULL);
+  g_autoptr(SmileySocketSink) sink = publisher_new (listener->endpoint);
+  g_autoptr(SmileyBatch) batch = make_batch (run, 100, 0);
+  g_autoptr(GError) error = NULL;
+  RecordedRun *got;
+  gboolean ok = TRUE;
+
+  g_assert_true (smiley_sink_begin_run (SMILEY_SINK (sink), run, &error));
+  g_assert_true (smiley_sink_push (SMILEY_SINK (sink), run, batch, &error));
+  while (recording_sink_get_n_events (listener->sink) < 100)
+    g_usleep (1000);
+
+  listener_stop (listener);
+  got = listener_find_run (listener, smiley_run_get_id (run));
+  g_assert_cmpuint (got->n_end, ==, 1);
+  g_assert_cmpint (got->end_state, ==, SMILEY_RUN_ABNORMAL);
+  g_assert_cmpstr (got->end_error, ==, "listener stopped");
+
+  for (guint i = 0; i < 100 && ok; i++)
+    ok = smiley_sink_push (SMILEY_SINK (sink), run, batch, &error);
+  g_assert_false (ok);
+  g_assert_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_DISCONNECTED);
+  g_assert_nonnull (strstr (error->message, "lost the connection to the listener on"));
+  g_clear_error (&error);
+  g_assert_false (smiley_sink_end_run (SMILEY_SINK (sink), run, &error));
+  g_assert_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_DISCONNECTED);
+
+  listener_free (listener);
+  remove_temp_dir (dir);
+}
+
+/* A sink that fails stops the listener with its error; the publisher is
+ * told its run was not taken. */
+static void
+test_sink_fails (void)
+{
+  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *endpoint = g_strdup_printf ("unix:%s/s", dir);
+  Listener *listener = listener_start (endpoint);
+  g_autoptr(SmileyRun) run = make_run (NULL);
+  g_autoptr(SmileySocketSink) sink = publisher_new (listener->endpoint);
+  g_autoptr(GError) error = NULL;
+  gboolean ok = TRUE;
+
+  listener->sink->fail_after_pushes = 2;
+  g_assert_true (smiley_sink_begin_run (SMILEY_SINK (sink), run, &error));
+  for (guint i = 0; i < 100 && ok; i++)
+    {
+      g_autoptr(SmileyBatch) batch = make_batch (run, 100, i * 100);
+
+      ok = smiley_sink_push (SMILEY_SINK (sink), run, batch, &error);
+    }
+  if (ok)
+    ok = smiley_sink_end_run (SMILEY_SINK (sink), run, &error);
+  g_assert_false (ok);
+  g_assert_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_DISCONNECTED);
+
+  g_thread_join (listener->thread);
+  listener->thread = NULL;
+  g_assert_false (listener->ok);
+  g_assert_error (listener->error, G_IO_ERROR, G_IO_ERROR_NO_SPACE);
+
+  listener_free (listener);
+  remove_temp_dir (dir);
+}
+
+/* Two connections claiming the same run: the second is refused. */
+static void
+test_duplicate_run (void)
+{
+  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *endpoint = g_strdup_printf ("unix:%s/s", dir);
+  Listener *listener = listener_start (endpoint);
+  g_autoptr(SmileyRun) run = make_run ("same-id");
+  g_autoptr(SmileyRun) twin = make_run ("same-id");
+  g_autoptr(SmileySocketSink) first = publisher_new (listener->endpoint);
+  g_autoptr(GBytes) twin_stream = encode_run (twin, 1, TRUE);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (smiley_sink_begin_run (SMILEY_SINK (first), run, &error));
+  raw_send_expect_closed (listener->endpoint, g_bytes_get_data (twin_stream, NULL),
+                          g_bytes_get_size (twin_stream));
+  g_assert_true (listener_has_disconnect (listener, "run same-id is already being received"));
+
+  finish_run (run);
+  g_assert_true (smiley_sink_end_run (SMILEY_SINK (first), run, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (listener->sink->runs->len, ==, 1);
+  g_assert_cmpint (((RecordedRun *) listener->sink->runs->pdata[0])->end_state, ==,
+                   SMILEY_RUN_FINISHED);
+
+  listener_stop (listener);
+  listener_free (listener);
+  remove_temp_dir (dir);
+}
+
+/* A slow sink slows the publisher down and loses nothing. */
+static void
+test_backpressure (void)
+{
+  const guint n_batches = 1000, batch_size = 1000;
+  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *endpoint = g_strdup_printf ("unix:%s/s", dir);
+  Listener *listener = listener_start (endpoint);
+  g_autoptr(SmileyRun) run = make_run (NULL);
+  g_autoptr(SmileySocketSink) sink = publisher_new (listener->endpoint);
+  g_autoptr(GError) error = NULL;
+  guint64 sent = 0, max_lag = 0;
+  gint64 start = g_get_monotonic_time ();
+  gint64 elapsed;
+  RecordedRun *got;
+
+  /* 1 ms per batch on the listener: at least a second for the run, while
+   * encoding alone takes a fraction of that. */
+  listener->sink->push_delay_us = 1000;
+  listener->sink->keep_batches = FALSE;
+
+  g_assert_true (smiley_sink_begin_run (SMILEY_SINK (sink), run, &error));
+  for (guint i = 0; i < n_batches; i++)
+    {
+      g_autoptr(SmileyBatch) batch = make_batch (run, batch_size, i * batch_size);
+
+      g_assert_true (smiley_sink_push (SMILEY_SINK (sink), run, batch, &error));
+      sent += batch_size;
+      max_lag = MAX (max_lag, sent - recording_sink_get_n_events (listener->sink));
+    }
+  finish_run (run);
+  g_assert_true (smiley_sink_end_run (SMILEY_SINK (sink), run, &error));
+  g_assert_no_error (error);
+  elapsed = g_get_monotonic_time () - start;
+
+  got = listener->sink->runs->pdata[0];
+  g_assert_cmpuint (sent, ==, (guint64) n_batches * batch_size);
+  g_assert_cmpuint (got->n_events, ==, sent);
+  g_assert_cmpint (got->end_state, ==, SMILEY_RUN_FINISHED);
+  /* The publisher never ran far ahead: what it had sent but the sink had
+   * not taken fits in the sockets' buffers, a small part of the run. */
+  g_assert_cmpuint (max_lag, <, sent / 4);
+  g_assert_cmpint (elapsed, >=, (gint64) n_batches * listener->sink->push_delay_us * 9 / 10);
+  g_test_message ("%" G_GUINT64_FORMAT " events in %.2f s, publisher at most %" G_GUINT64_FORMAT
+                  " events ahead of the sink",
+                  sent, elapsed / 1e6, max_lag);
+
+  listener_stop (listener);
+  listener_free (listener);
+  remove_temp_dir (dir);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/smiley/socket/endpoint/parse", test_endpoint_parse);
+  g_test_add_func ("/smiley/socket/endpoint/default", test_endpoint_default);
+  g_test_add_func ("/smiley/socket/endpoint/default-listen", test_default_listen);
+  g_test_add_func ("/smiley/socket/endpoint/bad", test_bad_endpoint);
+  g_test_add_func ("/smiley/socket/roundtrip/unix", test_roundtrip_unix);
+  g_test_add_func ("/smiley/socket/roundtrip/tcp", test_roundtrip_tcp);
+  g_test_add_func ("/smiley/socket/concurrent", test_concurrent);
+  g_test_add_func ("/smiley/socket/closed-mid-run", test_closed_mid_run);
+  g_test_add_data_func ("/smiley/socket/bad-peers/unix", "unix", test_bad_peers);
+  g_test_add_data_func ("/smiley/socket/bad-peers/tcp", "tcp", test_bad_peers);
+  g_test_add_func ("/smiley/socket/fuzz", test_fuzz);
+  g_test_add_func ("/smiley/socket/nobody-listening", test_nobody_listening);
+  g_test_add_data_func ("/smiley/socket/already-listening/unix", "unix", test_already_listening);
+  g_test_add_data_func ("/smiley/socket/already-listening/tcp", "tcp", test_already_listening);
+  g_test_add_func ("/smiley/socket/foreign-listener", test_foreign_listener);
+  g_test_add_func ("/smiley/socket/socket-file", test_socket_file);
+  g_test_add_func ("/smiley/socket/listener-stopped", test_listener_stopped);
+  g_test_add_func ("/smiley/socket/sink-fails", test_sink_fails);
+  g_test_add_func ("/smiley/socket/duplicate-run", test_duplicate_run);
+  g_test_add_func ("/smiley/socket/backpressure", test_backpressure);
+
+  return g_test_run ();
+}
