@@ -66,6 +66,7 @@ smiley_common_options_clear (SmileyCommonOptions *options)
   g_clear_pointer (&options->database, g_free);
   g_clear_pointer (&options->sink, g_free);
   g_clear_pointer (&options->socket, g_free);
+  g_clear_pointer (&options->set, g_strfreev);
 }
 
 /**
@@ -118,7 +119,8 @@ smiley_cli_option_context (SmileyCli  *cli,
  * @with_sink: whether the command has a sink (--sink)
  * @with_socket: whether it talks over a socket (--socket)
  *
- * Adds --config, --store, --database and, as asked, --sink and --socket.
+ * Adds --config, --store, --database, --set and, as asked, --sink and
+ * --socket.
  */
 void
 smiley_cli_add_common (GOptionContext      *context,
@@ -133,6 +135,8 @@ smiley_cli_add_common (GOptionContext      *context,
       "Store to use: sqlite:PATH or file:DIR (default: sqlite:smiley.db)", "URI" },
     { "database", 0, 0, G_OPTION_ARG_FILENAME, &options->database,
       "SQLite database to use (the same as --store sqlite:FILE)", "FILE" },
+    { "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &options->set,
+      "Set property KEY of the command's source, sink, store or view (repeatable)", "KEY=VALUE" },
     G_OPTION_ENTRY_NULL
   };
   const GOptionEntry sink_entries[] = {
@@ -220,6 +224,25 @@ smiley_cli_new_pipeline (SmileyCli            *cli,
     smiley_pipeline_add_setting (pipeline, SMILEY_SETTING_FLAG, "sink", options->sink, "--sink");
   if (options->socket != NULL)
     smiley_pipeline_add_setting (pipeline, SMILEY_SETTING_FLAG, "socket", options->socket, "--socket");
+
+  /* --set is the command line's way to reach any property, including
+   * those of third-party plugins the CLI knows nothing about. */
+  for (guint i = 0; options->set != NULL && options->set[i] != NULL; i++)
+    {
+      const char *eq = strchr (options->set[i], '=');
+      g_autofree char *key = NULL;
+      g_autofree char *origin = NULL;
+
+      if (eq == NULL || eq == options->set[i])
+        {
+          g_set_error (error, SMILEY_CLI_ERROR, SMILEY_CLI_ERROR_USAGE,
+                       "--set %s: expected KEY=VALUE", options->set[i]);
+          return NULL;
+        }
+      key = g_strndup (options->set[i], eq - options->set[i]);
+      origin = g_strdup_printf ("--set %s", key);
+      smiley_pipeline_add_setting (pipeline, SMILEY_SETTING_FLAG, key, eq + 1, origin);
+    }
 
   return g_steal_pointer (&pipeline);
 }
@@ -455,32 +478,29 @@ smiley_cli_commit_output (GOutputStream  *stream,
                           gboolean        success,
                           GError        **error)
 {
-  g_autofree char *tmp = NULL;
+  gboolean to_file = path != NULL && !g_str_equal (path, "-");
+  g_autofree char *tmp = to_file ? temporary_path (path) : NULL;
   g_autoptr(GError) local_error = NULL;
 
-  if (!g_output_stream_is_closed (stream) &&
-      !g_output_stream_close (stream, NULL, &local_error) && success)
+  if (!g_output_stream_is_closed (stream) && !g_output_stream_close (stream, NULL, &local_error) &&
+      success)
     {
       g_set_error (error, G_IO_ERROR, local_error->code, "cannot write %s: %s",
-                   path ? path : "standard output", local_error->message);
-      success = FALSE;
-      if (path == NULL || g_str_equal (path, "-"))
-        return FALSE;
-      /* fall through to remove the temporary file */
-      tmp = temporary_path (path);
-      g_unlink (tmp);
+                   to_file ? path : "standard output", local_error->message);
+      if (to_file)
+        g_unlink (tmp);
       return FALSE;
     }
 
-  if (path == NULL || g_str_equal (path, "-"))
+  if (!to_file)
     return TRUE;
 
-  tmp = temporary_path (path);
   if (!success)
     {
       g_unlink (tmp);
       return TRUE;
     }
+
   if (g_rename (tmp, path) != 0)
     {
       int saved_errno = errno;

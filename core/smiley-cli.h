@@ -47,6 +47,7 @@ typedef struct
  * @database: --database FILE
  * @sink: --sink NAME
  * @socket: --socket ENDPOINT
+ * @set: --set KEY=VALUE, repeatable: any property of the command's objects
  *
  * The options most commands share.
  */
@@ -57,6 +58,7 @@ typedef struct
   char *database;
   char *sink;
   char *socket;
+  char **set;
 } SmileyCommonOptions;
 
 void smiley_common_options_clear (SmileyCommonOptions *options);

@@ -96,7 +96,7 @@ parse_run_color (const char  *option_name,
  * Everything from there belongs to the program, even what looks like an
  * option of smiley's. */
 /* The options of smiley_cli_add_common() that take a value. */
-static const char *common_value_options[] = { "config", "store", "database", "sink", "socket", NULL };
+static const char *common_value_options[] = { "config", "store", "database", "sink", "socket", "set", NULL };
 
 static int
 find_program_start (const GOptionEntry *entries,
