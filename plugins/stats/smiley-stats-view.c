@@ -124,7 +124,26 @@ typedef struct
   guint line;
   guint span;      /* room for a C function's name, across all three */
   gboolean truncate;
+  const char *base_dir;
 } NameColumns;
+
+/* Files under the directory the program ran in are shown relative to it
+ * (as the user typed them, usually): the table has little room. */
+static const char *
+shown_file (const char *file,
+            const char *base_dir)
+{
+  gsize length;
+
+  if (base_dir == NULL || *base_dir == '\0')
+    return file;
+  length = strlen (base_dir);
+  while (length > 1 && base_dir[length - 1] == '/')
+    length--;
+  if (strncmp (file, base_dir, length) == 0 && file[length] == '/' && file[length + 1] != '\0')
+    return file + length + 1;
+  return file;
+}
 
 static gboolean is_builtin (const SmileyStatsEntry *entry);
 
@@ -136,9 +155,10 @@ name_columns_fit (SmileyStats  *stats,
                   const guint  *entries,
                   guint         n_entries,
                   guint         numbers_width,
-                  guint         width)
+                  guint         width,
+                  const char   *base_dir)
 {
-  NameColumns columns = { strlen ("function"), strlen ("file"), strlen ("line"), 0, width != 0 };
+  NameColumns columns = { strlen ("function"), strlen ("file"), strlen ("line"), 0, width != 0, base_dir };
   guint available;
 
   for (guint i = 0; i < n_entries; i++)
@@ -150,7 +170,7 @@ name_columns_fit (SmileyStats  *stats,
       if (is_builtin (entry))
         continue;
       columns.function = MAX (columns.function, (guint) g_utf8_strlen (entry->function, -1));
-      columns.file = MAX (columns.file, (guint) g_utf8_strlen (entry->file, -1));
+      columns.file = MAX (columns.file, (guint) g_utf8_strlen (shown_file (entry->file, base_dir), -1));
       columns.line = MAX (columns.line, strlen (line));
     }
 
@@ -206,7 +226,7 @@ append_names (GString                *text,
     }
   append_padded (text, entry->function, columns->function, FALSE, FALSE);
   g_string_append (text, "  ");
-  append_padded (text, entry->file, columns->file, FALSE, TRUE);
+  append_padded (text, shown_file (entry->file, columns->base_dir), columns->file, FALSE, TRUE);
   g_string_append (text, "  ");
   append_padded (text, line, columns->line, TRUE, FALSE);
   /* no trailing blanks when the line column is the widest part */
@@ -297,7 +317,8 @@ append_edges (GString     *text,
               SmileyStats *stats,
               GArray      *edges,
               const guint *rank,
-              guint        width)
+              guint        width,
+              const char  *base_dir)
 {
   g_autofree guint *others = g_new (guint, MAX (edges->len, 1));
   NameColumns columns;
@@ -305,7 +326,7 @@ append_edges (GString     *text,
   g_array_sort_with_data (edges, compare_edges, (gpointer) rank);
   for (guint i = 0; i < edges->len; i++)
     others[i] = g_array_index (edges, Edge, i).other;
-  columns = name_columns_fit (stats, others, edges->len, EDGE_NUMBERS_WIDTH, width);
+  columns = name_columns_fit (stats, others, edges->len, EDGE_NUMBERS_WIDTH, width, base_dir);
 
   append_title (text, "   ncalls  tottime  cumtime", &columns);
   for (guint i = 0; i < edges->len; i++)
@@ -521,7 +542,8 @@ smiley_stats_view_render (SmileyView    *view,
       guint n_matching = 0;
       g_autoptr(GArray) selected = select_entries (stats, order, NULL, self->limit, &n_matching, run, error);
       NameColumns columns = name_columns_fit (stats, (const guint *) selected->data, selected->len,
-                                              NUMBERS_WIDTH, width);
+                                              NUMBERS_WIDTH, width,
+                                              smiley_run_get_cwd (run));
 
       append_selection_note (text, NULL, n_matching, selected->len);
       g_string_append_c (text, '\n');
@@ -557,7 +579,7 @@ smiley_stats_view_render (SmileyView    *view,
           if (edges->len == 0)
             g_string_append (text, "   no recorded callers (called from the top level)\n");
           else
-            append_edges (text, stats, edges, rank, width);
+            append_edges (text, stats, edges, rank, width, smiley_run_get_cwd (run));
           if (!table_writer_flush (&writer, FALSE, error))
             return FALSE;
         }
@@ -578,7 +600,7 @@ smiley_stats_view_render (SmileyView    *view,
           if (edges->len == 0)
             g_string_append (text, "   no recorded calls to other functions\n");
           else
-            append_edges (text, stats, edges, rank, width);
+            append_edges (text, stats, edges, rank, width, smiley_run_get_cwd (run));
           if (!table_writer_flush (&writer, FALSE, error))
             return FALSE;
         }

@@ -137,6 +137,25 @@ test_unlimited_width (Fixture       *fixture,
 }
 
 static void
+test_relative_paths (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autofree char *text = NULL;
+  g_auto(GStrv) rows = NULL;
+
+  /* files under the run's working directory are shown relative to it */
+  smiley_run_set_cwd (fixture->run, "/home/someone/projects/");
+  g_object_set (fixture->view, "width", 0, NULL);
+  text = render (fixture);
+  rows = table_rows (text);
+  g_assert_true (g_str_has_suffix (rows[3], "  a/very/deeply/nested/package/directory/module_with_long_name.py  1234"));
+  g_assert_null (strstr (rows[3], "/home/someone"));
+  /* others are not */
+  g_assert_nonnull (strstr (rows[1], "  app.py  "));
+  g_assert_true (g_str_has_suffix (rows[1], "  10"));
+}
+
+static void
 test_sort (Fixture       *fixture,
            gconstpointer  data)
 {
@@ -333,6 +352,7 @@ main (int    argc,
   ADD ("/smiley/stats-view/default", test_default);
   ADD ("/smiley/stats-view/fits-80-columns", test_fits_80_columns);
   ADD ("/smiley/stats-view/unlimited-width", test_unlimited_width);
+  ADD ("/smiley/stats-view/relative-paths", test_relative_paths);
   ADD ("/smiley/stats-view/sort", test_sort);
   ADD ("/smiley/stats-view/bad-sort", test_bad_sort);
   ADD ("/smiley/stats-view/limit", test_limit);

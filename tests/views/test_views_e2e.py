@@ -74,7 +74,9 @@ class ViewsEndToEnd(unittest.TestCase):
     def setUpClass(cls):
         cls.tmpdir = tempfile.TemporaryDirectory()
         cls.tmp = cls.tmpdir.name
-        cls.mix_db, cls.mix_run, _ = record(cls.tmp, 'mix', PROFILE_MIX, ['20000'])
+        # big enough for hot_loop() to take nearly all the time, even on a
+        # loaded machine
+        cls.mix_db, cls.mix_run, _ = record(cls.tmp, 'mix', PROFILE_MIX, ['200000'])
 
     @classmethod
     def tearDownClass(cls):
@@ -164,12 +166,15 @@ class ViewsEndToEnd(unittest.TestCase):
         for node in root.iter(SVG + 'g'):
             if node.get('class') == 'node':
                 lines = [t.text for t in node.iter(SVG + 'text')]
-                nodes[lines[0]] = node.find('.//' + SVG + 'polygon').get('fill')
+                nodes[lines[0]] = (lines, node.find('.//' + SVG + 'polygon').get('fill'))
         self.assertIn('hot_loop', nodes)
-        red = int(nodes['hot_loop'][1:3], 16)
-        blue = int(nodes['hot_loop'][5:7], 16)
-        self.assertGreater(red, 200)
-        self.assertLess(blue, 60)
+        lines, fill = nodes['hot_loop']
+        self.assertRegex(lines[1], r'^profile_mix\.py:28$')
+        self.assertGreater(float(lines[2].rstrip('%')), 50.0)
+        # the hot end of the colour scale: more red than blue
+        self.assertGreater(int(fill[1:3], 16), int(fill[5:7], 16))
+        # the tiny functions fall under the default node threshold
+        self.assertNotIn('fails', nodes)
 
         dot = os.path.join(self.tmp, 'graph.dot')
         smiley('stats', 'graph', self.mix_run, '-o', dot, '--node-threshold', '0',
