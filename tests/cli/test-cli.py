@@ -511,6 +511,29 @@ class ListenTest(CliTestCase):
         self.assertIn("prog.py:2: return>>> 42\n", out)
         self.assertIn("Finished run\n", out)
 
+    def test_replay_prints_what_monitor_printed(self):
+        prog = os.path.join(self.tmp, "prog.py")
+        with open(prog, "w") as f:
+            f.write("import threading\n\ndef work(n):\n    total = 0\n    for i in range(n):\n"
+                    "        total += i\n    return total\n\n"
+                    "t = threading.Thread(target=work, args=(3,), name='helper')\n"
+                    "t.start()\nt.join()\nprint(work(4))\n")
+        proc, endpoint = self.listen("monitor", "--color=never")
+        # Installed packages (Debian's distutils hack) show object addresses.
+        r = smiley("run", "--no-include-site-packages", "--socket", endpoint, prog, cwd=self.tmp, env=self.env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        time.sleep(0.3)
+        status, live, err = self.stop(proc)
+        self.assertEqual(status, 0, err)
+        r = smiley("run", "--no-include-site-packages", "--database", self.db, prog, cwd=self.tmp, env=self.env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        run_id = json.loads(smiley("list", "--database", self.db, "--format", "json",
+                                   env=self.env).stdout)[0]["id"]
+        r = smiley("replay", "--database", self.db, run_id, cwd=self.tmp, env=self.env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("[helper] prog.py:4:     total = 0\n", live)
+        self.assertEqual(r.stdout, live)
+
     def test_record_writes_store_and_stops_on_sigterm(self):
         prog = os.path.join(self.tmp, "prog.py")
         with open(prog, "w") as f:
