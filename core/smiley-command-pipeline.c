@@ -391,6 +391,35 @@ parse_listen_color (const char  *option_name,
   return parse_color (option_name, value, &options->color, error);
 }
 
+/* Says where the listener is, on stderr so that stdout is only events:
+ * with `tcp://127.0.0.1:0` this is the only way to learn the port. */
+static void
+announce_listener (SmileyCli      *cli,
+                   SmileyPipeline *pipeline,
+                   gboolean        record)
+{
+  GObject *source = smiley_pipeline_get_object (pipeline, SMILEY_PIPELINE_SOURCE);
+  const char *property = NULL;
+  g_autofree char *endpoint = NULL;
+
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (source), "bound-endpoint") != NULL)
+    property = "bound-endpoint";
+  else if (g_object_class_find_property (G_OBJECT_GET_CLASS (source), "endpoint") != NULL)
+    property = "endpoint";
+  if (property == NULL)
+    return;
+
+  g_object_get (source, property, &endpoint, NULL);
+  if (endpoint == NULL)
+    return;
+
+  if (record)
+    fprintf (stderr, "smiley %s: listening on %s, recording into %s (Ctrl-C to stop)\n", cli->command,
+             endpoint, smiley_pipeline_get_name (pipeline, SMILEY_PIPELINE_STORE));
+  else
+    fprintf (stderr, "smiley %s: listening on %s (Ctrl-C to stop)\n", cli->command, endpoint);
+}
+
 static int
 listen_command (SmileyCli   *cli,
                 int          argc,
@@ -447,6 +476,7 @@ listen_command (SmileyCli   *cli,
       !smiley_pipeline_initialize (pipeline, NULL, error))
     return -1;
 
+  announce_listener (cli, pipeline, record);
   return run_until_interrupted (pipeline, error);
 }
 
