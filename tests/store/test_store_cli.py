@@ -1,0 +1,298 @@
+"""End-to-end tests of the stores through the real smiley binary.
+
+Every case runs against the SQLite store (as --database FILE and as
+--store sqlite:FILE) and the file store (--store file:DIR): smiley run
+--local records test_app/test.py, and list, replay and delete read it back.
+Bad store locations must give one clear line on stderr, a non-zero exit,
+and leave the file exactly as it was.
+"""
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+BUILD_ROOT = os.environ.get('SMILEY_BUILD_ROOT', os.path.join(os.path.dirname(__file__), '..', '..', 'build'))
+SOURCE_ROOT = os.environ.get('SMILEY_SOURCE_ROOT', os.path.join(os.path.dirname(__file__), '..', '..'))
+SMILEY = os.path.join(BUILD_ROOT, 'smiley')
+TEST_PY = os.path.join(SOURCE_ROOT, 'test_app', 'test.py')
+
+# Object addresses differ between two runs of the same program.
+ADDRESS = re.compile(r' at 0x[0-9a-f]+')
+
+
+def smiley(*args, check=True, cwd=None, timeout=60):
+    result = subprocess.run([SMILEY, *args], capture_output=True, text=True,
+                            cwd=cwd, timeout=timeout, stdin=subprocess.DEVNULL)
+    if check and result.returncode != 0:
+        raise AssertionError('smiley %s failed (%d): %s' % (' '.join(args), result.returncode,
+                                                           result.stderr))
+    return result
+
+
+def sha256(path):
+    with open(path, 'rb') as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+class StoreCase:
+    """The cases; subclasses say how the store is named on the command line."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix='smiley-store-e2e-')
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def store_args(self):
+        raise NotImplementedError
+
+    def record(self, *program_args):
+        result = smiley('run', '--local', *self.store_args(), '--', TEST_PY, *program_args,
+                        check=False, cwd=self.dir)
+        return result
+
+    def list_runs(self):
+        result = smiley('list', '--format', 'json', *self.store_args(), cwd=self.dir)
+        return json.loads(result.stdout)
+
+    def test_record_list_replay(self):
+        result = self.record()
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn('caught: this is caught', result.stdout)
+        failed = self.record('-e')
+        self.assertEqual(failed.returncode, 1, failed.stderr)
+
+        runs = self.list_runs()
+        self.assertEqual(len(runs), 2)
+        newest, oldest = runs
+        self.assertEqual(newest['argv'], [TEST_PY, '-e'])
+        self.assertEqual(newest['state'], 'finished')
+        self.assertEqual(newest['exit_status'], 1)
+        self.assertIn('RuntimeError: test exception', newest['error'])
+        self.assertEqual(oldest['argv'], [TEST_PY])
+        self.assertEqual(oldest['state'], 'finished')
+        self.assertEqual(oldest['exit_status'], 0)
+        self.assertEqual(oldest['cwd'], os.path.realpath(self.dir))
+        self.assertLessEqual(oldest['start_us'], newest['start_us'])
+
+        # What replay prints is what the console printed live.
+        live = smiley('run', '--sink', 'console', '--color=never', '--', TEST_PY,
+                      check=False, cwd=self.dir)
+        self.assertEqual(live.returncode, 0, live.stderr)
+        replay = smiley('replay', '--color=never', *self.store_args(), oldest['id'], cwd=self.dir)
+        self.assertEqual(ADDRESS.sub(' at 0x?', replay.stdout), ADDRESS.sub(' at 0x?', live.stderr))
+        self.assertIn('test_funcs.py', replay.stdout)
+
+        # A unique prefix names the run too.
+        by_prefix = smiley('replay', '--color=never', *self.store_args(), oldest['id'][:8], cwd=self.dir)
+        self.assertEqual(by_prefix.stdout, replay.stdout)
+
+    def test_delete(self):
+        self.assertEqual(self.record().returncode, 0)
+        self.assertEqual(self.record().returncode, 0)
+        first, second = self.list_runs()
+        smiley('delete', *self.store_args(), first['id'], cwd=self.dir)
+        runs = self.list_runs()
+        self.assertEqual([r['id'] for r in runs], [second['id']])
+
+        gone = smiley('replay', *self.store_args(), first['id'], check=False, cwd=self.dir)
+        self.assertNotEqual(gone.returncode, 0)
+        self.assertEqual(len(gone.stderr.strip().splitlines()), 1, gone.stderr)
+        self.assertIn(first['id'], gone.stderr)
+
+        # The other run still replays whole.
+        replay = smiley('replay', *self.store_args(), second['id'], cwd=self.dir)
+        self.assertIn('test_funcs.py', replay.stdout)
+
+    def test_program_killed(self):
+        """A traced program that dies of SIGKILL leaves a run that is not
+        reported as complete, with its events up to the kill."""
+        program = os.path.join(self.dir, 'dies.py')
+        with open(program, 'w') as f:
+            f.write('import os, signal\n'
+                    'def work(n):\n'
+                    '    total = 0\n'
+                    '    for i in range(n):\n'
+                    '        total += i\n'
+                    '    return total\n'
+                    'print(work(50), flush=True)\n'
+                    'os.kill(os.getpid(), signal.SIGKILL)\n')
+        result = smiley('run', '--local', *self.store_args(), '--', program, check=False, cwd=self.dir)
+        self.assertNotEqual(result.returncode, 0)
+        runs = self.list_runs()
+        self.assertEqual(len(runs), 1)
+        self.assertNotEqual(runs[0]['state'], 'finished')
+        replay = smiley('replay', '--color=never', *self.store_args(), runs[0]['id'], cwd=self.dir)
+        self.assertIn('total += i', replay.stdout)
+        self.assertIn('return total', replay.stdout)
+
+    def test_recorder_killed(self):
+        """The recording smiley itself killed mid-run: the run reads back
+        unfinished, with events that were written."""
+        program = os.path.join(self.dir, 'slow.py')
+        with open(program, 'w') as f:
+            f.write('import time\n'
+                    'def tick(i):\n'
+                    '    time.sleep(0.01)\n'
+                    '    return i\n'
+                    'for i in range(100000):\n'
+                    '    tick(i)\n')
+        process = subprocess.Popen([SMILEY, 'run', '--local', *self.store_args(), '--', program],
+                                   cwd=self.dir, stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   start_new_session=True)
+        try:
+            deadline = time.monotonic() + 20
+            runs = []
+            # Wait until some events are stored (the SQLite store commits
+            # blocks at least every 200 ms while events come).
+            while time.monotonic() < deadline:
+                time.sleep(0.5)
+                listing = smiley('list', '--format', 'json', *self.store_args(), check=False, cwd=self.dir)
+                if listing.returncode == 0 and json.loads(listing.stdout):
+                    runs = json.loads(listing.stdout)
+                    break
+            self.assertEqual(len(runs), 1)
+            time.sleep(1.0)
+        finally:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        runs = self.list_runs()
+        self.assertEqual(len(runs), 1)
+        self.assertEqual(runs[0]['state'], 'running')
+        replay = smiley('replay', '--color=never', *self.store_args(), runs[0]['id'], cwd=self.dir)
+        self.assertIn('time.sleep(0.01)', replay.stdout)
+
+    def test_unknown_run(self):
+        self.assertEqual(self.record().returncode, 0)
+        result = smiley('replay', *self.store_args(), 'no-such-run', check=False, cwd=self.dir)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
+        self.assertIn('no-such-run', result.stderr)
+
+
+class SqliteDatabaseOption(StoreCase, unittest.TestCase):
+    def store_args(self):
+        return ['--database', os.path.join(self.dir, 'runs.db')]
+
+
+class SqliteStoreUri(StoreCase, unittest.TestCase):
+    def store_args(self):
+        return ['--store', 'sqlite:' + os.path.join(self.dir, 'runs.db')]
+
+
+class FileStoreUri(StoreCase, unittest.TestCase):
+    def store_args(self):
+        return ['--store', 'file:' + os.path.join(self.dir, 'runs')]
+
+
+class DefaultDatabase(unittest.TestCase):
+    def test_smiley_db_in_working_directory(self):
+        directory = tempfile.mkdtemp(prefix='smiley-store-e2e-')
+        try:
+            result = smiley('run', '--local', '--', TEST_PY, check=False, cwd=directory)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertTrue(os.path.exists(os.path.join(directory, 'smiley.db')))
+            runs = json.loads(smiley('list', '--format', 'json', cwd=directory).stdout)
+            self.assertEqual(len(runs), 1)
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+class BadLocations(unittest.TestCase):
+    """Each bad store: one line naming the file and what is wrong, a
+    non-zero exit, the program not run, and the file untouched."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix='smiley-store-bad-')
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def write(self, name, data):
+        with open(self.path(name), 'wb') as f:
+            f.write(data)
+        return self.path(name)
+
+    def real_database(self, name):
+        path = self.path(name)
+        smiley('run', '--local', '--database', path, '--', TEST_PY, cwd=self.dir)
+        return path
+
+    def assert_refused(self, store_args, path, words):
+        before = sha256(path) if os.path.isfile(path) else None
+        for command in (['list', *store_args], ['run', '--local', *store_args, '--', TEST_PY]):
+            result = smiley(*command, check=False, cwd=self.dir)
+            self.assertNotEqual(result.returncode, 0, result.stdout)
+            lines = result.stderr.strip().splitlines()
+            self.assertEqual(len(lines), 1, result.stderr)
+            self.assertIn(path, lines[0])
+            self.assertIn(words, lines[0])
+            # The traced program never started.
+            self.assertNotIn('caught: this is caught', result.stdout)
+            if before is not None:
+                self.assertEqual(sha256(path), before)
+            self.assertFalse(os.path.exists(path + '-wal'))
+            self.assertFalse(os.path.exists(path + '-journal'))
+
+    def test_text_file(self):
+        path = self.write('notes.txt', b'shopping list\nmilk\n')
+        self.assert_refused(['--database', path], path, 'not a smiley database')
+
+    def test_png(self):
+        path = self.write('image.png', b'\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR' + bytes(600))
+        self.assert_refused(['--store', 'sqlite:' + path], path, 'not a smiley database')
+
+    def test_other_program_database(self):
+        path = self.path('bookmarks.db')
+        db = sqlite3.connect(path)
+        db.execute('CREATE TABLE bookmarks (url TEXT)')
+        db.execute("INSERT INTO bookmarks VALUES ('http://localhost/')")
+        db.commit()
+        db.close()
+        self.assert_refused(['--database', path], path, "no 'run' table")
+
+    def test_newer_schema(self):
+        path = self.real_database('newer.db')
+        db = sqlite3.connect(path)
+        db.execute('PRAGMA user_version = 7')
+        db.close()
+        self.assert_refused(['--database', path], path, 'written by a newer smiley (schema 7')
+
+    def test_corrupt_page(self):
+        path = self.real_database('corrupt.db')
+        for _ in range(3):
+            smiley('run', '--local', '--database', path, '--', TEST_PY, '-t', cwd=self.dir)
+        size = os.path.getsize(path)
+        self.assertGreater(size, 8 * 4096)
+        with open(path, 'r+b') as f:
+            f.seek((size // 4096 // 2) * 4096)
+            f.write(bytes((0xa5 ^ i) & 0xff for i in range(4096)))
+        self.assert_refused(['--database', path], path, 'damaged')
+
+    def test_file_store_on_a_file(self):
+        path = self.write('plain', b'hello\n')
+        self.assert_refused(['--store', 'file:' + path], path, 'not a smiley file store')
+
+    def test_file_store_on_a_busy_directory(self):
+        os.mkdir(self.path('photos'))
+        self.write('photos/holiday.jpg', b'\xff\xd8\xff')
+        path = self.path('photos')
+        self.assert_refused(['--store', 'file:' + path], path, 'not a smiley file store')
+        self.assertEqual(os.listdir(path), ['holiday.jpg'])
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)
