@@ -146,8 +146,11 @@ class SocketEndToEnd(unittest.TestCase):
             return False
 
     def stop(self, proc, sig=signal.SIGINT):
+        """Stops a listener; returns its status, stdout and stderr without
+        the line saying where it listened."""
         proc.send_signal(sig)
         out, err = proc.communicate(timeout=30)
+        err = re.sub(r"(?m)^smiley (record|monitor): listening on .*\n", "", err)
         return proc.returncode, out, err
 
     def runs(self):
@@ -397,6 +400,36 @@ class SocketEndToEnd(unittest.TestCase):
         with open(exported) as f:
             stored = sum(1 for line in f if line.strip())
         self.assertEqual(stored, sent)
+
+    def test_slow_monitor_slows_run_and_loses_nothing(self):
+        prog = self.script("big.py", BIG_PROGRAM)
+        # Nobody reads the monitor's output yet: its console blocks on the
+        # full pipe, stops taking events, and so must the publisher.
+        mon = self.listen("monitor", "--color=never")
+        run = subprocess.Popen([SMILEY, "run", "--socket", self.endpoint, "--stats-summary",
+                                prog], cwd=self.tmp, env=self.env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+        time.sleep(2)
+        self.assertIsNone(run.poll(), "the run finished although nobody took its events")
+
+        # Drain the monitor; the run can now finish.
+        lines = []
+        deadline = time.monotonic() + 60
+        for line in mon.stdout:
+            lines.append(line)
+            if line.startswith("Finished run"):
+                break
+            self.assertLess(time.monotonic(), deadline)
+        out, err = run.communicate(timeout=60)
+        self.assertEqual(run.returncode, 0, err)
+        m = re.search(r"smiley: (\d+) events emitted, (\d+) events recorded", err)
+        self.assertIsNotNone(m, err)
+        self.assertEqual(m.group(1), m.group(2))
+        status, rest, err = self.stop(mon)
+        self.assertEqual(status, 0, err)
+        # Every call of f() reached the console.
+        calls = sum(1 for line in lines if re.search(r"big\.py:1: call>>> f$", line))
+        self.assertEqual(calls, 50000)
 
     def test_bad_endpoint(self):
         for command in ["run", "monitor", "record"]:

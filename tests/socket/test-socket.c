@@ -11,7 +11,10 @@
 #include "smiley-build-config.h"
 
 #include <errno.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gio/gunixsocketaddress.h>
@@ -1312,6 +1315,132 @@ test_sink_fails (void)
   remove_temp_dir (dir);
 }
 
+/* Another user's uid for the tests below, which need root to take it. */
+#define OTHER_UID 65534
+
+/* A peer of another user, let in by a socket file someone made world
+ * writable, is refused by the kernel's word on who it is (SO_PEERCRED). */
+static void
+test_other_user_publisher (void)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *endpoint = NULL;
+  g_autoptr(SmileyRun) run = NULL;
+  g_autoptr(GBytes) stream = NULL;
+  struct sockaddr_un address = { .sun_family = AF_UNIX };
+  Listener *listener;
+  const guint8 *data;
+  gsize length;
+  int status = -1;
+  pid_t pid;
+
+  if (getuid () != 0)
+    {
+      g_test_skip ("needs root to publish as another user");
+      return;
+    }
+
+  dir = make_temp_dir ();
+  path = g_build_filename (dir, "s", NULL);
+  endpoint = g_strdup_printf ("unix:%s", path);
+  listener = listener_start (endpoint);
+  g_assert_cmpint (g_chmod (dir, 0755), ==, 0);
+  g_assert_cmpint (g_chmod (path, 0666), ==, 0);
+
+  run = make_run (NULL);
+  stream = encode_run (run, 1, TRUE);
+  data = g_bytes_get_data (stream, &length);
+  g_strlcpy (address.sun_path, path, sizeof address.sun_path);
+
+  /* Only async-signal-safe calls in the child of a threaded process. */
+  pid = fork ();
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    {
+      int fd;
+      char answer;
+
+      if (setgid (OTHER_UID) != 0 || setuid (OTHER_UID) != 0)
+        _exit (2);
+      fd = socket (AF_UNIX, SOCK_STREAM, 0);
+      if (fd < 0 || connect (fd, (struct sockaddr *) &address, sizeof address) != 0)
+        _exit (3);
+      (void) !write (fd, data, length);
+      /* Closed without an ACK. */
+      _exit (read (fd, &answer, 1) == 0 || errno == ECONNRESET ? 0 : 4);
+    }
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+
+  g_assert_true (listener_has_disconnect (listener, "it runs as uid 65534; only uid 0 may publish here"));
+  g_assert_cmpuint (listener->sink->runs->len, ==, 0);
+
+  listener_stop (listener);
+  listener_free (listener);
+  remove_temp_dir (dir);
+}
+
+/* A publisher never sends traces to a listener of another user, even one
+ * that managed to sit on the endpoint. */
+static void
+test_other_user_listener (void)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *endpoint = NULL;
+  g_autoptr(SmileySocketSink) sink = NULL;
+  g_autoptr(GError) error = NULL;
+  struct sockaddr_un address = { .sun_family = AF_UNIX };
+  int ready[2];
+  char byte = 0;
+  pid_t pid;
+
+  if (getuid () != 0)
+    {
+      g_test_skip ("needs root to listen as another user");
+      return;
+    }
+
+  dir = make_temp_dir ();
+  path = g_build_filename (dir, "s", NULL);
+  endpoint = g_strdup_printf ("unix:%s", path);
+  g_assert_cmpint (g_chmod (dir, 0777), ==, 0);
+  g_strlcpy (address.sun_path, path, sizeof address.sun_path);
+  g_assert_cmpint (pipe (ready), ==, 0);
+
+  pid = fork ();
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    {
+      int fd;
+
+      close (ready[0]);
+      if (setgid (OTHER_UID) != 0 || setuid (OTHER_UID) != 0)
+        _exit (2);
+      fd = socket (AF_UNIX, SOCK_STREAM, 0);
+      if (fd < 0 || bind (fd, (struct sockaddr *) &address, sizeof address) != 0 ||
+          chmod (address.sun_path, 0666) != 0 || listen (fd, 8) != 0)
+        _exit (3);
+      (void) !write (ready[1], "r", 1);
+      pause ();
+      _exit (0);
+    }
+  close (ready[1]);
+  g_assert_cmpint (read (ready[0], &byte, 1), ==, 1);
+  close (ready[0]);
+
+  sink = g_object_new (SMILEY_TYPE_SOCKET_SINK, "endpoint", endpoint, NULL);
+  g_assert_false (g_initable_init (G_INITABLE (sink), NULL, &error));
+  g_assert_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_UNSAFE);
+  g_assert_nonnull (strstr (error->message, "the listener runs as uid 65534, not as you"));
+
+  kill (pid, SIGKILL);
+  waitpid (pid, NULL, 0);
+  remove_temp_dir (dir);
+}
+
 /* Two connections claiming the same run: the second is refused. */
 static void
 test_duplicate_run (void)
@@ -1419,6 +1548,8 @@ main (int   argc,
   g_test_add_func ("/smiley/socket/listener-stopped", test_listener_stopped);
   g_test_add_func ("/smiley/socket/sink-fails", test_sink_fails);
   g_test_add_func ("/smiley/socket/duplicate-run", test_duplicate_run);
+  g_test_add_func ("/smiley/socket/other-user/publisher", test_other_user_publisher);
+  g_test_add_func ("/smiley/socket/other-user/listener", test_other_user_listener);
   g_test_add_func ("/smiley/socket/backpressure", test_backpressure);
 
   return g_test_run ();
