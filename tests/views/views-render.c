@@ -14,7 +14,9 @@
 #include <gio/gunixoutputstream.h>
 #include <stdlib.h>
 
+#ifndef VIEWS_NO_CALLGRAPH
 #include "smiley-callgraph-view.h"
+#endif
 #include "smiley-chrome-view.h"
 #include "smiley-jsonl-view.h"
 #include "smiley-memory-store.h"
@@ -30,8 +32,10 @@ create_view (const char *name,
     return SMILEY_VIEW (smiley_stats_view_new ());
   if (g_str_equal (name, "pstats"))
     return SMILEY_VIEW (smiley_pstats_view_new ());
+#ifndef VIEWS_NO_CALLGRAPH
   if (g_str_equal (name, "callgraph"))
     return SMILEY_VIEW (smiley_callgraph_view_new ());
+#endif
   if (g_str_equal (name, "chrome"))
     return SMILEY_VIEW (smiley_chrome_view_new ());
   if (g_str_equal (name, "jsonl"))
