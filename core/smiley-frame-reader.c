@@ -494,6 +494,13 @@ smiley_frame_reader_feed (SmileyFrameReader *self,
     {
       self->base_offset += self->pos;
       self->pos = self->len = 0;
+      /* One huge frame should not pin its buffer for the rest of a
+       * long-lived connection. */
+      if (self->alloc > 16 * 1024 * 1024)
+        {
+          g_clear_pointer (&self->buf, g_free);
+          self->alloc = 0;
+        }
     }
 
   if (self->alloc - self->len < length)

@@ -899,6 +899,39 @@ test_large_batch_split (void)
   g_assert_no_error (d->error);
   g_assert_cmpuint (d->batches->len, ==, 1);
   assert_batch_equal (batch, g_ptr_array_index (d->batches, 0));
+
+  /* A reader that held a big buffer lets it go once it is drained, and
+   * carries on with what comes next (RUN_END here). */
+  {
+    g_autoptr(SmileyFrameReader) reader = smiley_frame_reader_new (0);
+    gsize cut = SMILEY_WIRE_STREAM_HEADER_SIZE;
+    SmileyFrameMessage message;
+    GError *error = NULL;
+    guint n = 0;
+
+    while (cut + smiley_wire_get_u32 (data + cut) < len)
+      cut += smiley_wire_get_u32 (data + cut);
+    g_assert_cmpuint (cut, >, 16 * 1024 * 1024);
+    g_assert_cmpuint (data[cut + 4], ==, SMILEY_WIRE_RUN_END);
+    smiley_frame_reader_feed (reader, data, cut);
+    do
+      {
+        SmileyBatch *got = NULL;
+
+        g_assert_true (smiley_frame_reader_next (reader, &message, &got, &error));
+        if (got != NULL)
+          n += smiley_batch_get_length (got);
+        g_clear_pointer (&got, smiley_batch_unref);
+      }
+    while (message != SMILEY_FRAME_NEED_MORE);
+    g_assert_cmpuint (n, ==, 5000);
+    g_assert_cmpuint (smiley_frame_reader_get_buffered (reader), ==, 0);
+    smiley_frame_reader_feed (reader, data + cut, len - cut);
+    g_assert_true (smiley_frame_reader_next (reader, &message, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (message, ==, SMILEY_FRAME_RUN_END);
+    g_assert_true (smiley_frame_reader_finish (reader, &error));
+  }
 }
 
 /* Merging: many one-event frames become batches of max_batch events,
