@@ -25,18 +25,13 @@
 #include <glib-unix.h>
 
 #include "smiley-file-store.h"
+#include "smiley-log-cursor.h"
 
 #define INDEX_NAME "index"
 #define INDEX_GROUP "store"
 #define INDEX_FORMAT "smiley-file-store"
 #define RUN_GROUP_PREFIX "run "
 #define LOG_SUFFIX ".smly"
-
-/* The reader merges the small EVENTS frames of a log into batches of up
- * to this many events. */
-#define READ_BATCH_EVENTS 4096
-/* Logs are fed to the reader in pieces of this size. */
-#define READ_CHUNK (1024 * 1024)
 
 /* A run this store object is writing. */
 typedef struct
@@ -48,17 +43,17 @@ typedef struct
   guint64            written;
 } RunLog;
 
-/* A run decoded from its log, kept until the log changes. */
+/* A run read from its log: its whole tables (the log was read to the end
+ * once), and a cursor where the last page of events ended, so paging
+ * forwards reads the log once, in bounded memory. Kept until the log
+ * changes. */
 typedef struct
 {
-  char        *id;
-  SmileyRun   *run;
-  GPtrArray   *batches;       /* SmileyBatch */
-  GArray      *batch_starts;  /* guint64: index of each batch's first event */
-  guint64      n_events;
-  GHashTable  *thread_events; /* thread id → GArray of guint64 event indexes, built on demand */
-  gint64       size;
-  gint64       mtime;
+  char            *id;
+  SmileyRun       *run;
+  SmileyLogCursor *cursor;
+  gint64           size;
+  gint64           mtime;
 } DecodedRun;
 
 struct _SmileyFileStore
@@ -113,9 +108,7 @@ decoded_run_free (DecodedRun *decoded)
     return;
   g_free (decoded->id);
   g_clear_object (&decoded->run);
-  g_ptr_array_unref (decoded->batches);
-  g_array_unref (decoded->batch_starts);
-  g_hash_table_unref (decoded->thread_events);
+  g_clear_pointer (&decoded->cursor, smiley_log_cursor_free);
   g_free (decoded);
 }
 
@@ -596,38 +589,30 @@ smiley_file_store_flush (SmileySink  *sink,
 
 /* Reading runs */
 
-static gboolean
-decode_failed (SmileyFileStore  *self,
-               const char       *path,
-               GError           *frame_error,
-               GError          **error)
-{
-  g_set_error (error, SMILEY_STORE_ERROR,
-               g_error_matches (frame_error, SMILEY_FRAME_ERROR, SMILEY_FRAME_ERROR_VERSION)
-               ? SMILEY_STORE_ERROR_VERSION : SMILEY_STORE_ERROR_CORRUPT,
-               "%s: the run's log is damaged (%s)", path, frame_error->message);
-  return FALSE;
-}
-
-/* Decodes a whole log. A log cut inside a frame (its writer was killed)
- * is read up to its last complete frame. */
+/* Reads a whole log for the run's tables and end data. A log cut inside a
+ * frame (its writer was killed) is read up to its last complete frame. */
 static DecodedRun *
 decode_log (SmileyFileStore  *self,
             const char       *id,
             GError          **error)
 {
-  g_autofree char *path = log_path (self, id);
-  g_autoptr(SmileyFrameReader) reader = smiley_frame_reader_new (0);
-  g_autoptr(GMappedFile) mapped = NULL;
-  g_autoptr(GError) local_error = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(SmileyLogCursor) cursor = NULL;
+  g_autoptr(SmileyRun) run = NULL;
+  GError *local_error = NULL;
+  const SmileyEvent *event;
   DecodedRun *decoded;
   GStatBuf st;
-  const guint8 *data;
-  gsize length, fed = 0;
 
-  if (!run_id_is_valid (id) || g_stat (path, &st) != 0)
+  if (!run_id_is_valid (id))
     {
-      if (!run_id_is_valid (id) || errno == ENOENT)
+      not_found (self, id, error);
+      return NULL;
+    }
+  path = log_path (self, id);
+  if (g_stat (path, &st) != 0)
+    {
+      if (errno == ENOENT)
         not_found (self, id, error);
       else
         io_error (error, errno, path, "cannot read the run");
@@ -637,87 +622,57 @@ decode_log (SmileyFileStore  *self,
       self->decoded->size == st.st_size && self->decoded->mtime == st.st_mtime)
     return self->decoded;
 
-  mapped = g_mapped_file_new (path, FALSE, &local_error);
-  if (mapped == NULL)
+  cursor = smiley_log_cursor_new (path, &local_error);
+  if (cursor == NULL)
     {
-      g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_IO,
-                   "%s: cannot read the run: %s", path, local_error->message);
+      if (g_error_matches (local_error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_NOT_FOUND))
+        {
+          g_clear_error (&local_error);
+          not_found (self, id, error);
+        }
+      else
+        g_propagate_error (error, local_error);
       return NULL;
     }
-  data = (const guint8 *) g_mapped_file_get_contents (mapped);
-  length = g_mapped_file_get_length (mapped);
-
-  decoded = g_new0 (DecodedRun, 1);
-  decoded->id = g_strdup (id);
-  decoded->batches = g_ptr_array_new_with_free_func ((GDestroyNotify) smiley_batch_unref);
-  decoded->batch_starts = g_array_new (FALSE, FALSE, sizeof (guint64));
-  decoded->thread_events = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_array_unref);
-  decoded->size = st.st_size;
-  decoded->mtime = st.st_mtime;
-
-  smiley_frame_reader_set_max_batch (reader, READ_BATCH_EVENTS);
-  for (;;)
+  while (smiley_log_cursor_next (cursor, &event, NULL, &local_error))
+    ;
+  if (local_error != NULL)
     {
-      SmileyFrameMessage message;
-      SmileyBatch *batch = NULL;
-
-      if (!smiley_frame_reader_next (reader, &message, &batch, &local_error))
-        break;
-      if (message == SMILEY_FRAME_BATCH)
-        {
-          g_array_append_val (decoded->batch_starts, decoded->n_events);
-          decoded->n_events += smiley_batch_get_length (batch);
-          g_ptr_array_add (decoded->batches, batch);
-        }
-      else if (message == SMILEY_FRAME_NEED_MORE)
-        {
-          gsize piece = MIN (READ_CHUNK, length - fed);
-
-          if (piece == 0)
-            break;
-          smiley_frame_reader_feed (reader, data + fed, piece);
-          fed += piece;
-        }
+      g_propagate_error (error, local_error);
+      return NULL;
     }
 
-  /* A cut at the end is what a killed writer leaves: not an error. */
-  if (local_error == NULL && !smiley_frame_reader_finish (reader, &local_error) &&
-      g_error_matches (local_error, SMILEY_FRAME_ERROR, SMILEY_FRAME_ERROR_TRUNCATED))
-    g_clear_error (&local_error);
-
-  if (local_error == NULL && smiley_frame_reader_get_run (reader) == NULL)
+  if (smiley_log_cursor_get_run (cursor) == NULL)
     {
       /* Cut before its first frame was complete: the index still knows
        * the run, which has no events. */
       g_autoptr(GKeyFile) index = load_index (self, NULL);
       g_autofree char *group = g_strconcat (RUN_GROUP_PREFIX, id, NULL);
 
-      if (index != NULL && g_key_file_has_group (index, group))
+      if (index == NULL || !g_key_file_has_group (index, group))
         {
-          decoded->run = index_get_run (index, group);
-          smiley_run_set_state (decoded->run, SMILEY_RUN_RUNNING);
+          g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_CORRUPT,
+                       "%s: the run's log is damaged (it ends before the run's first frame)", path);
+          return NULL;
         }
-      else
-        local_error = g_error_new (SMILEY_FRAME_ERROR, SMILEY_FRAME_ERROR_TRUNCATED,
-                                   "it ends before the run's first frame");
+      run = index_get_run (index, group);
+      smiley_run_set_state (run, SMILEY_RUN_RUNNING);
     }
-  if (local_error != NULL)
+  else if (!g_str_equal (smiley_run_get_id (smiley_log_cursor_get_run (cursor)), id))
     {
-      decoded_run_free (decoded);
-      decode_failed (self, path, local_error, error);
-      return NULL;
-    }
-  if (decoded->run == NULL && !g_str_equal (smiley_run_get_id (smiley_frame_reader_get_run (reader)), id))
-    {
-      decoded_run_free (decoded);
       g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_CORRUPT,
                    "%s: the run's log is damaged (it holds run %s)", path,
-                   smiley_run_get_id (smiley_frame_reader_get_run (reader)));
+                   smiley_run_get_id (smiley_log_cursor_get_run (cursor)));
       return NULL;
     }
+  else
+    run = g_object_ref (smiley_log_cursor_get_run (cursor));
 
-  if (decoded->run == NULL)
-    decoded->run = g_object_ref (smiley_frame_reader_get_run (reader));
+  decoded = g_new0 (DecodedRun, 1);
+  decoded->id = g_strdup (id);
+  decoded->run = g_steal_pointer (&run);
+  decoded->size = st.st_size;
+  decoded->mtime = st.st_mtime;
   g_clear_pointer (&self->decoded, decoded_run_free);
   self->decoded = decoded;
   return decoded;
@@ -829,56 +784,6 @@ smiley_file_store_delete_run (SmileyStore  *store,
   return edit_index (self, index_remove_run, (gpointer) run_id, error);
 }
 
-/* Indexes (run-wide) of a thread's events, built once per decoded run. */
-static GArray *
-thread_events (DecodedRun *decoded,
-               guint32     thread)
-{
-  GArray *events = g_hash_table_lookup (decoded->thread_events, GUINT_TO_POINTER (thread));
-  guint64 index = 0;
-
-  if (events != NULL)
-    return events;
-  events = g_array_new (FALSE, FALSE, sizeof (guint64));
-  for (guint b = 0; b < decoded->batches->len; b++)
-    {
-      SmileyBatch *batch = g_ptr_array_index (decoded->batches, b);
-
-      for (guint i = 0; i < smiley_batch_get_length (batch); i++, index++)
-        if (smiley_batch_get_event (batch, i)->thread == thread)
-          g_array_append_val (events, index);
-    }
-  g_hash_table_insert (decoded->thread_events, GUINT_TO_POINTER (thread), events);
-  return events;
-}
-
-static const SmileyEvent *
-event_at (DecodedRun *decoded,
-          guint64     index,
-          guint      *batch_hint)
-{
-  guint b = *batch_hint;
-  guint64 *starts = (guint64 *) decoded->batch_starts->data;
-  guint lo = 0, hi = decoded->batch_starts->len;
-
-  /* Pages read forwards: the hint is usually right or one short. */
-  if (!(b < hi && starts[b] <= index && (b + 1 == hi || index < starts[b + 1])))
-    {
-      while (hi - lo > 1)
-        {
-          guint mid = (lo + hi) / 2;
-
-          if (starts[mid] <= index)
-            lo = mid;
-          else
-            hi = mid;
-        }
-      b = lo;
-    }
-  *batch_hint = b;
-  return smiley_batch_get_event (g_ptr_array_index (decoded->batches, b), index - starts[b]);
-}
-
 static SmileyBatch *
 smiley_file_store_get_events (SmileyStore  *store,
                               SmileyRun    *run,
@@ -889,23 +794,41 @@ smiley_file_store_get_events (SmileyStore  *store,
 {
   SmileyFileStore *self = SMILEY_FILE_STORE (store);
   DecodedRun *decoded = decode_log (self, smiley_run_get_id (run), error);
-  g_autoptr(SmileyBatch) batch = smiley_batch_new ();
-  guint hint = 0;
+  g_autoptr(SmileyBatch) batch = NULL;
+  GError *local_error = NULL;
+  const SmileyEvent *event;
+  guint64 thread_index;
 
   if (decoded == NULL)
     return NULL;
 
-  if (thread < 0)
+  /* Pages are read forwards; going back means reading from the start. */
+  if (decoded->cursor != NULL &&
+      (thread < 0 ? smiley_log_cursor_get_position (decoded->cursor)
+                  : smiley_log_cursor_get_thread_position (decoded->cursor, thread)) > offset)
+    g_clear_pointer (&decoded->cursor, smiley_log_cursor_free);
+  if (decoded->cursor == NULL)
     {
-      for (guint64 i = offset; i < decoded->n_events && i - offset < limit; i++)
-        smiley_batch_add (batch, event_at (decoded, i, &hint));
-    }
-  else
-    {
-      GArray *events = thread_events (decoded, (guint32) thread);
+      g_autofree char *path = log_path (self, decoded->id);
 
-      for (guint64 i = offset; i < events->len && i - offset < limit; i++)
-        smiley_batch_add (batch, event_at (decoded, g_array_index (events, guint64, i), &hint));
+      decoded->cursor = smiley_log_cursor_new (path, error);
+      if (decoded->cursor == NULL)
+        return NULL;
+    }
+
+  batch = smiley_batch_new ();
+  while (smiley_batch_get_length (batch) < limit &&
+         smiley_log_cursor_next (decoded->cursor, &event, &thread_index, &local_error))
+    {
+      if (thread < 0 ? smiley_log_cursor_get_position (decoded->cursor) > offset
+                     : event->thread == (guint32) thread && thread_index >= offset)
+        smiley_batch_add (batch, event);
+    }
+  if (local_error != NULL)
+    {
+      g_clear_pointer (&decoded->cursor, smiley_log_cursor_free);
+      g_propagate_error (error, local_error);
+      return NULL;
     }
   return g_steal_pointer (&batch);
 }
