@@ -364,15 +364,21 @@ class SocketEndToEnd(unittest.TestCase):
         # A stopped listener leaves no socket behind.
         self.assertFalse(os.path.exists(self.sock))
 
-    def test_tcp(self):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        endpoint = "tcp://127.0.0.1:%d" % port
-        rec = self.listen("record", "--database", self.db, endpoint=endpoint)
+    def test_tcp_port_0(self):
+        # The listener picks a free port and says which.
+        proc = subprocess.Popen([SMILEY, "record", "--socket", "tcp://127.0.0.1:0", "--database",
+                                 self.db], cwd=self.tmp, env=self.env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        self.listeners.append(proc)
+        line = proc.stderr.readline()
+        m = re.match(r"smiley record: listening on (tcp://127\.0\.0\.1:(\d+)),", line)
+        self.assertIsNotNone(m, line)
+        endpoint = m.group(1)
+        self.assertNotEqual(int(m.group(2)), 0)
+
         r = self.smiley("run", "--socket", endpoint, TEST_APP)
         self.assertEqual(r.returncode, 0, r.stderr)
-        status, out, err = self.stop(rec)
+        status, out, err = self.stop(proc)
         self.assertEqual(status, 0, err)
         self.assertEqual([run["state"] for run in self.runs()], ["finished"])
 
