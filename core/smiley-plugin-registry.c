@@ -4,6 +4,8 @@
  */
 #include "smiley-build-config.h"
 
+#include <stdlib.h>
+
 #include <gmodule.h>
 
 #include "smiley.h"
@@ -228,10 +230,12 @@ static gboolean
 running_from_build_tree (void)
 {
   g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
-  g_autofree char *root = g_canonicalize_filename (SMILEY_BUILD_ROOT, NULL);
+  g_autofree char *root = NULL;
   g_autofree char *root_slash = NULL;
 
-  if (exe == NULL)
+  /* /proc/self/exe has every symbolic link resolved: so must the root. */
+  root = realpath (SMILEY_BUILD_ROOT, NULL);
+  if (exe == NULL || root == NULL)
     return FALSE;
 
   root_slash = g_strconcat (root, G_DIR_SEPARATOR_S, NULL);
