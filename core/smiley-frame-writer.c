@@ -48,7 +48,8 @@ struct _SmileyFrameWriter
   GArray     *threads_sent;   /* SentThread, index = thread id - 1 */
   guint       sources_sent;
   /* Lengths of the strings of the event being encoded, reused. */
-  GArray     *lengths;        /* gsize */
+  gsize      *lengths;
+  gsize       lengths_alloc;
 };
 
 static void
@@ -72,7 +73,6 @@ smiley_frame_writer_new (void)
   self->out = g_byte_array_sized_new (64 * 1024);
   self->threads_sent = g_array_new (FALSE, TRUE, sizeof (SentThread));
   g_array_set_clear_func (self->threads_sent, sent_thread_clear);
-  self->lengths = g_array_new (FALSE, FALSE, sizeof (gsize));
   return self;
 }
 
@@ -89,7 +89,7 @@ smiley_frame_writer_free (SmileyFrameWriter *self)
     return;
   g_byte_array_unref (self->out);
   g_array_unref (self->threads_sent);
-  g_array_unref (self->lengths);
+  g_free (self->lengths);
   g_free (self);
 }
 
@@ -478,8 +478,13 @@ writer_put_events (SmileyFrameWriter *self,
       guint8 *p;
 
       /* Measure the strings once; the lengths are reused for encoding. */
-      g_array_set_size (self->lengths, event->n_locals + 1);
-      lengths = (gsize *) (gpointer) self->lengths->data;
+      if (self->lengths_alloc < (gsize) event->n_locals + 1)
+        {
+          self->lengths_alloc = MAX ((gsize) event->n_locals + 1, 2 * self->lengths_alloc);
+          g_free (self->lengths);
+          self->lengths = g_new (gsize, self->lengths_alloc);
+        }
+      lengths = self->lengths;
       lengths[0] = event->arg != NULL ? strlen (event->arg) : 0;
       values_len = lengths[0];
       for (guint32 l = 0; l < event->n_locals; l++)
