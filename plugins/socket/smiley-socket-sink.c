@@ -112,6 +112,14 @@ set_connect_error (SmileySocketSink  *self,
                  "or overloaded; restart 'smiley monitor' or 'smiley record', or use "
                  "'smiley run --local'",
                  self->name, self->connect_timeout);
+  else if (g_error_matches (cause, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+    /* A Unix listener whose backlog is full refuses at once (EAGAIN)
+     * instead of making connect() wait. */
+    g_set_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_NOT_LISTENING,
+                 "the listener on %s is not accepting connections: it is stopped or "
+                 "overloaded; restart 'smiley monitor' or 'smiley record', or use "
+                 "'smiley run --local'",
+                 self->name);
   else if (cause->domain == G_RESOLVER_ERROR)
     g_set_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_ENDPOINT,
                  "%s: cannot resolve host '%s': %s", self->name, self->parsed->host,

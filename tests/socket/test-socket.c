@@ -1113,6 +1113,43 @@ test_nobody_listening (void)
   remove_temp_dir (dir);
 }
 
+/* A listener that stopped accepting (SIGSTOP, a hung process) makes
+ * `smiley run` fail, not hang, once its backlog is full. */
+static void
+test_listener_not_accepting (void)
+{
+  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *path = g_build_filename (dir, "s", NULL);
+  g_autofree char *endpoint = g_strdup_printf ("unix:%s", path);
+  g_autoptr(GSocketAddress) address = g_unix_socket_address_new (path);
+  g_autoptr(GSocket) stuck = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, 0, NULL);
+  g_autoptr(GPtrArray) sinks = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GError) error = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  g_assert_true (g_socket_bind (stuck, address, FALSE, NULL));
+  g_socket_set_listen_backlog (stuck, 1);
+  g_assert_true (g_socket_listen (stuck, NULL));
+
+  while (error == NULL)
+    {
+      SmileySocketSink *sink = g_object_new (SMILEY_TYPE_SOCKET_SINK, "endpoint", endpoint,
+                                             "connect-timeout", 1, NULL);
+
+      g_ptr_array_add (sinks, sink);
+      g_initable_init (G_INITABLE (sink), NULL, &error);
+      g_assert_cmpuint (sinks->len, <, 100);
+    }
+  g_assert_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_NOT_LISTENING);
+  g_assert_nonnull (strstr (error->message, endpoint));
+  g_assert_nonnull (strstr (error->message, "stopped or overloaded"));
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 3 * G_TIME_SPAN_SECOND);
+  g_test_message ("after %u connections: %s", sinks->len - 1, error->message);
+
+  g_socket_close (stuck, NULL);
+  remove_temp_dir (dir);
+}
+
 static void
 test_bad_endpoint (void)
 {
@@ -1582,6 +1619,7 @@ main (int   argc,
   g_test_add_data_func ("/smiley/socket/bad-peers/tcp", "tcp", test_bad_peers);
   g_test_add_func ("/smiley/socket/fuzz", test_fuzz);
   g_test_add_func ("/smiley/socket/nobody-listening", test_nobody_listening);
+  g_test_add_func ("/smiley/socket/not-accepting", test_listener_not_accepting);
   g_test_add_data_func ("/smiley/socket/already-listening/unix", "unix", test_already_listening);
   g_test_add_data_func ("/smiley/socket/already-listening/tcp", "tcp", test_already_listening);
   g_test_add_func ("/smiley/socket/foreign-listener", test_foreign_listener);
