@@ -119,9 +119,9 @@ find_program_start (const GOptionEntry *entries,
       if (arg[0] != '-' || arg[1] == '\0')
         return i;
 
-      if (g_str_equal (arg, "-m"))
+      if (g_str_equal (arg, "-m") || g_str_equal (arg, "--module"))
         return MIN (i + 2, argc);
-      if (g_str_has_prefix (arg, "-m") && arg[1] == 'm')
+      if (g_str_has_prefix (arg, "-m") || g_str_has_prefix (arg, "--module="))
         return i + 1;
 
       if (g_str_has_prefix (arg, "--") && strchr (arg, '=') == NULL)
@@ -233,9 +233,19 @@ smiley_command_run (SmileyCli  *cli,
 
   start = find_program_start (entries, argc, argv, &skip_separator);
 
-  own_argc = start;
-  own_argv = g_new0 (char *, own_argc + 1);
-  memcpy (own_argv, argv, sizeof (char *) * own_argc);
+  /* GOption takes "-m MODULE" but not python's "-mMODULE": split it. */
+  own_argv = g_new0 (char *, start + 2);
+  own_argc = 0;
+  for (int i = 0; i < start; i++)
+    {
+      if (i > 0 && g_str_has_prefix (argv[i], "-m") && argv[i][2] != '\0')
+        {
+          own_argv[own_argc++] = (char *) "-m";
+          own_argv[own_argc++] = argv[i] + 2;
+        }
+      else
+        own_argv[own_argc++] = argv[i];
+    }
   {
     char **parse_argv = own_argv;
 

@@ -429,6 +429,11 @@ class RunTest(CliTestCase):
                    cwd=self.tmp, env=self.env)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout, '{\n    "a": 2,\n    "b": 1\n}\n')
+        for form in [["--module", "json.tool"], ["--module=json.tool"], ["-mjson.tool"]]:
+            r = smiley("run", "--sink", "null", *form, "--sort-keys", input='{"b": 1, "a": 2}',
+                       cwd=self.tmp, env=self.env)
+            self.assertEqual(r.returncode, 0, (form, r.stderr))
+            self.assertEqual(r.stdout, '{\n    "a": 2,\n    "b": 1\n}\n')
 
     def test_exit_status(self):
         prog = self.script("import sys\nsys.exit(3)\n")
