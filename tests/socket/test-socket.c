@@ -588,8 +588,9 @@ test_endpoint_parse (void)
   const char *bad[] = {
     "foo", "unix:", "tcp://", "tcp://host", "tcp://host:", "tcp://host:65536", "tcp://host:-1",
     "tcp://host:12x", "tcp://::1:80", "tcp://[]:80", "tcp://[::1]80", "http://x:1",
-    "unix:/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock",
+    /* Longer than sun_path holds. */
+    ("unix:/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock"),
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (good); i++)
@@ -619,6 +620,16 @@ test_endpoint_parse (void)
       /* The message quotes what was wrong and says what is right. */
       g_assert_nonnull (strstr (error->message, bad[i]));
       g_assert_null (strchr (error->message, '\n'));
+    }
+
+  /* sun_path holds 107 bytes and the terminating NUL. */
+  for (gsize length = 106; length <= 109; length++)
+    {
+      g_autofree char *name = g_strnfill (length - 1, 'a');
+      g_autofree char *text = g_strconcat ("unix:/", name, NULL);
+      g_autoptr(SmileySocketEndpoint) endpoint = smiley_socket_endpoint_parse (text, NULL);
+
+      g_assert_true ((endpoint != NULL) == (length <= 107));
     }
 }
 
