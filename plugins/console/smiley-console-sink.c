@@ -26,11 +26,22 @@
 #define COLOR_RUN       "\033[1m"
 #define COLOR_RESET     "\033[0m"
 
+/* What the sink knows about one file of a run, by the file's string id:
+ * built on first use so each event costs no allocation. */
+typedef struct
+{
+  const char *display;     /* the name as printed (relative to the cwd) */
+  GStrv       lines;       /* its source lines, right-stripped; NULL if unknown */
+  guint       n_lines;
+} FileInfo;
+
 typedef struct
 {
   char       *id;
-  GHashTable *threads_seen;   /* thread id → NULL */
-  GHashTable *source_lines;   /* file string id → GStrv of its lines */
+  guint32     first_thread;   /* the thread of the first event, 0 before it */
+  gboolean    many_threads;   /* events of a second thread have been seen */
+  GPtrArray  *files;          /* file string id → FileInfo* (or NULL) */
+  GHashTable *sources;        /* file string id → GBytes, the run's sources seen so far */
   guint       n_sources_seen; /* smiley_run_get_n_sources() when last scanned */
   char       *cwd_prefix;     /* "CWD/", or NULL */
 } RunState;
@@ -69,11 +80,20 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (SmileyConsoleSink, smiley_console_sink, G_TYPE_OB
                                                       smiley_console_sink_initable_iface_init))
 
 static void
+file_info_free (FileInfo *info)
+{
+  if (info == NULL)
+    return;
+  g_strfreev (info->lines);
+  g_free (info);
+}
+
+static void
 run_state_free (RunState *state)
 {
   g_free (state->id);
-  g_hash_table_unref (state->threads_seen);
-  g_hash_table_unref (state->source_lines);
+  g_ptr_array_unref (state->files);
+  g_hash_table_unref (state->sources);
   g_free (state->cwd_prefix);
   g_free (state);
 }
@@ -85,8 +105,8 @@ run_state_new (SmileyRun *run)
   const char *cwd = smiley_run_get_cwd (run);
 
   state->id = g_strdup (smiley_run_get_id (run));
-  state->threads_seen = g_hash_table_new (NULL, NULL);
-  state->source_lines = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_strfreev);
+  state->files = g_ptr_array_new_with_free_func ((GDestroyNotify) file_info_free);
+  state->sources = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_bytes_unref);
   if (cwd != NULL && *cwd != '\0')
     state->cwd_prefix = g_str_has_suffix (cwd, "/") ? g_strdup (cwd) : g_strconcat (cwd, "/", NULL);
   return state;
@@ -217,7 +237,7 @@ append_prefixes (SmileyConsoleSink *self,
   if (g_hash_table_size (self->runs) > 1)
     g_string_append_printf (self->buffer, "[%.8s] ", state->id);
 
-  if (state != NULL && thread != 0 && g_hash_table_size (state->threads_seen) > 1)
+  if (state != NULL && thread != 0 && state->many_threads)
     {
       const SmileyThread *t = smiley_run_get_thread (run, thread);
 
@@ -228,59 +248,97 @@ append_prefixes (SmileyConsoleSink *self,
     }
 }
 
-static const char *
-source_line (RunState  *state,
-             SmileyRun *run,
-             guint32    file,
-             guint32    line)
+/* Picks up the sources the run gained since the last look: the tracer
+ * adds a file's source before the first batch that uses it. */
+static void
+scan_new_sources (RunState  *state,
+                  SmileyRun *run)
 {
-  GStrv lines = g_hash_table_lookup (state->source_lines, GUINT_TO_POINTER (file));
   guint n_sources = smiley_run_get_n_sources (run);
 
-  /* The tracer adds a file's source before the first batch that uses it;
-   * scan only the sources added since the last look. */
-  if (lines == NULL && n_sources > state->n_sources_seen)
+  for (guint i = state->n_sources_seen; i < n_sources; i++)
     {
-      for (guint i = state->n_sources_seen; i < n_sources; i++)
-        {
-          guint32 source_file = 0;
-          GBytes *content = smiley_run_get_source (run, i, &source_file);
-          gsize size = 0;
-          const char *data;
-          g_autofree char *text = NULL;
+      guint32 file = 0;
+      GBytes *content = smiley_run_get_source (run, i, &file);
 
-          if (content == NULL)
-            continue;
-          data = g_bytes_get_data (content, &size);
-          text = g_strndup (data ? data : "", size);
-          g_hash_table_replace (state->source_lines, GUINT_TO_POINTER (source_file),
-                                g_strsplit (text, "\n", -1));
-        }
-      state->n_sources_seen = n_sources;
-      lines = g_hash_table_lookup (state->source_lines, GUINT_TO_POINTER (file));
+      if (content != NULL)
+        g_hash_table_replace (state->sources, GUINT_TO_POINTER (file), g_bytes_ref (content));
+    }
+  state->n_sources_seen = n_sources;
+}
+
+static FileInfo *
+file_info (RunState  *state,
+           SmileyRun *run,
+           guint32    file)
+{
+  FileInfo *info = file < state->files->len ? g_ptr_array_index (state->files, file) : NULL;
+  GBytes *content;
+
+  /* A file whose source was unknown is looked at again once the run has
+   * new sources. */
+  if (info != NULL && (info->lines != NULL || smiley_run_get_n_sources (run) == state->n_sources_seen))
+    return info;
+
+  if (info == NULL)
+    {
+      const char *name = smiley_run_get_string (run, file);
+
+      info = g_new0 (FileInfo, 1);
+      if (name == NULL)
+        name = "?";
+      if (state->cwd_prefix != NULL && g_str_has_prefix (name, state->cwd_prefix))
+        name += strlen (state->cwd_prefix);
+      /* The run's string table owns the name for the life of the run. */
+      info->display = name;
+      if (file >= state->files->len)
+        g_ptr_array_set_size (state->files, file + 1);
+      g_ptr_array_index (state->files, file) = info;
     }
 
-  if (lines == NULL || line == 0 || line > g_strv_length (lines))
-    return NULL;
-  return lines[line - 1];
+  scan_new_sources (state, run);
+  content = g_hash_table_lookup (state->sources, GUINT_TO_POINTER (file));
+  if (content != NULL)
+    {
+      gsize size = 0;
+      const char *data = g_bytes_get_data (content, &size);
+      g_autofree char *text = g_strndup (data ? data : "", size);
+
+      info->lines = g_strsplit (text, "\n", -1);
+      info->n_lines = g_strv_length (info->lines);
+      for (guint i = 0; i < info->n_lines; i++)
+        g_strchomp (info->lines[i]);
+    }
+  return info;
+}
+
+static void
+append_uint (GString *out,
+             guint64  value)
+{
+  char digits[24];
+  int n = sizeof digits;
+
+  do
+    {
+      digits[--n] = '0' + value % 10;
+      value /= 10;
+    }
+  while (value != 0);
+  g_string_append_len (out, digits + n, sizeof digits - n);
 }
 
 static void
 append_location (SmileyConsoleSink *self,
-                 RunState          *state,
-                 SmileyRun         *run,
+                 FileInfo          *info,
                  const SmileyEvent *event)
 {
-  const char *file = smiley_run_get_string (run, event->file);
-
-  if (file == NULL)
-    file = "?";
-  if (state->cwd_prefix != NULL && g_str_has_prefix (file, state->cwd_prefix))
-    file += strlen (state->cwd_prefix);
-
   if (self->color)
     g_string_append (self->buffer, COLOR_DIM);
-  g_string_append_printf (self->buffer, "%s:%u:", file, event->line);
+  g_string_append (self->buffer, info->display);
+  g_string_append_c (self->buffer, ':');
+  append_uint (self->buffer, event->line);
+  g_string_append_c (self->buffer, ':');
   if (self->color)
     g_string_append (self->buffer, COLOR_RESET);
 }
@@ -308,6 +366,7 @@ append_event (SmileyConsoleSink *self,
               const SmileyEvent *event)
 {
   const char *function = smiley_run_get_string (run, event->function);
+  FileInfo *info;
 
   switch (event->kind)
     {
@@ -325,9 +384,14 @@ append_event (SmileyConsoleSink *self,
       break;
     }
 
-  g_hash_table_add (state->threads_seen, GUINT_TO_POINTER (event->thread));
+  if (state->first_thread == 0)
+    state->first_thread = event->thread;
+  else if (event->thread != state->first_thread)
+    state->many_threads = TRUE;
+
+  info = file_info (state, run, event->file);
   append_prefixes (self, run, state, event->thread);
-  append_location (self, state, run, event);
+  append_location (self, info, event);
 
   switch (event->kind)
     {
@@ -335,20 +399,12 @@ append_event (SmileyConsoleSink *self,
       append_marker (self, COLOR_CALL, "call>>>", function);
       break;
     case SMILEY_EVENT_LINE:
-      {
-        const char *text = source_line (state, run, event->file, event->line);
-
-        if (text != NULL)
-          {
-            g_autofree char *stripped = g_strchomp (g_strdup (text));
-
-            if (*stripped != '\0')
-              {
-                g_string_append_c (self->buffer, ' ');
-                g_string_append (self->buffer, stripped);
-              }
-          }
-      }
+      if (info->lines != NULL && event->line > 0 && event->line <= info->n_lines &&
+          info->lines[event->line - 1][0] != '\0')
+        {
+          g_string_append_c (self->buffer, ' ');
+          g_string_append (self->buffer, info->lines[event->line - 1]);
+        }
       break;
     case SMILEY_EVENT_RETURN:
       append_marker (self, COLOR_RETURN, "return>>>", event->arg);
@@ -376,9 +432,18 @@ append_event (SmileyConsoleSink *self,
       const char *name = smiley_run_get_string (run, local->name);
 
       if (local->value == NULL)
-        g_string_append_printf (self->buffer, "    del %s\n", name ? name : "?");
+        {
+          g_string_append (self->buffer, "    del ");
+          g_string_append (self->buffer, name ? name : "?");
+        }
       else
-        g_string_append_printf (self->buffer, "    %s = %s\n", name ? name : "?", local->value);
+        {
+          g_string_append (self->buffer, "    ");
+          g_string_append (self->buffer, name ? name : "?");
+          g_string_append (self->buffer, " = ");
+          g_string_append (self->buffer, local->value);
+        }
+      g_string_append_c (self->buffer, '\n');
     }
 }
 
