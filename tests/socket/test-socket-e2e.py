@@ -10,6 +10,7 @@ Debian's python3.
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import socket
@@ -115,35 +116,22 @@ class SocketEndToEnd(unittest.TestCase):
             f.write(text)
         return path
 
-    def listen(self, command, *args, endpoint=None, wait_path=None):
-        endpoint = endpoint or self.endpoint
-        proc = subprocess.Popen([SMILEY, command, "--socket", endpoint, *args], cwd=self.tmp,
-                                env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
+    def listen(self, command, *args, endpoint=None):
+        """Starts a listener and returns once it says where it listens,
+        which it does after binding."""
+        proc = subprocess.Popen([SMILEY, command, "--socket", endpoint or self.endpoint, *args],
+                                cwd=self.tmp, env=self.env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
         self.listeners.append(proc)
-        self.wait_listening(proc, endpoint, wait_path)
+        self.wait_listening(proc)
         return proc
 
-    def wait_listening(self, proc, endpoint, wait_path=None):
-        deadline = time.monotonic() + 10
-        while True:
-            if proc.poll() is not None:
-                self.fail("listener exited: " + proc.stderr.read())
-            if self.accepts(endpoint, wait_path):
-                return
-            self.assertLess(time.monotonic(), deadline, "listener did not start")
-            time.sleep(0.02)
-
-    @staticmethod
-    def accepts(endpoint, wait_path=None):
-        if endpoint.startswith("unix:"):
-            return os.path.exists(wait_path or endpoint[5:])
-        host, port = endpoint[len("tcp://"):].rsplit(":", 1)
-        try:
-            with socket.create_connection((host, int(port)), timeout=1):
-                return True
-        except OSError:
-            return False
+    def wait_listening(self, proc):
+        ready, _, _ = select.select([proc.stderr], [], [], 10)
+        self.assertTrue(ready, "listener did not start")
+        line = proc.stderr.readline()
+        self.assertRegex(line, r"^smiley (record|monitor): listening on ")
+        return line
 
     def stop(self, proc, sig=signal.SIGINT):
         """Stops a listener; returns its status, stdout and stderr without
@@ -262,7 +250,7 @@ class SocketEndToEnd(unittest.TestCase):
                                 env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True)
         self.listeners.append(proc)
-        self.wait_listening(proc, "unix:" + sock)
+        self.assertIn("listening on unix:%s," % sock, self.wait_listening(proc))
         self.assertEqual(stat.S_IMODE(os.stat(os.path.dirname(sock)).st_mode), 0o700)
         self.assertEqual(stat.S_IMODE(os.stat(sock).st_mode), 0o600)
         r = self.smiley("run", TEST_APP)
@@ -310,6 +298,24 @@ class SocketEndToEnd(unittest.TestCase):
         self.assertEqual(len(runs), 1)
         self.assertEqual(runs[0]["state"], "abnormal")
         self.assertEqual(runs[0]["error"], "listener stopped")
+
+    def test_killed_listener_is_replaced(self):
+        rec = self.listen("record", "--database", self.db)
+        rec.kill()
+        rec.communicate(timeout=10)
+        # Its socket file stays behind, with nobody to answer.
+        self.assertTrue(stat.S_ISSOCK(os.lstat(self.sock).st_mode))
+        r = self.smiley("run", "--socket", self.endpoint, TEST_APP, timeout=10)
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.stderr, NOBODY.format(self.endpoint))
+
+        # A new listener takes the stale socket over.
+        rec = self.listen("record", "--database", self.db)
+        r = self.smiley("run", "--socket", self.endpoint, TEST_APP)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        status, out, err = self.stop(rec)
+        self.assertEqual(status, 0, err)
+        self.assertEqual([run["state"] for run in self.runs()], ["finished"])
 
     def test_bad_peers_are_disconnected(self):
         rec = self.listen("record", "--database", self.db)
@@ -370,7 +376,7 @@ class SocketEndToEnd(unittest.TestCase):
                                  self.db], cwd=self.tmp, env=self.env, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         self.listeners.append(proc)
-        line = proc.stderr.readline()
+        line = self.wait_listening(proc)
         m = re.match(r"smiley record: listening on (tcp://127\.0\.0\.1:(\d+)),", line)
         self.assertIsNotNone(m, line)
         endpoint = m.group(1)
