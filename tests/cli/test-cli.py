@@ -386,6 +386,29 @@ class ConfigTest(CliTestCase):
         r = smiley("replay", "--database", self.db, run_id, env=self.env)
         self.assertOneLineError(r, 1, "%s:2: [replay] colour: unknown setting 'colour'" % path)
 
+    def test_binary_config(self):
+        path = os.path.join(self.tmp, "x.conf")
+        with open(path, "wb") as f:
+            f.write(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+        r = smiley("list", "--config", path, env=self.env)
+        self.assertOneLineError(r, 1, "%s: not a configuration file" % path)
+
+    def test_set_errors(self):
+        run_id = self.fill()
+        r = smiley("replay", "--database", self.db, "--set", "color", run_id, env=self.env)
+        self.assertOneLineError(r, 2, "--set color: expected KEY=VALUE")
+        r = smiley("replay", "--database", self.db, "--set", "colour=never", run_id, env=self.env)
+        self.assertOneLineError(r, 1, "--set colour: unknown setting 'colour'")
+        r = smiley("replay", "--database", self.db, "--set", "output=/nonexistent/dir/x.txt", run_id,
+                   env=self.env)
+        self.assertOneLineError(r, 1, "cannot write /nonexistent/dir/x.txt: No such file or directory")
+        r = smiley("replay", "--database", self.db, "--set", "output=%s" % os.path.join(self.tmp, "out.txt"),
+                   run_id, env=self.env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, "")
+        with open(os.path.join(self.tmp, "out.txt")) as f:
+            self.assertIn("test.py:3: call>>> add", f.read())
+
     def test_precedence(self):
         run_id = self.fill()
         other = os.path.join(self.tmp, "other.db")
@@ -472,6 +495,19 @@ class RunTest(CliTestCase):
         r = smiley("run", "--database", self.db, prog, cwd=self.tmp, env=self.env)
         self.assertOneLineError(r, 1, "smiley run: ")
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "ran")))
+
+    def test_unwritable_console_output_fails_before_running(self):
+        prog = self.script("open(%r, 'w').write('ran')\n" % os.path.join(self.tmp, "ran"))
+        r = smiley("run", "--sink", "console", "--output", "/nonexistent/dir/trace.txt", prog,
+                   cwd=self.tmp, env=self.env)
+        self.assertOneLineError(r, 1, "smiley run: cannot write /nonexistent/dir/trace.txt")
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "ran")))
+
+    def test_missing_script(self):
+        r = smiley("run", "--sink", "null", os.path.join(self.tmp, "nope.py"), cwd=self.tmp, env=self.env)
+        expected = subprocess.run(["/usr/bin/python3",
+                                   os.path.join(self.tmp, "nope.py")], capture_output=True, text=True)
+        self.assertEqual(r.returncode, expected.returncode)
 
     @unittest.skipUnless(have("sink", "socket"), "socket plugin not built")
     def test_nobody_listening(self):
