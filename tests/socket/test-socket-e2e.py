@@ -59,13 +59,19 @@ for i in range(50000):
 print(total)
 """
 
-# Overlaps with its siblings for a while, so a monitor sees them at once.
+# Waits until its two siblings have started too, so a monitor has all three
+# runs open at once, then does some traced work.
 SLOW_PROGRAM = """\
-import time
+import os, sys, time
+open(os.path.join(sys.argv[1], 'started-%d' % os.getpid()), 'w').close()
+deadline = time.monotonic() + 20
+while (len([n for n in os.listdir(sys.argv[1]) if n.startswith('started-')]) < 3
+       and time.monotonic() < deadline):
+    time.sleep(0.01)
 def tick(i):
-    time.sleep(0.02)
+    time.sleep(0.01)
     return i
-for i in range(25):
+for i in range(10):
     tick(i)
 """
 
@@ -209,7 +215,10 @@ class SocketEndToEnd(unittest.TestCase):
     def test_monitor_labels_concurrent_runs(self):
         prog = self.script("slow.py", SLOW_PROGRAM)
         mon = self.listen("monitor", "--color=never")
-        runs = [subprocess.Popen([SMILEY, "run", "--socket", self.endpoint, prog], cwd=self.tmp,
+        barrier = os.path.join(self.tmp, "barrier")
+        os.mkdir(barrier)
+        runs = [subprocess.Popen([SMILEY, "run", "--socket", self.endpoint, prog, barrier],
+                                 cwd=self.tmp,
                                  env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                  text=True)
                 for _ in range(3)]
