@@ -20,6 +20,87 @@ kind_of (GType interface_type)
   return "view";
 }
 
+/* A property's type as a user writes its value in a setting. */
+static const char *
+value_kind (GParamSpec *pspec)
+{
+  GType type = G_PARAM_SPEC_VALUE_TYPE (pspec);
+
+  if (type == G_TYPE_STRV)
+    return "list";
+  switch (G_TYPE_FUNDAMENTAL (type))
+    {
+    case G_TYPE_BOOLEAN:
+      return "boolean";
+    case G_TYPE_INT:
+    case G_TYPE_LONG:
+    case G_TYPE_INT64:
+    case G_TYPE_UINT:
+    case G_TYPE_ULONG:
+    case G_TYPE_UINT64:
+      return "integer";
+    case G_TYPE_FLOAT:
+    case G_TYPE_DOUBLE:
+      return "number";
+    case G_TYPE_ENUM:
+      return "choice";
+    case G_TYPE_STRING:
+      return "text";
+    default:
+      return NULL;
+    }
+}
+
+/* The settings an implementation takes: its writable properties whose
+ * values can be written as text, with their defaults. */
+static void
+print_properties (const SmileyImplementation *impl)
+{
+  g_autoptr(GTypeClass) klass = g_type_class_ref (impl->type);
+  guint n_pspecs = 0;
+  g_autofree GParamSpec **pspecs = g_object_class_list_properties (G_OBJECT_CLASS (klass), &n_pspecs);
+
+  for (guint i = 0; i < n_pspecs; i++)
+    {
+      GParamSpec *pspec = pspecs[i];
+      const char *kind = value_kind (pspec);
+      const GValue *def;
+      g_autofree char *def_text = NULL;
+      const char *blurb = g_param_spec_get_blurb (pspec);
+
+      if (kind == NULL || (pspec->flags & G_PARAM_WRITABLE) == 0)
+        continue;
+
+      def = g_param_spec_get_default_value (pspec);
+      if (G_VALUE_HOLDS_STRING (def))
+        def_text = g_strdup (g_value_get_string (def));
+      else if (G_VALUE_HOLDS_BOOLEAN (def))
+        def_text = g_strdup (g_value_get_boolean (def) ? "true" : "false");
+      else if (G_VALUE_HOLDS_ENUM (def))
+        {
+          GEnumValue *ev = g_enum_get_value (G_PARAM_SPEC_ENUM (pspec)->enum_class, g_value_get_enum (def));
+          def_text = g_strdup (ev ? ev->value_nick : "");
+        }
+      else if (G_VALUE_HOLDS_DOUBLE (def))
+        def_text = g_strdup_printf ("%g", g_value_get_double (def));
+      else if (G_VALUE_HOLDS_FLOAT (def))
+        def_text = g_strdup_printf ("%g", (double) g_value_get_float (def));
+      else if (!G_VALUE_HOLDS (def, G_TYPE_STRV))
+        {
+          GValue text = G_VALUE_INIT;
+
+          g_value_init (&text, G_TYPE_STRING);
+          if (g_value_transform (def, &text))
+            def_text = g_value_dup_string (&text);
+          g_value_unset (&text);
+        }
+
+      printf ("        %s (%s%s%s)%s%s\n", pspec->name, kind,
+              def_text && *def_text ? ", default " : "", def_text && *def_text ? def_text : "",
+              blurb && *blurb ? ": " : "", blurb && *blurb ? blurb : "");
+    }
+}
+
 /**
  * smiley_command_plugins:
  *
@@ -36,6 +117,7 @@ smiley_command_plugins (SmileyCli  *cli,
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GPtrArray) impls = NULL;
   g_autoptr(GPtrArray) failures = NULL;
+  gboolean properties = FALSE;
   SmileyPluginRegistry *registry;
   int name_width = 4, file_width = 4;
   guint from_modules = 0;
@@ -44,6 +126,11 @@ smiley_command_plugins (SmileyCli  *cli,
                                        "Lists the sources, sinks, stores and views smiley can use, and the\n"
                                        "plugin modules that could not be loaded. Plugins are read from\n"
                                        "$SMILEY_PLUGIN_PATH (colon-separated) and the plugin directory.");
+  g_option_context_add_main_entries (context, (const GOptionEntry[]) {
+    { "properties", 'p', 0, G_OPTION_ARG_NONE, &properties,
+      "Also list the settings (properties) each one takes, for --set and the configuration file",
+      NULL },
+    G_OPTION_ENTRY_NULL }, NULL);
   if (!smiley_cli_parse (cli, context, &argc, &argv, error))
     return -1;
   if (argc > 1)
@@ -73,6 +160,8 @@ smiley_command_plugins (SmileyCli  *cli,
 
       printf ("%-6s  %-*s  %-*s  %s\n", kind_of (impl->interface_type), name_width, impl->name,
               file_width, impl->file, impl->description);
+      if (properties)
+        print_properties (impl);
     }
   fflush (stdout);
 

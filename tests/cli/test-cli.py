@@ -161,6 +161,25 @@ class PluginsTest(CliTestCase):
         self.assertIn("smiley-console.so", rows[("sink", "console")])
         self.assertEqual(r.stderr, "")
 
+    def test_properties(self):
+        r = smiley("plugins", "--properties", env=self.env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.splitlines()
+        console = [i for i, line in enumerate(lines) if line.split()[:2] == ["sink", "console"]][0]
+        settings = []
+        for line in lines[console + 1:]:
+            if not line.startswith("        "):
+                break
+            settings.append(line.strip())
+        self.assertIn("color (text, default auto): auto (if the stream is a terminal), always or never",
+                      settings)
+        self.assertIn("stream (text, default stdout): stdout or stderr", settings)
+        self.assertIn("output (text): a file to write instead of the stream", settings)
+        # Read-only counters are not settings.
+        setting_names = [line.split()[0] for line in lines if line.startswith("        ")]
+        self.assertNotIn("events", setting_names)
+        self.assertNotIn("events-emitted", setting_names)
+
     def test_reports_broken_plugin(self):
         plugdir = os.path.join(self.tmp, "plugins")
         os.mkdir(plugdir)
