@@ -565,6 +565,51 @@ listener_find_run (Listener   *listener,
   return NULL;
 }
 
+/* Every test has a temporary directory of its own; most also have a
+ * listener, on a Unix socket in that directory or, with data "tcp", on
+ * tcp://127.0.0.1:0. */
+typedef struct
+{
+  char     *dir;
+  Listener *listener;
+} Fixture;
+
+static void
+fixture_set_up_dir (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  fixture->dir = make_temp_dir ();
+}
+
+static void
+fixture_set_up_listener (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autofree char *endpoint = NULL;
+
+  fixture_set_up_dir (fixture, data);
+  if (g_strcmp0 (data, "tcp") == 0)
+    endpoint = g_strdup ("tcp://127.0.0.1:0");
+  else
+    endpoint = g_strdup_printf ("unix:%s/s", fixture->dir);
+  fixture->listener = listener_start (endpoint);
+}
+
+/* A listener the test left running must stop cleanly. */
+static void
+fixture_tear_down (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  if (fixture->listener != NULL)
+    {
+      if (fixture->listener->thread != NULL)
+        listener_stop (fixture->listener);
+      listener_free (fixture->listener);
+    }
+  remove_temp_dir (fixture->dir);
+  g_free (fixture->dir);
+}
+
 /* Tests {{{1 */
 
 static void
@@ -723,12 +768,20 @@ default_listen (void)
 DEFINE_SUBPROCESS_TEST (default_listen)
 
 static void
-roundtrip (const char *endpoint)
+test_roundtrip (Fixture       *fixture,
+                gconstpointer  data)
 {
-  Listener *listener = listener_start (endpoint);
+  Listener *listener = fixture->listener;
   g_autoptr(SmileyRun) run = make_run (NULL);
   g_autoptr(GPtrArray) sent = NULL;
   RecordedRun *got;
+
+  /* Port 0 was replaced by the port the system chose. */
+  if (g_str_equal (data, "tcp"))
+    {
+      g_assert_true (g_str_has_prefix (listener->endpoint, "tcp://127.0.0.1:"));
+      g_assert_cmpstr (listener->endpoint, !=, "tcp://127.0.0.1:0");
+    }
 
   sent = publish_run (listener->endpoint, run, 20, 250);
 
@@ -740,33 +793,6 @@ roundtrip (const char *endpoint)
   g_assert_cmpint (got->end_state, ==, SMILEY_RUN_FINISHED);
   assert_same_run (run, got->run);
   assert_same_events (run, sent, got->run, got->batches);
-
-  listener_stop (listener);
-  listener_free (listener);
-}
-
-static void
-test_roundtrip_unix (void)
-{
-  g_autofree char *dir = make_temp_dir ();
-  g_autofree char *endpoint = g_strdup_printf ("unix:%s/s", dir);
-
-  roundtrip (endpoint);
-  remove_temp_dir (dir);
-}
-
-static void
-test_roundtrip_tcp (void)
-{
-  Listener *listener = listener_start ("tcp://127.0.0.1:0");
-
-  /* Port 0 was replaced by the port the system chose. */
-  g_assert_true (g_str_has_prefix (listener->endpoint, "tcp://127.0.0.1:"));
-  g_assert_cmpstr (listener->endpoint, !=, "tcp://127.0.0.1:0");
-  listener_stop (listener);
-  listener_free (listener);
-
-  roundtrip ("tcp://127.0.0.1:0");
 }
 
 typedef struct
@@ -789,11 +815,10 @@ publisher_thread (gpointer data)
 }
 
 static void
-test_concurrent (void)
+test_concurrent (Fixture       *fixture,
+                 gconstpointer  data)
 {
-  g_autofree char *dir = make_temp_dir ();
-  g_autofree char *endpoint = g_strdup_printf ("unix:%s/s", dir);
-  Listener *listener = listener_start (endpoint);
+  Listener *listener = fixture->listener;
   PublisherJob jobs[12];
   GThread *threads[G_N_ELEMENTS (jobs)];
 
@@ -817,20 +842,15 @@ test_concurrent (void)
       g_object_unref (jobs[i].run);
       g_ptr_array_unref (jobs[i].sent);
     }
-
-  listener_stop (listener);
-  listener_free (listener);
-  remove_temp_dir (dir);
 }
 
 /* A publisher that goes away mid-run (SIGKILL, crash) leaves a run that
  * ended abnormally, with every event it managed to send. */
 static void
-test_closed_mid_run (void)
+test_closed_mid_run (Fixture       *fixture,
+                     gconstpointer  data)
 {
-  g_autofree char *dir = make_temp_dir ();
-  g_autofree char *endpoint = g_strdup_printf ("unix:%s/s", dir);
-  Listener *listener = listener_start (endpoint);
+  Listener *listener = fixture->listener;
   g_autoptr(SmileyRun) run = make_run (NULL);
   g_autoptr(SmileyRun) other = make_run (NULL);
   g_autoptr(GPtrArray) sent_other = NULL;
@@ -860,10 +880,6 @@ test_closed_mid_run (void)
   sent_other = publish_run (listener->endpoint, other, 2, 10);
   got = listener_find_run (listener, smiley_run_get_id (other));
   g_assert_cmpint (got->end_state, ==, SMILEY_RUN_FINISHED);
-
-  listener_stop (listener);
-  listener_free (listener);
-  remove_temp_dir (dir);
 }
 
 static GSocketConnection *
@@ -929,13 +945,10 @@ encode_run (SmileyRun *run,
 /* Garbage, a wrong version, an oversized frame, a run cut by garbage: each
  * connection is dropped with a reason while a good run carries on. */
 static void
-test_bad_peers (gconstpointer data)
+test_bad_peers (Fixture       *fixture,
+                gconstpointer  data)
 {
-  const char *kind = data;
-  g_autofree char *dir = make_temp_dir ();
-  g_autofree char *unix_endpoint = g_strdup_printf ("unix:%s/s", dir);
-  Listener *listener = listener_start (g_str_equal (kind, "tcp") ? "tcp://127.0.0.1:0"
-                                                                 : unix_endpoint);
+  Listener *listener = fixture->listener;
   g_autoptr(SmileyRun) good = make_run (NULL);
   g_autoptr(SmileyRun) cut = make_run (NULL);
   g_autoptr(SmileySocketSink) sink = publisher_new (listener->endpoint);
@@ -993,20 +1006,15 @@ test_bad_peers (gconstpointer data)
   got = listener_find_run (listener, smiley_run_get_id (good));
   g_assert_cmpint (got->end_state, ==, SMILEY_RUN_FINISHED);
   g_assert_cmpuint (got->n_events, ==, 500);
-
-  listener_stop (listener);
-  listener_free (listener);
-  remove_temp_dir (dir);
 }
 
 /* The listener's read path under mutated streams: every run that began
  * ends exactly once, no crash, and a good run still gets through. */
 static void
-test_fuzz (void)
+test_fuzz (Fixture       *fixture,
+           gconstpointer  data)
 {
-  g_autofree char *dir = make_temp_dir ();
-  g_autofree char *endpoint = g_strdup_printf ("unix:%s/s", dir);
-  Listener *listener = listener_start (endpoint);
+  Listener *listener = fixture->listener;
   g_autoptr(SmileyRun) base = make_run ("fuzz-base");
   g_autoptr(GBytes) stream = encode_run (base, 3, TRUE);
   g_autoptr(GRand) rand = g_rand_new_with_seed (20261127);
@@ -1063,10 +1071,6 @@ test_fuzz (void)
   g_assert_cmpuint (listener_find_run (listener, smiley_run_get_id (good))->n_events, ==, 90);
   g_test_message ("%u mutated streams, %u began a run, %u disconnected with a reason", n_cases,
                   listener->sink->runs->len - 1, listener->disconnects->len);
-
-  listener_stop (listener);
-  listener_free (listener);
-  remove_temp_dir (dir);
 }
 
 static void
@@ -1089,9 +1093,10 @@ assert_not_listening (const char *endpoint)
 }
 
 static void
-test_nobody_listening (void)
+test_nobody_listening (Fixture       *fixture,
+                       gconstpointer  data)
 {
-  g_autofree char *dir = make_temp_dir ();
+  const char *dir = fixture->dir;
   g_autofree char *missing = g_strdup_printf ("unix:%s/s", dir);
   g_autofree char *stale_path = g_build_filename (dir, "stale", NULL);
   g_autofree char *stale = g_strdup_printf ("unix:%s", stale_path);
@@ -1120,16 +1125,15 @@ test_nobody_listening (void)
   tcp_endpoint = g_strdup_printf ("tcp://127.0.0.1:%u",
                                   g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
   assert_not_listening (tcp_endpoint);
-
-  remove_temp_dir (dir);
 }
 
 /* A listener that stopped accepting (SIGSTOP, a hung process) makes
  * `smiley run` fail, not hang, once its backlog is full. */
 static void
-test_listener_not_accepting (void)
+test_listener_not_accepting (Fixture       *fixture,
+                             gconstpointer  data)
 {
-  g_autofree char *dir = make_temp_dir ();
+  const char *dir = fixture->dir;
   g_autofree char *path = g_build_filename (dir, "s", NULL);
   g_autofree char *endpoint = g_strdup_printf ("unix:%s", path);
   g_autoptr(GSocketAddress) address = g_unix_socket_address_new (path);
@@ -1158,7 +1162,6 @@ test_listener_not_accepting (void)
   g_test_message ("after %u connections: %s", sinks->len - 1, error->message);
 
   g_socket_close (stuck, NULL);
-  remove_temp_dir (dir);
 }
 
 static void
@@ -1183,13 +1186,10 @@ test_bad_endpoint (void)
 }
 
 static void
-test_already_listening (gconstpointer data)
+test_already_listening (Fixture       *fixture,
+                        gconstpointer  data)
 {
-  const char *kind = data;
-  g_autofree char *dir = make_temp_dir ();
-  g_autofree char *unix_endpoint = g_strdup_printf ("unix:%s/s", dir);
-  Listener *listener = listener_start (g_str_equal (kind, "tcp") ? "tcp://127.0.0.1:0"
-                                                                 : unix_endpoint);
+  Listener *listener = fixture->listener;
   g_autoptr(SmileySocketSource) second = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(SmileyRun) run = make_run (NULL);
@@ -1205,18 +1205,15 @@ test_already_listening (gconstpointer data)
   /* The first listener still owns its socket. */
   sent = publish_run (listener->endpoint, run, 1, 10);
   g_assert_cmpuint (listener->sink->n_ended, ==, 1);
-
-  listener_stop (listener);
-  listener_free (listener);
-  remove_temp_dir (dir);
 }
 
 /* Another program listening on the socket (without smiley's lock) keeps
  * its socket too. */
 static void
-test_foreign_listener (void)
+test_foreign_listener (Fixture       *fixture,
+                       gconstpointer  data)
 {
-  g_autofree char *dir = make_temp_dir ();
+  const char *dir = fixture->dir;
   g_autofree char *path = g_build_filename (dir, "s", NULL);
   g_autofree char *endpoint = g_strdup_printf ("unix:%s", path);
   g_autoptr(GSocketAddress) address = g_unix_socket_address_new (path);
@@ -1233,13 +1230,13 @@ test_foreign_listener (void)
   g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
 
   g_socket_close (foreign, NULL);
-  remove_temp_dir (dir);
 }
 
 static void
-test_socket_file (void)
+test_socket_file (Fixture       *fixture,
+                  gconstpointer  data)
 {
-  g_autofree char *dir = make_temp_dir ();
+  const char *dir = fixture->dir;
   g_autofree char *path = g_build_filename (dir, "sub", "s", NULL);
   g_autofree char *endpoint = g_strdup_printf ("unix:%s", path);
   g_autofree char *stale_path = g_build_filename (dir, "stale", NULL);
@@ -1285,18 +1282,15 @@ test_socket_file (void)
     g_assert_true (g_file_get_contents (file_path, &contents, NULL, NULL));
     g_assert_cmpstr (contents, ==, "precious");
   }
-
-  remove_temp_dir (dir);
 }
 
 /* A listener stopped with runs open ends them as abnormal; their
  * publishers learn it on their next write. */
 static void
-test_listener_stopped (void)
+test_listener_stopped (Fixture       *fixture,
+                       gconstpointer  data)
 {
-  g_autofree char *dir = make_temp_dir ();
-  g_autofree char *endpoint = g_strdup_printf ("unix:%s/s", dir);
-  Listener *listener = listener_start (endpoint);
+  Listener *listener = fixture->listener;
   g_autoptr(SmileyRun) run = make_run (NULL);
   g_autoptr(SmileySocketSink) sink = publisher_new (listener->endpoint);
   g_autoptr(SmileyBatch) batch = make_batch (run, 100, 0);
@@ -1323,19 +1317,15 @@ test_listener_stopped (void)
   g_clear_error (&error);
   g_assert_false (smiley_sink_end_run (SMILEY_SINK (sink), run, &error));
   g_assert_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_DISCONNECTED);
-
-  listener_free (listener);
-  remove_temp_dir (dir);
 }
 
 /* A sink that fails stops the listener with its error; the publisher is
  * told its run was not taken. */
 static void
-test_sink_fails (void)
+test_sink_fails (Fixture       *fixture,
+                 gconstpointer  data)
 {
-  g_autofree char *dir = make_temp_dir ();
-  g_autofree char *endpoint = g_strdup_printf ("unix:%s/s", dir);
-  Listener *listener = listener_start (endpoint);
+  Listener *listener = fixture->listener;
   g_autoptr(SmileyRun) run = make_run (NULL);
   g_autoptr(SmileySocketSink) sink = publisher_new (listener->endpoint);
   g_autoptr(GError) error = NULL;
@@ -1358,9 +1348,6 @@ test_sink_fails (void)
   listener->thread = NULL;
   g_assert_false (listener->ok);
   g_assert_error (listener->error, G_IO_ERROR, G_IO_ERROR_NO_SPACE);
-
-  listener_free (listener);
-  remove_temp_dir (dir);
 }
 
 /* Another user's uid for the tests below, which need root to take it. */
@@ -1369,16 +1356,15 @@ test_sink_fails (void)
 /* A peer of another user, let in by a socket file someone made world
  * writable, is refused by the kernel's word on who it is (SO_PEERCRED). */
 static void
-test_other_user_publisher (void)
+test_other_user_publisher (Fixture       *fixture,
+                           gconstpointer  data)
 {
-  g_autofree char *dir = NULL;
+  Listener *listener = fixture->listener;
   g_autofree char *path = NULL;
-  g_autofree char *endpoint = NULL;
   g_autoptr(SmileyRun) run = NULL;
   g_autoptr(GBytes) stream = NULL;
   struct sockaddr_un address = { .sun_family = AF_UNIX };
-  Listener *listener;
-  const guint8 *data;
+  const guint8 *bytes;
   gsize length;
   int status = -1;
   pid_t pid;
@@ -1389,16 +1375,13 @@ test_other_user_publisher (void)
       return;
     }
 
-  dir = make_temp_dir ();
-  path = g_build_filename (dir, "s", NULL);
-  endpoint = g_strdup_printf ("unix:%s", path);
-  listener = listener_start (endpoint);
-  g_assert_cmpint (g_chmod (dir, 0755), ==, 0);
+  path = g_build_filename (fixture->dir, "s", NULL);
+  g_assert_cmpint (g_chmod (fixture->dir, 0755), ==, 0);
   g_assert_cmpint (g_chmod (path, 0666), ==, 0);
 
   run = make_run (NULL);
   stream = encode_run (run, 1, TRUE);
-  data = g_bytes_get_data (stream, &length);
+  bytes = g_bytes_get_data (stream, &length);
   g_strlcpy (address.sun_path, path, sizeof address.sun_path);
 
   /* Only async-signal-safe calls in the child of a threaded process. */
@@ -1414,7 +1397,7 @@ test_other_user_publisher (void)
       fd = socket (AF_UNIX, SOCK_STREAM, 0);
       if (fd < 0 || connect (fd, (struct sockaddr *) &address, sizeof address) != 0)
         _exit (3);
-      (void) !write (fd, data, length);
+      (void) !write (fd, bytes, length);
       /* Closed without an ACK. */
       _exit (read (fd, &answer, 1) == 0 || errno == ECONNRESET ? 0 : 4);
     }
@@ -1424,18 +1407,15 @@ test_other_user_publisher (void)
 
   g_assert_true (listener_has_disconnect (listener, "it runs as uid 65534; only uid 0 may publish here"));
   g_assert_cmpuint (listener->sink->runs->len, ==, 0);
-
-  listener_stop (listener);
-  listener_free (listener);
-  remove_temp_dir (dir);
 }
 
 /* A publisher never sends traces to a listener of another user, even one
  * that managed to sit on the endpoint. */
 static void
-test_other_user_listener (void)
+test_other_user_listener (Fixture       *fixture,
+                          gconstpointer  data)
 {
-  g_autofree char *dir = NULL;
+  const char *dir = fixture->dir;
   g_autofree char *path = NULL;
   g_autofree char *endpoint = NULL;
   g_autoptr(SmileySocketSink) sink = NULL;
@@ -1451,7 +1431,6 @@ test_other_user_listener (void)
       return;
     }
 
-  dir = make_temp_dir ();
   path = g_build_filename (dir, "s", NULL);
   endpoint = g_strdup_printf ("unix:%s", path);
   g_assert_cmpint (g_chmod (dir, 0777), ==, 0);
@@ -1486,16 +1465,14 @@ test_other_user_listener (void)
 
   kill (pid, SIGKILL);
   waitpid (pid, NULL, 0);
-  remove_temp_dir (dir);
 }
 
 /* Two connections claiming the same run: the second is refused. */
 static void
-test_duplicate_run (void)
+test_duplicate_run (Fixture       *fixture,
+                    gconstpointer  data)
 {
-  g_autofree char *dir = make_temp_dir ();
-  g_autofree char *endpoint = g_strdup_printf ("unix:%s/s", dir);
-  Listener *listener = listener_start (endpoint);
+  Listener *listener = fixture->listener;
   g_autoptr(SmileyRun) run = make_run ("same-id");
   g_autoptr(SmileyRun) twin = make_run ("same-id");
   g_autoptr(SmileySocketSink) first = publisher_new (listener->endpoint);
@@ -1513,20 +1490,15 @@ test_duplicate_run (void)
   g_assert_cmpuint (listener->sink->runs->len, ==, 1);
   g_assert_cmpint (((RecordedRun *) listener->sink->runs->pdata[0])->end_state, ==,
                    SMILEY_RUN_FINISHED);
-
-  listener_stop (listener);
-  listener_free (listener);
-  remove_temp_dir (dir);
 }
 
 /* A slow sink slows the publisher down and loses nothing. */
 static void
-test_backpressure (void)
+test_backpressure (Fixture       *fixture,
+                   gconstpointer  data)
 {
+  Listener *listener = fixture->listener;
   const guint n_batches = 1000, batch_size = 1000;
-  g_autofree char *dir = make_temp_dir ();
-  g_autofree char *endpoint = g_strdup_printf ("unix:%s/s", dir);
-  Listener *listener = listener_start (endpoint);
   g_autoptr(SmileyRun) run = make_run (NULL);
   g_autoptr(SmileySocketSink) sink = publisher_new (listener->endpoint);
   g_autoptr(GError) error = NULL;
@@ -1565,21 +1537,16 @@ test_backpressure (void)
   g_test_message ("%" G_GUINT64_FORMAT " events in %.2f s, publisher at most %" G_GUINT64_FORMAT
                   " events ahead of the sink",
                   sent, elapsed / 1e6, max_lag);
-
-  listener_stop (listener);
-  listener_free (listener);
-  remove_temp_dir (dir);
 }
 
 /* How fast the transport alone goes: encode, socket, decode, into a sink
  * that keeps nothing. Reported, not asserted, beyond the count. */
 static void
-test_throughput (void)
+test_throughput (Fixture       *fixture,
+                 gconstpointer  data)
 {
+  Listener *listener = fixture->listener;
   const guint n_batches = 1000, batch_size = 1000;
-  g_autofree char *dir = make_temp_dir ();
-  g_autofree char *endpoint = g_strdup_printf ("unix:%s/s", dir);
-  Listener *listener = listener_start (endpoint);
   g_autoptr(SmileyRun) run = make_run (NULL);
   g_autoptr(SmileySocketSink) sink = publisher_new (listener->endpoint);
   g_autoptr(GPtrArray) batches = g_ptr_array_new_with_free_func ((GDestroyNotify) smiley_batch_unref);
@@ -1606,11 +1573,12 @@ test_throughput (void)
   g_test_message ("%u events through a Unix socket in %.3f s: %.0f ns per event",
                   n_batches * batch_size, elapsed / 1e6,
                   elapsed * 1e3 / ((double) n_batches * batch_size));
-
-  listener_stop (listener);
-  listener_free (listener);
-  remove_temp_dir (dir);
 }
+
+#define ADD_LISTENER_TEST(path, data, func) \
+  g_test_add (path, Fixture, data, fixture_set_up_listener, func, fixture_tear_down)
+#define ADD_DIR_TEST(path, func) \
+  g_test_add (path, Fixture, NULL, fixture_set_up_dir, func, fixture_tear_down)
 
 int
 main (int   argc,
@@ -1622,26 +1590,26 @@ main (int   argc,
   g_test_add_func ("/smiley/socket/endpoint/default", test_endpoint_default);
   g_test_add_func ("/smiley/socket/endpoint/default-listen", test_default_listen);
   g_test_add_func ("/smiley/socket/endpoint/bad", test_bad_endpoint);
-  g_test_add_func ("/smiley/socket/roundtrip/unix", test_roundtrip_unix);
-  g_test_add_func ("/smiley/socket/roundtrip/tcp", test_roundtrip_tcp);
-  g_test_add_func ("/smiley/socket/concurrent", test_concurrent);
-  g_test_add_func ("/smiley/socket/closed-mid-run", test_closed_mid_run);
-  g_test_add_data_func ("/smiley/socket/bad-peers/unix", "unix", test_bad_peers);
-  g_test_add_data_func ("/smiley/socket/bad-peers/tcp", "tcp", test_bad_peers);
-  g_test_add_func ("/smiley/socket/fuzz", test_fuzz);
-  g_test_add_func ("/smiley/socket/nobody-listening", test_nobody_listening);
-  g_test_add_func ("/smiley/socket/not-accepting", test_listener_not_accepting);
-  g_test_add_data_func ("/smiley/socket/already-listening/unix", "unix", test_already_listening);
-  g_test_add_data_func ("/smiley/socket/already-listening/tcp", "tcp", test_already_listening);
-  g_test_add_func ("/smiley/socket/foreign-listener", test_foreign_listener);
-  g_test_add_func ("/smiley/socket/socket-file", test_socket_file);
-  g_test_add_func ("/smiley/socket/listener-stopped", test_listener_stopped);
-  g_test_add_func ("/smiley/socket/sink-fails", test_sink_fails);
-  g_test_add_func ("/smiley/socket/duplicate-run", test_duplicate_run);
-  g_test_add_func ("/smiley/socket/other-user/publisher", test_other_user_publisher);
-  g_test_add_func ("/smiley/socket/other-user/listener", test_other_user_listener);
-  g_test_add_func ("/smiley/socket/backpressure", test_backpressure);
-  g_test_add_func ("/smiley/socket/throughput", test_throughput);
+  ADD_LISTENER_TEST ("/smiley/socket/roundtrip/unix", "unix", test_roundtrip);
+  ADD_LISTENER_TEST ("/smiley/socket/roundtrip/tcp", "tcp", test_roundtrip);
+  ADD_LISTENER_TEST ("/smiley/socket/concurrent", NULL, test_concurrent);
+  ADD_LISTENER_TEST ("/smiley/socket/closed-mid-run", NULL, test_closed_mid_run);
+  ADD_LISTENER_TEST ("/smiley/socket/bad-peers/unix", "unix", test_bad_peers);
+  ADD_LISTENER_TEST ("/smiley/socket/bad-peers/tcp", "tcp", test_bad_peers);
+  ADD_LISTENER_TEST ("/smiley/socket/fuzz", NULL, test_fuzz);
+  ADD_DIR_TEST ("/smiley/socket/nobody-listening", test_nobody_listening);
+  ADD_DIR_TEST ("/smiley/socket/not-accepting", test_listener_not_accepting);
+  ADD_LISTENER_TEST ("/smiley/socket/already-listening/unix", "unix", test_already_listening);
+  ADD_LISTENER_TEST ("/smiley/socket/already-listening/tcp", "tcp", test_already_listening);
+  ADD_DIR_TEST ("/smiley/socket/foreign-listener", test_foreign_listener);
+  ADD_DIR_TEST ("/smiley/socket/socket-file", test_socket_file);
+  ADD_LISTENER_TEST ("/smiley/socket/listener-stopped", NULL, test_listener_stopped);
+  ADD_LISTENER_TEST ("/smiley/socket/sink-fails", NULL, test_sink_fails);
+  ADD_LISTENER_TEST ("/smiley/socket/duplicate-run", NULL, test_duplicate_run);
+  ADD_LISTENER_TEST ("/smiley/socket/other-user/publisher", NULL, test_other_user_publisher);
+  ADD_DIR_TEST ("/smiley/socket/other-user/listener", test_other_user_listener);
+  ADD_LISTENER_TEST ("/smiley/socket/backpressure", NULL, test_backpressure);
+  ADD_LISTENER_TEST ("/smiley/socket/throughput", NULL, test_throughput);
 
   return g_test_run ();
 }
