@@ -477,7 +477,8 @@ connection_end_run (Connection *connection)
 }
 
 /* Hands every complete message buffered for @connection to the sink.
- * Returns: %FALSE if the connection was closed */
+ * Returns: %FALSE if the connection is not to be read any more: it was
+ *   closed, or the sink failed and the listener is stopping */
 static gboolean
 connection_drain (Connection *connection)
 {
