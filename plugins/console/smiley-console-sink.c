@@ -534,6 +534,10 @@ smiley_console_sink_end_run (SmileySink  *sink,
       message = NULL;
       if (smiley_run_get_state (run) == SMILEY_RUN_ABNORMAL)
         message = status = smiley_run_format_status (run);
+      /* Only a replay ends a run that has not ended: one still being
+       * recorded, or whose recorder died before the end arrived. */
+      else if (smiley_run_get_state (run) == SMILEY_RUN_RUNNING)
+        message = "not finished (still running, or its recording stopped before the end)";
     }
 
   if (state != NULL)

@@ -167,6 +167,7 @@ test_threads (Fixture *f, gconstpointer data)
   add (batch, run, SMILEY_EVENT_RETURN, 1, prog, 3, "f", "1", 0, NULL);
   add (batch, run, SMILEY_EVENT_RETURN, 3, prog, 3, "f", "2", 0, NULL);
   push (sink, run, batch);
+  smiley_run_set_state (run, SMILEY_RUN_FINISHED);
   g_assert_true (smiley_sink_end_run (sink, run, NULL));
 
   text = read_output (f);
@@ -220,6 +221,22 @@ test_runs (Fixture *f, gconstpointer data)
                    "[11111111] Finished run: killed by signal 9 (Killed)\n"
                    "two.py:6: return>>> 2\n"
                    "Finished run: RuntimeError: boom\n");
+}
+
+static void
+test_unfinished (Fixture *f, gconstpointer data)
+{
+  g_autoptr(SmileySink) sink = make_console (f, "never");
+  g_autoptr(SmileyRun) run = make_run ("0123456789abcdef");
+  g_autofree char *text = NULL;
+
+  /* What a replay of a run whose recorder was killed shows at its end. */
+  g_assert_true (smiley_sink_begin_run (sink, run, NULL));
+  g_assert_true (smiley_sink_end_run (sink, run, NULL));
+  text = read_output (f);
+  g_assert_cmpstr (text, ==,
+                   "Starting new run: ['prog.py', \"it's\", 'a \"b\"\\n']\n"
+                   "Finished run: not finished (still running, or its recording stopped before the end)\n");
 }
 
 static void
@@ -286,6 +303,7 @@ main (int    argc,
   ADD ("format", test_format);
   ADD ("threads", test_threads);
   ADD ("runs", test_runs);
+  ADD ("unfinished", test_unfinished);
   ADD ("color", test_color);
   ADD ("auto-color-in-file", test_auto_color_in_file);
   ADD ("errors", test_errors);
