@@ -112,6 +112,7 @@ typedef struct
   SmileyFrameReader  *reader;
   SmileyRun          *run;          /* the reader's */
   GHashTable         *seen_files;   /* string id → TRUE */
+  guint32             last_file;
   char               *cwd;
   gboolean            got_end;
   gboolean            failed;       /* stop decoding, keep draining */
@@ -161,6 +162,9 @@ add_sources (RunContext  *ctx,
       char *content = NULL;
       gsize length = 0;
 
+      if (event->file == ctx->last_file)
+        continue;
+      ctx->last_file = event->file;
       if (g_hash_table_contains (ctx->seen_files, GUINT_TO_POINTER (event->file)))
         continue;
       g_hash_table_add (ctx->seen_files, GUINT_TO_POINTER (event->file));
@@ -245,7 +249,8 @@ reader_thread (gpointer data)
             break;
           continue;
         }
-      smiley_ring_wait_data (&ctx->ring, 100);
+      /* Woken early only when the ring fills up: see smiley_ring_commit(). */
+      smiley_ring_wait_data (&ctx->ring, 10);
     }
   return NULL;
 }

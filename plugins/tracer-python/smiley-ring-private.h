@@ -164,6 +164,26 @@ smiley_ring_unmap (SmileyRing *ring)
   memset (ring, 0, sizeof *ring);
 }
 
+static inline void
+smiley_ring_wake_consumer (SmileyRing *ring)
+{
+  SmileyRingHeader *h = ring->header;
+
+  atomic_store (&h->consumer_sleeping, 0);
+  atomic_fetch_add (&h->head_seq, 1);
+  smiley_ring_futex (&h->head_seq, FUTEX_WAKE, 1, NULL);
+}
+
+/* Producer: makes sure the consumer looks at the ring now (the last
+ * frames of a run). */
+static inline void
+smiley_ring_flush (SmileyRing *ring)
+{
+  atomic_thread_fence (memory_order_seq_cst);
+  if (atomic_load_explicit (&ring->header->consumer_sleeping, memory_order_relaxed))
+    smiley_ring_wake_consumer (ring);
+}
+
 /* Producer: waits until @len bytes are free. Returns 0, or -1 if the
  * consumer made no progress for @give_up_ms (it died: the caller stops
  * recording rather than hang the program). */
@@ -185,6 +205,8 @@ smiley_ring_wait_space (SmileyRing *ring,
       if (ring->size - (head - tail) >= len)
         return 0;
 
+      /* A full ring and a consumer asleep until its timeout: wake it. */
+      smiley_ring_flush (ring);
       seq = atomic_load_explicit (&h->tail_seq, memory_order_acquire);
       atomic_store (&h->producer_waiting, 1);
       atomic_thread_fence (memory_order_seq_cst);
@@ -206,25 +228,29 @@ smiley_ring_wait_space (SmileyRing *ring,
     }
 }
 
-/* Producer: copies @len bytes (one or more whole frames) in and publishes
- * them. The caller made room with smiley_ring_wait_space(). */
+/* Producer: where the next frame goes; smiley_ring_wait_space() made
+ * room for it. Thanks to the mirror mapping it is contiguous. */
+static inline uint8_t *
+smiley_ring_write_pointer (SmileyRing *ring)
+{
+  return ring->data + (atomic_load_explicit (&ring->header->head, memory_order_relaxed) & ring->mask);
+}
+
+/* Producer: publishes @len bytes (whole frames) written at the write
+ * pointer. The consumer is only woken once the ring is an eighth full (or
+ * by its own timeout): a wake-up per event would cost a context switch
+ * per event. */
 static inline void
-smiley_ring_commit (SmileyRing *ring,
-                    const void *bytes,
-                    uint64_t    len)
+smiley_ring_publish (SmileyRing *ring,
+                     uint64_t    len)
 {
   SmileyRingHeader *h = ring->header;
   uint64_t head = atomic_load_explicit (&h->head, memory_order_relaxed);
 
-  memcpy (ring->data + (head & ring->mask), bytes, len);
   atomic_store_explicit (&h->head, head + len, memory_order_release);
-  atomic_thread_fence (memory_order_seq_cst);
-  if (atomic_load_explicit (&h->consumer_sleeping, memory_order_relaxed))
-    {
-      atomic_store (&h->consumer_sleeping, 0);
-      atomic_fetch_add (&h->head_seq, 1);
-      smiley_ring_futex (&h->head_seq, FUTEX_WAKE, 1, NULL);
-    }
+  if (atomic_load_explicit (&h->consumer_sleeping, memory_order_relaxed) &&
+      head + len - atomic_load_explicit (&h->tail, memory_order_relaxed) >= ring->size / 8)
+    smiley_ring_wake_consumer (ring);
 }
 
 /* Consumer: how many bytes are readable at smiley_ring_read_pointer(). */

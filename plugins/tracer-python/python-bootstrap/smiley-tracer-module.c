@@ -33,6 +33,10 @@
 PyAPI_DATA (int) _Py_UnhandledKeyboardInterrupt;
 
 #include <fcntl.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <x86intrin.h>
+#endif
 #include <fnmatch.h>
 #include <pthread.h>
 #include <sys/time.h>
@@ -164,14 +168,104 @@ static int profile_cb (PyObject *obj, PyFrameObject *frame, int what, PyObject *
 static int trace_cb (PyObject *obj, PyFrameObject *frame, int what, PyObject *arg);
 
 static inline int64_t
-now_ns (void)
+clock_ns (void)
 {
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
   return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* CLOCK_MONOTONIC read through the TSC. Every event and every profiled
+ * call reads the clock, and clock_gettime() was an eighth of the tracer's
+ * time in a VM. With an invariant TSC the rate is measured against
+ * CLOCK_MONOTONIC from the start of the run and the two are re-anchored
+ * every few thousand reads, so the result never drifts; it never goes
+ * backwards either. Only called with the GIL held. */
+typedef struct
+{
+  int      usable;
+  uint64_t reads;
+  uint64_t tsc0;
+  int64_t  ns0;
+  uint64_t anchor_tsc;
+  int64_t  anchor_ns;
+  double   ns_per_tick;
+  int64_t  last;
+} TracerClock;
+
+static TracerClock tracer_clock;
+
+static void
+clock_init (void)
+{
+#if defined(__x86_64__)
+  unsigned int eax, ebx, ecx, edx;
+
+  /* CPUID 0x80000007, EDX bit 8: the TSC runs at a constant rate in
+   * every power state. */
+  if (__get_cpuid (0x80000007, &eax, &ebx, &ecx, &edx) && (edx & (1u << 8)))
+    {
+      tracer_clock.usable = 1;
+      tracer_clock.tsc0 = __rdtsc ();
+      tracer_clock.ns0 = clock_ns ();
+    }
+#endif
+}
+
+static inline int64_t
+now_ns (void)
+{
+#if defined(__x86_64__)
+  TracerClock *c = &tracer_clock;
+
+  if (c->usable)
+    {
+      uint64_t tsc = __rdtsc ();
+      int64_t ns;
+
+      if ((++c->reads & 4095) == 0 || c->ns_per_tick == 0)
+        {
+          ns = clock_ns ();
+          /* A rate measured over less than 10 ms is not trusted yet. */
+          if (ns - c->ns0 > 10000000 && tsc > c->tsc0)
+            {
+              c->ns_per_tick = (double) (ns - c->ns0) / (double) (tsc - c->tsc0);
+              c->anchor_tsc = tsc;
+              c->anchor_ns = ns;
+            }
+        }
+      else
+        ns = c->anchor_ns + (int64_t) ((double) (tsc - c->anchor_tsc) * c->ns_per_tick);
+      if (ns < c->last)
+        ns = c->last;
+      c->last = ns;
+      return ns;
+    }
+#endif
+  return clock_ns ();
+}
+
 /* ---- frames into the ring ---------------------------------------------- */
+
+/* Waits for @len free bytes in the ring and returns where to write them,
+ * or NULL when recording stopped. */
+static uint8_t *
+ring_reserve (size_t len)
+{
+  if (len > tracer.ring.size / 2)
+    return NULL; /* cannot happen with the budgets; never block forever */
+  while (smiley_ring_wait_space (&tracer.ring, len, 1000) < 0)
+    {
+      /* The consumer made no progress for a second: only give up if it
+       * is gone, otherwise a slow sink is allowed to slow us down. */
+      if (getppid () != tracer.parent)
+        {
+          tracer.disabled = 1;
+          return NULL;
+        }
+    }
+  return smiley_ring_write_pointer (&tracer.ring);
+}
 
 static void
 ring_write (const uint8_t *a,
@@ -179,22 +273,15 @@ ring_write (const uint8_t *a,
             const uint8_t *b,
             size_t         b_len)
 {
-  if (a_len + b_len > tracer.ring.size / 2)
-    return; /* cannot happen with the budgets; never block forever */
-  while (smiley_ring_wait_space (&tracer.ring, a_len + b_len, 1000) < 0)
-    {
-      /* The consumer made no progress for a second: only give up if it
-       * is gone, otherwise a slow sink is allowed to slow us down. */
-      if (getppid () != tracer.parent)
-        {
-          tracer.disabled = 1;
-          return;
-        }
-    }
+  uint8_t *p = ring_reserve (a_len + b_len);
+
+  if (p == NULL)
+    return;
   if (a_len > 0)
-    smiley_ring_commit (&tracer.ring, a, a_len);
+    memcpy (p, a, a_len);
   if (b_len > 0)
-    smiley_ring_commit (&tracer.ring, b, b_len);
+    memcpy (p + a_len, b, b_len);
+  smiley_ring_publish (&tracer.ring, a_len + b_len);
 }
 
 /* ---- string table ------------------------------------------------------ */
@@ -290,11 +377,12 @@ thread_state (void)
 {
   ThreadState *ts = tls_state;
   char name[256] = "";
-  uint64_t native = (uint64_t) syscall (SYS_gettid);
+  uint64_t native;
   PyObject *modules, *threading, *active, *ident, *thread, *pyname;
 
   if (ts != NULL)
     return ts;
+  native = (uint64_t) syscall (SYS_gettid);
   ts = calloc (1, sizeof *ts);
   if (ts == NULL)
     return NULL;
@@ -495,12 +583,14 @@ fingerprint (PyObject *v)
       Py_ssize_t n = PyList_GET_SIZE (v);
       uint64_t h = (uint64_t) n * 0x9e3779b97f4a7c15ULL;
       PyObject **items = ((PyListObject *) v)->ob_item;
-      Py_ssize_t head = n < 32 ? n : 16;
+      /* The ends only: appends, pops and edits near either end are seen;
+       * an item replaced in the middle of a long list is not. */
+      Py_ssize_t head = n < 8 ? n : 4;
 
       for (Py_ssize_t i = 0; i < head; i++)
         h = (h ^ (uint64_t) (uintptr_t) items[i]) * 0x100000001b3ULL;
-      if (n >= 32)
-        for (Py_ssize_t i = n - 16; i < n; i++)
+      if (n >= 8)
+        for (Py_ssize_t i = n - 4; i < n; i++)
           h = (h ^ (uint64_t) (uintptr_t) items[i]) * 0x100000001b3ULL;
       return h;
     }
@@ -706,14 +796,15 @@ emit (ThreadState *ts,
       const Rec   *rec,
       uint32_t     line,
       int          has_arg,
-      int          with_locals)
+      int          with_locals,
+      int64_t      now)
 {
-  TracerBuf *ev = &ts->ev;
   /* The traced frame below this one (0 for the thread's outermost). */
   uint64_t parent = rec > ts->stack ? rec[-1].ctx_call : 0;
-  uint8_t *p;
-  int64_t t = now_ns () - tracer.t0;
+  int64_t t = (now ? now : now_ns ()) - tracer.t0;
+  size_t arg_len = has_arg ? ts->arg.len : 0;
   size_t need;
+  uint8_t *start, *frame, *p;
 
   if (tracer.disabled)
     return;
@@ -722,12 +813,21 @@ emit (ThreadState *ts,
       ts->locals.len = 0;
       ts->n_locals = 0;
     }
-  need = SMILEY_WIRE_FRAME_HEADER_SIZE + 1 + 12 * SMILEY_WIRE_MAX_VARINT +
-         (has_arg ? ts->arg.len : 0) + ts->locals.len;
-  ev->len = 0;
-  if (tracer_buf_reserve (ev, need) != 0)
+  /* Encoded in place in the ring: strings first, then the event. */
+  need = tracer.pending.len + SMILEY_WIRE_FRAME_HEADER_SIZE + 1 + 12 * SMILEY_WIRE_MAX_VARINT +
+         arg_len + ts->locals.len;
+  start = ring_reserve (need);
+  if (start == NULL)
     return;
-  p = ev->data + SMILEY_WIRE_FRAME_HEADER_SIZE;
+  p = start;
+  if (tracer.pending.len > 0)
+    {
+      memcpy (p, tracer.pending.data, tracer.pending.len);
+      p += tracer.pending.len;
+      tracer.pending.len = 0;
+    }
+  frame = p;
+  p += SMILEY_WIRE_FRAME_HEADER_SIZE;
   p = smiley_wire_put_varint (p, 1);
   *p++ = (uint8_t) kind;
   p = smiley_wire_put_varint (p, ts->id);
@@ -739,7 +839,7 @@ emit (ThreadState *ts,
   p = smiley_wire_put_varint (p, line);
   p = smiley_wire_put_varint (p, rec->ci->func_id);
   if (has_arg)
-    p = smiley_wire_put_opt_bytes (p, ts->arg.data ? (const char *) ts->arg.data : "", ts->arg.len);
+    p = smiley_wire_put_opt_bytes (p, ts->arg.data ? (const char *) ts->arg.data : "", arg_len);
   else
     p = smiley_wire_put_varint (p, 0);
   p = smiley_wire_put_varint (p, ts->n_locals);
@@ -748,11 +848,8 @@ emit (ThreadState *ts,
       memcpy (p, ts->locals.data, ts->locals.len);
       p += ts->locals.len;
     }
-  ev->len = (size_t) (p - ev->data);
-  smiley_wire_put_frame_header (ev->data, (uint32_t) ev->len, SMILEY_WIRE_EVENTS);
-
-  ring_write (tracer.pending.data, tracer.pending.len, ev->data, ev->len);
-  tracer.pending.len = 0;
+  smiley_wire_put_frame_header (frame, (uint32_t) (p - frame), SMILEY_WIRE_EVENTS);
+  smiley_ring_publish (&tracer.ring, (uint64_t) (p - start));
   tracer.events++;
   atomic_store_explicit (&tracer.ring.header->events_emitted, tracer.events, memory_order_relaxed);
 }
@@ -951,7 +1048,7 @@ on_call (PyThreadState *tstate,
       if (!ci->fast || reserve_slots (ts, rec, ci->n) == 0)
         collect_locals (ts, rec, frame, 1);
       emit (ts, resumed ? TRACER_EVENT_RESUME : TRACER_EVENT_CALL, rec,
-            (uint32_t) (frame->f_lineno > 0 ? frame->f_lineno : code->co_firstlineno), 0, 1);
+            (uint32_t) (frame->f_lineno > 0 ? frame->f_lineno : code->co_firstlineno), 0, 1, t);
     }
   set_lines (tstate, rec->lines);
   return 0;
@@ -1005,7 +1102,7 @@ on_return (PyThreadState *tstate,
       ts->arg.len = 0;
       if (arg != NULL)
         tracer_repr (&ts->arg, arg, &tracer.limits);
-      emit (ts, kind, rec, (uint32_t) (frame->f_lineno > 0 ? frame->f_lineno : 0), arg != NULL, 0);
+      emit (ts, kind, rec, (uint32_t) (frame->f_lineno > 0 ? frame->f_lineno : 0), arg != NULL, 0, t);
     }
   if (rec->ci->threading_module && arg != NULL)
     hook_threading ();
@@ -1103,13 +1200,13 @@ trace_cb (PyObject      *obj,
   if (what == PyTrace_LINE)
     {
       collect_locals (ts, rec, frame, 0);
-      emit (ts, TRACER_EVENT_LINE, rec, (uint32_t) frame->f_lineno, 0, 1);
+      emit (ts, TRACER_EVENT_LINE, rec, (uint32_t) frame->f_lineno, 0, 1, 0);
     }
   else if (what == PyTrace_EXCEPTION && arg != NULL && PyTuple_Check (arg) && PyTuple_GET_SIZE (arg) >= 2)
     {
       ts->arg.len = 0;
       tracer_format_exception (&ts->arg, PyTuple_GET_ITEM (arg, 0), PyTuple_GET_ITEM (arg, 1), &tracer.limits);
-      emit (ts, TRACER_EVENT_EXCEPTION, rec, (uint32_t) frame->f_lineno, 1, 0);
+      emit (ts, TRACER_EVENT_EXCEPTION, rec, (uint32_t) frame->f_lineno, 1, 0, 0);
     }
   return 0;
 }
@@ -1152,6 +1249,7 @@ write_end (const char *error,
   ring_write (tracer.pending.data, tracer.pending.len, out.data, out.len);
   tracer.pending.len = 0;
   atomic_store (&tracer.ring.header->finished, 1);
+  smiley_ring_flush (&tracer.ring);
   free (out.data);
 }
 
@@ -1308,6 +1406,7 @@ tracer_start (PyObject *module,
   close (fd);
 
   tracer.parent = getppid ();
+  clock_init ();
   tracer.t0 = (int64_t) t0;
   tracer.include_stdlib = include_stdlib;
   tracer.include_site = include_site;

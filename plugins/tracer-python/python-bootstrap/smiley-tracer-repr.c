@@ -11,6 +11,8 @@
  */
 #include "smiley-tracer-private.h"
 
+#include "cpython/longintrepr.h"
+
 #define ELLIPSIS "\xe2\x80\xa6"
 
 typedef struct
@@ -312,6 +314,54 @@ render_string (Render   *r,
   put_repr_call (r, text);
 }
 
+/* object.__repr__ without PyUnicode_FromFormat: the default repr is the
+ * most common one for the program's own objects, and the costliest to
+ * produce through the generic path. Same text as object_repr(). */
+static void
+put_default_repr (Render   *r,
+                  PyObject *value)
+{
+  static PyObject *module_key;
+  PyTypeObject *type = Py_TYPE (value);
+  /* "%p" by hand, as glibc prints it: 0x and lowercase hex. */
+  char address[2 + 2 * sizeof (void *)];
+  char *end = address + sizeof address, *p = end;
+  uintptr_t bits = (uintptr_t) value;
+  size_t n;
+
+  do
+    *--p = "0123456789abcdef"[bits & 15];
+  while ((bits >>= 4) != 0);
+  *--p = 'x';
+  *--p = '0';
+  n = (size_t) (end - p);
+
+  put_str (r, "<");
+  if (type->tp_flags & Py_TPFLAGS_HEAPTYPE)
+    {
+      PyObject *module;
+
+      if (module_key == NULL)
+        module_key = PyUnicode_InternFromString ("__module__");
+      module = module_key ? PyDict_GetItemWithError (type->tp_dict, module_key) : NULL;
+      PyErr_Clear ();
+      if (module != NULL && PyUnicode_Check (module) &&
+          PyUnicode_CompareWithASCIIString (module, "builtins") != 0)
+        {
+          put_unicode (r, module);
+          put_str (r, ".");
+          put_unicode (r, ((PyHeapTypeObject *) type)->ht_qualname);
+        }
+      else
+        put_str (r, type->tp_name);
+    }
+  else
+    put_str (r, type->tp_name);
+  put_str (r, " object at ");
+  put (r, p, n);
+  put_str (r, ">");
+}
+
 static void
 render (Render   *r,
         PyObject *value,
@@ -337,9 +387,17 @@ render (Render   *r,
 
       if (overflow == 0 && !(v == -1 && PyErr_Occurred ()))
         {
-          char num[32];
-          int n = snprintf (num, sizeof num, "%lld", v);
-          put (r, num, (size_t) n);
+          /* By hand: snprintf() costs more than the rest of an event. */
+          char num[24];
+          char *end = num + sizeof num, *p = end;
+          unsigned long long u = v < 0 ? 0ULL - (unsigned long long) v : (unsigned long long) v;
+
+          do
+            *--p = (char) ('0' + u % 10);
+          while ((u /= 10) != 0);
+          if (v < 0)
+            *--p = '-';
+          put (r, p, (size_t) (end - p));
         }
       else
         {
@@ -373,6 +431,8 @@ render (Render   *r,
         }
       r->truncated = 1;
     }
+  else if (type->tp_repr == PyBaseObject_Type.tp_repr)
+    put_default_repr (r, value);
   else
     {
       /* Anything else runs its own __repr__: a RecursionError, a raising
@@ -387,15 +447,48 @@ tracer_repr (TracerBuf              *out,
              PyObject               *value,
              const TracerReprLimits *limits)
 {
-  Render r = { out, out->len, limits, 0, { NULL }, 0 };
-  PyObject *type, *val, *tb;
+  Render r;
+  PyObject *type = NULL, *val = NULL, *tb = NULL;
+  int saved;
 
-  /* The caller's exception state is not ours to disturb. */
-  PyErr_Fetch (&type, &val, &tb);
+  /* The commonest values, without the general machinery. */
+  if (Py_IS_TYPE (value, &PyLong_Type) && Py_SIZE (value) >= -1 && Py_SIZE (value) <= 1)
+    {
+      /* One 30-bit digit at most (cpython/longintrepr.h). */
+      char num[24];
+      char *end = num + sizeof num, *p = end;
+      long long v = (long long) Py_SIZE (value) * (long long) ((PyLongObject *) value)->ob_digit[0];
+      unsigned long long u = v < 0 ? 0ULL - (unsigned long long) v : (unsigned long long) v;
+
+      do
+        *--p = (char) ('0' + u % 10);
+      while ((u /= 10) != 0);
+      if (v < 0)
+        *--p = '-';
+      tracer_buf_append (out, p, (size_t) (end - p));
+      return;
+    }
+  if (value == Py_None)
+    {
+      tracer_buf_append (out, "None", 4);
+      return;
+    }
+
+  r.buf = out;
+  r.start = out->len;
+  r.limits = limits;
+  r.truncated = 0;
+  r.n_active = 0;
+  /* Trace functions are called with no exception set (CPython fetches
+   * it around them); keep whatever there is anyway, it is not ours. */
+  saved = PyErr_Occurred () != NULL;
+  if (saved)
+    PyErr_Fetch (&type, &val, &tb);
   render (&r, value, 0);
   if (PyErr_Occurred ())
     PyErr_Clear ();
-  PyErr_Restore (type, val, tb);
+  if (saved)
+    PyErr_Restore (type, val, tb);
   if (r.truncated)
     tracer_buf_append (out, ELLIPSIS, sizeof ELLIPSIS - 1);
 }
