@@ -628,7 +628,13 @@ smiley_cli_main (int    argc,
 
   g_assert (error != NULL);
   fflush (stdout);
-  fprintf (stderr, "smiley %s: %s\n", cli.command, error->message);
+  {
+    /* The contract is one line per error, whatever a plugin wrote. */
+    g_autofree char *message = g_strstrip (g_strdup (error->message));
+
+    g_strdelimit (message, "\r\n", ' ');
+    fprintf (stderr, "smiley %s: %s\n", cli.command, message);
+  }
   if (g_error_matches (error, SMILEY_CLI_ERROR, SMILEY_CLI_ERROR_USAGE))
     {
       fprintf (stderr, "Try 'smiley help %s' for more information.\n", cli.group);
