@@ -38,6 +38,12 @@ smiley_export_writer_new (GOutputStream *output,
   return self;
 }
 
+/**
+ * smiley_export_writer_free:
+ * @self: (nullable): a writer
+ *
+ * Frees the writer; what is still buffered is dropped (flush first).
+ */
 void
 smiley_export_writer_free (SmileyExportWriter *self)
 {
@@ -50,6 +56,11 @@ smiley_export_writer_free (SmileyExportWriter *self)
   g_free (self);
 }
 
+/**
+ * smiley_export_writer_append:
+ * @self: a writer
+ * @text: text to write as it is
+ */
 void
 smiley_export_writer_append (SmileyExportWriter *self,
                              const char         *text)
@@ -68,6 +79,69 @@ smiley_export_writer_append_node (SmileyExportWriter *self,
 {
   json_generator_set_root (self->generator, node);
   json_generator_to_gstring (self->generator, self->buffer);
+}
+
+/**
+ * smiley_export_writer_append_string:
+ * @self: a writer
+ * @value: (nullable): UTF-8 text
+ *
+ * Writes @value as a JSON string (or null), escaped as RFC 8259 wants:
+ * quotes, backslashes and control characters. Invalid UTF-8 is replaced
+ * by U+FFFD so the document stays valid JSON. This is the hot path of
+ * the JSON lines export, where building a JSON tree per event cost three
+ * times more than the rest of the export.
+ */
+void
+smiley_export_writer_append_string (SmileyExportWriter *self,
+                                    const char         *value)
+{
+  g_autofree char *valid = NULL;
+  GString *out = self->buffer;
+  const char *run;
+
+  if (value == NULL)
+    {
+      g_string_append (out, "null");
+      return;
+    }
+  if (!g_utf8_validate (value, -1, NULL))
+    value = valid = g_utf8_make_valid (value, -1);
+
+  g_string_append_c (out, '"');
+  run = value;
+  for (const char *p = value; *p != '\0'; p++)
+    {
+      guchar c = *p;
+
+      if (c >= 0x20 && c != '"' && c != '\\')
+        continue;
+      g_string_append_len (out, run, p - run);
+      run = p + 1;
+      switch (c)
+        {
+        case '"':
+          g_string_append (out, "\\\"");
+          break;
+        case '\\':
+          g_string_append (out, "\\\\");
+          break;
+        case '\n':
+          g_string_append (out, "\\n");
+          break;
+        case '\r':
+          g_string_append (out, "\\r");
+          break;
+        case '\t':
+          g_string_append (out, "\\t");
+          break;
+        default:
+          g_string_append_printf (out, "\\u%04x", c);
+          break;
+        }
+    }
+  g_string_append (out, run);
+  g_string_append_c (out, '"');
 }
 
 /**

@@ -26,6 +26,8 @@ void                smiley_export_writer_append      (SmileyExportWriter *self,
                                                       const char         *text);
 void                smiley_export_writer_append_node (SmileyExportWriter *self,
                                                       JsonNode           *node);
+void                smiley_export_writer_append_string (SmileyExportWriter *self,
+                                                      const char         *value);
 gboolean            smiley_export_writer_flush       (SmileyExportWriter *self,
                                                       gboolean            force,
                                                       GError            **error);

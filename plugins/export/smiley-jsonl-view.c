@@ -24,56 +24,42 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (SmileyJsonlView, smiley_jsonl_view, G_TYPE_OBJECT
                                G_IMPLEMENT_INTERFACE (SMILEY_TYPE_VIEW,
                                                       smiley_jsonl_view_iface_init))
 
+/* Written by hand rather than through a JsonBuilder tree: an export has
+ * millions of these, and the object's shape never changes. */
 static void
-add_nullable_string (JsonBuilder *builder,
-                     const char  *name,
-                     const char  *value)
+append_event (SmileyExportWriter *writer,
+              GString            *scratch,
+              SmileyRun          *run,
+              const SmileyEvent  *event)
 {
-  json_builder_set_member_name (builder, name);
-  if (value != NULL)
-    json_builder_add_string_value (builder, value);
-  else
-    json_builder_add_null_value (builder);
-}
-
-static JsonNode *
-event_to_json (SmileyRun         *run,
-               const SmileyEvent *event)
-{
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-
-  json_builder_begin_object (builder);
-  add_nullable_string (builder, "kind", smiley_event_kind_to_string (event->kind));
-  json_builder_set_member_name (builder, "thread");
-  json_builder_add_int_value (builder, event->thread);
-  json_builder_set_member_name (builder, "call_id");
-  json_builder_add_int_value (builder, event->call_id);
-  json_builder_set_member_name (builder, "parent_call_id");
-  json_builder_add_int_value (builder, event->parent_call_id);
-  json_builder_set_member_name (builder, "depth");
-  json_builder_add_int_value (builder, event->depth);
-  json_builder_set_member_name (builder, "time_ns");
-  json_builder_add_int_value (builder, event->time_ns);
-  add_nullable_string (builder, "file", smiley_run_get_string (run, event->file));
-  json_builder_set_member_name (builder, "line");
-  json_builder_add_int_value (builder, event->line);
-  add_nullable_string (builder, "function", smiley_run_get_string (run, event->function));
-  add_nullable_string (builder, "arg", event->arg);
+  g_string_printf (scratch,
+                   "{\"kind\":\"%s\",\"thread\":%u,\"call_id\":%" G_GUINT64_FORMAT
+                   ",\"parent_call_id\":%" G_GUINT64_FORMAT ",\"depth\":%u,\"time_ns\":%" G_GINT64_FORMAT
+                   ",\"file\":",
+                   smiley_event_kind_to_string (event->kind), event->thread, event->call_id,
+                   event->parent_call_id, event->depth, event->time_ns);
+  smiley_export_writer_append (writer, scratch->str);
+  smiley_export_writer_append_string (writer, smiley_run_get_string (run, event->file));
+  g_string_printf (scratch, ",\"line\":%u,\"function\":", event->line);
+  smiley_export_writer_append (writer, scratch->str);
+  smiley_export_writer_append_string (writer, smiley_run_get_string (run, event->function));
+  smiley_export_writer_append (writer, ",\"arg\":");
+  smiley_export_writer_append_string (writer, event->arg);
 
   /* A deleted variable is null, so "x": null is told apart from x = None
    * (whose repr is the string "None"). */
-  json_builder_set_member_name (builder, "locals");
-  json_builder_begin_object (builder);
+  smiley_export_writer_append (writer, ",\"locals\":{");
   for (guint i = 0; i < event->n_locals; i++)
     {
       const char *name = smiley_run_get_string (run, event->locals[i].name);
 
-      add_nullable_string (builder, name != NULL ? name : "?", event->locals[i].value);
+      if (i > 0)
+        smiley_export_writer_append (writer, ",");
+      smiley_export_writer_append_string (writer, name != NULL ? name : "?");
+      smiley_export_writer_append (writer, ":");
+      smiley_export_writer_append_string (writer, event->locals[i].value);
     }
-  json_builder_end_object (builder);
-  json_builder_end_object (builder);
-
-  return json_builder_get_root (builder);
+  smiley_export_writer_append (writer, "}}\n");
 }
 
 static gboolean
@@ -85,6 +71,7 @@ smiley_jsonl_view_render (SmileyView    *view,
                           GError       **error)
 {
   g_autoptr(SmileyExportWriter) writer = NULL;
+  g_autoptr(GString) scratch = g_string_sized_new (256);
   guint64 offset = 0;
 
   if (run == NULL)
@@ -106,12 +93,7 @@ smiley_jsonl_view_render (SmileyView    *view,
       if (length == 0)
         break;
       for (guint i = 0; i < length; i++)
-        {
-          g_autoptr(JsonNode) node = event_to_json (run, smiley_batch_get_event (batch, i));
-
-          smiley_export_writer_append_node (writer, node);
-          smiley_export_writer_append (writer, "\n");
-        }
+        append_event (writer, scratch, run, smiley_batch_get_event (batch, i));
       if (!smiley_export_writer_flush (writer, FALSE, error))
         return FALSE;
     }

@@ -43,6 +43,12 @@ smiley_marshal_writer_new (void)
   return self;
 }
 
+/**
+ * smiley_marshal_writer_free:
+ * @self: (nullable): a writer
+ *
+ * Frees the writer and what it wrote.
+ */
 void
 smiley_marshal_writer_free (SmileyMarshalWriter *self)
 {
@@ -81,6 +87,12 @@ smiley_marshal_writer_begin_dict (SmileyMarshalWriter *self)
   put_byte (self, TYPE_DICT);
 }
 
+/**
+ * smiley_marshal_writer_end_dict:
+ * @self: a writer
+ *
+ * Ends the dict begun last (marshal's NULL marker).
+ */
 void
 smiley_marshal_writer_end_dict (SmileyMarshalWriter *self)
 {

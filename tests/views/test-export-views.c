@@ -249,6 +249,56 @@ test_jsonl (void)
 }
 
 static void
+test_jsonl_escaping (void)
+{
+  g_autoptr(SmileyMemoryStore) store = smiley_memory_store_new ();
+  g_autoptr(SmileyRun) run = smiley_run_new (VIEWS_TEST_RUN_ID);
+  g_autoptr(SmileyBatch) batch = smiley_batch_new ();
+  g_autoptr(SmileyJsonlView) view = smiley_jsonl_view_new ();
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  const char *nasty = "'q\"uote' \\ back\nnew\ttab\r\x01\x1f ünï ✓ </script>";
+  SmileyLocal locals[] = {
+    { smiley_run_intern (run, "we\"ird"), nasty },
+    { smiley_run_intern (run, "gone"), NULL },
+  };
+  SmileyEvent event = {
+    .kind = SMILEY_EVENT_RETURN,
+    .thread = 1,
+    .call_id = G_MAXUINT64,
+    .time_ns = G_MAXINT64,
+    .file = smiley_run_intern (run, "C:\\path\\x.py"),
+    .function = smiley_run_intern (run, "f"),
+    .arg = "bad \xff utf-8",
+    .n_locals = G_N_ELEMENTS (locals),
+    .locals = locals,
+  };
+  JsonObject *object;
+  JsonObject *vars;
+
+  smiley_batch_add (batch, &event);
+  smiley_sink_begin_run (SMILEY_SINK (store), run, &error);
+  g_assert_no_error (error);
+  smiley_sink_push (SMILEY_SINK (store), run, batch, &error);
+  g_assert_no_error (error);
+
+  text = views_test_render (SMILEY_VIEW (view), SMILEY_STORE (store), run, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_suffix (text, "}\n"));
+  g_assert_null (strchr (text, '\x01'));
+  json_parser_load_from_data (parser, text, -1, &error);
+  g_assert_no_error (error);
+  object = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpstr (json_object_get_string_member (object, "file"), ==, "C:\\path\\x.py");
+  g_assert_cmpstr (json_object_get_string_member (object, "arg"), ==, "bad \xef\xbf\xbd utf-8");
+  g_assert_cmpint (json_object_get_int_member (object, "time_ns"), ==, G_MAXINT64);
+  vars = json_object_get_object_member (object, "locals");
+  g_assert_cmpstr (json_object_get_string_member (vars, "we\"ird"), ==, nasty);
+  g_assert_true (json_object_get_null_member (vars, "gone"));
+}
+
+static void
 test_store_error (void)
 {
   g_autoptr(SmileyRun) run = NULL;
@@ -308,6 +358,7 @@ main (int    argc,
 
   g_test_add_func ("/smiley/export/chrome", test_chrome);
   g_test_add_func ("/smiley/export/jsonl", test_jsonl);
+  g_test_add_func ("/smiley/export/jsonl-escaping", test_jsonl_escaping);
   g_test_add_func ("/smiley/export/store-error", test_store_error);
   g_test_add_func ("/smiley/export/no-run", test_no_run);
   g_test_add_func ("/smiley/export/cancelled", test_cancelled);
