@@ -219,8 +219,8 @@ smiley_plugin_registry_load_directory (SmileyPluginRegistry *self,
       if (g_file_test (path, G_FILE_TEST_IS_DIR))
         continue;
 
-      if (!smiley_plugin_registry_load_module (self, path, &error))
-        add_failure (self, path, error->message);
+      /* A failure is recorded by load_module; the others still load. */
+      smiley_plugin_registry_load_module (self, path, &error);
     }
 }
 
@@ -296,16 +296,39 @@ smiley_plugin_registry_load_defaults (SmileyPluginRegistry *self)
  * Opens @file, checks its `smiley_plugin_abi_version` and calls its
  * `smiley_plugin_register` function. The module stays loaded for the
  * life of the process (types cannot be unregistered). Loading the same
- * file twice is a no-op.
+ * file twice is a no-op. A failure is also recorded (see
+ * smiley_plugin_registry_list_failures()).
  *
  * Returns: %FALSE with %SMILEY_PLUGIN_ERROR_LOAD (not a shared object,
  *   missing symbol) or %SMILEY_PLUGIN_ERROR_ABI (built for another
  *   version of smiley)
  */
+static gboolean load_module (SmileyPluginRegistry  *self,
+                             const char            *file,
+                             GError               **error);
+
 gboolean
 smiley_plugin_registry_load_module (SmileyPluginRegistry  *self,
                                     const char            *file,
                                     GError               **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (SMILEY_IS_PLUGIN_REGISTRY (self), FALSE);
+  g_return_val_if_fail (file != NULL, FALSE);
+
+  if (load_module (self, file, &local_error))
+    return TRUE;
+
+  add_failure (self, file, local_error->message);
+  g_propagate_error (error, g_steal_pointer (&local_error));
+  return FALSE;
+}
+
+static gboolean
+load_module (SmileyPluginRegistry  *self,
+             const char            *file,
+             GError               **error)
 {
   g_autofree char *canonical = NULL;
   g_autofree char *basename = NULL;
@@ -314,9 +337,6 @@ smiley_plugin_registry_load_module (SmileyPluginRegistry  *self,
   gpointer abi_symbol = NULL;
   gpointer register_symbol = NULL;
   guint32 abi;
-
-  g_return_val_if_fail (SMILEY_IS_PLUGIN_REGISTRY (self), FALSE);
-  g_return_val_if_fail (file != NULL, FALSE);
 
   canonical = g_canonicalize_filename (file, NULL);
   if (g_hash_table_contains (self->loaded_files, canonical))

@@ -119,6 +119,16 @@ assert_load_fails (const char *file,
     g_error ("'%s' does not contain '%s'", error->message, expected);
   /* Nothing but the built-in replay source was registered. */
   g_assert_cmpuint (smiley_plugin_registry_list (registry)->len, ==, 1);
+  /* The failure is recorded for `smiley plugins`. */
+  {
+    g_autoptr(GPtrArray) failures = smiley_plugin_registry_list_failures (registry);
+    const SmileyPluginFailure *failure;
+
+    g_assert_cmpuint (failures->len, ==, 1);
+    failure = g_ptr_array_index (failures, 0);
+    g_assert_cmpstr (failure->file, ==, file);
+    g_assert_cmpstr (failure->reason, ==, error->message);
+  }
 }
 
 static void
