@@ -853,9 +853,11 @@ smiley_sqlite_store_begin_run (SmileySink  *sink,
   sqlite3_reset (stmt);
   if ((rc & 0xff) == SQLITE_CONSTRAINT)
     {
-      /* Nothing was written: the transaction can go on for other runs. */
-      g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_IO,
-                   "%s: a run with id %s is already stored", self->location, id);
+      /* Nothing was written; end the transaction so that the write lock
+       * is not kept. */
+      if (commit (self, FALSE, error))
+        g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_IO,
+                     "%s: a run with id %s is already stored", self->location, id);
       return FALSE;
     }
   if (rc != SQLITE_DONE)

@@ -994,6 +994,16 @@ test_duplicate (Fixture       *f,
   g_assert_nonnull (strstr (error->message, "run-twice"));
   g_clear_error (&error);
 
+  /* The refusal holds no lock: another writer gets on at once. */
+  {
+    g_autoptr(SmileyStore) other = open_store (f);
+    g_autoptr(SmileyRun) third = new_run ("run-other", 3);
+    gint64 start = g_get_monotonic_time ();
+
+    store_whole_run (other, third, 2);
+    g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
+  }
+
   /* The store still works, and the first run is intact. */
   {
     g_autoptr(SmileyRun) got = smiley_store_get_run (store, "run-twice", &error);
