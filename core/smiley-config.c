@@ -249,12 +249,17 @@ smiley_config_get_path (SmileyConfig *self)
   return self->key_file != NULL ? self->path : NULL;
 }
 
+/* Groups that serve several commands with different objects. */
+static const char *shared_command_groups[] = { "stats", NULL };
+
 static void
 apply_group (SmileyConfig       *self,
              SmileyPipeline     *pipeline,
              const char         *group,
              SmileySettingLayer  layer)
 {
+  gboolean lenient = g_strv_contains (shared_command_groups, group);
+
   g_auto(GStrv) keys = NULL;
 
   if (!g_key_file_has_group (self->key_file, group))
@@ -274,7 +279,10 @@ apply_group (SmileyConfig       *self,
         continue;
 
       origin = g_strdup_printf ("%s:%u: [%s] %s", self->path, line, group, keys[i]);
-      smiley_pipeline_add_setting (pipeline, layer, keys[i], value, origin);
+      if (lenient)
+        smiley_pipeline_add_lenient (pipeline, layer, keys[i], value, origin);
+      else
+        smiley_pipeline_add_setting (pipeline, layer, keys[i], value, origin);
     }
 }
 

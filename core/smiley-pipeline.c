@@ -30,6 +30,7 @@ typedef struct
   GStrv              values;    /* repeatable options */
   char              *origin;    /* prefix for messages, naming the key */
   gboolean           optional;  /* no error if no object has the property */
+  gboolean           lenient;   /* no error if some plugin has the property */
 } Setting;
 
 struct _SmileyPipeline
@@ -222,6 +223,38 @@ smiley_pipeline_add_strv (SmileyPipeline     *self,
 
   setting = add_setting (self, layer, key, origin);
   setting->values = g_strdupv ((char **) (values ? values : (const char * const[]) { NULL }));
+}
+
+/**
+ * smiley_pipeline_add_lenient:
+ * @self: a pipeline
+ * @layer: where the setting comes from
+ * @key: a property name
+ * @value: its value, as text
+ * @origin: (nullable): how error messages name the setting
+ *
+ * Like smiley_pipeline_add_setting(), for a setting that is shared by
+ * commands with different objects (the [stats] group serves `stats show`,
+ * `stats export` and `stats graph`): unused when no object of this
+ * pipeline has the property, but still an error when no plugin at all has
+ * it, so that a typo is caught.
+ */
+void
+smiley_pipeline_add_lenient (SmileyPipeline     *self,
+                             SmileySettingLayer  layer,
+                             const char         *key,
+                             const char         *value,
+                             const char         *origin)
+{
+  Setting *setting;
+
+  g_return_if_fail (SMILEY_IS_PIPELINE (self));
+  g_return_if_fail (key != NULL);
+  g_return_if_fail (value != NULL);
+
+  setting = add_setting (self, layer, key, origin);
+  setting->value = g_strdup (value);
+  setting->lenient = TRUE;
 }
 
 /**
@@ -839,7 +872,7 @@ smiley_pipeline_build (SmileyPipeline  *self,
       /* `socket` only matters to commands that talk over a socket. */
       if (g_str_equal (s->key, "socket"))
         continue;
-      if (s->layer == SMILEY_SETTING_SHARED && any_implementation_has_property (self, key))
+      if ((s->layer == SMILEY_SETTING_SHARED || s->lenient) && any_implementation_has_property (self, key))
         continue;
 
       {

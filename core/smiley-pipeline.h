@@ -61,6 +61,11 @@ void            smiley_pipeline_add_strv       (SmileyPipeline       *self,
                                                 const char           *key,
                                                 const char * const   *values,
                                                 const char           *origin);
+void            smiley_pipeline_add_lenient    (SmileyPipeline       *self,
+                                                SmileySettingLayer    layer,
+                                                const char           *key,
+                                                const char           *value,
+                                                const char           *origin);
 void            smiley_pipeline_add_optional   (SmileyPipeline       *self,
                                                 SmileySettingLayer    layer,
                                                 const char           *key,

@@ -428,6 +428,16 @@ class ConfigTest(CliTestCase):
         with open(os.path.join(self.tmp, "out.txt")) as f:
             self.assertIn("test.py:3: call>>> add", f.read())
 
+    def test_stats_group_serves_every_stats_command(self):
+        if not (have("view", "stats") and have("view", "pstats")):
+            self.skipTest("stats views not built")
+        run_id = self.fill()
+        self.write_config("[stats]\nsort = tottime\nlimit = 5\n")
+        out = os.path.join(self.tmp, "x.prof")
+        # `stats export` has no sort or limit: the [stats] keys do not stop it.
+        r = smiley("stats", "export", "--database", self.db, run_id, out, env=self.env)
+        self.assertNotIn("unknown setting", r.stderr)
+
     def test_precedence(self):
         run_id = self.fill()
         other = os.path.join(self.tmp, "other.db")

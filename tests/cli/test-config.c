@@ -495,6 +495,39 @@ test_shared_key_for_other_command (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
 }
 
+static void
+test_shared_command_group (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SmileyPipeline) pipeline = NULL;
+
+  /* [stats] serves commands with different views: a key another view of
+   * the group takes is not an error here… */
+  pipeline = run_pipeline (f, "stats", "[stats]\nsink = null\ncolor = always\n", &error);
+  g_assert_no_error (error);
+  g_assert_true (smiley_pipeline_build (pipeline, &error));
+  g_assert_no_error (error);
+  g_clear_object (&pipeline);
+
+  /* …but a key no plugin has still is. */
+  pipeline = run_pipeline (f, "stats", "[stats]\nsink = null\nsrot = tottime\n", &error);
+  g_assert_no_error (error);
+  g_assert_false (smiley_pipeline_build (pipeline, &error));
+  assert_error_is (error, f->path,
+                   ":3: [stats] srot: unknown setting 'srot' (not a property of "
+                   "source 'python', sink 'null')");
+  g_clear_error (&error);
+  g_clear_object (&pipeline);
+
+  /* The same key in a group of one command is an error. */
+  pipeline = run_pipeline (f, "run", "[run]\nsink = null\ncolor = always\n", &error);
+  g_assert_no_error (error);
+  g_assert_false (smiley_pipeline_build (pipeline, &error));
+  assert_error_is (error, f->path,
+                   ":3: [run] color: unknown setting 'color' (not a property of "
+                   "source 'python', sink 'null')");
+}
+
 /* ---- errors ------------------------------------------------------------ */
 
 static void
@@ -672,6 +705,7 @@ main (int    argc,
   ADD ("store-flag-beats-config", test_store_flag_beats_config);
   ADD ("value-forms", test_value_forms);
   ADD ("shared-key-for-other-command", test_shared_key_for_other_command);
+  ADD ("shared-command-group", test_shared_command_group);
   ADD ("error/unknown-sink", test_error_unknown_sink);
   ADD ("error/unknown-key", test_error_unknown_key);
   ADD ("error/unknown-shared-key", test_error_unknown_shared_key);
