@@ -81,6 +81,24 @@ chrome_trace_append (ChromeTrace *trace,
   trace->first = FALSE;
 }
 
+/* json-glib writes strings byte for byte: text that is not UTF-8 (a
+ * damaged store) would make the whole trace unreadable. */
+static void
+add_string_member (JsonBuilder *builder,
+                   const char  *name,
+                   const char  *value)
+{
+  json_builder_set_member_name (builder, name);
+  if (g_utf8_validate (value, -1, NULL))
+    json_builder_add_string_value (builder, value);
+  else
+    {
+      g_autofree char *valid = g_utf8_make_valid (value, -1);
+
+      json_builder_add_string_value (builder, valid);
+    }
+}
+
 static void
 append_metadata (ChromeTrace *trace,
                  const char  *what,
@@ -102,8 +120,7 @@ append_metadata (ChromeTrace *trace,
   json_builder_add_int_value (builder, tid);
   json_builder_set_member_name (builder, "args");
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "name");
-  json_builder_add_string_value (builder, name);
+  add_string_member (builder, "name", name);
   json_builder_end_object (builder);
   json_builder_end_object (builder);
 
@@ -157,15 +174,6 @@ chrome_trace_get_track (ChromeTrace *trace,
   append_metadata (trace, "thread_name", track->pid, track->tid,
                    fallback_name != NULL ? fallback_name : info->name);
   return track;
-}
-
-static void
-add_string_member (JsonBuilder *builder,
-                   const char  *name,
-                   const char  *value)
-{
-  json_builder_set_member_name (builder, name);
-  json_builder_add_string_value (builder, value);
 }
 
 /* Ends @frame at @end_ns: one complete event. @how names what ended it

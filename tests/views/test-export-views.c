@@ -299,6 +299,52 @@ test_jsonl_escaping (void)
 }
 
 static void
+test_chrome_invalid_utf8 (void)
+{
+  g_autoptr(SmileyMemoryStore) store = smiley_memory_store_new ();
+  g_autoptr(SmileyRun) run = smiley_run_new (VIEWS_TEST_RUN_ID);
+  g_autoptr(SmileyBatch) batch = smiley_batch_new ();
+  g_autoptr(SmileyChromeView) view = smiley_chrome_view_new ();
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  SmileyEvent call = {
+    .kind = SMILEY_EVENT_CALL,
+    .thread = 1,
+    .call_id = 1,
+    .file = smiley_run_intern (run, "x.py"),
+    .function = smiley_run_intern (run, "bad\xfe\"name"),
+  };
+  SmileyEvent ret = call;
+  JsonArray *events;
+  JsonObject *complete = NULL;
+
+  ret.kind = SMILEY_EVENT_RETURN;
+  ret.time_ns = 5000;
+  ret.arg = "\xff";
+  smiley_run_set_thread (run, 1, 7, 7, "th\xffread");
+  smiley_batch_add (batch, &call);
+  smiley_batch_add (batch, &ret);
+  smiley_sink_begin_run (SMILEY_SINK (store), run, &error);
+  g_assert_no_error (error);
+  smiley_sink_push (SMILEY_SINK (store), run, batch, &error);
+  g_assert_no_error (error);
+
+  text = views_test_render (SMILEY_VIEW (view), SMILEY_STORE (store), run, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_utf8_validate (text, -1, NULL));
+  json_parser_load_from_data (parser, text, -1, &error);
+  g_assert_no_error (error);
+  events = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "traceEvents");
+  for (guint i = 0; i < json_array_get_length (events); i++)
+    if (g_str_equal (json_object_get_string_member (json_array_get_object_element (events, i), "ph"), "X"))
+      complete = json_array_get_object_element (events, i);
+  g_assert_nonnull (complete);
+  g_assert_cmpstr (json_object_get_string_member (complete, "name"), ==, "bad\xef\xbf\xbd\"name");
+  g_assert_cmpfloat (json_object_get_double_member (complete, "dur"), ==, 5.0);
+}
+
+static void
 test_store_error (void)
 {
   g_autoptr(SmileyRun) run = NULL;
@@ -359,6 +405,7 @@ main (int    argc,
   g_test_add_func ("/smiley/export/chrome", test_chrome);
   g_test_add_func ("/smiley/export/jsonl", test_jsonl);
   g_test_add_func ("/smiley/export/jsonl-escaping", test_jsonl_escaping);
+  g_test_add_func ("/smiley/export/chrome-invalid-utf8", test_chrome_invalid_utf8);
   g_test_add_func ("/smiley/export/store-error", test_store_error);
   g_test_add_func ("/smiley/export/no-run", test_no_run);
   g_test_add_func ("/smiley/export/cancelled", test_cancelled);
