@@ -115,7 +115,7 @@ node_label (const SmileyStatsEntry *entry,
       append_label_text (label, base);
       g_string_append_printf (label, ":%u", entry->line);
     }
-  g_string_append_printf (label, "\\n%.2f%%\\n(%.2f%%)\\n%" G_GUINT64_FORMAT "×",
+  g_string_append_printf (label, "\\n%.2f%% (%.2f%%)\\n%" G_GUINT64_FORMAT "×",
                           100.0 * total_ratio, 100.0 * self_ratio, entry->ncalls);
   return g_string_free (label, FALSE);
 }
