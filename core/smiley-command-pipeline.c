@@ -91,13 +91,13 @@ parse_run_color (const char  *option_name,
   return parse_color (option_name, value, &options->color, error);
 }
 
+/* The options of smiley_cli_add_common() that take a value. */
+static const char *common_value_options[] = { "config", "store", "database", "sink", "socket", "set", NULL };
+
 /* Where the program's own arguments begin: at the first argument that is
  * not an option (the script), after `--`, or right after `-m MODULE`.
  * Everything from there belongs to the program, even what looks like an
  * option of smiley's. */
-/* The options of smiley_cli_add_common() that take a value. */
-static const char *common_value_options[] = { "config", "store", "database", "sink", "socket", "set", NULL };
-
 static int
 find_program_start (const GOptionEntry *entries,
                     int                 argc,
@@ -233,12 +233,14 @@ smiley_command_run (SmileyCli  *cli,
 
   start = find_program_start (entries, argc, argv, &skip_separator);
 
-  /* GOption takes "-m MODULE" but not python's "-mMODULE": split it. */
+  /* GOption takes "-m MODULE" but not python's "-mMODULE": split it. It
+   * can only be the last of smiley's arguments, since it ends them. */
   own_argv = g_new0 (char *, start + 2);
   own_argc = 0;
   for (int i = 0; i < start; i++)
     {
-      if (i > 0 && g_str_has_prefix (argv[i], "-m") && argv[i][2] != '\0')
+      if (i > 0 && i == start - 1 && g_str_has_prefix (argv[i], "-m") && argv[i][1] == 'm' &&
+          argv[i][2] != '\0')
         {
           own_argv[own_argc++] = (char *) "-m";
           own_argv[own_argc++] = argv[i] + 2;
