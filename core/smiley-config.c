@@ -148,6 +148,27 @@ scan_lines (SmileyConfig  *self,
   return TRUE;
 }
 
+/* GKeyFile says what is wrong but not where: the first line at which a
+ * growing prefix of the file stops parsing is where. Configuration files
+ * are small, so trying every prefix is cheap. */
+static guint
+first_bad_line (const char *contents)
+{
+  g_autoptr(GString) prefix = g_string_new (NULL);
+  g_auto(GStrv) lines = g_strsplit (contents, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_autoptr(GKeyFile) key_file = g_key_file_new ();
+
+      g_string_append (prefix, lines[i]);
+      g_string_append_c (prefix, '\n');
+      if (!g_key_file_load_from_data (key_file, prefix->str, prefix->len, G_KEY_FILE_NONE, NULL))
+        return i + 1;
+    }
+  return 0;
+}
+
 /**
  * smiley_config_load_file:
  * @self: a configuration
@@ -201,8 +222,14 @@ smiley_config_load_file (SmileyConfig  *self,
   self->key_file = g_key_file_new ();
   if (!g_key_file_load_from_data (self->key_file, contents, length, G_KEY_FILE_NONE, &local_error))
     {
-      g_set_error (error, SMILEY_CONFIG_ERROR, SMILEY_CONFIG_ERROR_SYNTAX,
-                   "%s: syntax error: %s", path, local_error->message);
+      guint line = first_bad_line (contents);
+
+      if (line > 0)
+        g_set_error (error, SMILEY_CONFIG_ERROR, SMILEY_CONFIG_ERROR_SYNTAX,
+                     "%s:%u: syntax error: %s", path, line, local_error->message);
+      else
+        g_set_error (error, SMILEY_CONFIG_ERROR, SMILEY_CONFIG_ERROR_SYNTAX,
+                     "%s: syntax error: %s", path, local_error->message);
       g_clear_pointer (&self->key_file, g_key_file_unref);
       return FALSE;
     }
