@@ -80,11 +80,16 @@ weight_color (double weight)
 }
 
 /* Graphviz reads backslash escapes in labels ("\n", "\l"); a name
- * containing a backslash must not turn into one. */
+ * containing a backslash must not turn into one. Graphviz also wants
+ * UTF-8: a name from a damaged store is repaired. */
 static void
 append_label_text (GString    *label,
                    const char *text)
 {
+  g_autofree char *valid = NULL;
+
+  if (!g_utf8_validate (text, -1, NULL))
+    text = valid = g_utf8_make_valid (text, -1);
   for (const char *p = text; *p != '\0'; p++)
     {
       if (*p == '\\')
@@ -233,9 +238,13 @@ build_graph (SmileyStats *stats,
       label = node_label (entry, ratio, time_ratio (entry->tottime_ns, total));
       set_attribute (nodes[i], "label", label);
       if (is_builtin (entry))
-        tooltip = g_strdup (entry->function);
+        tooltip = g_utf8_make_valid (entry->function, -1);
       else
-        tooltip = g_strdup_printf ("%s:%u(%s)", entry->file, entry->line, entry->function);
+        {
+          g_autofree char *raw = g_strdup_printf ("%s:%u(%s)", entry->file, entry->line, entry->function);
+
+          tooltip = g_utf8_make_valid (raw, -1);
+        }
       set_attribute (nodes[i], "tooltip", tooltip);
       set_weight_style (nodes[i], ratio, FALSE);
     }

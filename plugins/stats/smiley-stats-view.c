@@ -73,7 +73,9 @@ table_writer_flush (TableWriter *writer,
 }
 
 /* Widths are counted in characters, not bytes: names are UTF-8 and the
- * ellipsis is one character of three bytes. */
+ * ellipsis is one character of three bytes. (A name that is not UTF-8, from
+ * a damaged store, is repaired first: counting its characters could read
+ * past its end.) */
 static void
 append_padded (GString    *text,
                const char *value,
@@ -81,7 +83,12 @@ append_padded (GString    *text,
                gboolean    right_align,
                gboolean    cut_left)
 {
-  glong len = g_utf8_strlen (value, -1);
+  g_autofree char *valid = NULL;
+  glong len;
+
+  if (!g_utf8_validate (value, -1, NULL))
+    value = valid = g_utf8_make_valid (value, -1);
+  len = g_utf8_strlen (value, -1);
 
   if (width == 0 || (guint) len <= width)
     {
@@ -115,6 +122,16 @@ append_padded (GString    *text,
       g_string_append_len (text, value, end - value);
       g_string_append (text, "…");
     }
+}
+
+static guint
+utf8_width (const char *value)
+{
+  g_autofree char *valid = NULL;
+
+  if (!g_utf8_validate (value, -1, NULL))
+    value = valid = g_utf8_make_valid (value, -1);
+  return g_utf8_strlen (value, -1);
 }
 
 typedef struct
@@ -169,8 +186,8 @@ name_columns_fit (SmileyStats  *stats,
       /* C functions span all three columns (see append_names()) */
       if (is_builtin (entry))
         continue;
-      columns.function = MAX (columns.function, (guint) g_utf8_strlen (entry->function, -1));
-      columns.file = MAX (columns.file, (guint) g_utf8_strlen (shown_file (entry->file, base_dir), -1));
+      columns.function = MAX (columns.function, utf8_width (entry->function));
+      columns.file = MAX (columns.file, utf8_width (shown_file (entry->file, base_dir)));
       columns.line = MAX (columns.line, strlen (line));
     }
 

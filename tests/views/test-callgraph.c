@@ -171,6 +171,22 @@ test_bad_options (void)
 }
 
 static void
+test_invalid_utf8 (void)
+{
+  g_autoptr(SmileyStats) stats = smiley_stats_new ();
+  guint bad = smiley_stats_add_entry (stats, "dir\\b\xff" "d.py", 3, "na\xc3me\\l");
+  g_autofree char *svg = NULL;
+
+  smiley_stats_get_entry (stats, bad)->ncalls = 1;
+  smiley_stats_get_entry (stats, bad)->tottime_ns = 10;
+  smiley_stats_get_entry (stats, bad)->cumtime_ns = 10;
+  svg = render_text (stats, "svg", 0.5, 0.1);
+  g_assert_true (g_utf8_validate (svg, -1, NULL));
+  /* the backslash is a backslash, not graphviz's "\l" */
+  g_assert_nonnull (strstr (svg, ">na\xef\xbf\xbdme\\l</text>"));
+}
+
+static void
 test_empty_profile (void)
 {
   g_autoptr(SmileyStats) stats = smiley_stats_new ();
@@ -228,6 +244,7 @@ main (int    argc,
   g_test_add_func ("/smiley/callgraph/svg", test_svg);
   g_test_add_func ("/smiley/callgraph/png", test_png);
   g_test_add_func ("/smiley/callgraph/bad-options", test_bad_options);
+  g_test_add_func ("/smiley/callgraph/invalid-utf8", test_invalid_utf8);
   g_test_add_func ("/smiley/callgraph/empty-profile", test_empty_profile);
   g_test_add_func ("/smiley/callgraph/view", test_view);
   g_test_add_func ("/smiley/callgraph/view-no-stats", test_view_no_stats);

@@ -317,6 +317,26 @@ test_empty_profile (void)
 }
 
 static void
+test_invalid_utf8 (void)
+{
+  g_autoptr(SmileyStats) stats = smiley_stats_new ();
+  g_autoptr(SmileyRun) run = NULL;
+  g_autoptr(SmileyStore) store = NULL;
+  g_autoptr(SmileyStatsView) view = smiley_stats_view_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  guint bad = smiley_stats_add_entry (stats, "b\xf0", 3, "cut\xf0");
+
+  smiley_stats_get_entry (stats, bad)->ncalls = 1;
+  store = views_test_store_new (stats, &run);
+  g_object_set (view, "width", 80, NULL);
+  text = views_test_render (SMILEY_VIEW (view), store, run, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_utf8_validate (text, -1, NULL));
+  g_assert_nonnull (strstr (text, "  cut\xef\xbf\xbd  "));
+}
+
+static void
 test_no_run (Fixture       *fixture,
              gconstpointer  data)
 {
@@ -365,6 +385,7 @@ main (int    argc,
 #undef ADD
   g_test_add_func ("/smiley/stats-view/no-stats", test_no_stats);
   g_test_add_func ("/smiley/stats-view/empty-profile", test_empty_profile);
+  g_test_add_func ("/smiley/stats-view/invalid-utf8", test_invalid_utf8);
 
   return g_test_run ();
 }
