@@ -234,6 +234,36 @@ smiley_config_load_file (SmileyConfig  *self,
       return FALSE;
     }
 
+  /* Values are only unescaped when read: read them all now, so a bad
+   * escape is reported here, with its line. */
+  {
+    g_auto(GStrv) groups = g_key_file_get_groups (self->key_file, NULL);
+
+    for (guint i = 0; groups[i] != NULL; i++)
+      {
+        g_auto(GStrv) keys = g_key_file_get_keys (self->key_file, groups[i], NULL, NULL);
+
+        for (guint j = 0; keys != NULL && keys[j] != NULL; j++)
+          {
+            g_autofree char *value = g_key_file_get_string (self->key_file, groups[i], keys[j], &local_error);
+            g_autofree char *raw = NULL;
+            g_autofree char *lookup = NULL;
+
+            /* GKeyFile returns a value even when it sets an error. */
+            if (local_error == NULL)
+              continue;
+            raw = g_key_file_get_value (self->key_file, groups[i], keys[j], NULL);
+            lookup = g_strdup_printf ("%s\n%s", groups[i], keys[j]);
+            g_set_error (error, SMILEY_CONFIG_ERROR, SMILEY_CONFIG_ERROR_SYNTAX,
+                         "%s:%u: [%s] %s: '%s' has an invalid escape sequence (write \\\\ for a "
+                         "backslash)", path, GPOINTER_TO_UINT (g_hash_table_lookup (self->lines, lookup)),
+                         groups[i], keys[j], raw ? raw : "");
+            g_clear_pointer (&self->key_file, g_key_file_unref);
+            return FALSE;
+          }
+      }
+  }
+
   return TRUE;
 }
 
@@ -300,8 +330,7 @@ apply_group (SmileyConfig       *self,
       g_autofree char *value = g_key_file_get_string (self->key_file, group, keys[i], NULL);
       g_autofree char *origin = NULL;
 
-      if (value == NULL)
-        value = g_key_file_get_value (self->key_file, group, keys[i], NULL);
+      /* Every value was read once at load time: this cannot fail. */
       if (value == NULL)
         continue;
 

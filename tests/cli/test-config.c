@@ -623,6 +623,8 @@ test_error_syntax (Fixture *f, gconstpointer data)
     { "sink = console\n[run]\n", ":1: syntax error: setting before the first group (start with [smiley])" },
     { "[smiley]\n= value\n", ":2: syntax error: '= value' is not a 'key = value' line" },
     { "[run]\n\nsink = console\na[b = c\n", ":4: syntax error: Invalid key name: a[b" },
+    { "[run]\nsink = console\npython = C:\\q\n",
+      ":3: [run] python: 'C:\\q' has an invalid escape sequence (write \\\\ for a backslash)" },
     { "\n[rnu]\nsink = console\n",
       ":2: unknown group [rnu] (known: smiley, run, monitor, record, replay, list, delete, server, "
       "report, stats, export, plugins)" },
