@@ -62,6 +62,16 @@ typedef struct
   _Atomic uint32_t tail_seq;          /* futex word the producer sleeps on */
   _Atomic uint32_t consumer_sleeping; /* consumer sleeps on head_seq */
   uint8_t pad1[64 - 16];
+
+  /* Once the traced program forks, its processes all write to this ring:
+   * a frame, a string id or a thread id is then only taken under @lock
+   * (the owner's pid, 0 when free), from these shared counters, so the
+   * one stream stays in order with dense ids. */
+  _Atomic uint32_t shared;
+  _Atomic uint32_t lock;
+  _Atomic uint32_t lock_waiters;
+  _Atomic uint32_t next_string;
+  _Atomic uint32_t next_thread;
 } SmileyRingHeader;
 
 typedef struct

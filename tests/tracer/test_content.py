@@ -143,6 +143,24 @@ class Content(unittest.TestCase):
         self.assertIn('Finished run: killed by signal 11', text)
         self.assert_counts_match(proc)
 
+    def test_forked_children_are_recorded(self):
+        proc, text = self.console(['forks.py'], cwd=PROGRAMS)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        child = [line for line in text.splitlines() if 'call>>> in_child' in line]
+        self.assertEqual(len(child), 1, text[-2000:])
+        self.assertRegex(child[0], r'^\[MainThread \(pid \d+\)\] forks.py:9: call>>> in_child$')
+        self.assertIn("forks.py:12: return>>> 'child says hi'", text)
+        workers = [line for line in text.splitlines() if 'call>>> square' in line]
+        self.assertEqual(len(workers), 5)
+        for line in workers:
+            self.assertIn('(pid ', line)
+        for n in range(5):
+            self.assertIn('forks.py:6: return>>> %d\n' % (n * n), text)
+        # The program's own process goes on and ends the run.
+        self.assertIn("[MainThread] forks.py:24:         print('squares', pool.map(square, range(5)))", text)
+        self.assertTrue(text.endswith('Finished run\n'), text[-300:])
+        self.assert_counts_match(proc)
+
     def test_bad_and_big_values(self):
         proc, text = self.console(['bad_repr.py'], cwd=PROGRAMS)
         self.assertEqual(proc.returncode, 0)

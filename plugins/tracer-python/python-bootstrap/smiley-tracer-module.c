@@ -39,6 +39,7 @@ PyAPI_DATA (int) _Py_UnhandledKeyboardInterrupt;
 #endif
 #include <fnmatch.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -97,6 +98,8 @@ typedef struct
   uint8_t        lines;      /* the trace function is on while on top */
   uint32_t       entry;      /* profile entry, TRACER_NO_ENTRY if none */
   uint32_t       sub;
+  uint32_t       last_callee; /* cache of this frame's last (self, callee) */
+  uint32_t       last_sub;
   int64_t        t0;
   int64_t        subt;
   size_t         slots;      /* offset in the thread's slot stack */
@@ -132,6 +135,9 @@ typedef struct
   int               started;
   int               finished;
   int               disabled;
+  int               shared;      /* the program forked: see SmileyRingHeader */
+  int               is_child;    /* this process is a fork of the program */
+  pid_t             pid;
   int               profile_only;
   int               stats_on;
   SmileyRing        ring;
@@ -162,7 +168,9 @@ typedef struct
 } Tracer;
 
 static Tracer tracer;
-static __thread ThreadState *tls_state;
+/* initial-exec: one pointer fits in the static TLS glibc keeps for
+ * dlopen()ed modules, and saves a __tls_get_addr() call per event. */
+static __thread ThreadState *tls_state __attribute__ ((tls_model ("initial-exec")));
 
 static int profile_cb (PyObject *obj, PyFrameObject *frame, int what, PyObject *arg);
 static int trace_cb (PyObject *obj, PyFrameObject *frame, int what, PyObject *arg);
@@ -258,7 +266,7 @@ ring_reserve (size_t len)
     {
       /* The consumer made no progress for a second: only give up if it
        * is gone, otherwise a slow sink is allowed to slow us down. */
-      if (getppid () != tracer.parent)
+      if (kill (tracer.parent, 0) < 0 && errno == ESRCH)
         {
           tracer.disabled = 1;
           return NULL;
@@ -282,6 +290,67 @@ ring_write (const uint8_t *a,
   if (b_len > 0)
     memcpy (p + a_len, b, b_len);
   smiley_ring_publish (&tracer.ring, a_len + b_len);
+}
+
+/* Cross-process lock of the ring in shared mode. A process killed while
+ * holding it cannot publish a half-written frame (head only moves after
+ * the frame is complete), so its lock is simply taken over. */
+static void
+shared_lock (void)
+{
+  SmileyRingHeader *h = tracer.ring.header;
+
+  if (!tracer.shared)
+    return;
+  for (int spins = 0;; spins++)
+    {
+      uint32_t owner = 0;
+      struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+      if (atomic_compare_exchange_strong (&h->lock, &owner, (uint32_t) tracer.pid))
+        return;
+      if (spins < 100)
+        continue;
+      atomic_fetch_add (&h->lock_waiters, 1);
+      if (smiley_ring_futex (&h->lock, FUTEX_WAIT, owner, &ts) < 0 && errno == ETIMEDOUT &&
+          kill ((pid_t) owner, 0) < 0 && errno == ESRCH)
+        atomic_compare_exchange_strong (&h->lock, &owner, 0);
+      atomic_fetch_sub (&h->lock_waiters, 1);
+    }
+}
+
+static void
+shared_unlock (void)
+{
+  SmileyRingHeader *h = tracer.ring.header;
+
+  if (!tracer.shared)
+    return;
+  atomic_store (&h->lock, 0);
+  if (atomic_load (&h->lock_waiters) > 0)
+    smiley_ring_futex (&h->lock, FUTEX_WAKE, 1, NULL);
+}
+
+static void
+count_event (void)
+{
+  tracer.events++;
+  if (tracer.shared)
+    atomic_fetch_add_explicit (&tracer.ring.header->events_emitted, 1, memory_order_relaxed);
+  else
+    atomic_store_explicit (&tracer.ring.header->events_emitted, tracer.events, memory_order_relaxed);
+}
+
+/* Queues a one-entry STRINGS or THREADS frame; in shared mode it is
+ * written at once, under the lock its id was taken under. */
+static void
+queue_definition (const uint8_t *frame,
+                  size_t         len)
+{
+  if (tracer.shared)
+    ring_write (frame, len, NULL, 0);
+  else
+    tracer_buf_append (&tracer.pending, frame, len);
 }
 
 /* ---- string table ------------------------------------------------------ */
@@ -337,19 +406,27 @@ intern_bytes (const char *s,
   tracer.strings[i].text = malloc (len);
   if (tracer.strings[i].text != NULL)
     memcpy (tracer.strings[i].text, s, len);
-  tracer.strings[i].id = tracer.n_strings++;
+  tracer.n_strings++;
 
   /* Defined before any event that uses it reaches the ring. */
-  if (tracer_buf_reserve (&tracer.pending, SMILEY_WIRE_FRAME_HEADER_SIZE + 2 * SMILEY_WIRE_MAX_VARINT + len) == 0)
-    {
-      uint8_t *start = tracer.pending.data + tracer.pending.len;
-      uint8_t *p = start + SMILEY_WIRE_FRAME_HEADER_SIZE;
-      p = smiley_wire_put_varint (p, 1);
-      p = smiley_wire_put_varint (p, tracer.strings[i].id);
-      p = smiley_wire_put_bytes (p, s, len);
-      smiley_wire_put_frame_header (start, (uint32_t) (p - start), SMILEY_WIRE_STRINGS);
-      tracer.pending.len += (size_t) (p - start);
-    }
+  {
+    uint8_t *frame = malloc (SMILEY_WIRE_FRAME_HEADER_SIZE + 2 * SMILEY_WIRE_MAX_VARINT + len);
+    uint8_t *p;
+
+    if (frame == NULL)
+      return 0;
+    shared_lock ();
+    tracer.strings[i].id = tracer.shared ? atomic_fetch_add (&tracer.ring.header->next_string, 1)
+                                         : tracer.n_strings - 1;
+    p = frame + SMILEY_WIRE_FRAME_HEADER_SIZE;
+    p = smiley_wire_put_varint (p, 1);
+    p = smiley_wire_put_varint (p, tracer.strings[i].id);
+    p = smiley_wire_put_bytes (p, s, len);
+    smiley_wire_put_frame_header (frame, (uint32_t) (p - frame), SMILEY_WIRE_STRINGS);
+    queue_definition (frame, (size_t) (p - frame));
+    shared_unlock ();
+    free (frame);
+  }
   return tracer.strings[i].id;
 }
 
@@ -380,13 +457,13 @@ thread_state (void)
   uint64_t native;
   PyObject *modules, *threading, *active, *ident, *thread, *pyname;
 
-  if (ts != NULL)
+  if (ts != NULL && ts->id != 0)
     return ts;
   native = (uint64_t) syscall (SYS_gettid);
-  ts = calloc (1, sizeof *ts);
+  if (ts == NULL)
+    ts = calloc (1, sizeof *ts);
   if (ts == NULL)
     return NULL;
-  ts->id = ++tracer.n_threads;
   tls_state = ts;
 
   /* The name threading gave it, read without running Python code where
@@ -409,20 +486,31 @@ thread_state (void)
   Py_XDECREF (active);
   PyErr_Clear ();
   if (name[0] == '\0')
-    snprintf (name, sizeof name, "%s", ts->id == 1 ? "MainThread" : "Thread");
-
-  if (tracer_buf_reserve (&tracer.pending, SMILEY_WIRE_FRAME_HEADER_SIZE + 5 * SMILEY_WIRE_MAX_VARINT + strlen (name)) == 0)
+    snprintf (name, sizeof name, "%s", tracer.n_threads == 0 ? "MainThread" : "Thread");
+  if (tracer.is_child)
     {
-      uint8_t *start = tracer.pending.data + tracer.pending.len;
-      uint8_t *p = start + SMILEY_WIRE_FRAME_HEADER_SIZE;
-      p = smiley_wire_put_varint (p, 1);
-      p = smiley_wire_put_varint (p, ts->id);
-      p = smiley_wire_put_varint (p, (uint64_t) getpid ());
-      p = smiley_wire_put_varint (p, native);
-      p = smiley_wire_put_bytes (p, name, strlen (name));
-      smiley_wire_put_frame_header (start, (uint32_t) (p - start), SMILEY_WIRE_THREADS);
-      tracer.pending.len += (size_t) (p - start);
+      /* Threads of forked processes carry their pid in their name too, so
+       * that every view tells the processes apart. */
+      size_t used = strlen (name);
+      snprintf (name + used, sizeof name - used, " (pid %d)", (int) tracer.pid);
     }
+
+  {
+    uint8_t frame[SMILEY_WIRE_FRAME_HEADER_SIZE + 5 * SMILEY_WIRE_MAX_VARINT + sizeof name];
+    uint8_t *p = frame + SMILEY_WIRE_FRAME_HEADER_SIZE;
+
+    shared_lock ();
+    tracer.n_threads++;
+    ts->id = tracer.shared ? atomic_fetch_add (&tracer.ring.header->next_thread, 1) : tracer.n_threads;
+    p = smiley_wire_put_varint (p, 1);
+    p = smiley_wire_put_varint (p, ts->id);
+    p = smiley_wire_put_varint (p, (uint64_t) tracer.pid);
+    p = smiley_wire_put_varint (p, native);
+    p = smiley_wire_put_bytes (p, name, strlen (name));
+    smiley_wire_put_frame_header (frame, (uint32_t) (p - frame), SMILEY_WIRE_THREADS);
+    queue_definition (frame, (size_t) (p - frame));
+    shared_unlock ();
+  }
   return ts;
 }
 
@@ -499,6 +587,24 @@ hidden_name (PyObject *name)
   return len > 4 &&
          PyUnicode_READ (kind, data, 0) == '_' && PyUnicode_READ (kind, data, 1) == '_' &&
          PyUnicode_READ (kind, data, len - 1) == '_' && PyUnicode_READ (kind, data, len - 2) == '_';
+}
+
+/* The layout of code->co_extra (Objects/codeobject.c, 3.11), read
+ * directly: _PyCode_GetExtra() costs a call and checks per event. */
+typedef struct
+{
+  Py_ssize_t ce_size;
+  void      *ce_extras[1];
+} CodeExtra;
+
+static inline CodeInfo *
+cached_code_info (PyCodeObject *code)
+{
+  CodeExtra *extra = (CodeExtra *) code->co_extra;
+
+  if (extra != NULL && tracer.extra < extra->ce_size)
+    return extra->ce_extras[tracer.extra];
+  return NULL;
 }
 
 static CodeInfo *
@@ -816,9 +922,13 @@ emit (ThreadState *ts,
   /* Encoded in place in the ring: strings first, then the event. */
   need = tracer.pending.len + SMILEY_WIRE_FRAME_HEADER_SIZE + 1 + 12 * SMILEY_WIRE_MAX_VARINT +
          arg_len + ts->locals.len;
+  shared_lock ();
   start = ring_reserve (need);
   if (start == NULL)
-    return;
+    {
+      shared_unlock ();
+      return;
+    }
   p = start;
   if (tracer.pending.len > 0)
     {
@@ -850,8 +960,8 @@ emit (ThreadState *ts,
     }
   smiley_wire_put_frame_header (frame, (uint32_t) (p - frame), SMILEY_WIRE_EVENTS);
   smiley_ring_publish (&tracer.ring, (uint64_t) (p - start));
-  tracer.events++;
-  atomic_store_explicit (&tracer.ring.header->events_emitted, tracer.events, memory_order_relaxed);
+  count_event ();
+  shared_unlock ();
 }
 
 /* ---- shadow stack ------------------------------------------------------ */
@@ -871,10 +981,23 @@ push (ThreadState *ts)
       ts->cap = cap;
     }
   rec = &ts->stack[ts->n++];
-  memset (rec, 0, sizeof *rec);
+  /* Field by field: this runs for every call, a memset() showed. */
+  rec->frame = NULL;
+  rec->ci = NULL;
+  rec->call_id = 0;
+  rec->ctx_call = 0;
+  rec->depth = 0;
+  rec->is_c = 0;
+  rec->traced = 0;
+  rec->lines = 0;
   rec->entry = TRACER_NO_ENTRY;
   rec->sub = TRACER_NO_ENTRY;
+  rec->last_callee = TRACER_NO_ENTRY;
+  rec->last_sub = TRACER_NO_ENTRY;
+  rec->t0 = 0;
+  rec->subt = 0;
   rec->slots = ts->n_slots;
+  rec->dict = NULL;
   return rec;
 }
 
@@ -923,11 +1046,25 @@ profile_begin (ThreadState *ts,
                int64_t      t)
 {
   Rec *below = ts->n >= 2 ? rec - 1 : NULL;
+  uint32_t sub = TRACER_NO_ENTRY;
 
   if (!tracer.stats_on || entry == TRACER_NO_ENTRY)
     return;
+  if (below != NULL && below->entry != TRACER_NO_ENTRY)
+    {
+      /* A loop calls the same function again and again. */
+      if (below->last_callee == entry)
+        sub = below->last_sub;
+      else
+        {
+          sub = tracer_profile_sub (tracer.profile, below->entry, entry);
+          below->last_callee = entry;
+          below->last_sub = sub;
+        }
+    }
   rec->entry = entry;
-  rec->sub = tracer_profile_start (tracer.profile, entry, below ? below->entry : TRACER_NO_ENTRY);
+  rec->sub = sub;
+  tracer_profile_start (tracer.profile, entry, sub);
   rec->t0 = t;
 }
 
@@ -1011,19 +1148,21 @@ on_call (PyThreadState *tstate,
   ts = thread_state ();
   if (ts == NULL)
     return 0;
-  {
-    /* The nearest Python caller's decision, -1 if there is none. */
-    int inherited = -1;
-    for (size_t i = ts->n; i > 0; i--)
-      if (!ts->stack[i - 1].is_c)
-        {
-          inherited = ts->stack[i - 1].ci->included;
-          break;
-        }
-    ci = code_info (code, frame, inherited);
-  }
+  ci = cached_code_info (code);
   if (ci == NULL)
-    return 0;
+    {
+      /* The nearest Python caller's decision, -1 if there is none. */
+      int inherited = -1;
+      for (size_t i = ts->n; i > 0; i--)
+        if (!ts->stack[i - 1].is_c)
+          {
+            inherited = ts->stack[i - 1].ci->included;
+            break;
+          }
+      ci = code_info (code, frame, inherited);
+      if (ci == NULL)
+        return 0;
+    }
   t = now_ns ();
   rec = push (ts);
   if (rec == NULL)
@@ -1226,6 +1365,9 @@ write_end (const char *error,
   if (tracer.finished || tracer.disabled || tracer.ring.header == NULL)
     return;
   tracer.finished = 1;
+  /* A forked process's end is not the run's: the program's is. */
+  if (tracer.is_child)
+    return;
 
   tracer_profile_encode (tracer.profile, &out);
   if (out.len > tracer.ring.size / 2)
@@ -1246,9 +1388,11 @@ write_end (const char *error,
       smiley_wire_put_frame_header (start, (uint32_t) (p - start), SMILEY_WIRE_RUN_END);
       out.len += (size_t) (p - start);
     }
+  shared_lock ();
   ring_write (tracer.pending.data, tracer.pending.len, out.data, out.len);
   tracer.pending.len = 0;
   atomic_store (&tracer.ring.header->finished, 1);
+  shared_unlock ();
   smiley_ring_flush (&tracer.ring);
   free (out.data);
 }
@@ -1342,12 +1486,47 @@ tracer_thread_hook (PyObject         *module,
   Py_RETURN_NONE;
 }
 
+/* fork(): from now on the processes share the ring (see
+ * SmileyRingHeader). Runs in the forking thread, which holds the GIL, so
+ * no other thread of this process is writing. */
+static void
+before_fork (void)
+{
+  SmileyRingHeader *h = tracer.ring.header;
+
+  if (tracer.disabled || tracer.shared)
+    return;
+  /* Strings and threads defined so far reach the ring first. */
+  ring_write (tracer.pending.data, tracer.pending.len, NULL, 0);
+  tracer.pending.len = 0;
+  atomic_store (&h->next_string, tracer.n_strings);
+  atomic_store (&h->next_thread, tracer.n_threads + 1);
+  atomic_store (&h->shared, 1);
+}
+
+static void
+after_fork_in_parent (void)
+{
+  if (!tracer.disabled)
+    tracer.shared = 1;
+}
+
 static void
 after_fork_in_child (void)
 {
-  /* The ring belongs to the parent process's stream: a child writing to
-   * it would interleave two streams. */
-  tracer.disabled = 1;
+  if (tracer.disabled)
+    return;
+  tracer.shared = 1;
+  tracer.is_child = 1;
+  tracer.pid = getpid ();
+  /* Statistics are the program's process's; call ids must not collide
+   * with the parent's, which keeps counting from where it was. */
+  tracer.stats_on = 0;
+  tracer.next_call = (uint64_t) tracer.pid << 40;
+  /* The forking thread goes on in the child as a new thread of the run,
+   * announced with the child's pid at its first event. */
+  if (tls_state != NULL)
+    tls_state->id = 0;
 }
 
 static char **
@@ -1406,6 +1585,7 @@ tracer_start (PyObject *module,
   close (fd);
 
   tracer.parent = getppid ();
+  tracer.pid = getpid ();
   clock_init ();
   tracer.t0 = (int64_t) t0;
   tracer.include_stdlib = include_stdlib;
@@ -1431,7 +1611,7 @@ tracer_start (PyObject *module,
         PyErr_NoMemory ();
       return NULL;
     }
-  pthread_atfork (NULL, NULL, after_fork_in_child);
+  pthread_atfork (before_fork, after_fork_in_parent, after_fork_in_child);
   Py_AtExit (at_exit_fallback);
   PyEval_SetProfile (profile_cb, NULL);
   Py_RETURN_NONE;

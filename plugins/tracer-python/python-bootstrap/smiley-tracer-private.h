@@ -97,11 +97,15 @@ uint32_t       tracer_profile_entry        (TracerProfile *self,
                                             const char    *function);
 uint32_t       tracer_profile_c_entry      (TracerProfile *self,
                                             PyObject      *callable);
-/* Starts a call of @entry whose caller is @caller_entry (UINT32_MAX for
- * none); returns the sub-entry id to pass to tracer_profile_stop(). */
-uint32_t       tracer_profile_start        (TracerProfile *self,
+/* The (caller, callee) pair's id; callers cache it, ids never move. */
+uint32_t       tracer_profile_sub          (TracerProfile *self,
+                                            uint32_t       caller_entry,
+                                            uint32_t       entry);
+/* Starts a call of @entry through @sub (TRACER_NO_ENTRY when there is no
+ * caller): the recursion bookkeeping _lsprof does in initContext(). */
+void           tracer_profile_start        (TracerProfile *self,
                                             uint32_t       entry,
-                                            uint32_t       caller_entry);
+                                            uint32_t       sub);
 void           tracer_profile_stop         (TracerProfile *self,
                                             uint32_t       entry,
                                             uint32_t       sub,

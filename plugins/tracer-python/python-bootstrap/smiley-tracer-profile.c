@@ -257,16 +257,12 @@ tracer_profile_c_entry (TracerProfile *self,
 }
 
 uint32_t
-tracer_profile_start (TracerProfile *self,
-                      uint32_t       entry,
-                      uint32_t       caller_entry)
+tracer_profile_sub (TracerProfile *self,
+                    uint32_t       caller_entry,
+                    uint32_t       entry)
 {
   uint32_t *slot;
   Sub *s;
-
-  self->entries[entry].recursion++;
-  if (caller_entry == TRACER_NO_ENTRY)
-    return TRACER_NO_ENTRY;
 
   slot = table_lookup (&self->sub_table,
                        (const void *) (uintptr_t) ((((uint64_t) caller_entry << 32) | entry) + 1), 1);
@@ -289,8 +285,17 @@ tracer_profile_start (TracerProfile *self,
       s->callee = entry;
       *slot = (uint32_t) self->n_subs++;
     }
-  self->subs[*slot].recursion++;
   return *slot;
+}
+
+void
+tracer_profile_start (TracerProfile *self,
+                      uint32_t       entry,
+                      uint32_t       sub)
+{
+  self->entries[entry].recursion++;
+  if (sub != TRACER_NO_ENTRY)
+    self->subs[sub].recursion++;
 }
 
 void
