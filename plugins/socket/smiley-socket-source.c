@@ -441,9 +441,13 @@ connection_begin_run (Connection *connection)
       return FALSE;
     }
 
+  /* A sink refuses a run for reasons of that run (a store that already
+   * holds its id): the peer is turned away and the listener serves on, so
+   * no peer can stop it by sending a run twice. Failures in the middle of
+   * a run (push, end_run) stop the listener instead. */
   if (!smiley_sink_begin_run (server->sink, run, &error))
     {
-      server_fail (server, error);
+      connection_reject (connection, error->message);
       return FALSE;
     }
 

@@ -76,6 +76,28 @@ for i in range(10):
 """
 
 
+def varint(v):
+    out = bytearray()
+    while v >= 0x80:
+        out.append((v & 0x7f) | 0x80)
+        v >>= 7
+    out.append(v)
+    return bytes(out)
+
+
+def string(text):
+    data = text.encode()
+    return varint(len(data)) + data
+
+
+def run_begin_stream(run_id):
+    """The stream header and a RUN_BEGIN frame (docs/wire-format.md)."""
+    payload = (string(run_id) + varint(42) + varint(1700000000000000 << 1) + string("/tmp")
+               + string("resent") + varint(1) + string("resent.py"))
+    return (b"SMLY\x01\x00\x00\x00" + (8 + len(payload)).to_bytes(4, "little")
+            + b"\x01\x00\x00\x00" + payload)
+
+
 def have_plugins():
     out = subprocess.run([SMILEY, "plugins"], capture_output=True, text=True).stdout
     names = {tuple(line.split()[:2]) for line in out.splitlines()[1:] if line.strip()}
@@ -357,6 +379,29 @@ class SocketEndToEnd(unittest.TestCase):
             self.assertIn(reason, line)
         runs = self.runs()
         self.assertEqual([run["state"] for run in runs], ["finished"])
+
+    def test_resent_run_id_is_refused_and_record_serves_on(self):
+        rec = self.listen("record", "--database", self.db)
+        r = self.smiley("run", "--socket", self.endpoint, TEST_APP)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        run_id = self.runs()[0]["id"]
+
+        # A peer claiming a run the store already holds is turned away.
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(10)
+            s.connect(self.sock)
+            s.sendall(run_begin_stream(run_id))
+            self.assertEqual(s.recv(16), b"")
+
+        r = self.smiley("run", "--socket", self.endpoint, TEST_APP)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        status, out, err = self.stop(rec)
+        self.assertEqual(status, 0, err)
+        self.assertRegex(err, r"^smiley: disconnecting peer pid \d+: .*a run with id %s is "
+                         r"already stored\n$" % run_id)
+        runs = self.runs()
+        self.assertEqual([run["state"] for run in runs], ["finished", "finished"])
+        self.assertEqual(sorted(run["argv"] for run in runs), [[TEST_APP], [TEST_APP]])
 
     def test_second_listener_fails(self):
         rec = self.listen("record", "--database", self.db)

@@ -58,6 +58,7 @@ struct _TestRecordingSink
   guint64    n_events;     /* over all runs */
   guint      n_ended;
   gint       fail_after_pushes;   /* < 0: never */
+  char      *refuse_run_id;       /* begin_run of this id fails */
 };
 
 static void test_recording_sink_iface_init (SmileySinkInterface *iface);
@@ -110,6 +111,13 @@ test_recording_sink_begin_run (SmileySink  *sink,
 
   g_mutex_lock (&self->lock);
   check_thread (self);
+  if (g_strcmp0 (self->refuse_run_id, smiley_run_get_id (run)) == 0)
+    {
+      g_mutex_unlock (&self->lock);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "a run with id %s is already stored",
+                   smiley_run_get_id (run));
+      return FALSE;
+    }
   recorded = find_recorded (self, run);
   if (recorded == NULL)
     {
@@ -168,6 +176,13 @@ test_recording_sink_end_run (SmileySink  *sink,
 
   g_mutex_lock (&self->lock);
   check_thread (self);
+  if (g_strcmp0 (self->refuse_run_id, smiley_run_get_id (run)) == 0)
+    {
+      g_mutex_unlock (&self->lock);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "a run with id %s is already stored",
+                   smiley_run_get_id (run));
+      return FALSE;
+    }
   recorded = find_recorded (self, run);
   if (recorded == NULL)
     g_error ("run %s was not begun on the sink", smiley_run_get_id (run));
@@ -195,6 +210,7 @@ test_recording_sink_finalize (GObject *object)
   TestRecordingSink *self = TEST_RECORDING_SINK (object);
 
   g_ptr_array_unref (self->runs);
+  g_free (self->refuse_run_id);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
   G_OBJECT_CLASS (test_recording_sink_parent_class)->finalize (object);
@@ -1467,6 +1483,41 @@ test_other_user_listener (Fixture       *fixture,
   waitpid (pid, NULL, 0);
 }
 
+/* A run the sink refuses to begin turns its peer away; the listener
+ * serves on. */
+static void
+test_sink_refuses_run (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  Listener *listener = fixture->listener;
+  g_autoptr(SmileyRun) refused = make_run ("stored-already");
+  g_autoptr(SmileyRun) other = make_run (NULL);
+  g_autoptr(SmileySocketSink) sink = publisher_new (listener->endpoint);
+  g_autoptr(GPtrArray) sent = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  listener->sink->refuse_run_id = g_strdup ("stored-already");
+  ok = smiley_sink_begin_run (SMILEY_SINK (sink), refused, &error);
+  for (guint i = 0; i < 100 && ok; i++)
+    {
+      g_autoptr(SmileyBatch) batch = make_batch (refused, 100, i * 100);
+
+      ok = smiley_sink_push (SMILEY_SINK (sink), refused, batch, &error);
+    }
+  if (ok)
+    ok = smiley_sink_end_run (SMILEY_SINK (sink), refused, &error);
+  g_assert_false (ok);
+  g_assert_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_DISCONNECTED);
+  g_assert_true (listener_has_disconnect (listener,
+                                          "a run with id stored-already is already stored"));
+
+  sent = publish_run (listener->endpoint, other, 2, 10);
+  g_assert_cmpuint (listener->sink->runs->len, ==, 1);
+  g_assert_cmpint (listener_find_run (listener, smiley_run_get_id (other))->end_state, ==,
+                   SMILEY_RUN_FINISHED);
+}
+
 /* Two connections claiming the same run: the second is refused. */
 static void
 test_duplicate_run (Fixture       *fixture,
@@ -1605,6 +1656,7 @@ main (int   argc,
   ADD_DIR_TEST ("/smiley/socket/socket-file", test_socket_file);
   ADD_LISTENER_TEST ("/smiley/socket/listener-stopped", NULL, test_listener_stopped);
   ADD_LISTENER_TEST ("/smiley/socket/sink-fails", NULL, test_sink_fails);
+  ADD_LISTENER_TEST ("/smiley/socket/sink-refuses-run", NULL, test_sink_refuses_run);
   ADD_LISTENER_TEST ("/smiley/socket/duplicate-run", NULL, test_duplicate_run);
   ADD_LISTENER_TEST ("/smiley/socket/other-user/publisher", NULL, test_other_user_publisher);
   ADD_DIR_TEST ("/smiley/socket/other-user/listener", test_other_user_listener);
