@@ -115,6 +115,57 @@ test_colors (void)
   g_assert_nonnull (strstr (dot, "color=\"#0d0d73\""));
 }
 
+/* The colours gprof2dot itself gives the same shares of time (checked
+ * with gprof2dot -f pstats on a smiley export): the scale is its own. */
+static void
+test_gprof2dot_colors (void)
+{
+  g_autoptr(SmileyStats) stats = smiley_stats_new ();
+  const struct
+  {
+    const char *name;
+    gint64 tottime;
+    gint64 cumtime;
+    const char *color;
+  } cases[] = {
+    { "hot", 933800, 933800, "#f54202" },
+    { "warm", 31100, 992600, "#fe0800" },
+    { "cool", 35100, 35100, "#0d1c77" },
+  };
+  g_autofree char *dot = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      SmileyStatsEntry *entry = smiley_stats_get_entry (stats, smiley_stats_add_entry (stats, "a.py", i + 1,
+                                                                                       cases[i].name));
+
+      entry->ncalls = entry->primcalls = 1;
+      entry->tottime_ns = cases[i].tottime;
+      entry->cumtime_ns = cases[i].cumtime;
+    }
+  dot = render_text (stats, "dot", 0.0, 0.0);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *label = g_strdup_printf ("label=\"%s\\n", cases[i].name);
+      g_autofree char *fill = g_strdup_printf ("fillcolor=\"%s\"", cases[i].color);
+      const char *at = strstr (dot, label);
+      const char *start;
+      const char *end;
+      g_autofree char *attributes = NULL;
+
+      /* the node's attribute list, [ … ], in whatever order graphviz
+       * writes them */
+      g_assert_nonnull (at);
+      for (start = at; start > dot && *start != '['; start--)
+        ;
+      end = strchr (at, ']');
+      g_assert_nonnull (end);
+      attributes = g_strndup (start, end - start);
+      if (strstr (attributes, fill) == NULL)
+        g_error ("%s is not drawn in %s: %s", cases[i].name, cases[i].color, attributes);
+    }
+}
+
 static void
 test_svg (void)
 {
@@ -241,6 +292,7 @@ main (int    argc,
   g_test_add_func ("/smiley/callgraph/dot", test_dot);
   g_test_add_func ("/smiley/callgraph/thresholds", test_thresholds);
   g_test_add_func ("/smiley/callgraph/colors", test_colors);
+  g_test_add_func ("/smiley/callgraph/gprof2dot-colors", test_gprof2dot_colors);
   g_test_add_func ("/smiley/callgraph/svg", test_svg);
   g_test_add_func ("/smiley/callgraph/png", test_png);
   g_test_add_func ("/smiley/callgraph/bad-options", test_bad_options);
