@@ -610,10 +610,11 @@ describe_peer (Server  *server,
   if (g_socket_get_family (socket) != G_SOCKET_FAMILY_UNIX)
     {
       remote = g_socket_get_remote_address (socket, NULL);
-      address = remote != NULL ? smiley_socket_address_to_string (remote) : NULL;
-      if (address != NULL && g_str_has_prefix (address, "tcp://"))
-        return g_strdup (address + strlen ("tcp://"));
-      return address != NULL ? g_steal_pointer (&address) : g_strdup ("(unknown)");
+      if (remote == NULL)
+        return g_strdup ("(unknown address)");
+      /* "127.0.0.1:5678": the endpoint without its scheme. */
+      address = smiley_socket_address_to_string (remote);
+      return g_strdup (address + strlen ("tcp://"));
     }
 
   /* The socket file is private to its owner, but a socket the user put in
