@@ -11,6 +11,8 @@
 
 #include <gio/gio.h>
 
+#include <smiley-wire.h>
+
 G_BEGIN_DECLS
 
 #define SMILEY_SOCKET_ERROR (smiley_socket_error_quark ())
@@ -43,9 +45,14 @@ GQuark smiley_socket_error_quark (void);
  * reached the listener's sink (ASCII ACK). */
 #define SMILEY_SOCKET_ACK 0x06
 
-/* Frames larger than this are refused by the listener: the tracer's
- * batches are far smaller, and a peer claiming more is broken or hostile. */
-#define SMILEY_SOCKET_MAX_FRAME_SIZE (16u * 1024u * 1024u)
+/* Frames larger than this are refused by the listener. It is the format's
+ * own limit, not less: event frames are cut at about 4 MiB, but a source
+ * file goes out whole in one frame, and a run must not be refused for
+ * carrying a 20 MB generated module. A peer claiming more is broken or
+ * hostile; a peer that does send that much costs the listener as much
+ * memory, which only the socket's own user (or, over TCP, a local user)
+ * can make it spend. */
+#define SMILEY_SOCKET_MAX_FRAME_SIZE SMILEY_WIRE_MAX_FRAME_SIZE
 
 typedef enum
 {

@@ -353,7 +353,7 @@ class SocketEndToEnd(unittest.TestCase):
         peers = [
             (b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n", "not a smiley event stream"),
             (b"SMLY\x07\x00\x00\x00", "format version 7"),
-            (b"SMLY\x01\x00\x00\x00" + (64 << 20).to_bytes(4, "little") + b"\x05\x00\x00\x00",
+            (b"SMLY\x01\x00\x00\x00" + ((64 << 20) + 1).to_bytes(4, "little") + b"\x05\x00\x00\x00",
              "more than the limit"),
             (os.urandom(4096), "not a smiley event stream"),
         ]

@@ -988,10 +988,11 @@ test_bad_peers (Fixture       *fixture,
   raw_send_expect_closed (listener->endpoint, header, SMILEY_WIRE_STREAM_HEADER_SIZE);
   g_assert_true (listener_has_disconnect (listener, "99"));
 
-  /* A frame header claiming 32 MiB: refused before it is buffered. */
+  /* A frame header claiming more than the format allows: refused before
+   * anything is buffered. */
   smiley_wire_put_stream_header (header);
-  smiley_wire_put_frame_header (header + SMILEY_WIRE_STREAM_HEADER_SIZE, 32u * 1024u * 1024u,
-                                SMILEY_WIRE_EVENTS);
+  smiley_wire_put_frame_header (header + SMILEY_WIRE_STREAM_HEADER_SIZE,
+                                SMILEY_WIRE_MAX_FRAME_SIZE + 1, SMILEY_WIRE_EVENTS);
   raw_send_expect_closed (listener->endpoint, header, sizeof header);
   g_assert_cmpuint (listener->disconnects->len, ==, 3);
 
@@ -1483,6 +1484,30 @@ test_other_user_listener (Fixture       *fixture,
   waitpid (pid, NULL, 0);
 }
 
+/* A source file goes out in one frame, however big: a 20 MiB generated
+ * module must not get its run refused. */
+static void
+test_large_source (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  Listener *listener = fixture->listener;
+  const gsize size = 20 * 1024 * 1024;
+  g_autoptr(SmileyRun) run = make_run (NULL);
+  g_autoptr(GBytes) content = g_bytes_new_take (g_strnfill (size, '#'), size);
+  g_autoptr(GPtrArray) sent = NULL;
+  RecordedRun *got;
+  guint32 file;
+
+  smiley_run_add_source (run, smiley_run_intern (run, "/home/user/project/generated.py"), content);
+  sent = publish_run (listener->endpoint, run, 1, 10);
+
+  got = listener->sink->runs->pdata[0];
+  g_assert_cmpint (got->end_state, ==, SMILEY_RUN_FINISHED);
+  g_assert_cmpuint (smiley_run_get_n_sources (got->run), ==, 2);
+  g_assert_true (g_bytes_equal (smiley_run_get_source (got->run, 1, &file), content));
+  g_assert_cmpstr (smiley_run_get_string (got->run, file), ==, "/home/user/project/generated.py");
+}
+
 /* A run the sink refuses to begin turns its peer away; the listener
  * serves on. */
 static void
@@ -1655,6 +1680,7 @@ main (int   argc,
   ADD_DIR_TEST ("/smiley/socket/foreign-listener", test_foreign_listener);
   ADD_DIR_TEST ("/smiley/socket/socket-file", test_socket_file);
   ADD_LISTENER_TEST ("/smiley/socket/listener-stopped", NULL, test_listener_stopped);
+  ADD_LISTENER_TEST ("/smiley/socket/large-source", NULL, test_large_source);
   ADD_LISTENER_TEST ("/smiley/socket/sink-fails", NULL, test_sink_fails);
   ADD_LISTENER_TEST ("/smiley/socket/sink-refuses-run", NULL, test_sink_refuses_run);
   ADD_LISTENER_TEST ("/smiley/socket/duplicate-run", NULL, test_duplicate_run);
