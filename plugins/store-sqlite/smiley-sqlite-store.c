@@ -37,7 +37,7 @@
 
 /* Short values remembered per run being written (a direct-mapped cache,
  * so remembering costs no allocation), to store repeated ones once. */
-#define VALUE_SLOTS 8192
+#define VALUE_SLOTS 4096
 /* Long values remembered per run being written, and values cached per
  * store for reading. */
 #define VALUE_MEMORY_MAX 16384
@@ -660,16 +660,29 @@ insert_value (RunWriter   *writer,
   return TRUE;
 }
 
-/* FNV-1a: short values are hashed on every event that carries them. */
+/* Short values are hashed on every event that carries them: eight bytes
+ * at a time, with multiply-xorshift mixing. */
 static inline guint32
 hash_value (const char *text,
             gsize       length)
 {
-  guint32 hash = 2166136261u;
+  guint64 hash = G_GUINT64_CONSTANT (0x9e3779b97f4a7c15) ^ length;
+  guint64 word;
 
-  for (gsize i = 0; i < length; i++)
-    hash = (hash ^ (guchar) text[i]) * 16777619u;
-  return hash;
+  for (; length >= 8; text += 8, length -= 8)
+    {
+      memcpy (&word, text, 8);
+      hash = (hash ^ word) * G_GUINT64_CONSTANT (0xff51afd7ed558ccd);
+      hash ^= hash >> 32;
+    }
+  if (length > 0)
+    {
+      word = 0;
+      memcpy (&word, text, length);
+      hash = (hash ^ word) * G_GUINT64_CONSTANT (0xc4ceb9fe1a85ec53);
+      hash ^= hash >> 29;
+    }
+  return (guint32) (hash ^ (hash >> 32));
 }
 
 /* Short values go inline the first time they are seen and into the value
