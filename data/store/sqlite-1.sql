@@ -65,7 +65,8 @@ CREATE TABLE event_block (
   run        INTEGER NOT NULL REFERENCES run (key),
   first_seq  INTEGER NOT NULL,
   n_events   INTEGER NOT NULL,
-  data       BLOB NOT NULL
+  data       BLOB NOT NULL,
+  checksum   INTEGER NOT NULL   -- of data, so damage inside it is found
 );
 CREATE UNIQUE INDEX event_block_by_seq ON event_block (run, first_seq);
 

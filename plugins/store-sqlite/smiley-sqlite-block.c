@@ -322,6 +322,38 @@ smiley_sqlite_block_get_threads (SmileySqliteBlock *self,
   return (const SmileySqliteBlockThread *) self->threads->data;
 }
 
+/**
+ * smiley_sqlite_block_checksum:
+ * @data: an encoded block
+ * @length: its size
+ *
+ * A 64-bit multiply-xorshift hash of the block, stored beside it: SQLite
+ * checks the structure of its pages but not the bytes of a BLOB, and a
+ * damaged byte in a block could otherwise decode into a wrong value.
+ *
+ * Returns: the checksum
+ */
+gint64
+smiley_sqlite_block_checksum (const guint8 *data,
+                              gsize         length)
+{
+  guint64 hash = G_GUINT64_CONSTANT (0x9e3779b97f4a7c15) ^ length;
+  guint64 word;
+
+  for (; length >= 8; data += 8, length -= 8)
+    {
+      memcpy (&word, data, 8);
+      hash = (hash ^ word) * G_GUINT64_CONSTANT (0xff51afd7ed558ccd);
+      hash ^= hash >> 32;
+    }
+  word = 0;
+  if (length > 0)
+    memcpy (&word, data, length);
+  hash = (hash ^ word) * G_GUINT64_CONSTANT (0xc4ceb9fe1a85ec53);
+  hash ^= hash >> 29;
+  return (gint64) hash;
+}
+
 /* Decoding: every read is bounds-checked, because a block comes from a
  * file anyone could have edited. */
 

@@ -75,6 +75,8 @@ const SmileySqliteBlockThread *
                    smiley_sqlite_block_get_threads (SmileySqliteBlock          *self,
                                                     guint                      *n_threads);
 
+gint64             smiley_sqlite_block_checksum    (const guint8               *data,
+                                                    gsize                       length);
 gboolean           smiley_sqlite_block_decode      (const guint8               *data,
                                                     gsize                       length,
                                                     guint                       n_events,

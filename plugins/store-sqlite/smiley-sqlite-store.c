@@ -114,7 +114,7 @@ static const char * const stmt_sql[N_STMTS] = {
     "INSERT INTO run_file (run, seq, path, sha256) VALUES (?1, ?2, ?3, ?4)",
   [STMT_INSERT_VALUE] = "INSERT INTO value (key, text) VALUES (?1, ?2)",
   [STMT_INSERT_BLOCK] =
-    "INSERT INTO event_block (run, first_seq, n_events, data) VALUES (?1, ?2, ?3, ?4)",
+    "INSERT INTO event_block (run, first_seq, n_events, data, checksum) VALUES (?1, ?2, ?3, ?4, ?5)",
   [STMT_INSERT_BLOCK_THREAD] =
     "INSERT INTO block_thread (run, thread, first_tseq, n_events, block) "
     "VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -141,12 +141,12 @@ static const char * const stmt_sql[N_STMTS] = {
     "WHERE f.run = ?1 ORDER BY f.seq",
   [STMT_GET_VALUE] = "SELECT text FROM value WHERE key = ?1",
   [STMT_BLOCKS_FROM_SEQ] =
-    "SELECT first_seq, n_events, data FROM event_block "
+    "SELECT first_seq, n_events, data, checksum FROM event_block "
     "WHERE run = ?1 AND first_seq >= "
     "  (SELECT ifnull (max (first_seq), 0) FROM event_block WHERE run = ?1 AND first_seq <= ?2) "
     "ORDER BY first_seq",
   [STMT_BLOCKS_FROM_TSEQ] =
-    "SELECT t.first_tseq, b.n_events, b.data FROM block_thread t "
+    "SELECT t.first_tseq, b.n_events, b.data, b.checksum FROM block_thread t "
     "JOIN event_block b ON b.key = t.block "
     "WHERE t.run = ?1 AND t.thread = ?2 AND t.first_tseq >= "
     "  (SELECT ifnull (max (first_tseq), 0) FROM block_thread "
@@ -765,6 +765,7 @@ write_block (RunWriter  *writer,
   sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) smiley_sqlite_block_get_first_seq (block));
   sqlite3_bind_int64 (stmt, 3, smiley_sqlite_block_get_n_events (block));
   sqlite3_bind_blob64 (stmt, 4, data, length, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 5, smiley_sqlite_block_checksum (data, length));
   if (!step_done (self, stmt, "cannot save events", error))
     return FALSE;
   block_key = sqlite3_last_insert_rowid (self->db);
@@ -1362,10 +1363,20 @@ smiley_sqlite_store_get_events (SmileyStore  *store,
       gsize length = sqlite3_column_bytes (stmt, 2);
       g_autoptr(GError) local_error = NULL;
 
-      if (first < 0 || n_events <= 0 || n_events > G_MAXUINT)
+      if (first < 0 || n_events <= 0 || n_events > G_MAXUINT ||
+          (data == NULL && length > 0))
         {
           rc = SQLITE_CORRUPT;
           break;
+        }
+      if (smiley_sqlite_block_checksum (data, length) != sqlite3_column_int64 (stmt, 3))
+        {
+          sqlite3_reset (stmt);
+          g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_CORRUPT,
+                       "%s: the database is damaged (run %s: the block of events from %"
+                       G_GINT64_FORMAT " fails its checksum)",
+                       self->location, smiley_run_get_id (run), (gint64) first);
+          return NULL;
         }
       page.position = (guint64) first;
       if (!smiley_sqlite_block_decode (data, length, (guint) n_events,

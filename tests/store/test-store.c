@@ -1179,6 +1179,44 @@ test_sqlite_bad_files (Fixture       *f,
   }
 }
 
+/* /smiley/store/sqlite/damaged-block: a byte changed inside an event
+ * block (which SQLite's own checks cannot see) is found, not decoded into
+ * wrong events. */
+static void
+test_sqlite_damaged_block (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SmileyStore) store = NULL;
+  g_autoptr(SmileyRun) got = NULL;
+  g_autoptr(SmileyBatch) events = NULL;
+
+  make_real_store (f, f->location, 1);
+  /* Flip one byte in the middle of the second block. */
+  exec_sqlite (f->location,
+               "UPDATE event_block SET data = substr (data, 1, 99) || "
+               "  CAST (char ((unicode (substr (data, 100, 1)) + 1) % 128) AS BLOB) || "
+               "  substr (data, 101) "
+               "WHERE key = (SELECT key FROM event_block ORDER BY key LIMIT 1 OFFSET 1)");
+
+  store = open_store (f);
+  got = smiley_store_get_run (store, "run-0", &error);
+  g_assert_no_error (error);
+  /* The first block is intact. */
+  events = smiley_store_get_events (store, got, -1, 0, 100, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (smiley_batch_get_length (events), ==, 100);
+  g_clear_pointer (&events, smiley_batch_unref);
+
+  events = smiley_store_get_events (store, got, -1, 2000, 100, &error);
+  g_assert_null (events);
+  g_assert_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_CORRUPT);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, f->location));
+  g_assert_nonnull (strstr (error->message, "checksum"));
+  g_assert_null (strchr (error->message, '\n'));
+}
+
 /* /smiley/store/<backend>/read-only: a store that cannot be created says
  * where and why. */
 static void
@@ -1447,6 +1485,7 @@ main (int   argc,
       add_test (backend, "disk-full", test_disk_full);
     }
   add_test (&backends[0], "bad-files", test_sqlite_bad_files);
+  add_test (&backends[0], "damaged-block", test_sqlite_damaged_block);
 #ifdef HAVE_FILE_STORE
   add_test (&backends[1], "truncated", test_file_truncated);
   add_test (&backends[1], "bad-files", test_file_bad_files);
