@@ -959,7 +959,22 @@ test_concurrent (Fixture       *f,
   g_assert_cmpuint (smiley_batch_get_length (events), <=, 3010);
   g_clear_pointer (&events, smiley_batch_unref);
 
-  push_lines (writer, run, 3010, 1990);
+  /* A second writer records another run meanwhile. */
+  {
+    g_autoptr(SmileyRun) second = new_run ("run-second", 2);
+
+    smiley_run_set_thread (second, 1, 2, 2, "MainThread");
+    start = g_get_monotonic_time ();
+    g_assert_true (smiley_sink_begin_run (SMILEY_SINK (reader), second, &error));
+    g_assert_no_error (error);
+    push_lines (reader, second, 0, 2500);
+    push_lines (writer, run, 3010, 1990);
+    push_lines (reader, second, 2500, 10);
+    smiley_run_set_state (second, SMILEY_RUN_FINISHED);
+    g_assert_true (smiley_sink_end_run (SMILEY_SINK (reader), second, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
+  }
   g_assert_true (smiley_sink_flush (SMILEY_SINK (writer), &error));
   g_assert_no_error (error);
   g_clear_object (&got);
@@ -975,7 +990,16 @@ test_concurrent (Fixture       *f,
   g_clear_pointer (&runs, g_ptr_array_unref);
   runs = smiley_store_list_runs (reader, &error);
   g_assert_no_error (error);
+  g_assert_cmpuint (runs->len, ==, 2);
+  g_assert_cmpstr (smiley_run_get_id (runs->pdata[0]), ==, "run-second");
   g_assert_cmpint (smiley_run_get_state (runs->pdata[0]), ==, SMILEY_RUN_FINISHED);
+  g_assert_cmpint (smiley_run_get_state (runs->pdata[1]), ==, SMILEY_RUN_FINISHED);
+  g_clear_object (&got);
+  got = smiley_store_get_run (writer, "run-second", &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&events, smiley_batch_unref);
+  events = all_events (writer, got, -1);
+  g_assert_cmpuint (smiley_batch_get_length (events), ==, 2510);
 }
 
 /* A run id that is already stored cannot be recorded again. */
