@@ -18,6 +18,7 @@
 
 #include <smiley.h>
 
+#include "smiley-sqlite-block.h"
 #include "smiley-sqlite-store.h"
 #ifdef HAVE_FILE_STORE
 #include "smiley-file-store.h"
@@ -1341,6 +1342,120 @@ test_disk_full (Fixture       *f,
   }
 }
 
+static const char *
+lookup_fake_value (guint64    id,
+                   gpointer   user_data,
+                   GError   **error)
+{
+  if (id > 3)
+    {
+      g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_CORRUPT, "value %u missing", (guint) id);
+      return NULL;
+    }
+  return "'value'";
+}
+
+static gboolean
+count_decoded (const SmileyEvent *event,
+               guint              index,
+               gpointer           user_data)
+{
+  guint *count = user_data;
+
+  g_assert_cmpint (event->kind, >=, SMILEY_EVENT_CALL);
+  g_assert_cmpint (event->kind, <=, SMILEY_EVENT_KIND_LAST);
+  g_assert_cmpuint (event->file, <, 50);
+  g_assert_cmpuint (event->function, <, 50);
+  for (guint32 i = 0; i < event->n_locals; i++)
+    {
+      g_assert_cmpuint (event->locals[i].name, <, 50);
+      g_assert_true (event->locals[i].value == NULL || g_utf8_validate (event->locals[i].value, -1, NULL));
+    }
+  (*count)++;
+  return TRUE;
+}
+
+static gboolean
+inline_every_value (const char  *text,
+                    gsize        length,
+                    guint64     *id,
+                    gpointer     user_data,
+                    GError     **error)
+{
+  /* Every third distinct call stores by id, to cover both forms. */
+  guint *calls = user_data;
+
+  *id = (++(*calls) % 3 == 0) ? 1 + *calls % 3 : 0;
+  return TRUE;
+}
+
+/* /smiley/store/sqlite/block-garbage: the block decoder, fed random bytes
+ * and mutations of a real block, reports damage and never crashes or hands
+ * out events with out-of-range ids. */
+static void
+test_sqlite_block_garbage (void)
+{
+  g_autoptr(SmileySqliteBlock) block = smiley_sqlite_block_new ();
+  SmileyLocal locals[] = { { 3, "12" }, { 4, NULL }, { 5, "'ünï'" } };
+  const guint8 *data;
+  gsize length;
+  guint calls = 0, decoded_ok = 0;
+
+  smiley_sqlite_block_reset (block, 0);
+  for (guint i = 0; i < 300; i++)
+    {
+      SmileyEvent event = {
+        .kind = 1 + i % SMILEY_EVENT_KIND_LAST, .thread = 1 + i % 3, .call_id = i / 7,
+        .parent_call_id = i / 11, .depth = i % 5, .time_ns = i * 1000 - 50, .file = 1 + i % 4,
+        .line = (i * 37) % 400, .function = 2 + i % 5, .arg = i % 4 == 0 ? "'x'" : NULL,
+        .n_locals = i % 4, .locals = locals,
+      };
+      g_assert_true (smiley_sqlite_block_add (block, &event, i, inline_every_value, &calls, NULL));
+    }
+  data = smiley_sqlite_block_get_data (block, &length);
+
+  {
+    guint count = 0;
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true (smiley_sqlite_block_decode (data, length, 300, 50, lookup_fake_value, NULL,
+                                               count_decoded, &count, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (count, ==, 300);
+  }
+
+  for (guint round = 0; round < 20000; round++)
+    {
+      g_autofree guint8 *copy = NULL;
+      gsize copy_length;
+      guint count = 0, n_events = 300;
+      g_autoptr(GError) error = NULL;
+
+      if (round % 2 == 0)
+        {
+          copy_length = g_test_rand_int_range (0, 200);
+          copy = g_malloc (MAX (copy_length, 1));
+          for (gsize i = 0; i < copy_length; i++)
+            copy[i] = g_test_rand_int_range (0, 256);
+          n_events = g_test_rand_int_range (1, 400);
+        }
+      else
+        {
+          /* Mostly whole, so decoding goes deep before it meets the damage. */
+          copy_length = round % 8 == 1 ? (gsize) g_test_rand_int_range (1, length + 1) : length;
+          copy = g_memdup2 (data, length);
+          for (guint flips = g_test_rand_int_range (1, 4); flips > 0; flips--)
+            copy[g_test_rand_int_range (0, copy_length)] = g_test_rand_int_range (0, 256);
+        }
+      if (smiley_sqlite_block_decode (copy, copy_length, n_events, 50,
+                                      lookup_fake_value, NULL, count_decoded, &count, &error))
+        decoded_ok++;
+      else
+        g_assert_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_CORRUPT);
+    }
+  g_test_message ("%u of 20000 damaged blocks still decoded (the checksum catches those)", decoded_ok);
+}
+
 #ifdef HAVE_FILE_STORE
 /* /smiley/store/file/truncated: a log cut inside a frame reads up to its
  * last complete frame, and the run is unfinished (RUNNING), in the list
@@ -1510,6 +1625,7 @@ main (int   argc,
     }
   add_test (&backends[0], "bad-files", test_sqlite_bad_files);
   add_test (&backends[0], "damaged-block", test_sqlite_damaged_block);
+  g_test_add_func ("/smiley/store/sqlite/block-garbage", test_sqlite_block_garbage);
 #ifdef HAVE_FILE_STORE
   add_test (&backends[1], "truncated", test_file_truncated);
   add_test (&backends[1], "bad-files", test_file_bad_files);
