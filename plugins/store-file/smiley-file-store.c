@@ -938,7 +938,15 @@ smiley_file_store_initable_init (GInitable     *initable,
         }
       if (g_mkdir (self->location, 0755) != 0)
         {
-          io_error (error, errno, self->location, "cannot create the store");
+          int saved_errno = errno;
+          g_autofree char *parent = g_path_get_dirname (self->location);
+
+          if (saved_errno == ENOENT && !g_file_test (parent, G_FILE_TEST_IS_DIR))
+            g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_IO,
+                         "%s: cannot create the store: there is no directory %s",
+                         self->location, parent);
+          else
+            io_error (error, saved_errno, self->location, "cannot create the store");
           return FALSE;
         }
     }

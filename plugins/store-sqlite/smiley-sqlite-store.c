@@ -1853,7 +1853,11 @@ smiley_sqlite_store_initable_init (GInitable     *initable,
     {
       g_autofree char *directory = g_path_get_dirname (self->location);
 
-      if (is_new && g_access (directory, W_OK) != 0)
+      if (is_new && !g_file_test (directory, G_FILE_TEST_IS_DIR))
+        g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_IO,
+                     "%s: cannot create the database: there is no directory %s",
+                     self->location, directory);
+      else if (is_new && g_access (directory, W_OK) != 0)
         g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_IO,
                      "%s: cannot create the database: the directory %s is not writable (%s)",
                      self->location, directory, g_strerror (errno));

@@ -1271,6 +1271,17 @@ test_read_only (Fixture       *f,
   g_test_message ("%s", error->message);
   g_assert_nonnull (strstr (error->message, path));
   g_assert_null (strchr (error->message, '\n'));
+  g_clear_error (&error);
+
+  /* A directory that is not there. */
+  g_free (path);
+  path = g_build_filename (f->dir, "no", "such", "dir", f->backend->location, NULL);
+  store = open_store_at (f->backend, path, &error);
+  g_assert_null (store);
+  g_assert_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_IO);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, path));
+  g_assert_null (strchr (error->message, '\n'));
 }
 
 /* /smiley/store/<backend>/disk-full: the file size limit stands in for a
