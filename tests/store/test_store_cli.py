@@ -27,6 +27,8 @@ TEST_PY = os.path.join(SOURCE_ROOT, 'test_app', 'test.py')
 
 # Object addresses differ between two runs of the same program.
 ADDRESS = re.compile(r' at 0x[0-9a-f]+')
+# The console names the thread before its events when threads switch.
+THREAD_PREFIX = re.compile(r'^\[[^]]*\] ')
 
 
 def smiley(*args, check=True, cwd=None, timeout=60):
@@ -177,6 +179,43 @@ class StoreCase:
         self.assertEqual(runs[0]['state'], 'running')
         replay = smiley('replay', '--color=never', *self.store_args(), runs[0]['id'], cwd=self.dir)
         self.assertIn('time.sleep(0.01)', replay.stdout)
+
+    def test_record_over_socket(self):
+        """smiley record writes what smiley run publishes; list and replay
+        read the store while record still has it open."""
+        socket_path = os.path.join(self.dir, 'smiley.sock')
+        recorder = subprocess.Popen([SMILEY, 'record', *self.store_args(), '--socket', 'unix:' + socket_path],
+                                    cwd=self.dir, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 10
+            while not os.path.exists(socket_path) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            for args in ([], ['-t']):
+                result = smiley('run', '--socket', 'unix:' + socket_path, '--', TEST_PY, *args,
+                                check=False, cwd=self.dir)
+                self.assertEqual(result.returncode, 0, result.stderr)
+
+            runs = self.list_runs()
+            self.assertEqual(len(runs), 2)
+            self.assertEqual(runs[0]['argv'], [TEST_PY, '-t'])
+            self.assertEqual([r['state'] for r in runs], ['finished', 'finished'])
+
+            # Threads interleave differently from one execution to the
+            # next: compare the lines, each without its thread prefix.
+            live = smiley('run', '--sink', 'console', '--color=never', '--', TEST_PY, '-t',
+                          check=False, cwd=self.dir)
+            replay = smiley('replay', '--color=never', *self.store_args(), runs[0]['id'], cwd=self.dir)
+
+            def lines(text):
+                return sorted(THREAD_PREFIX.sub('', line) for line in ADDRESS.sub(' at 0x?', text).splitlines())
+            self.assertEqual(lines(replay.stdout), lines(live.stderr))
+            for name in ('MainThread', 'Thread-1 (a)', 'Thread-2 (a)', 'Thread-3 (a)'):
+                self.assertIn('[%s]' % name, replay.stdout)
+        finally:
+            recorder.send_signal(signal.SIGINT)
+            _, stderr = recorder.communicate(timeout=30)
+        self.assertEqual(recorder.returncode, 0, stderr)
 
     def test_unknown_run(self):
         self.assertEqual(self.record().returncode, 0)
