@@ -89,6 +89,32 @@ class Behaviour(unittest.TestCase):
         plain = self.run_both(['environment.py'], env=env)
         self.assertIn(b'pythonpath None', plain.stdout)
 
+    def test_virtualenv(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            venv = os.path.join(tmp, 'venv')
+            made = subprocess.run([PYTHON, '-m', 'venv', '--without-pip', venv], capture_output=True)
+            if made.returncode != 0:
+                self.skipTest('python3 -m venv is not available: %s' % made.stderr.decode()[-200:])
+            site = subprocess.run([os.path.join(venv, 'bin', 'python3'), '-c',
+                                   'import site; print(site.getsitepackages()[0])'],
+                                  capture_output=True, check=True).stdout.decode().strip()
+            with open(os.path.join(site, 'venv_only.py'), 'w') as f:
+                f.write("VALUE = 'only in the virtualenv'\n")
+            script = os.path.join(tmp, 'use_venv.py')
+            with open(script, 'w') as f:
+                f.write('import sys\nimport venv_only\n'
+                        'print(venv_only.VALUE, sys.prefix != sys.base_prefix)\n')
+            env = dict(os.environ, VIRTUAL_ENV=venv,
+                       PATH=os.path.join(venv, 'bin') + os.pathsep + os.environ.get('PATH', ''))
+            plain = subprocess.run([os.path.join(venv, 'bin', 'python3'), script], env=env,
+                                   capture_output=True, timeout=50)
+            traced = subprocess.run([SMILEY, 'run', '--sink', 'null', script], env=env,
+                                    capture_output=True, timeout=50)
+            self.assertEqual(plain.stdout, b'only in the virtualenv True\n')
+            self.assertEqual(plain.stdout, traced.stdout)
+            self.assertEqual(plain.stderr, traced.stderr)
+            self.assertEqual(plain.returncode, traced.returncode)
+
     def test_atexit(self):
         plain = self.run_both(['atexit_prog.py'])
         self.assertEqual(plain.stdout, b'main done\ngoodbye world\n')

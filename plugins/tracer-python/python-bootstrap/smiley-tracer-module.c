@@ -686,18 +686,16 @@ fingerprint (PyObject *v)
     return ((PyDictObject *) v)->ma_version_tag;
   if (t == &PyList_Type)
     {
+      /* Length, item array and the items at both ends: appends, pops,
+       * sorts and edits at either end are seen; an item replaced in the
+       * middle of a list is not (until the local is rebound). */
       Py_ssize_t n = PyList_GET_SIZE (v);
-      uint64_t h = (uint64_t) n * 0x9e3779b97f4a7c15ULL;
       PyObject **items = ((PyListObject *) v)->ob_item;
-      /* The ends only: appends, pops and edits near either end are seen;
-       * an item replaced in the middle of a long list is not. */
-      Py_ssize_t head = n < 8 ? n : 4;
+      uint64_t h = (uint64_t) n * 0x9e3779b97f4a7c15ULL ^ (uint64_t) (uintptr_t) items;
 
-      for (Py_ssize_t i = 0; i < head; i++)
-        h = (h ^ (uint64_t) (uintptr_t) items[i]) * 0x100000001b3ULL;
-      if (n >= 8)
-        for (Py_ssize_t i = n - 4; i < n; i++)
-          h = (h ^ (uint64_t) (uintptr_t) items[i]) * 0x100000001b3ULL;
+      if (n > 0)
+        h = (h ^ (uint64_t) (uintptr_t) items[0]) * 0x100000001b3ULL ^
+            (uint64_t) (uintptr_t) items[n - 1];
       return h;
     }
   if (t == &PySet_Type)
@@ -892,6 +890,75 @@ collect_locals (ThreadState   *ts,
     collect_fast (ts, rec, frame, full);
   else
     collect_dict (ts, rec, frame, full);
+}
+
+/* Locals of suspended generators, so that a resume shows what changed
+ * since the yield instead of everything again. Direct-mapped by frame:
+ * an entry lost to a collision only costs a full snapshot. An entry is
+ * only ever read by a RESUME of the frame that stored it at its last
+ * yield (a new frame at the same address starts with a CALL). */
+#define SUSPENDED_SLOTS 1024
+
+typedef struct
+{
+  PyFrameObject *frame;
+  PyCodeObject  *code;
+  uint32_t       n;
+  Slot          *slots;
+} Suspended;
+
+static Suspended suspended[SUSPENDED_SLOTS];
+
+static inline Suspended *
+suspended_for (PyFrameObject *frame)
+{
+  return &suspended[((uintptr_t) frame >> 4) % SUSPENDED_SLOTS];
+}
+
+static void
+suspend_locals (ThreadState   *ts,
+                Rec           *rec,
+                PyFrameObject *frame)
+{
+  Suspended *s = suspended_for (frame);
+
+  if (!rec->ci->fast || rec->ci->n == 0 || ts->n_slots < rec->slots + rec->ci->n)
+    return;
+  if (s->n < rec->ci->n)
+    {
+      Slot *p = realloc (s->slots, rec->ci->n * sizeof (Slot));
+      if (p == NULL)
+        return;
+      s->slots = p;
+    }
+  memcpy (s->slots, ts->slots + rec->slots, rec->ci->n * sizeof (Slot));
+  s->frame = frame;
+  s->code = frame->f_frame->f_code;
+  s->n = rec->ci->n;
+}
+
+/* Returns whether the frame's slots were restored. */
+static int
+resume_locals (ThreadState   *ts,
+               Rec           *rec,
+               PyFrameObject *frame)
+{
+  Suspended *s = suspended_for (frame);
+
+  if (s->frame != frame || s->code != frame->f_frame->f_code || s->n != rec->ci->n)
+    return 0;
+  memcpy (ts->slots + rec->slots, s->slots, s->n * sizeof (Slot));
+  s->frame = NULL;
+  return 1;
+}
+
+static void
+forget_locals (PyFrameObject *frame)
+{
+  Suspended *s = suspended_for (frame);
+
+  if (s->frame == frame)
+    s->frame = NULL;
 }
 
 /* ---- events ------------------------------------------------------------ */
@@ -1185,7 +1252,13 @@ on_call (PyThreadState *tstate,
       rec->call_id = ++tracer.next_call;
       rec->ctx_call = rec->call_id;
       if (!ci->fast || reserve_slots (ts, rec, ci->n) == 0)
-        collect_locals (ts, rec, frame, 1);
+        collect_locals (ts, rec, frame,
+                        !(resumed && ci->fast && resume_locals (ts, rec, frame)));
+      else
+        {
+          ts->locals.len = 0;
+          ts->n_locals = 0;
+        }
       emit (ts, resumed ? TRACER_EVENT_RESUME : TRACER_EVENT_CALL, rec,
             (uint32_t) (frame->f_lineno > 0 ? frame->f_lineno : code->co_firstlineno), 0, 1, t);
     }
@@ -1237,7 +1310,12 @@ on_return (PyThreadState *tstate,
 
       if (rec->ci->generator && arg != NULL &&
           _Py_OPCODE (*frame->f_frame->prev_instr) == YIELD_VALUE)
-        kind = TRACER_EVENT_YIELD;
+        {
+          kind = TRACER_EVENT_YIELD;
+          suspend_locals (ts, rec, frame);
+        }
+      else if (rec->ci->generator)
+        forget_locals (frame);
       ts->arg.len = 0;
       if (arg != NULL)
         tracer_repr (&ts->arg, arg, &tracer.limits);
