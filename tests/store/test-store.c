@@ -1138,6 +1138,7 @@ test_sqlite_bad_files (Fixture       *f,
   g_autofree char *foreign = g_build_filename (f->dir, "foreign.db", NULL);
   g_autofree char *newer = g_build_filename (f->dir, "newer.db", NULL);
   g_autofree char *corrupt = g_build_filename (f->dir, "corrupt.db", NULL);
+  g_autofree char *truncated = g_build_filename (f->dir, "truncated.db", NULL);
   g_autofree char *empty = g_build_filename (f->dir, "empty.db", NULL);
   g_autofree char *directory = g_build_filename (f->dir, "a-directory", NULL);
   guint8 noise[8192];
@@ -1189,6 +1190,18 @@ test_sqlite_bad_files (Fixture       *f,
     write_file (corrupt, contents, length);
   }
   assert_refused (f->backend, corrupt, SMILEY_STORE_ERROR_CORRUPT, "damaged");
+
+  /* Cut short, as by a copy that did not finish. */
+  make_real_store (f, truncated, 20);
+  exec_sqlite (truncated, "PRAGMA wal_checkpoint(TRUNCATE)");
+  {
+    g_autofree char *contents = NULL;
+    gsize length;
+
+    g_assert_true (g_file_get_contents (truncated, &contents, &length, NULL));
+    write_file (truncated, contents, length / 2);
+  }
+  assert_refused (f->backend, truncated, SMILEY_STORE_ERROR_CORRUPT, "damaged");
 
   /* An empty file becomes a store, as a missing one would. */
   write_file (empty, "", 0);
