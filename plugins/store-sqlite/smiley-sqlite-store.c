@@ -1230,7 +1230,16 @@ smiley_sqlite_store_delete_run (SmileyStore  *store,
   for (guint i = 0; i < G_N_ELEMENTS (deletes); i++)
     if (!exec_key_stmt (self, deletes[i], key, "cannot delete the run", error))
       return abandon_transaction (self, error);
-  return commit (self, FALSE, error);
+  if (!commit (self, FALSE, error))
+    return FALSE;
+
+  /* Give the freed pages back, so that deleting runs shrinks the file.
+   * The run is gone either way: a failure here (another process holds
+   * the lock) only leaves the pages free for later runs. */
+  if (sqlite3_exec (self->db, "PRAGMA incremental_vacuum", NULL, NULL, NULL) != SQLITE_OK)
+    g_debug ("%s: pages of deleted run %s not given back: %s", self->location, run_id,
+             sqlite3_errmsg (self->db));
+  return TRUE;
 }
 
 /* Decoding events into a batch */
@@ -1869,6 +1878,13 @@ smiley_sqlite_store_initable_init (GInitable     *initable,
   sqlite3_extended_result_codes (self->db, 1);
   sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
 
+  /* Deleted runs give their pages back to the file system (see
+   * delete_run); this can only be chosen before anything is written. */
+  if (is_new && !exec_sql (self, "PRAGMA auto_vacuum = INCREMENTAL", "cannot create the database", error))
+    {
+      g_clear_pointer (&self->db, sqlite3_close);
+      return FALSE;
+    }
   if (!exec_sql (self, "PRAGMA journal_mode = WAL", "cannot open the database for writing", error) ||
       !exec_sql (self, "PRAGMA synchronous = NORMAL", "cannot open the database for writing", error) ||
       !migrate (self, error))

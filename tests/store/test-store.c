@@ -104,6 +104,8 @@ open_store (Fixture *f)
   return store;
 }
 
+static gsize disk_usage (const char *path);
+
 /* Building runs */
 
 static SmileyRun *
@@ -591,6 +593,36 @@ test_delete (Fixture       *f,
   events = smiley_store_get_events (store, got, -1, 0, 100, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (smiley_batch_get_length (events), ==, 7);
+}
+
+/* /smiley/store/<backend>/delete-frees-space: deleting a large run gives
+ * its space back. */
+static void
+test_delete_frees_space (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  gsize before, after;
+
+  {
+    g_autoptr(SmileyStore) store = open_store (f);
+    g_autoptr(SmileyRun) small = new_run ("run-small", 1);
+    g_autoptr(SmileyRun) large = new_run ("run-large", 2);
+
+    store_whole_run (store, small, 100);
+    store_whole_run (store, large, 300000);
+  }
+  before = disk_usage (f->location);
+  {
+    g_autoptr(SmileyStore) store = open_store (f);
+
+    g_assert_true (smiley_store_delete_run (store, "run-large", &error));
+    g_assert_no_error (error);
+  }
+  after = disk_usage (f->location);
+  g_test_message ("%s store: %" G_GSIZE_FORMAT " bytes before deleting, %" G_GSIZE_FORMAT " after",
+                  f->backend->name, before, after);
+  g_assert_cmpuint (after, <, before / 4);
 }
 
 /* /smiley/store/<backend>/paging: three interleaved threads, pushed in
@@ -1639,6 +1671,7 @@ main (int   argc,
       add_test (backend, "list", test_list);
       add_test (backend, "find", test_find);
       add_test (backend, "delete", test_delete);
+      add_test (backend, "delete-frees-space", test_delete_frees_space);
       add_test (backend, "paging", test_paging);
       add_test (backend, "large", test_large);
       add_test (backend, "unfinished", test_unfinished);
