@@ -214,6 +214,9 @@ struct _SmileySqliteStore
   sqlite3       *db;
   sqlite3_stmt  *stmts[N_STMTS];
   gboolean       in_transaction;
+  /* Opened read-only because this user cannot write the database or the
+   * directory it is in: reading works, writing is refused. */
+  gboolean       read_only;
   /* After a failed write the transaction was rolled back and what the
    * writers remember no longer matches the database; refuse more writes. */
   char          *write_failure;
@@ -401,6 +404,13 @@ begin_transaction (SmileySqliteStore  *self,
 {
   sqlite3_stmt *stmt;
 
+  if (self->read_only)
+    {
+      g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_IO,
+                   "%s: cannot write to the database: it is read-only for this user",
+                   self->location);
+      return FALSE;
+    }
   if (self->write_failure != NULL)
     {
       g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_IO,
@@ -1835,6 +1845,68 @@ failed:
 }
 
 static gboolean
+is_permission_error (int rc)
+{
+  switch (rc & 0xff)
+    {
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+/* Opens a smiley database this user cannot write (or whose directory is
+ * read-only, so that SQLite cannot create its -shm file) for reading:
+ * list and replay work, writes are refused (see begin_transaction). */
+static gboolean
+open_read_only (SmileySqliteStore  *self,
+                GError            **error)
+{
+  g_autofree char *wal = g_strconcat (self->location, "-wal", NULL);
+  sqlite3_int64 version = 0;
+  int rc;
+
+  g_clear_pointer (&self->db, sqlite3_close);
+  /* Without a -wal file nothing is waiting to be checkpointed: read the
+   * file alone, as check_existing_file() did. */
+  if (!g_file_test (wal, G_FILE_TEST_EXISTS))
+    {
+      g_autofree char *uri = immutable_uri (self->location);
+
+      rc = sqlite3_open_v2 (uri, &self->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL);
+    }
+  else
+    rc = sqlite3_open_v2 (self->location, &self->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+  if (rc == SQLITE_OK)
+    {
+      sqlite3_extended_result_codes (self->db, 1);
+      sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
+      query_int (self->db, "PRAGMA user_version", &version, &rc);
+    }
+  if (rc != SQLITE_OK)
+    {
+      store_error (self, rc, "cannot open the database", error);
+      g_clear_pointer (&self->db, sqlite3_close);
+      return FALSE;
+    }
+  if (version != SMILEY_SQLITE_SCHEMA_VERSION)
+    {
+      g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_VERSION,
+                   "%s: the database needs upgrading (schema %" G_GINT64_FORMAT " to %d), "
+                   "but it is read-only for this user", self->location, (gint64) version,
+                   SMILEY_SQLITE_SCHEMA_VERSION);
+      g_clear_pointer (&self->db, sqlite3_close);
+      return FALSE;
+    }
+  self->read_only = TRUE;
+  return TRUE;
+}
+
+static gboolean
 smiley_sqlite_store_initable_init (GInitable     *initable,
                                    GCancellable  *cancellable,
                                    GError       **error)
@@ -1858,6 +1930,8 @@ smiley_sqlite_store_initable_init (GInitable     *initable,
   if (is_new)
     flags |= SQLITE_OPEN_CREATE;
   rc = sqlite3_open_v2 (self->location, &self->db, flags, NULL);
+  if (rc != SQLITE_OK && !is_new && is_permission_error (rc))
+    return open_read_only (self, error);
   if (rc != SQLITE_OK)
     {
       g_autofree char *directory = g_path_get_dirname (self->location);
@@ -1884,6 +1958,18 @@ smiley_sqlite_store_initable_init (GInitable     *initable,
     {
       g_clear_pointer (&self->db, sqlite3_close);
       return FALSE;
+    }
+  /* A file this user cannot write opens read-only all the same; a
+   * read-only directory shows when WAL needs its -shm file. */
+  if (!is_new)
+    {
+      sqlite3_int64 n_runs;
+
+      rc = sqlite3_exec (self->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+      if (rc == SQLITE_OK)
+        query_int (self->db, "SELECT count(*) FROM run", &n_runs, &rc);
+      if (sqlite3_db_readonly (self->db, "main") == 1 || is_permission_error (rc))
+        return open_read_only (self, error);
     }
   if (!exec_sql (self, "PRAGMA journal_mode = WAL", "cannot open the database for writing", error) ||
       !exec_sql (self, "PRAGMA synchronous = NORMAL", "cannot open the database for writing", error) ||

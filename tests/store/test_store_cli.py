@@ -339,6 +339,57 @@ class BadLocations(unittest.TestCase):
         self.assertEqual(os.listdir(path), ['holiday.jpg'])
 
 
+class ReadOnlyDirectory(unittest.TestCase):
+    """A database in a directory this user cannot write (read-only media,
+    someone else's directory) can be listed and replayed; recording into
+    it fails before the program runs; nothing is written there."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix='smiley-store-ro-')
+        os.chmod(self.dir, 0o755)
+        self.store_dir = os.path.join(self.dir, 'media')
+        os.mkdir(self.store_dir)
+        self.db = os.path.join(self.store_dir, 'smiley.db')
+        smiley('run', '--local', '--database', self.db, '--', TEST_PY, cwd=self.dir)
+        os.chmod(self.db, 0o644)
+        os.chmod(self.store_dir, 0o555)
+        # root may write anywhere: run smiley as nobody instead.
+        self.as_user = []
+        if os.geteuid() == 0:
+            if shutil.which('setpriv') is None:
+                self.skipTest('running as root without setpriv')
+            self.as_user = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups']
+
+    def tearDown(self):
+        os.chmod(self.store_dir, 0o755)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def smiley_as_user(self, *args):
+        return subprocess.run([*self.as_user, SMILEY, *args], capture_output=True, text=True,
+                              cwd=self.dir, timeout=60, stdin=subprocess.DEVNULL)
+
+    def test_read_only_directory(self):
+        before = sha256(self.db)
+        listing = self.smiley_as_user('list', '--format', 'json', '--database', self.db)
+        self.assertEqual(listing.returncode, 0, listing.stderr)
+        runs = json.loads(listing.stdout)
+        self.assertEqual(len(runs), 1)
+
+        replay = self.smiley_as_user('replay', '--color=never', '--database', self.db, runs[0]['id'])
+        self.assertEqual(replay.returncode, 0, replay.stderr)
+        self.assertIn('test_funcs.py', replay.stdout)
+
+        record = self.smiley_as_user('run', '--local', '--database', self.db, '--', TEST_PY)
+        self.assertNotEqual(record.returncode, 0)
+        self.assertEqual(len(record.stderr.strip().splitlines()), 1, record.stderr)
+        self.assertIn('read-only', record.stderr)
+        self.assertIn(self.db, record.stderr)
+        self.assertNotIn('caught: this is caught', record.stdout)
+
+        self.assertEqual(sha256(self.db), before)
+        self.assertEqual(os.listdir(self.store_dir), ['smiley.db'])
+
+
 if __name__ == '__main__':
     if not tracer_built():
         print('skipped: this build has no Python tracer (tracer-python disabled)')
