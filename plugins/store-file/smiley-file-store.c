@@ -63,6 +63,9 @@ struct _SmileyFileStore
   char        *location;
   char        *index_path;
   gboolean     opened;
+  /* The directory cannot be written by this user: reading works, writing
+   * is refused. */
+  gboolean     read_only;
   GHashTable  *logs;           /* run id → RunLog */
   DecodedRun  *decoded;        /* the last run read */
 };
@@ -491,6 +494,12 @@ smiley_file_store_begin_run (SmileySink  *sink,
   IndexUpdate update = { run, 0 };
   RunLog *log;
 
+  if (self->read_only)
+    {
+      g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_IO,
+                   "%s: cannot write to the store: it is read-only for this user", self->location);
+      return FALSE;
+    }
   if (!run_id_is_valid (id))
     {
       g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_IO,
@@ -987,10 +996,7 @@ smiley_file_store_initable_init (GInitable     *initable,
         }
     }
   else if (access (self->location, W_OK) != 0)
-    {
-      io_error (error, errno, self->location, "cannot write to the store");
-      return FALSE;
-    }
+    self->read_only = TRUE;
   self->opened = TRUE;
   return TRUE;
 }

@@ -339,8 +339,8 @@ class BadLocations(unittest.TestCase):
         self.assertEqual(os.listdir(path), ['holiday.jpg'])
 
 
-class ReadOnlyDirectory(unittest.TestCase):
-    """A database in a directory this user cannot write (read-only media,
+class ReadOnlyDirectory:
+    """A store in a directory this user cannot write (read-only media,
     someone else's directory) can be listed and replayed; recording into
     it fails before the program runs; nothing is written there."""
 
@@ -349,9 +349,11 @@ class ReadOnlyDirectory(unittest.TestCase):
         os.chmod(self.dir, 0o755)
         self.store_dir = os.path.join(self.dir, 'media')
         os.mkdir(self.store_dir)
-        self.db = os.path.join(self.store_dir, 'smiley.db')
-        smiley('run', '--local', '--database', self.db, '--', TEST_PY, cwd=self.dir)
-        os.chmod(self.db, 0o644)
+        smiley('run', '--local', *self.store_args(), '--', TEST_PY, cwd=self.dir)
+        self.files = self.store_files()
+        self.hashes = {f: sha256(f) for f in self.files if os.path.isfile(f)}
+        for path in self.files:
+            os.chmod(path, 0o755 if os.path.isdir(path) else 0o644)
         os.chmod(self.store_dir, 0o555)
         # root may write anywhere: run smiley as nobody instead.
         self.as_user = []
@@ -368,26 +370,39 @@ class ReadOnlyDirectory(unittest.TestCase):
         return subprocess.run([*self.as_user, SMILEY, *args], capture_output=True, text=True,
                               cwd=self.dir, timeout=60, stdin=subprocess.DEVNULL)
 
+    def store_files(self):
+        return sorted(os.path.join(root, name) for root, dirs, files in os.walk(self.store_dir)
+                      for name in dirs + files)
+
     def test_read_only_directory(self):
-        before = sha256(self.db)
-        listing = self.smiley_as_user('list', '--format', 'json', '--database', self.db)
+        listing = self.smiley_as_user('list', '--format', 'json', *self.store_args())
         self.assertEqual(listing.returncode, 0, listing.stderr)
         runs = json.loads(listing.stdout)
         self.assertEqual(len(runs), 1)
 
-        replay = self.smiley_as_user('replay', '--color=never', '--database', self.db, runs[0]['id'])
+        replay = self.smiley_as_user('replay', '--color=never', *self.store_args(), runs[0]['id'])
         self.assertEqual(replay.returncode, 0, replay.stderr)
         self.assertIn('test_funcs.py', replay.stdout)
 
-        record = self.smiley_as_user('run', '--local', '--database', self.db, '--', TEST_PY)
+        record = self.smiley_as_user('run', '--local', *self.store_args(), '--', TEST_PY)
         self.assertNotEqual(record.returncode, 0)
         self.assertEqual(len(record.stderr.strip().splitlines()), 1, record.stderr)
         self.assertIn('read-only', record.stderr)
-        self.assertIn(self.db, record.stderr)
+        self.assertIn(self.store_dir, record.stderr)
         self.assertNotIn('caught: this is caught', record.stdout)
 
-        self.assertEqual(sha256(self.db), before)
-        self.assertEqual(os.listdir(self.store_dir), ['smiley.db'])
+        self.assertEqual(self.store_files(), self.files)
+        self.assertEqual({f: sha256(f) for f in self.files if os.path.isfile(f)}, self.hashes)
+
+
+class ReadOnlySqlite(ReadOnlyDirectory, unittest.TestCase):
+    def store_args(self):
+        return ['--database', os.path.join(self.store_dir, 'smiley.db')]
+
+
+class ReadOnlyFileStore(ReadOnlyDirectory, unittest.TestCase):
+    def store_args(self):
+        return ['--store', 'file:' + os.path.join(self.store_dir, 'runs')]
 
 
 if __name__ == '__main__':
