@@ -1601,14 +1601,27 @@ query_int (sqlite3      *db,
   return rc == SQLITE_OK;
 }
 
-/* "file:/path?immutable=1" with the path percent-encoded. */
-static char *
-immutable_uri (const char *location)
+/* Opens @location for reading without creating anything beside it. A
+ * read-only connection to a WAL database creates -wal and -shm files;
+ * when there is no -wal (nobody has the database open for writing), the
+ * file is read alone (immutable=1) instead. A rollback-journal database
+ * needs no side files and keeps its locks. */
+static int
+open_without_side_files (const char  *location,
+                         gboolean     wal_mode,
+                         sqlite3    **db)
 {
-  g_autofree char *absolute = g_canonicalize_filename (location, NULL);
-  g_autofree char *escaped = g_uri_escape_string (absolute, "/", FALSE);
+  g_autofree char *wal = g_strconcat (location, "-wal", NULL);
 
-  return g_strconcat ("file:", escaped, "?immutable=1", NULL);
+  if (wal_mode && !g_file_test (wal, G_FILE_TEST_EXISTS))
+    {
+      g_autofree char *absolute = g_canonicalize_filename (location, NULL);
+      g_autofree char *escaped = g_uri_escape_string (absolute, "/", FALSE);
+      g_autofree char *uri = g_strconcat ("file:", escaped, "?immutable=1", NULL);
+
+      return sqlite3_open_v2 (uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL);
+    }
+  return sqlite3_open_v2 (location, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
 }
 
 /* Looks at an existing file without changing a byte of it: only a smiley
@@ -1620,7 +1633,6 @@ check_existing_file (const char  *location,
 {
   static const char sqlite_magic[16] = "SQLite format 3";
   guint8 header_bytes[100];
-  g_autofree char *wal = NULL;
   GStatBuf st;
   FILE *file;
   gsize got;
@@ -1676,19 +1688,9 @@ check_existing_file (const char  *location,
       return FALSE;
     }
 
-  /* A read-only connection to a WAL database creates -wal and -shm files
-   * beside it. When there is no -wal (nobody has the database open for
-   * writing), read the file alone instead, so that refusing someone
-   * else's file leaves nothing behind. */
-  wal = g_strconcat (location, "-wal", NULL);
-  if (header_bytes[18] == 2 && !g_file_test (wal, G_FILE_TEST_EXISTS))
-    {
-      g_autofree char *uri = immutable_uri (location);
-
-      rc = sqlite3_open_v2 (uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL);
-    }
-  else
-    rc = sqlite3_open_v2 (location, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+  /* Refusing someone else's file must leave nothing behind it. Byte 18
+   * of the header is 2 in WAL mode. */
+  rc = open_without_side_files (location, header_bytes[18] == 2, &db);
   if (rc != SQLITE_OK)
     goto sqlite_failed;
   sqlite3_busy_timeout (db, BUSY_TIMEOUT_MS);
@@ -1866,21 +1868,12 @@ static gboolean
 open_read_only (SmileySqliteStore  *self,
                 GError            **error)
 {
-  g_autofree char *wal = g_strconcat (self->location, "-wal", NULL);
   sqlite3_int64 version = 0;
   int rc;
 
   g_clear_pointer (&self->db, sqlite3_close);
-  /* Without a -wal file nothing is waiting to be checkpointed: read the
-   * file alone, as check_existing_file() did. */
-  if (!g_file_test (wal, G_FILE_TEST_EXISTS))
-    {
-      g_autofree char *uri = immutable_uri (self->location);
-
-      rc = sqlite3_open_v2 (uri, &self->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL);
-    }
-  else
-    rc = sqlite3_open_v2 (self->location, &self->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+  /* A smiley database is always in WAL mode. */
+  rc = open_without_side_files (self->location, TRUE, &self->db);
   if (rc == SQLITE_OK)
     {
       sqlite3_extended_result_codes (self->db, 1);
