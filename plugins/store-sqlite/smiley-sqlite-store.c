@@ -491,11 +491,14 @@ commit (SmileySqliteStore  *self,
   return TRUE;
 }
 
-/* Queries see everything pushed through this object so far. */
+/* Queries see everything pushed through this object so far (after a
+ * failed write, what made it into the database). */
 static gboolean
 commit_before_reading (SmileySqliteStore  *self,
                        GError            **error)
 {
+  if (self->write_failure != NULL)
+    return TRUE;
   return commit (self, TRUE, error);
 }
 

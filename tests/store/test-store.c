@@ -1386,6 +1386,14 @@ test_disk_full (Fixture       *f,
     g_assert_false (smiley_sink_end_run (SMILEY_SINK (store), run, &error));
     g_clear_error (&error);
     g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &saved), ==, 0);
+
+    /* The same object still reads what was stored. */
+    {
+      g_autoptr(SmileyRun) got = smiley_store_get_run (store, "run-full", &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpint (smiley_run_get_state (got), !=, SMILEY_RUN_FINISHED);
+    }
   }
   signal (SIGXFSZ, saved_handler);
 
