@@ -44,14 +44,15 @@ typedef struct
 } RunLog;
 
 /* A run read from its log: its whole tables (the log was read to the end
- * once), and a cursor where the last page of events ended, so paging
- * forwards reads the log once, in bounded memory. Kept until the log
- * changes. */
+ * once), and for each thread paged (and for all threads) a cursor where
+ * its last page ended, so paging forwards reads the log once, in bounded
+ * memory, even when a viewer pages several threads in turn. Kept until
+ * the log changes. */
 typedef struct
 {
   char            *id;
   SmileyRun       *run;
-  SmileyLogCursor *cursor;
+  GHashTable      *cursors;   /* thread + 1 (0 for all) → SmileyLogCursor */
   gint64           size;
   gint64           mtime;
 } DecodedRun;
@@ -111,7 +112,7 @@ decoded_run_free (DecodedRun *decoded)
     return;
   g_free (decoded->id);
   g_clear_object (&decoded->run);
-  g_clear_pointer (&decoded->cursor, smiley_log_cursor_free);
+  g_hash_table_unref (decoded->cursors);
   g_free (decoded);
 }
 
@@ -680,6 +681,7 @@ decode_log (SmileyFileStore  *self,
   decoded = g_new0 (DecodedRun, 1);
   decoded->id = g_strdup (id);
   decoded->run = g_steal_pointer (&run);
+  decoded->cursors = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) smiley_log_cursor_free);
   decoded->size = st.st_size;
   decoded->mtime = st.st_mtime;
   g_clear_pointer (&self->decoded, decoded_run_free);
@@ -806,36 +808,48 @@ smiley_file_store_get_events (SmileyStore  *store,
   g_autoptr(SmileyBatch) batch = NULL;
   GError *local_error = NULL;
   const SmileyEvent *event;
+  SmileyLogCursor *cursor;
   guint64 thread_index;
+  gpointer key;
 
   if (decoded == NULL)
     return NULL;
+  if (thread < -1)
+    thread = -1;
+  key = GINT_TO_POINTER (thread + 1);
 
   /* Pages are read forwards; going back means reading from the start. */
-  if (decoded->cursor != NULL &&
-      (thread < 0 ? smiley_log_cursor_get_position (decoded->cursor)
-                  : smiley_log_cursor_get_thread_position (decoded->cursor, thread)) > offset)
-    g_clear_pointer (&decoded->cursor, smiley_log_cursor_free);
-  if (decoded->cursor == NULL)
+  cursor = g_hash_table_lookup (decoded->cursors, key);
+  if (cursor != NULL &&
+      (thread < 0 ? smiley_log_cursor_get_position (cursor)
+                  : smiley_log_cursor_get_thread_position (cursor, thread)) > offset)
+    {
+      g_hash_table_remove (decoded->cursors, key);
+      cursor = NULL;
+    }
+  if (cursor == NULL)
     {
       g_autofree char *path = log_path (self, decoded->id);
 
-      decoded->cursor = smiley_log_cursor_new (path, error);
-      if (decoded->cursor == NULL)
+      if ((cursor = smiley_log_cursor_new (path, error)) == NULL)
         return NULL;
+      /* A few threads paged in turn keep their cursors; more start over. */
+      if (g_hash_table_size (decoded->cursors) >= 8)
+        g_hash_table_remove_all (decoded->cursors);
+      g_hash_table_insert (decoded->cursors, key, cursor);
     }
 
   batch = smiley_batch_new ();
   while (smiley_batch_get_length (batch) < limit &&
-         smiley_log_cursor_next (decoded->cursor, &event, &thread_index, &local_error))
+         smiley_log_cursor_next (cursor, &event, &thread_index, &local_error))
     {
-      if (thread < 0 ? smiley_log_cursor_get_position (decoded->cursor) > offset
+      if (thread < 0 ? smiley_log_cursor_get_position (cursor) > offset
                      : event->thread == (guint32) thread && thread_index >= offset)
         smiley_batch_add (batch, event);
     }
   if (local_error != NULL)
     {
-      g_clear_pointer (&decoded->cursor, smiley_log_cursor_free);
+      g_hash_table_remove (decoded->cursors, key);
       g_propagate_error (error, local_error);
       return NULL;
     }

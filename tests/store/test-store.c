@@ -720,6 +720,37 @@ test_paging (Fixture       *f,
         }
       }
 
+    /* Pages of several threads read in turn, as a viewer with a pane per
+     * thread reads them. */
+    {
+      SmileyBatch *read[5];
+      gboolean more = TRUE;
+
+      for (guint t = 0; t < 5; t++)
+        read[t] = smiley_batch_new ();
+      while (more)
+        {
+          more = FALSE;
+          for (int t = -1; t <= 3; t++)
+            {
+              g_autoptr(SmileyBatch) page = NULL;
+
+              if (t == 0)
+                continue;
+              page = smiley_store_get_events (store, got, t, smiley_batch_get_length (read[t + 1]),
+                                              250, &error);
+              g_assert_no_error (error);
+              append_batch (read[t + 1], page);
+              more |= smiley_batch_get_length (page) > 0;
+            }
+        }
+      assert_same_events (expected, read[0]);
+      for (guint t = 1; t <= 3; t++)
+        assert_same_events (per_thread[t], read[t + 1]);
+      for (guint t = 0; t < 5; t++)
+        smiley_batch_unref (read[t]);
+    }
+
     /* An unknown thread has no events. */
     {
       g_autoptr(SmileyBatch) page = smiley_store_get_events (store, got, 9, 0, 10, &error);
