@@ -157,6 +157,24 @@ class Behaviour(unittest.TestCase):
                               filter_volatile=True)
         self.assertIn(b'All 3 tests OK.', plain.stdout)
 
+    def test_coroutines(self):
+        plain = self.run_both(['coroutines.py'])
+        self.assertEqual(plain.stdout, b"['a done 1', 'b done 3']\n")
+
+    def test_sigterm_is_forwarded(self):
+        def terminated(cmd):
+            proc = subprocess.Popen(cmd, cwd=PROGRAMS, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE)
+            first = proc.stdout.readline()
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=30)
+            return shell_status(proc.returncode), first + out, err
+
+        plain = terminated([PYTHON, 'sigint.py'])
+        traced = terminated([SMILEY, 'run', '--sink', 'null', 'sigint.py'])
+        self.assertEqual(plain, (143, b'ready\n', b''))
+        self.assertEqual(traced, plain)
+
     def test_sigint_is_keyboard_interrupt(self):
         def interrupted(cmd):
             proc = subprocess.Popen(cmd, cwd=PROGRAMS, stdout=subprocess.PIPE,

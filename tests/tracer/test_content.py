@@ -161,6 +161,17 @@ class Content(unittest.TestCase):
         self.assertTrue(text.endswith('Finished run\n'), text[-300:])
         self.assert_counts_match(proc)
 
+    def test_coroutines_yield_and_resume(self):
+        proc, text = self.console(['coroutines.py'], cwd=PROGRAMS)
+        self.assertEqual(proc.returncode, 0)
+        self.assert_in_order(text, [
+            "coroutines.py:5: call>>> tick\n    name = 'a'\n    count = 2\n",
+            'coroutines.py:9: yield>>> None\n',
+            'coroutines.py:9: resume>>> tick\n',
+            "coroutines.py:10: return>>> 'a done 1'\n",
+        ])
+        self.assertIn("coroutines.py:10: return>>> 'b done 3'\n", text)
+
     def test_bad_and_big_values(self):
         proc, text = self.console(['bad_repr.py'], cwd=PROGRAMS)
         self.assertEqual(proc.returncode, 0)

@@ -46,6 +46,7 @@ PyAPI_DATA (int) _Py_UnhandledKeyboardInterrupt;
 #include "smiley-wire.h"
 #include "smiley-ring-private.h"
 
+#define C_ENTRY_CACHE 256
 #define BUDGET_EVENT_MARK "<event budget exceeded>"
 #define BUDGET_RUN_MARK "<run budget exceeded>"
 
@@ -165,6 +166,8 @@ typedef struct
   PyObject         *name_key;    /* "__name__" */
   PyCodeObject     *main_code;
   int               threading_hooked;
+  const void       *c_cache_key[C_ENTRY_CACHE];
+  uint32_t          c_cache_entry[C_ENTRY_CACHE];
 } Tracer;
 
 static Tracer tracer;
@@ -220,37 +223,71 @@ clock_init (void)
 #endif
 }
 
+/* The profiler's clock: raw TSC ticks when usable (converted to ns once,
+ * when the statistics are written), else nanoseconds. */
+static inline uint64_t
+ticks (void)
+{
+#if defined(__x86_64__)
+  if (tracer_clock.usable)
+    return __rdtsc ();
+#endif
+  return (uint64_t) clock_ns ();
+}
+
+static double
+ns_per_tick (void)
+{
+#if defined(__x86_64__)
+  if (tracer_clock.usable)
+    {
+      uint64_t tsc = __rdtsc ();
+      int64_t ns = clock_ns ();
+
+      if (tsc > tracer_clock.tsc0 && ns > tracer_clock.ns0)
+        return (double) (ns - tracer_clock.ns0) / (double) (tsc - tracer_clock.tsc0);
+    }
+#endif
+  return 1.0;
+}
+
+/* Event timestamps: @tick (from ticks()) as CLOCK_MONOTONIC ns. */
 static inline int64_t
-now_ns (void)
+ticks_ns (uint64_t tick)
 {
 #if defined(__x86_64__)
   TracerClock *c = &tracer_clock;
 
   if (c->usable)
     {
-      uint64_t tsc = __rdtsc ();
       int64_t ns;
 
       if ((++c->reads & 4095) == 0 || c->ns_per_tick == 0)
         {
           ns = clock_ns ();
           /* A rate measured over less than 10 ms is not trusted yet. */
-          if (ns - c->ns0 > 10000000 && tsc > c->tsc0)
+          if (ns - c->ns0 > 10000000 && tick > c->tsc0)
             {
-              c->ns_per_tick = (double) (ns - c->ns0) / (double) (tsc - c->tsc0);
-              c->anchor_tsc = tsc;
+              c->ns_per_tick = (double) (ns - c->ns0) / (double) (tick - c->tsc0);
+              c->anchor_tsc = tick;
               c->anchor_ns = ns;
             }
         }
       else
-        ns = c->anchor_ns + (int64_t) ((double) (tsc - c->anchor_tsc) * c->ns_per_tick);
+        ns = c->anchor_ns + (int64_t) ((double) (tick - c->anchor_tsc) * c->ns_per_tick);
       if (ns < c->last)
         ns = c->last;
       c->last = ns;
       return ns;
     }
 #endif
-  return clock_ns ();
+  return (int64_t) tick;
+}
+
+static inline int64_t
+now_ns (void)
+{
+  return ticks_ns (ticks ());
 }
 
 /* ---- frames into the ring ---------------------------------------------- */
@@ -449,8 +486,20 @@ intern_unicode (PyObject *text)
 
 /* ---- threads ----------------------------------------------------------- */
 
-static ThreadState *
+static ThreadState *thread_state_new (void);
+
+static inline ThreadState *
 thread_state (void)
+{
+  ThreadState *ts = tls_state;
+
+  if (ts != NULL && ts->id != 0)
+    return ts;
+  return thread_state_new ();
+}
+
+static ThreadState *
+thread_state_new (void)
 {
   ThreadState *ts = tls_state;
   char name[256] = "";
@@ -1033,7 +1082,7 @@ emit (ThreadState *ts,
 
 /* ---- shadow stack ------------------------------------------------------ */
 
-static Rec *
+static inline Rec *
 push (ThreadState *ts)
 {
   Rec *rec;
@@ -1106,7 +1155,7 @@ set_lines (PyThreadState *tstate,
     tstate->c_tracefunc = NULL;
 }
 
-static void
+static inline void
 profile_begin (ThreadState *ts,
                Rec         *rec,
                uint32_t     entry,
@@ -1135,7 +1184,7 @@ profile_begin (ThreadState *ts,
   rec->t0 = t;
 }
 
-static void
+static inline void
 profile_end (ThreadState *ts,
              Rec         *rec,
              int64_t      t)
@@ -1151,12 +1200,13 @@ profile_end (ThreadState *ts,
   tracer_profile_stop (tracer.profile, rec->entry, rec->sub, tt, it);
 }
 
-static void
+static inline void
 pop (ThreadState *ts)
 {
   Rec *rec = &ts->stack[ts->n - 1];
 
-  dict_locals_free (rec->dict);
+  if (rec->dict != NULL)
+    dict_locals_free (rec->dict);
   ts->n_slots = rec->slots;
   ts->n--;
 }
@@ -1230,7 +1280,7 @@ on_call (PyThreadState *tstate,
       if (ci == NULL)
         return 0;
     }
-  t = now_ns ();
+  t = (int64_t) ticks ();
   rec = push (ts);
   if (rec == NULL)
     return 0;
@@ -1260,7 +1310,8 @@ on_call (PyThreadState *tstate,
           ts->n_locals = 0;
         }
       emit (ts, resumed ? TRACER_EVENT_RESUME : TRACER_EVENT_CALL, rec,
-            (uint32_t) (frame->f_lineno > 0 ? frame->f_lineno : code->co_firstlineno), 0, 1, t);
+            (uint32_t) (frame->f_lineno > 0 ? frame->f_lineno : code->co_firstlineno), 0, 1,
+            ticks_ns ((uint64_t) t));
     }
   set_lines (tstate, rec->lines);
   return 0;
@@ -1301,7 +1352,7 @@ on_return (PyThreadState *tstate,
         pop (ts);
     }
   rec = &ts->stack[ts->n - 1];
-  t = now_ns ();
+  t = (int64_t) ticks ();
   profile_end (ts, rec, t);
 
   if (rec->traced && !tracer.disabled && !tracer.finished)
@@ -1319,7 +1370,8 @@ on_return (PyThreadState *tstate,
       ts->arg.len = 0;
       if (arg != NULL)
         tracer_repr (&ts->arg, arg, &tracer.limits);
-      emit (ts, kind, rec, (uint32_t) (frame->f_lineno > 0 ? frame->f_lineno : 0), arg != NULL, 0, t);
+      emit (ts, kind, rec, (uint32_t) (frame->f_lineno > 0 ? frame->f_lineno : 0), arg != NULL, 0,
+            ticks_ns ((uint64_t) t));
     }
   if (rec->ci->threading_module && arg != NULL)
     hook_threading ();
@@ -1364,11 +1416,23 @@ profile_cb (PyObject      *obj,
       if (ts == NULL)
         return 0;
       {
-        uint32_t entry = tracer_profile_c_entry (tracer.profile, arg);
+        /* Built-ins are keyed by their PyMethodDef; a small direct-mapped
+         * cache in front of the profile's table. */
+        const void *ml = ((PyCFunctionObject *) arg)->m_ml;
+        size_t slot = ((uintptr_t) ml >> 4) & (C_ENTRY_CACHE - 1);
+        uint32_t entry;
         int lines = ts->n > 0 && ts->stack[ts->n - 1].lines;
         int64_t depth = ts->n > 0 ? ts->stack[ts->n - 1].depth + ts->stack[ts->n - 1].traced : 0;
         uint64_t ctx = ts->n > 0 ? ts->stack[ts->n - 1].ctx_call : 0;
 
+        if (tracer.c_cache_key[slot] == ml)
+          entry = tracer.c_cache_entry[slot];
+        else
+          {
+            entry = tracer_profile_c_entry (tracer.profile, arg);
+            tracer.c_cache_key[slot] = ml;
+            tracer.c_cache_entry[slot] = entry;
+          }
         rec = push (ts);
         if (rec == NULL)
           return 0;
@@ -1376,7 +1440,7 @@ profile_cb (PyObject      *obj,
         rec->lines = (uint8_t) lines;
         rec->depth = (uint32_t) depth;
         rec->ctx_call = ctx;
-        profile_begin (ts, rec, entry, now_ns ());
+        profile_begin (ts, rec, entry, (int64_t) ticks ());
       }
       return 0;
 
@@ -1385,7 +1449,7 @@ profile_cb (PyObject      *obj,
       ts = tls_state;
       if (ts == NULL || ts->n == 0 || !ts->stack[ts->n - 1].is_c || !PyCFunction_Check (arg))
         return 0;
-      profile_end (ts, &ts->stack[ts->n - 1], now_ns ());
+      profile_end (ts, &ts->stack[ts->n - 1], (int64_t) ticks ());
       pop (ts);
       return 0;
 
@@ -1447,7 +1511,7 @@ write_end (const char *error,
   if (tracer.is_child)
     return;
 
-  tracer_profile_encode (tracer.profile, &out);
+  tracer_profile_encode (tracer.profile, &out, ns_per_tick ());
   if (out.len > tracer.ring.size / 2)
     out.len = 0; /* absurdly many functions: better no stats than no end */
 

@@ -111,8 +111,10 @@ void           tracer_profile_stop         (TracerProfile *self,
                                             uint32_t       sub,
                                             int64_t        total_ns,
                                             int64_t        inline_ns);
-/* Appends a complete STATS frame. */
+/* Appends a complete STATS frame; times were measured in ticks of
+ * @ns_per_tick nanoseconds. */
 void           tracer_profile_encode       (TracerProfile *self,
-                                            TracerBuf     *out);
+                                            TracerBuf     *out,
+                                            double         ns_per_tick);
 
 #define TRACER_NO_ENTRY UINT32_MAX

@@ -353,7 +353,8 @@ put_svarint (TracerBuf *b,
 
 void
 tracer_profile_encode (TracerProfile *self,
-                       TracerBuf     *out)
+                       TracerBuf     *out,
+                       double         ns_per_tick)
 {
   size_t start = out->len;
   uint32_t n_out = 0;
@@ -408,8 +409,8 @@ tracer_profile_encode (TracerProfile *self,
       put_str (out, e->function);
       put_varint (out, e->ncalls);
       put_varint (out, e->ncalls - e->reccalls);
-      put_svarint (out, e->it);
-      put_svarint (out, e->tt);
+      put_svarint (out, (int64_t) ((double) e->it * ns_per_tick));
+      put_svarint (out, (int64_t) ((double) e->tt * ns_per_tick));
       put_varint (out, n_callers[i]);
       for (uint32_t j = 0; j < n_callers[i]; j++)
         {
@@ -417,8 +418,8 @@ tracer_profile_encode (TracerProfile *self,
           put_varint (out, self->entries[s->caller].out_index);
           put_varint (out, s->ncalls);
           put_varint (out, s->ncalls - s->reccalls);
-          put_svarint (out, s->it);
-          put_svarint (out, s->tt);
+          put_svarint (out, (int64_t) ((double) s->it * ns_per_tick));
+          put_svarint (out, (int64_t) ((double) s->tt * ns_per_tick));
         }
     }
   smiley_wire_put_frame_header (out->data + start, (uint32_t) (out->len - start), SMILEY_WIRE_STATS);
