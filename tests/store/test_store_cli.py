@@ -346,25 +346,33 @@ class ReadOnlyDirectory:
 
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix='smiley-store-ro-')
+        self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
         os.chmod(self.dir, 0o755)
         self.store_dir = os.path.join(self.dir, 'media')
         os.mkdir(self.store_dir)
         smiley('run', '--local', *self.store_args(), '--', TEST_PY, cwd=self.dir)
         self.files = self.store_files()
         self.hashes = {f: sha256(f) for f in self.files if os.path.isfile(f)}
+        directories = [self.store_dir] + [f for f in self.files if os.path.isdir(f)]
         for path in self.files:
             os.chmod(path, 0o755 if os.path.isdir(path) else 0o644)
         os.chmod(self.store_dir, 0o555)
-        # root may write anywhere: run smiley as nobody instead.
+        self.addCleanup(os.chmod, self.store_dir, 0o755)
         self.as_user = []
         if os.geteuid() == 0:
-            if shutil.which('setpriv') is None:
-                self.skipTest('running as root without setpriv')
-            self.as_user = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups']
-
-    def tearDown(self):
-        os.chmod(self.store_dir, 0o755)
-        shutil.rmtree(self.dir, ignore_errors=True)
+            # root writes anywhere chmod forbids: run smiley as nobody, or,
+            # where nobody cannot reach this build (a clone in a private
+            # mktemp -d), make the directories immutable for root too.
+            nobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups']
+            if shutil.which('setpriv') and all(
+                    subprocess.run([*nobody, *probe], capture_output=True).returncode == 0
+                    for probe in ([SMILEY, 'help'], ['test', '-r', TEST_PY])):
+                self.as_user = nobody
+            elif shutil.which('chattr') and subprocess.run(['chattr', '+i', *directories],
+                                                           capture_output=True).returncode == 0:
+                self.addCleanup(subprocess.run, ['chattr', '-i', *directories])
+            else:
+                self.skipTest('running as root, and neither setpriv as nobody nor chattr +i works here')
 
     def smiley_as_user(self, *args):
         return subprocess.run([*self.as_user, SMILEY, *args], capture_output=True, text=True,
