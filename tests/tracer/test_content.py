@@ -230,6 +230,32 @@ class Content(unittest.TestCase):
         self.assertNotIn('dist-packages', text)
         self.assertIn('test_funcs.py:59: call>>> a', text)
 
+    def test_small_ring_back_pressure_loses_nothing(self):
+        # A 64 KiB ring and the console sink writing every event: the
+        # program must wait for smiley, never drop an event.
+        config = os.path.join(self.tmp.name, 'smiley.conf')
+        with open(config, 'w') as f:
+            f.write('[run]\nring-size=65536\n')
+        workloads = os.path.join(os.path.dirname(PROGRAMS), '..', '..', 'bench', 'workloads')
+        proc, text = self.console(['calls.py', '1'], cwd=workloads, options=['--config', config])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        emitted = self.assert_counts_match(proc)
+        self.assertGreater(emitted, 500000)
+        self.assertEqual(text.count('call>>> fib'), 57313)
+        self.assertTrue(text.endswith('Finished run\n'))
+
+    def test_bad_ring_size(self):
+        config = os.path.join(self.tmp.name, 'smiley.conf')
+        with open(config, 'w') as f:
+            f.write('[run]\nring-size=100000\n')
+        proc = subprocess.run([SMILEY, 'run', '--sink', 'null', '--config', config, 'test.py'],
+                              cwd=TEST_APP, capture_output=True, timeout=50)
+        self.assertEqual(proc.returncode, 1)
+        lines = proc.stderr.decode().splitlines()
+        self.assertEqual(len(lines), 1, lines)
+        self.assertIn('ring-size 100000: must be a power of two', lines[0])
+        self.assertEqual(proc.stdout, b'')
+
     def test_profile_only_records_no_events(self):
         proc = subprocess.run([SMILEY, 'run', '--stats-summary', '--sink', 'null',
                                '--profile-only', 'test.py'], cwd=TEST_APP,
