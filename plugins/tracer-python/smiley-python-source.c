@@ -33,8 +33,9 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
-G_STATIC_ASSERT (SMILEY_EVENT_CALL == 1 && SMILEY_EVENT_LINE == 2 && SMILEY_EVENT_RETURN == 3 &&
-                 SMILEY_EVENT_EXCEPTION == 4 && SMILEY_EVENT_YIELD == 5 && SMILEY_EVENT_RESUME == 6);
+G_STATIC_ASSERT (SMILEY_EVENT_CALL == 1 && SMILEY_EVENT_LINE == 2 && SMILEY_EVENT_RETURN == 3
+                 && SMILEY_EVENT_EXCEPTION == 4 && SMILEY_EVENT_YIELD == 5
+                 && SMILEY_EVENT_RESUME == 6);
 
 #define DEFAULT_REPR_LIMIT 256
 #define DEFAULT_EVENT_BUDGET (64u * 1024u)
@@ -47,29 +48,30 @@ G_STATIC_ASSERT (SMILEY_EVENT_CALL == 1 && SMILEY_EVENT_LINE == 2 && SMILEY_EVEN
 
 struct _SmileyPythonSource
 {
-  GObject   parent_instance;
+  GObject parent_instance;
 
-  GStrv     argv;
-  char     *module;
-  char     *python;
-  char     *description;
-  gboolean  include_stdlib;
-  gboolean  include_site_packages;
-  GStrv     include_packages;
-  GStrv     exclude;
-  gboolean  profile_only;
-  guint     repr_limit;
-  guint     event_budget;
-  guint64   run_budget;
-  guint     ring_size;
+  GStrv    argv;
+  char    *module;
+  char    *python;
+  char    *description;
+  gboolean include_stdlib;
+  gboolean include_site_packages;
+  GStrv    include_packages;
+  GStrv    exclude;
+  gboolean profile_only;
+  guint    repr_limit;
+  guint    event_budget;
+  guint64  run_budget;
+  guint    ring_size;
 
-  char     *bootstrap_dir;
-  guint64   events_emitted;
-  guint64   events_delivered;
-  int       exit_status;
+  char   *bootstrap_dir;
+  guint64 events_emitted;
+  guint64 events_delivered;
+  int     exit_status;
 };
 
-enum {
+enum
+{
   PROP_0,
   PROP_ARGV,
   PROP_MODULE,
@@ -95,8 +97,10 @@ static void smiley_python_source_source_iface_init (SmileySourceInterface *iface
 static void smiley_python_source_initable_iface_init (GInitableIface *iface);
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (SmileyPythonSource, smiley_python_source, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (SMILEY_TYPE_SOURCE, smiley_python_source_source_iface_init)
-                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE, smiley_python_source_initable_iface_init))
+                               G_IMPLEMENT_INTERFACE (SMILEY_TYPE_SOURCE,
+                                                      smiley_python_source_source_iface_init)
+                                   G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
+                                                          smiley_python_source_initable_iface_init))
 
 /* The one thing a signal handler needs: whom to forward to. A handler
  * has no user data, and there is one traced child per smiley process. */
@@ -110,12 +114,12 @@ typedef struct
   SmileySink         *sink;
   SmileyRing          ring;
   SmileyFrameReader  *reader;
-  SmileyRun          *run;          /* the reader's */
-  GHashTable         *seen_files;   /* string id → TRUE */
+  SmileyRun          *run;        /* the reader's */
+  GHashTable         *seen_files; /* string id → TRUE */
   guint32             last_file;
   char               *cwd;
   gboolean            got_end;
-  gboolean            failed;       /* stop decoding, keep draining */
+  gboolean            failed; /* stop decoding, keep draining */
   gint                child_exited;
   GError             *error;
   guint64             delivered;
@@ -135,8 +139,7 @@ run_context_free (RunContext *ctx)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RunContext, run_context_free)
 
 static void
-run_context_fail (RunContext *ctx,
-                  GError     *error)
+run_context_fail (RunContext *ctx, GError *error)
 {
   if (ctx->error == NULL)
     ctx->error = error;
@@ -149,18 +152,17 @@ run_context_fail (RunContext *ctx,
  * as it is on disk now, so a viewer shows the lines the run ran. Read
  * here, off the traced program's path. */
 static void
-add_sources (RunContext  *ctx,
-             SmileyBatch *batch)
+add_sources (RunContext *ctx, SmileyBatch *batch)
 {
   guint n = smiley_batch_get_length (batch);
 
   for (guint i = 0; i < n; i++)
     {
       const SmileyEvent *event = smiley_batch_get_event (batch, i);
-      const char *name;
-      g_autofree char *path = NULL;
-      char *content = NULL;
-      gsize length = 0;
+      const char        *name;
+      g_autofree char   *path = NULL;
+      char              *content = NULL;
+      gsize              length = 0;
 
       if (event->file == ctx->last_file)
         continue;
@@ -174,7 +176,7 @@ add_sources (RunContext  *ctx,
       path = g_path_is_absolute (name) ? g_strdup (name) : g_build_filename (ctx->cwd, name, NULL);
       if (g_file_get_contents (path, &content, &length, NULL))
         {
-          g_autoptr(GBytes) bytes = g_bytes_new_take (content, length);
+          g_autoptr (GBytes) bytes = g_bytes_new_take (content, length);
           smiley_run_add_source (ctx->run, event->file, bytes);
         }
     }
@@ -186,7 +188,7 @@ drain_messages (RunContext *ctx)
   while (!ctx->failed)
     {
       SmileyFrameMessage message;
-      g_autoptr(SmileyBatch) batch = NULL;
+      g_autoptr (SmileyBatch) batch = NULL;
       GError *error = NULL;
 
       if (!smiley_frame_reader_next (ctx->reader, &message, &batch, &error))
@@ -258,17 +260,15 @@ reader_thread (gpointer data)
 /* ---- spawning ----------------------------------------------------------- */
 
 static void
-forward_signal (int        signum,
-                siginfo_t *info,
-                void      *context)
+forward_signal (int signum, siginfo_t *info, void *context)
 {
-  pid_t child = (pid_t) forward_pid;
+  pid_t child = (pid_t)forward_pid;
 
   /* A terminal's ^C reaches the whole foreground process group, the
    * child included: forwarding it would deliver it twice. Only signals a
    * process sent to smiley itself are passed on. */
-  if (child > 0 && info != NULL && (info->si_code == SI_USER || info->si_code == SI_QUEUE) &&
-      info->si_pid != child)
+  if (child > 0 && info != NULL && (info->si_code == SI_USER || info->si_code == SI_QUEUE)
+      && info->si_pid != child)
     kill (child, signum);
 }
 
@@ -277,14 +277,14 @@ static const int forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 static char *
 build_description (SmileyPythonSource *self)
 {
-  g_autoptr(GString) text = g_string_new (NULL);
+  g_autoptr (GString) text = g_string_new (NULL);
 
   if (self->module != NULL)
     g_string_append_printf (text, "-m %s", self->module);
   for (guint i = 0; self->argv && self->argv[i]; i++)
     {
       g_autofree char *quoted = NULL;
-      const char *arg = self->argv[i];
+      const char      *arg = self->argv[i];
 
       if (text->len > 0)
         g_string_append_c (text, ' ');
@@ -300,24 +300,22 @@ build_description (SmileyPythonSource *self)
 }
 
 static char *
-join_lines (const char * const *items)
+join_lines (const char *const *items)
 {
-  return items ? g_strjoinv ("\n", (char **) items) : g_strdup ("");
+  return items ? g_strjoinv ("\n", (char **)items) : g_strdup ("");
 }
 
 static GStrv
-build_environment (SmileyPythonSource *self,
-                   int                 ring_fd,
-                   gint64              t0)
+build_environment (SmileyPythonSource *self, int ring_fd, gint64 t0)
 {
-  g_auto(GStrv) env = g_get_environ ();
-  const char *old_path = g_environ_getenv (env, "PYTHONPATH");
+  g_auto (GStrv) env = g_get_environ ();
+  const char      *old_path = g_environ_getenv (env, "PYTHONPATH");
   g_autofree char *path = NULL;
   g_autofree char *ring = NULL;
   g_autofree char *options = NULL;
   g_autofree char *t0_text = NULL;
-  g_autofree char *packages = join_lines ((const char * const *) self->include_packages);
-  g_autofree char *exclude = join_lines ((const char * const *) self->exclude);
+  g_autofree char *packages = join_lines ((const char *const *)self->include_packages);
+  g_autofree char *exclude = join_lines ((const char *const *)self->exclude);
 
   /* An empty PYTHONPATH element would mean the current directory. */
   path = old_path && old_path[0] ? g_strconcat (self->bootstrap_dir, ":", old_path, NULL)
@@ -345,7 +343,7 @@ build_environment (SmileyPythonSource *self,
 static GStrv
 build_argv (SmileyPythonSource *self)
 {
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
 
   g_strv_builder_add (builder, self->python);
   if (self->module != NULL)
@@ -366,17 +364,13 @@ build_argv (SmileyPythonSource *self)
 /* The stream header and RUN_BEGIN frame of this run, fed to the reader
  * ahead of the child's frames (the child does not know the metadata). */
 static GBytes *
-encode_run_begin (const char         *run_id,
-                  guint32             pid,
-                  gint64              start_us,
-                  const char         *cwd,
-                  const char         *description,
-                  const char * const *argv)
+encode_run_begin (const char *run_id, guint32 pid, gint64 start_us, const char *cwd,
+                  const char *description, const char *const *argv)
 {
-  gsize size = SMILEY_WIRE_STREAM_HEADER_SIZE + SMILEY_WIRE_FRAME_HEADER_SIZE + 6 * SMILEY_WIRE_MAX_VARINT +
-               strlen (run_id) + strlen (cwd) + strlen (description);
+  gsize size = SMILEY_WIRE_STREAM_HEADER_SIZE + SMILEY_WIRE_FRAME_HEADER_SIZE
+               + 6 * SMILEY_WIRE_MAX_VARINT + strlen (run_id) + strlen (cwd) + strlen (description);
   guint8 *buf, *p, *frame;
-  guint argc = argv ? g_strv_length ((char **) argv) : 0;
+  guint   argc = argv ? g_strv_length ((char **)argv) : 0;
 
   for (guint i = 0; i < argc; i++)
     size += SMILEY_WIRE_MAX_VARINT + strlen (argv[i]);
@@ -392,32 +386,30 @@ encode_run_begin (const char         *run_id,
   p = smiley_wire_put_varint (p, argc);
   for (guint i = 0; i < argc; i++)
     p = smiley_wire_put_bytes (p, argv[i], strlen (argv[i]));
-  smiley_wire_put_frame_header (frame, (guint32) (p - frame), SMILEY_WIRE_RUN_BEGIN);
-  return g_bytes_new_take (buf, (gsize) (p - buf));
+  smiley_wire_put_frame_header (frame, (guint32)(p - frame), SMILEY_WIRE_RUN_BEGIN);
+  return g_bytes_new_take (buf, (gsize)(p - buf));
 }
 
 static gboolean
-smiley_python_source_run (SmileySource  *source,
-                          SmileySink    *sink,
-                          GCancellable  *cancellable,
-                          GError       **error)
+smiley_python_source_run (SmileySource *source, SmileySink *sink, GCancellable *cancellable,
+                          GError **error)
 {
   SmileyPythonSource *self = SMILEY_PYTHON_SOURCE (source);
-  g_autoptr(RunContext) ctx = g_new0 (RunContext, 1);
-  g_auto(GStrv) env = NULL;
-  g_auto(GStrv) child_argv = NULL;
-  g_autoptr(GBytes) begin = NULL;
+  g_autoptr (RunContext) ctx = g_new0 (RunContext, 1);
+  g_auto (GStrv) env = NULL;
+  g_auto (GStrv) child_argv = NULL;
+  g_autoptr (GBytes) begin = NULL;
   g_autofree char *run_id = g_uuid_string_random ();
   g_autofree char *description = NULL;
-  g_autoptr(GPtrArray) run_argv = g_ptr_array_new ();
+  g_autoptr (GPtrArray) run_argv = g_ptr_array_new ();
   posix_spawnattr_t attr;
-  sigset_t empty, defaults;
-  struct sigaction old_actions[G_N_ELEMENTS (forwarded_signals)];
-  GThread *thread;
-  gint64 start_us;
-  int ring_fd, spawn_error, status = 0;
-  pid_t pid;
-  GError *local_error = NULL;
+  sigset_t          empty, defaults;
+  struct sigaction  old_actions[G_N_ELEMENTS (forwarded_signals)];
+  GThread          *thread;
+  gint64            start_us;
+  int               ring_fd, spawn_error, status = 0;
+  pid_t             pid;
+  GError           *local_error = NULL;
 
   ctx->self = self;
   ctx->sink = sink;
@@ -432,8 +424,8 @@ smiley_python_source_run (SmileySource  *source,
   if (ring_fd < 0)
     {
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (-ring_fd),
-                   "cannot create the event ring (%u bytes of shared memory): %s",
-                   self->ring_size, g_strerror (-ring_fd));
+                   "cannot create the event ring (%u bytes of shared memory): %s", self->ring_size,
+                   g_strerror (-ring_fd));
       return FALSE;
     }
 
@@ -466,8 +458,8 @@ smiley_python_source_run (SmileySource  *source,
   posix_spawnattr_destroy (&attr);
   if (spawn_error != 0)
     {
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (spawn_error),
-                   "cannot run %s: %s", self->python, g_strerror (spawn_error));
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (spawn_error), "cannot run %s: %s",
+                   self->python, g_strerror (spawn_error));
       return FALSE;
     }
 
@@ -491,8 +483,8 @@ smiley_python_source_run (SmileySource  *source,
   for (guint i = 0; self->argv && self->argv[i]; i++)
     g_ptr_array_add (run_argv, self->argv[i]);
   g_ptr_array_add (run_argv, NULL);
-  begin = encode_run_begin (run_id, (guint32) pid, start_us, ctx->cwd, description,
-                            (const char * const *) run_argv->pdata);
+  begin = encode_run_begin (run_id, (guint32)pid, start_us, ctx->cwd, description,
+                            (const char *const *)run_argv->pdata);
   smiley_frame_reader_feed (ctx->reader, g_bytes_get_data (begin, NULL), g_bytes_get_size (begin));
   drain_messages (ctx);
   if (ctx->run == NULL || !smiley_sink_begin_run (sink, ctx->run, &local_error))
@@ -541,7 +533,7 @@ smiley_python_source_run (SmileySource  *source,
   else
     self->exit_status = WEXITSTATUS (status);
   smiley_run_set_exit_status (ctx->run, self->exit_status);
-  smiley_run_set_pid (ctx->run, (guint32) pid);
+  smiley_run_set_pid (ctx->run, (guint32)pid);
   smiley_run_set_events_emitted (ctx->run, self->events_emitted);
   if (!ctx->got_end)
     {
@@ -589,7 +581,7 @@ find_bootstrap_dir (void)
 {
   Dl_info info;
 
-  if (dladdr ((void *) find_bootstrap_dir, &info) != 0 && info.dli_fname != NULL)
+  if (dladdr ((void *)find_bootstrap_dir, &info) != 0 && info.dli_fname != NULL)
     {
       g_autofree char *dir = g_path_get_dirname (info.dli_fname);
       return g_build_filename (dir, "python-bootstrap", NULL);
@@ -598,12 +590,10 @@ find_bootstrap_dir (void)
 }
 
 static gboolean
-smiley_python_source_initable_init (GInitable     *initable,
-                                    GCancellable  *cancellable,
-                                    GError       **error)
+smiley_python_source_initable_init (GInitable *initable, GCancellable *cancellable, GError **error)
 {
   SmileyPythonSource *self = SMILEY_PYTHON_SOURCE (initable);
-  g_autofree char *site = NULL;
+  g_autofree char    *site = NULL;
 
   if (self->module == NULL && (self->argv == NULL || self->argv[0] == NULL))
     {
@@ -613,7 +603,7 @@ smiley_python_source_initable_init (GInitable     *initable,
     }
   if (self->python == NULL)
     {
-      const char *venv = g_getenv ("VIRTUAL_ENV");
+      const char      *venv = g_getenv ("VIRTUAL_ENV");
       g_autofree char *venv_python = venv ? g_build_filename (venv, "bin", "python3", NULL) : NULL;
 
       if (venv_python != NULL && g_file_test (venv_python, G_FILE_TEST_IS_EXECUTABLE))
@@ -621,7 +611,8 @@ smiley_python_source_initable_init (GInitable     *initable,
       else
         self->python = g_strdup (SMILEY_PYTHON);
     }
-  if (!g_file_test (self->python, G_FILE_TEST_IS_EXECUTABLE) || g_file_test (self->python, G_FILE_TEST_IS_DIR))
+  if (!g_file_test (self->python, G_FILE_TEST_IS_EXECUTABLE)
+      || g_file_test (self->python, G_FILE_TEST_IS_DIR))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
                    "%s: no Python interpreter there (set --python to a python3.11)", self->python);
@@ -670,39 +661,65 @@ smiley_python_source_finalize (GObject *object)
 }
 
 static void
-smiley_python_source_get_property (GObject    *object,
-                                   guint       prop_id,
-                                   GValue     *value,
-                                   GParamSpec *pspec)
+smiley_python_source_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   SmileyPythonSource *self = SMILEY_PYTHON_SOURCE (object);
 
   switch (prop_id)
     {
-    case PROP_ARGV: g_value_set_boxed (value, self->argv); break;
-    case PROP_MODULE: g_value_set_string (value, self->module); break;
-    case PROP_PYTHON: g_value_set_string (value, self->python); break;
-    case PROP_DESCRIPTION: g_value_set_string (value, self->description); break;
-    case PROP_INCLUDE_STDLIB: g_value_set_boolean (value, self->include_stdlib); break;
-    case PROP_INCLUDE_SITE_PACKAGES: g_value_set_boolean (value, self->include_site_packages); break;
-    case PROP_INCLUDE_PACKAGES: g_value_set_boxed (value, self->include_packages); break;
-    case PROP_EXCLUDE: g_value_set_boxed (value, self->exclude); break;
-    case PROP_PROFILE_ONLY: g_value_set_boolean (value, self->profile_only); break;
-    case PROP_REPR_LIMIT: g_value_set_uint (value, self->repr_limit); break;
-    case PROP_EVENT_BUDGET: g_value_set_uint (value, self->event_budget); break;
-    case PROP_RUN_BUDGET: g_value_set_uint64 (value, self->run_budget); break;
-    case PROP_RING_SIZE: g_value_set_uint (value, self->ring_size); break;
-    case PROP_EVENTS_EMITTED: g_value_set_uint64 (value, self->events_emitted); break;
-    case PROP_EVENTS_DELIVERED: g_value_set_uint64 (value, self->events_delivered); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    case PROP_ARGV:
+      g_value_set_boxed (value, self->argv);
+      break;
+    case PROP_MODULE:
+      g_value_set_string (value, self->module);
+      break;
+    case PROP_PYTHON:
+      g_value_set_string (value, self->python);
+      break;
+    case PROP_DESCRIPTION:
+      g_value_set_string (value, self->description);
+      break;
+    case PROP_INCLUDE_STDLIB:
+      g_value_set_boolean (value, self->include_stdlib);
+      break;
+    case PROP_INCLUDE_SITE_PACKAGES:
+      g_value_set_boolean (value, self->include_site_packages);
+      break;
+    case PROP_INCLUDE_PACKAGES:
+      g_value_set_boxed (value, self->include_packages);
+      break;
+    case PROP_EXCLUDE:
+      g_value_set_boxed (value, self->exclude);
+      break;
+    case PROP_PROFILE_ONLY:
+      g_value_set_boolean (value, self->profile_only);
+      break;
+    case PROP_REPR_LIMIT:
+      g_value_set_uint (value, self->repr_limit);
+      break;
+    case PROP_EVENT_BUDGET:
+      g_value_set_uint (value, self->event_budget);
+      break;
+    case PROP_RUN_BUDGET:
+      g_value_set_uint64 (value, self->run_budget);
+      break;
+    case PROP_RING_SIZE:
+      g_value_set_uint (value, self->ring_size);
+      break;
+    case PROP_EVENTS_EMITTED:
+      g_value_set_uint64 (value, self->events_emitted);
+      break;
+    case PROP_EVENTS_DELIVERED:
+      g_value_set_uint64 (value, self->events_delivered);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
 
 static void
-smiley_python_source_set_property (GObject      *object,
-                                   guint         prop_id,
-                                   const GValue *value,
-                                   GParamSpec   *pspec)
+smiley_python_source_set_property (GObject *object, guint prop_id, const GValue *value,
+                                   GParamSpec *pspec)
 {
   SmileyPythonSource *self = SMILEY_PYTHON_SOURCE (object);
 
@@ -724,8 +741,12 @@ smiley_python_source_set_property (GObject      *object,
       g_free (self->description);
       self->description = g_value_dup_string (value);
       break;
-    case PROP_INCLUDE_STDLIB: self->include_stdlib = g_value_get_boolean (value); break;
-    case PROP_INCLUDE_SITE_PACKAGES: self->include_site_packages = g_value_get_boolean (value); break;
+    case PROP_INCLUDE_STDLIB:
+      self->include_stdlib = g_value_get_boolean (value);
+      break;
+    case PROP_INCLUDE_SITE_PACKAGES:
+      self->include_site_packages = g_value_get_boolean (value);
+      break;
     case PROP_INCLUDE_PACKAGES:
       g_strfreev (self->include_packages);
       self->include_packages = g_value_dup_boxed (value);
@@ -734,12 +755,23 @@ smiley_python_source_set_property (GObject      *object,
       g_strfreev (self->exclude);
       self->exclude = g_value_dup_boxed (value);
       break;
-    case PROP_PROFILE_ONLY: self->profile_only = g_value_get_boolean (value); break;
-    case PROP_REPR_LIMIT: self->repr_limit = g_value_get_uint (value); break;
-    case PROP_EVENT_BUDGET: self->event_budget = g_value_get_uint (value); break;
-    case PROP_RUN_BUDGET: self->run_budget = g_value_get_uint64 (value); break;
-    case PROP_RING_SIZE: self->ring_size = g_value_get_uint (value); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    case PROP_PROFILE_ONLY:
+      self->profile_only = g_value_get_boolean (value);
+      break;
+    case PROP_REPR_LIMIT:
+      self->repr_limit = g_value_get_uint (value);
+      break;
+    case PROP_EVENT_BUDGET:
+      self->event_budget = g_value_get_uint (value);
+      break;
+    case PROP_RUN_BUDGET:
+      self->run_budget = g_value_get_uint64 (value);
+      break;
+    case PROP_RING_SIZE:
+      self->ring_size = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
 
@@ -747,53 +779,48 @@ static void
 smiley_python_source_class_init (SmileyPythonSourceClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
-  GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
-  GParamFlags ro = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
+  GParamFlags   rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
+  GParamFlags   ro = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
 
   object_class->finalize = smiley_python_source_finalize;
   object_class->get_property = smiley_python_source_get_property;
   object_class->set_property = smiley_python_source_set_property;
 
-  properties[PROP_ARGV] =
-    g_param_spec_boxed ("argv", NULL, "The script and its arguments, or the arguments of -m MODULE",
-                        G_TYPE_STRV, rw);
-  properties[PROP_MODULE] =
-    g_param_spec_string ("module", NULL, "Module to run as python3 -m MODULE", NULL, rw);
-  properties[PROP_PYTHON] =
-    g_param_spec_string ("python", NULL,
-                         "Interpreter to run (default: $VIRTUAL_ENV/bin/python3, else Debian's python3)",
-                         NULL, rw);
-  properties[PROP_DESCRIPTION] =
-    g_param_spec_string ("description", NULL, "Description of the run (default: the command line)",
-                         NULL, rw);
-  properties[PROP_INCLUDE_STDLIB] =
-    g_param_spec_boolean ("include-stdlib", NULL, "Trace the standard library too", FALSE, rw);
-  properties[PROP_INCLUDE_SITE_PACKAGES] =
-    g_param_spec_boolean ("include-site-packages", NULL, "Trace installed packages", TRUE, rw);
-  properties[PROP_INCLUDE_PACKAGES] =
-    g_param_spec_boxed ("include-packages", NULL, "Packages traced even where others are not",
-                        G_TYPE_STRV, rw);
-  properties[PROP_EXCLUDE] =
-    g_param_spec_boxed ("exclude", NULL, "fnmatch patterns of files or modules not to trace",
-                        G_TYPE_STRV, rw);
-  properties[PROP_PROFILE_ONLY] =
-    g_param_spec_boolean ("profile-only", NULL, "Only collect profile statistics, no events", FALSE, rw);
-  properties[PROP_REPR_LIMIT] =
-    g_param_spec_uint ("repr-limit", NULL, "Bytes of a rendered value before it is cut with …",
-                       16, G_MAXUINT32, DEFAULT_REPR_LIMIT, rw);
-  properties[PROP_EVENT_BUDGET] =
-    g_param_spec_uint ("event-budget", NULL, "Bytes of values per event (0: no limit)",
-                       0, G_MAXUINT32, DEFAULT_EVENT_BUDGET, rw);
-  properties[PROP_RUN_BUDGET] =
-    g_param_spec_uint64 ("run-budget", NULL, "Bytes of values per run (0: no limit)",
-                         0, G_MAXUINT64, DEFAULT_RUN_BUDGET, rw);
-  properties[PROP_RING_SIZE] =
-    g_param_spec_uint ("ring-size", NULL, "Bytes of shared memory between the program and smiley",
-                       0, 1u << 30, SMILEY_RING_DEFAULT_SIZE, rw);
-  properties[PROP_EVENTS_EMITTED] =
-    g_param_spec_uint64 ("events-emitted", NULL, "Events the tracer emitted", 0, G_MAXUINT64, 0, ro);
-  properties[PROP_EVENTS_DELIVERED] =
-    g_param_spec_uint64 ("events-delivered", NULL, "Events the sink received", 0, G_MAXUINT64, 0, ro);
+  properties[PROP_ARGV] = g_param_spec_boxed (
+      "argv", NULL, "The script and its arguments, or the arguments of -m MODULE", G_TYPE_STRV, rw);
+  properties[PROP_MODULE]
+      = g_param_spec_string ("module", NULL, "Module to run as python3 -m MODULE", NULL, rw);
+  properties[PROP_PYTHON] = g_param_spec_string (
+      "python", NULL,
+      "Interpreter to run (default: $VIRTUAL_ENV/bin/python3, else Debian's python3)", NULL, rw);
+  properties[PROP_DESCRIPTION] = g_param_spec_string (
+      "description", NULL, "Description of the run (default: the command line)", NULL, rw);
+  properties[PROP_INCLUDE_STDLIB]
+      = g_param_spec_boolean ("include-stdlib", NULL, "Trace the standard library too", FALSE, rw);
+  properties[PROP_INCLUDE_SITE_PACKAGES]
+      = g_param_spec_boolean ("include-site-packages", NULL, "Trace installed packages", TRUE, rw);
+  properties[PROP_INCLUDE_PACKAGES] = g_param_spec_boxed (
+      "include-packages", NULL, "Packages traced even where others are not", G_TYPE_STRV, rw);
+  properties[PROP_EXCLUDE] = g_param_spec_boxed (
+      "exclude", NULL, "fnmatch patterns of files or modules not to trace", G_TYPE_STRV, rw);
+  properties[PROP_PROFILE_ONLY] = g_param_spec_boolean (
+      "profile-only", NULL, "Only collect profile statistics, no events", FALSE, rw);
+  properties[PROP_REPR_LIMIT]
+      = g_param_spec_uint ("repr-limit", NULL, "Bytes of a rendered value before it is cut with …",
+                           16, G_MAXUINT32, DEFAULT_REPR_LIMIT, rw);
+  properties[PROP_EVENT_BUDGET]
+      = g_param_spec_uint ("event-budget", NULL, "Bytes of values per event (0: no limit)", 0,
+                           G_MAXUINT32, DEFAULT_EVENT_BUDGET, rw);
+  properties[PROP_RUN_BUDGET]
+      = g_param_spec_uint64 ("run-budget", NULL, "Bytes of values per run (0: no limit)", 0,
+                             G_MAXUINT64, DEFAULT_RUN_BUDGET, rw);
+  properties[PROP_RING_SIZE] = g_param_spec_uint (
+      "ring-size", NULL, "Bytes of shared memory between the program and smiley", 0, 1u << 30,
+      SMILEY_RING_DEFAULT_SIZE, rw);
+  properties[PROP_EVENTS_EMITTED] = g_param_spec_uint64 (
+      "events-emitted", NULL, "Events the tracer emitted", 0, G_MAXUINT64, 0, ro);
+  properties[PROP_EVENTS_DELIVERED] = g_param_spec_uint64 (
+      "events-delivered", NULL, "Events the sink received", 0, G_MAXUINT64, 0, ro);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }

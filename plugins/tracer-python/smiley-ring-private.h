@@ -51,17 +51,17 @@ typedef struct
 
   /* Producer's cache line. */
   _Atomic uint64_t head;
-  _Atomic uint32_t head_seq;          /* futex word the consumer sleeps on */
-  _Atomic uint32_t producer_waiting;  /* producer sleeps on tail_seq */
-  _Atomic uint64_t events_emitted;    /* events the tracer committed */
-  _Atomic uint32_t finished;          /* the producer wrote RUN_END */
-  uint8_t pad0[64 - 28];
+  _Atomic uint32_t head_seq;         /* futex word the consumer sleeps on */
+  _Atomic uint32_t producer_waiting; /* producer sleeps on tail_seq */
+  _Atomic uint64_t events_emitted;   /* events the tracer committed */
+  _Atomic uint32_t finished;         /* the producer wrote RUN_END */
+  uint8_t          pad0[64 - 28];
 
   /* Consumer's cache line. */
   _Atomic uint64_t tail;
   _Atomic uint32_t tail_seq;          /* futex word the producer sleeps on */
   _Atomic uint32_t consumer_sleeping; /* consumer sleeps on head_seq */
-  uint8_t pad1[64 - 16];
+  uint8_t          pad1[64 - 16];
 
   /* Once the traced program forks, its processes all write to this ring:
    * a frame, a string id or a thread id is then only taken under @lock
@@ -77,32 +77,27 @@ typedef struct
 typedef struct
 {
   SmileyRingHeader *header;
-  uint8_t          *data;     /* 2 × size bytes visible, the second a mirror */
+  uint8_t          *data; /* 2 × size bytes visible, the second a mirror */
   uint64_t          size;
   uint64_t          mask;
   size_t            map_size; /* header + 2 × size, for munmap */
 } SmileyRing;
 
 static inline long
-smiley_ring_futex (_Atomic uint32_t *word,
-                   int               op,
-                   uint32_t          value,
-                   const struct timespec *timeout)
+smiley_ring_futex (_Atomic uint32_t *word, int op, uint32_t value, const struct timespec *timeout)
 {
   /* Not FUTEX_PRIVATE: the word is shared between two processes. */
-  return syscall (SYS_futex, (uint32_t *) word, op, value, timeout, NULL, 0);
+  return syscall (SYS_futex, (uint32_t *)word, op, value, timeout, NULL, 0);
 }
 
 /* Maps an existing ring memfd of header + @size bytes. Returns 0 or an
  * errno value. */
 static inline int
-smiley_ring_map (SmileyRing *ring,
-                 int         fd,
-                 uint64_t    size)
+smiley_ring_map (SmileyRing *ring, int fd, uint64_t size)
 {
-  size_t total = SMILEY_RING_HEADER_SIZE + 2 * size;
+  size_t   total = SMILEY_RING_HEADER_SIZE + 2 * size;
   uint8_t *base;
-  void *p;
+  void    *p;
 
   memset (ring, 0, sizeof *ring);
   if (size == 0 || (size & (size - 1)) != 0 || size % 4096 != 0)
@@ -113,8 +108,8 @@ smiley_ring_map (SmileyRing *ring,
   base = mmap (NULL, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (base == MAP_FAILED)
     return errno;
-  p = mmap (base, SMILEY_RING_HEADER_SIZE + size, PROT_READ | PROT_WRITE,
-            MAP_SHARED | MAP_FIXED, fd, 0);
+  p = mmap (base, SMILEY_RING_HEADER_SIZE + size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+            fd, 0);
   if (p == MAP_FAILED)
     goto fail;
   p = mmap (base + SMILEY_RING_HEADER_SIZE + size, size, PROT_READ | PROT_WRITE,
@@ -122,7 +117,7 @@ smiley_ring_map (SmileyRing *ring,
   if (p == MAP_FAILED)
     goto fail;
 
-  ring->header = (SmileyRingHeader *) base;
+  ring->header = (SmileyRingHeader *)base;
   ring->data = base + SMILEY_RING_HEADER_SIZE;
   ring->size = size;
   ring->mask = size - 1;
@@ -140,8 +135,7 @@ fail:
 /* Creates a ring memfd (close-on-exec; the spawner decides who inherits
  * it) and maps it. Returns the fd, or -errno. */
 static inline int
-smiley_ring_create (SmileyRing *ring,
-                    uint64_t    size)
+smiley_ring_create (SmileyRing *ring, uint64_t size)
 {
   int fd = memfd_create ("smiley-ring", MFD_CLOEXEC);
   int err;
@@ -198,18 +192,16 @@ smiley_ring_flush (SmileyRing *ring)
  * consumer made no progress for @give_up_ms (it died: the caller stops
  * recording rather than hang the program). */
 static inline int
-smiley_ring_wait_space (SmileyRing *ring,
-                        uint64_t    len,
-                        int         give_up_ms)
+smiley_ring_wait_space (SmileyRing *ring, uint64_t len, int give_up_ms)
 {
   SmileyRingHeader *h = ring->header;
-  uint64_t head = atomic_load_explicit (&h->head, memory_order_relaxed);
-  int waited_ms = 0;
+  uint64_t          head = atomic_load_explicit (&h->head, memory_order_relaxed);
+  int               waited_ms = 0;
 
   for (;;)
     {
-      uint64_t tail = atomic_load_explicit (&h->tail, memory_order_acquire);
-      uint32_t seq;
+      uint64_t        tail = atomic_load_explicit (&h->tail, memory_order_acquire);
+      uint32_t        seq;
       struct timespec ts = { 0, 50 * 1000 * 1000 };
 
       if (ring->size - (head - tail) >= len)
@@ -226,8 +218,7 @@ smiley_ring_wait_space (SmileyRing *ring,
           atomic_store (&h->producer_waiting, 0);
           return 0;
         }
-      if (smiley_ring_futex (&h->tail_seq, FUTEX_WAIT, seq, &ts) < 0 &&
-          errno == ETIMEDOUT)
+      if (smiley_ring_futex (&h->tail_seq, FUTEX_WAIT, seq, &ts) < 0 && errno == ETIMEDOUT)
         {
           waited_ms += 50;
           if (give_up_ms > 0 && waited_ms >= give_up_ms)
@@ -243,7 +234,8 @@ smiley_ring_wait_space (SmileyRing *ring,
 static inline uint8_t *
 smiley_ring_write_pointer (SmileyRing *ring)
 {
-  return ring->data + (atomic_load_explicit (&ring->header->head, memory_order_relaxed) & ring->mask);
+  return ring->data
+         + (atomic_load_explicit (&ring->header->head, memory_order_relaxed) & ring->mask);
 }
 
 /* Producer: publishes @len bytes (whole frames) written at the write
@@ -251,15 +243,14 @@ smiley_ring_write_pointer (SmileyRing *ring)
  * by its own timeout): a wake-up per event would cost a context switch
  * per event. */
 static inline void
-smiley_ring_publish (SmileyRing *ring,
-                     uint64_t    len)
+smiley_ring_publish (SmileyRing *ring, uint64_t len)
 {
   SmileyRingHeader *h = ring->header;
-  uint64_t head = atomic_load_explicit (&h->head, memory_order_relaxed);
+  uint64_t          head = atomic_load_explicit (&h->head, memory_order_relaxed);
 
   atomic_store_explicit (&h->head, head + len, memory_order_release);
-  if (atomic_load_explicit (&h->consumer_sleeping, memory_order_relaxed) &&
-      head + len - atomic_load_explicit (&h->tail, memory_order_relaxed) >= ring->size / 8)
+  if (atomic_load_explicit (&h->consumer_sleeping, memory_order_relaxed)
+      && head + len - atomic_load_explicit (&h->tail, memory_order_relaxed) >= ring->size / 8)
     smiley_ring_wake_consumer (ring);
 }
 
@@ -268,23 +259,23 @@ static inline uint64_t
 smiley_ring_readable (SmileyRing *ring)
 {
   SmileyRingHeader *h = ring->header;
-  return atomic_load_explicit (&h->head, memory_order_acquire) -
-         atomic_load_explicit (&h->tail, memory_order_relaxed);
+  return atomic_load_explicit (&h->head, memory_order_acquire)
+         - atomic_load_explicit (&h->tail, memory_order_relaxed);
 }
 
 static inline const uint8_t *
 smiley_ring_read_pointer (SmileyRing *ring)
 {
-  return ring->data + (atomic_load_explicit (&ring->header->tail, memory_order_relaxed) & ring->mask);
+  return ring->data
+         + (atomic_load_explicit (&ring->header->tail, memory_order_relaxed) & ring->mask);
 }
 
 /* Consumer: releases @len bytes and wakes a producer waiting for room. */
 static inline void
-smiley_ring_release (SmileyRing *ring,
-                     uint64_t    len)
+smiley_ring_release (SmileyRing *ring, uint64_t len)
 {
   SmileyRingHeader *h = ring->header;
-  uint64_t tail = atomic_load_explicit (&h->tail, memory_order_relaxed);
+  uint64_t          tail = atomic_load_explicit (&h->tail, memory_order_relaxed);
 
   atomic_store_explicit (&h->tail, tail + len, memory_order_release);
   atomic_thread_fence (memory_order_seq_cst);
@@ -298,12 +289,11 @@ smiley_ring_release (SmileyRing *ring,
 
 /* Consumer: sleeps until data may be readable or @timeout_ms passed. */
 static inline void
-smiley_ring_wait_data (SmileyRing *ring,
-                       int         timeout_ms)
+smiley_ring_wait_data (SmileyRing *ring, int timeout_ms)
 {
   SmileyRingHeader *h = ring->header;
-  uint32_t seq = atomic_load_explicit (&h->head_seq, memory_order_acquire);
-  struct timespec ts = { timeout_ms / 1000, (long) (timeout_ms % 1000) * 1000000L };
+  uint32_t          seq = atomic_load_explicit (&h->head_seq, memory_order_acquire);
+  struct timespec   ts = { timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L };
 
   atomic_store (&h->consumer_sleeping, 1);
   atomic_thread_fence (memory_order_seq_cst);

@@ -10,7 +10,8 @@
 static void
 smiley_tracer_python_register (SmileyPluginRegistry *registry)
 {
-  smiley_plugin_registry_register (registry, SMILEY_TYPE_SOURCE, "python", SMILEY_TYPE_PYTHON_SOURCE,
+  smiley_plugin_registry_register (registry, SMILEY_TYPE_SOURCE, "python",
+                                   SMILEY_TYPE_PYTHON_SOURCE,
                                    "runs a Python program in python3 and records what it does");
 }
 

@@ -20,23 +20,22 @@ frame_size (guint32 seq)
 }
 
 static void
-fill_frame (guint8 *p,
-            guint32 seq)
+fill_frame (guint8 *p, guint32 seq)
 {
   gsize size = frame_size (seq);
 
   memcpy (p, &size, sizeof (guint32));
   memcpy (p + 4, &seq, sizeof seq);
   for (gsize i = 8; i < size; i++)
-    p[i] = (guint8) (seq * 31 + i);
+    p[i] = (guint8)(seq * 31 + i);
 }
 
 static void
 test_ring_mirror (void)
 {
   SmileyRing ring;
-  int fd = smiley_ring_create (&ring, RING_SIZE);
-  guint8 *p;
+  int        fd = smiley_ring_create (&ring, RING_SIZE);
+  guint8    *p;
 
   g_assert_cmpint (fd, >=, 0);
   /* A write that runs past the end lands at the start too. */
@@ -85,20 +84,20 @@ producer (gpointer data)
 static void
 test_ring_stream (void)
 {
-  Shared shared = { .n_frames = 20000 };
-  int fd = smiley_ring_create (&shared.ring, RING_SIZE);
+  Shared   shared = { .n_frames = 20000 };
+  int      fd = smiley_ring_create (&shared.ring, RING_SIZE);
   GThread *thread;
-  guint32 expected = 0;
-  guint8 *frame = g_malloc (8192);
-  guint64 total = 0;
+  guint32  expected = 0;
+  guint8  *frame = g_malloc (8192);
+  guint64  total = 0;
 
   g_assert_cmpint (fd, >=, 0);
   thread = g_thread_new ("producer", producer, &shared);
   while (expected < shared.n_frames)
     {
-      guint64 readable = smiley_ring_readable (&shared.ring);
+      guint64       readable = smiley_ring_readable (&shared.ring);
       const guint8 *p;
-      guint32 size, seq;
+      guint32       size, seq;
 
       if (readable == 0)
         {
@@ -131,8 +130,7 @@ test_ring_stream (void)
 }
 
 int
-main (int   argc,
-      char *argv[])
+main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/smiley/ring/mirror", test_ring_mirror);

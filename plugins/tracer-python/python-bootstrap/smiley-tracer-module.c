@@ -66,15 +66,15 @@ typedef struct
 
 typedef struct
 {
-  PyObject *ptr;   /* identity only, never a reference: holding one
-                    * would change when the program's objects die */
-  uint64_t  fp;
-  uint8_t   shown;
+  PyObject *ptr; /* identity only, never a reference: holding one
+                  * would change when the program's objects die */
+  uint64_t fp;
+  uint8_t  shown;
 } Slot;
 
 typedef struct
 {
-  PyObject *key;   /* strong: a str */
+  PyObject *key; /* strong: a str */
   uint32_t  name;
   Slot      slot;
 } DictSlot;
@@ -89,38 +89,38 @@ typedef struct
 
 typedef struct
 {
-  PyFrameObject *frame;      /* identity only */
+  PyFrameObject *frame; /* identity only */
   CodeInfo      *ci;
-  uint64_t       call_id;    /* 0 when not traced */
-  uint64_t       ctx_call;   /* nearest traced call id at or below */
-  uint32_t       depth;      /* traced frames below this one */
+  uint64_t       call_id;  /* 0 when not traced */
+  uint64_t       ctx_call; /* nearest traced call id at or below */
+  uint32_t       depth;    /* traced frames below this one */
   uint8_t        is_c;
   uint8_t        traced;
-  uint8_t        lines;      /* the trace function is on while on top */
-  uint32_t       entry;      /* profile entry, TRACER_NO_ENTRY if none */
+  uint8_t        lines; /* the trace function is on while on top */
+  uint32_t       entry; /* profile entry, TRACER_NO_ENTRY if none */
   uint32_t       sub;
   uint32_t       last_callee; /* cache of this frame's last (self, callee) */
   uint32_t       last_sub;
   int64_t        t0;
   int64_t        subt;
-  size_t         slots;      /* offset in the thread's slot stack */
+  size_t         slots; /* offset in the thread's slot stack */
   DictLocals    *dict;
 } Rec;
 
 typedef struct
 {
-  uint32_t   id;
-  Rec       *stack;
-  size_t     n;
-  size_t     cap;
-  Slot      *slots;
-  size_t     n_slots;
-  size_t     slots_cap;
-  TracerBuf  locals;   /* encoded (name, value) pairs of the event */
-  uint32_t   n_locals;
-  TracerBuf  value;    /* one rendered value */
-  TracerBuf  arg;
-  TracerBuf  ev;       /* the EVENTS frame */
+  uint32_t  id;
+  Rec      *stack;
+  size_t    n;
+  size_t    cap;
+  Slot     *slots;
+  size_t    n_slots;
+  size_t    slots_cap;
+  TracerBuf locals; /* encoded (name, value) pairs of the event */
+  uint32_t  n_locals;
+  TracerBuf value; /* one rendered value */
+  TracerBuf arg;
+  TracerBuf ev; /* the EVENTS frame */
 } ThreadState;
 
 typedef struct
@@ -133,41 +133,41 @@ typedef struct
 
 typedef struct
 {
-  int               started;
-  int               finished;
-  int               disabled;
-  int               shared;      /* the program forked: see SmileyRingHeader */
-  int               is_child;    /* this process is a fork of the program */
-  pid_t             pid;
-  int               profile_only;
-  int               stats_on;
-  SmileyRing        ring;
-  pid_t             parent;
-  int64_t           t0;
-  TracerReprLimits  limits;
-  size_t            event_budget;
-  uint64_t          run_budget;
-  uint64_t          run_used;
-  int               include_stdlib;
-  int               include_site;
-  char            **stdlib;
-  char            **packages;
-  char            **exclude;
-  Py_ssize_t        extra;
-  StringSlot       *strings;
-  size_t            strings_cap;
-  uint32_t          n_strings;   /* next id; 0 is "" */
-  TracerBuf         pending;     /* STRINGS and THREADS frames to send */
-  uint32_t          n_threads;
-  uint64_t          next_call;
-  uint64_t          events;
-  TracerProfile    *profile;
-  PyObject         *thread_hook;
-  PyObject         *name_key;    /* "__name__" */
-  PyCodeObject     *main_code;
-  int               threading_hooked;
-  const void       *c_cache_key[C_ENTRY_CACHE];
-  uint32_t          c_cache_entry[C_ENTRY_CACHE];
+  int              started;
+  int              finished;
+  int              disabled;
+  int              shared;   /* the program forked: see SmileyRingHeader */
+  int              is_child; /* this process is a fork of the program */
+  pid_t            pid;
+  int              profile_only;
+  int              stats_on;
+  SmileyRing       ring;
+  pid_t            parent;
+  int64_t          t0;
+  TracerReprLimits limits;
+  size_t           event_budget;
+  uint64_t         run_budget;
+  uint64_t         run_used;
+  int              include_stdlib;
+  int              include_site;
+  char           **stdlib;
+  char           **packages;
+  char           **exclude;
+  Py_ssize_t       extra;
+  StringSlot      *strings;
+  size_t           strings_cap;
+  uint32_t         n_strings; /* next id; 0 is "" */
+  TracerBuf        pending;   /* STRINGS and THREADS frames to send */
+  uint32_t         n_threads;
+  uint64_t         next_call;
+  uint64_t         events;
+  TracerProfile   *profile;
+  PyObject        *thread_hook;
+  PyObject        *name_key; /* "__name__" */
+  PyCodeObject    *main_code;
+  int              threading_hooked;
+  const void      *c_cache_key[C_ENTRY_CACHE];
+  uint32_t         c_cache_entry[C_ENTRY_CACHE];
 } Tracer;
 
 static Tracer tracer;
@@ -183,7 +183,7 @@ clock_ns (void)
 {
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* CLOCK_MONOTONIC read through the TSC. Every event and every profiled
@@ -232,7 +232,7 @@ ticks (void)
   if (tracer_clock.usable)
     return __rdtsc ();
 #endif
-  return (uint64_t) clock_ns ();
+  return (uint64_t)clock_ns ();
 }
 
 static double
@@ -242,10 +242,10 @@ ns_per_tick (void)
   if (tracer_clock.usable)
     {
       uint64_t tsc = __rdtsc ();
-      int64_t ns = clock_ns ();
+      int64_t  ns = clock_ns ();
 
       if (tsc > tracer_clock.tsc0 && ns > tracer_clock.ns0)
-        return (double) (ns - tracer_clock.ns0) / (double) (tsc - tracer_clock.tsc0);
+        return (double)(ns - tracer_clock.ns0) / (double)(tsc - tracer_clock.tsc0);
     }
 #endif
   return 1.0;
@@ -268,20 +268,20 @@ ticks_ns (uint64_t tick)
           /* A rate measured over less than 10 ms is not trusted yet. */
           if (ns - c->ns0 > 10000000 && tick > c->tsc0)
             {
-              c->ns_per_tick = (double) (ns - c->ns0) / (double) (tick - c->tsc0);
+              c->ns_per_tick = (double)(ns - c->ns0) / (double)(tick - c->tsc0);
               c->anchor_tsc = tick;
               c->anchor_ns = ns;
             }
         }
       else
-        ns = c->anchor_ns + (int64_t) ((double) (tick - c->anchor_tsc) * c->ns_per_tick);
+        ns = c->anchor_ns + (int64_t)((double)(tick - c->anchor_tsc) * c->ns_per_tick);
       if (ns < c->last)
         ns = c->last;
       c->last = ns;
       return ns;
     }
 #endif
-  return (int64_t) tick;
+  return (int64_t)tick;
 }
 
 static inline int64_t
@@ -313,10 +313,7 @@ ring_reserve (size_t len)
 }
 
 static void
-ring_write (const uint8_t *a,
-            size_t         a_len,
-            const uint8_t *b,
-            size_t         b_len)
+ring_write (const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len)
 {
   uint8_t *p = ring_reserve (a_len + b_len);
 
@@ -341,16 +338,16 @@ shared_lock (void)
     return;
   for (int spins = 0;; spins++)
     {
-      uint32_t owner = 0;
+      uint32_t        owner = 0;
       struct timespec ts = { 0, 10 * 1000 * 1000 };
 
-      if (atomic_compare_exchange_strong (&h->lock, &owner, (uint32_t) tracer.pid))
+      if (atomic_compare_exchange_strong (&h->lock, &owner, (uint32_t)tracer.pid))
         return;
       if (spins < 100)
         continue;
       atomic_fetch_add (&h->lock_waiters, 1);
-      if (smiley_ring_futex (&h->lock, FUTEX_WAIT, owner, &ts) < 0 && errno == ETIMEDOUT &&
-          kill ((pid_t) owner, 0) < 0 && errno == ESRCH)
+      if (smiley_ring_futex (&h->lock, FUTEX_WAIT, owner, &ts) < 0 && errno == ETIMEDOUT
+          && kill ((pid_t)owner, 0) < 0 && errno == ESRCH)
         atomic_compare_exchange_strong (&h->lock, &owner, 0);
       atomic_fetch_sub (&h->lock_waiters, 1);
     }
@@ -375,14 +372,14 @@ count_event (void)
   if (tracer.shared)
     atomic_fetch_add_explicit (&tracer.ring.header->events_emitted, 1, memory_order_relaxed);
   else
-    atomic_store_explicit (&tracer.ring.header->events_emitted, tracer.events, memory_order_relaxed);
+    atomic_store_explicit (&tracer.ring.header->events_emitted, tracer.events,
+                           memory_order_relaxed);
 }
 
 /* Queues a one-entry STRINGS or THREADS frame; in shared mode it is
  * written at once, under the lock its id was taken under. */
 static void
-queue_definition (const uint8_t *frame,
-                  size_t         len)
+queue_definition (const uint8_t *frame, size_t len)
 {
   if (tracer.shared)
     ring_write (frame, len, NULL, 0);
@@ -393,27 +390,25 @@ queue_definition (const uint8_t *frame,
 /* ---- string table ------------------------------------------------------ */
 
 static uint64_t
-hash_bytes (const char *s,
-            size_t      len)
+hash_bytes (const char *s, size_t len)
 {
   uint64_t h = 1469598103934665603ULL;
   for (size_t i = 0; i < len; i++)
-    h = (h ^ (unsigned char) s[i]) * 1099511628211ULL;
+    h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
   return h | 1;
 }
 
 static uint32_t
-intern_bytes (const char *s,
-              size_t      len)
+intern_bytes (const char *s, size_t len)
 {
   uint64_t h;
-  size_t i;
+  size_t   i;
 
   if (len == 0)
     return 0;
   if ((tracer.n_strings + 1) * 2 > tracer.strings_cap)
     {
-      size_t cap = tracer.strings_cap ? tracer.strings_cap * 2 : 1024;
+      size_t      cap = tracer.strings_cap ? tracer.strings_cap * 2 : 1024;
       StringSlot *slots = calloc (cap, sizeof *slots);
       if (slots == NULL)
         return 0;
@@ -439,7 +434,7 @@ intern_bytes (const char *s,
       i = (i + 1) & (tracer.strings_cap - 1);
     }
   tracer.strings[i].hash = h;
-  tracer.strings[i].len = (uint32_t) len;
+  tracer.strings[i].len = (uint32_t)len;
   tracer.strings[i].text = malloc (len);
   if (tracer.strings[i].text != NULL)
     memcpy (tracer.strings[i].text, s, len);
@@ -459,8 +454,8 @@ intern_bytes (const char *s,
     p = smiley_wire_put_varint (p, 1);
     p = smiley_wire_put_varint (p, tracer.strings[i].id);
     p = smiley_wire_put_bytes (p, s, len);
-    smiley_wire_put_frame_header (frame, (uint32_t) (p - frame), SMILEY_WIRE_STRINGS);
-    queue_definition (frame, (size_t) (p - frame));
+    smiley_wire_put_frame_header (frame, (uint32_t)(p - frame), SMILEY_WIRE_STRINGS);
+    queue_definition (frame, (size_t)(p - frame));
     shared_unlock ();
     free (frame);
   }
@@ -470,7 +465,7 @@ intern_bytes (const char *s,
 static uint32_t
 intern_unicode (PyObject *text)
 {
-  Py_ssize_t len;
+  Py_ssize_t  len;
   const char *utf8;
 
   if (text == NULL || !PyUnicode_Check (text))
@@ -481,7 +476,7 @@ intern_unicode (PyObject *text)
       PyErr_Clear ();
       return intern_bytes ("<not UTF-8>", 11);
     }
-  return intern_bytes (utf8, (size_t) len);
+  return intern_bytes (utf8, (size_t)len);
 }
 
 /* ---- threads ----------------------------------------------------------- */
@@ -502,13 +497,13 @@ static ThreadState *
 thread_state_new (void)
 {
   ThreadState *ts = tls_state;
-  char name[256] = "";
-  uint64_t native;
-  PyObject *modules, *threading, *active, *ident, *thread, *pyname;
+  char         name[256] = "";
+  uint64_t     native;
+  PyObject    *modules, *threading, *active, *ident, *thread, *pyname;
 
   if (ts != NULL && ts->id != 0)
     return ts;
-  native = (uint64_t) syscall (SYS_gettid);
+  native = (uint64_t)syscall (SYS_gettid);
   if (ts == NULL)
     ts = calloc (1, sizeof *ts);
   if (ts == NULL)
@@ -522,7 +517,8 @@ thread_state_new (void)
   threading = modules ? PyDict_GetItemString (modules, "threading") : NULL;
   active = threading ? PyObject_GetAttrString (threading, "_active") : NULL;
   ident = PyLong_FromUnsignedLong (PyThread_get_thread_ident ());
-  thread = (active && ident && PyDict_Check (active)) ? PyDict_GetItemWithError (active, ident) : NULL;
+  thread
+      = (active && ident && PyDict_Check (active)) ? PyDict_GetItemWithError (active, ident) : NULL;
   pyname = thread ? PyObject_GetAttrString (thread, "_name") : NULL;
   if (pyname != NULL && PyUnicode_Check (pyname))
     {
@@ -541,23 +537,24 @@ thread_state_new (void)
       /* Threads of forked processes carry their pid in their name too, so
        * that every view tells the processes apart. */
       size_t used = strlen (name);
-      snprintf (name + used, sizeof name - used, " (pid %d)", (int) tracer.pid);
+      snprintf (name + used, sizeof name - used, " (pid %d)", (int)tracer.pid);
     }
 
   {
-    uint8_t frame[SMILEY_WIRE_FRAME_HEADER_SIZE + 5 * SMILEY_WIRE_MAX_VARINT + sizeof name];
+    uint8_t  frame[SMILEY_WIRE_FRAME_HEADER_SIZE + 5 * SMILEY_WIRE_MAX_VARINT + sizeof name];
     uint8_t *p = frame + SMILEY_WIRE_FRAME_HEADER_SIZE;
 
     shared_lock ();
     tracer.n_threads++;
-    ts->id = tracer.shared ? atomic_fetch_add (&tracer.ring.header->next_thread, 1) : tracer.n_threads;
+    ts->id
+        = tracer.shared ? atomic_fetch_add (&tracer.ring.header->next_thread, 1) : tracer.n_threads;
     p = smiley_wire_put_varint (p, 1);
     p = smiley_wire_put_varint (p, ts->id);
-    p = smiley_wire_put_varint (p, (uint64_t) tracer.pid);
+    p = smiley_wire_put_varint (p, (uint64_t)tracer.pid);
     p = smiley_wire_put_varint (p, native);
     p = smiley_wire_put_bytes (p, name, strlen (name));
-    smiley_wire_put_frame_header (frame, (uint32_t) (p - frame), SMILEY_WIRE_THREADS);
-    queue_definition (frame, (size_t) (p - frame));
+    smiley_wire_put_frame_header (frame, (uint32_t)(p - frame), SMILEY_WIRE_THREADS);
+    queue_definition (frame, (size_t)(p - frame));
     shared_unlock ();
   }
   return ts;
@@ -577,24 +574,20 @@ code_info_free (void *data)
 }
 
 static int
-has_prefix (const char *s,
-            const char *prefix)
+has_prefix (const char *s, const char *prefix)
 {
   return strncmp (s, prefix, strlen (prefix)) == 0;
 }
 
 static int
-package_matches (const char *module,
-                 const char *package)
+package_matches (const char *module, const char *package)
 {
   size_t len = strlen (package);
   return strncmp (module, package, len) == 0 && (module[len] == '\0' || module[len] == '.');
 }
 
 static int
-decide (const char *file,
-        const char *module,
-        int         inherited)
+decide (const char *file, const char *module, int inherited)
 {
   if (module != NULL)
     for (char **p = tracer.packages; p && *p; p++)
@@ -624,8 +617,8 @@ decide (const char *file,
 static int
 hidden_name (PyObject *name)
 {
-  Py_ssize_t len = PyUnicode_GET_LENGTH (name);
-  int kind = PyUnicode_KIND (name);
+  Py_ssize_t  len = PyUnicode_GET_LENGTH (name);
+  int         kind = PyUnicode_KIND (name);
   const void *data = PyUnicode_DATA (name);
 
   if (len == 0)
@@ -633,9 +626,9 @@ hidden_name (PyObject *name)
   /* ".0", the iterator argument of comprehensions */
   if (PyUnicode_READ (kind, data, 0) == '.')
     return 1;
-  return len > 4 &&
-         PyUnicode_READ (kind, data, 0) == '_' && PyUnicode_READ (kind, data, 1) == '_' &&
-         PyUnicode_READ (kind, data, len - 1) == '_' && PyUnicode_READ (kind, data, len - 2) == '_';
+  return len > 4 && PyUnicode_READ (kind, data, 0) == '_' && PyUnicode_READ (kind, data, 1) == '_'
+         && PyUnicode_READ (kind, data, len - 1) == '_'
+         && PyUnicode_READ (kind, data, len - 2) == '_';
 }
 
 /* The layout of code->co_extra (Objects/codeobject.c, 3.11), read
@@ -649,7 +642,7 @@ typedef struct
 static inline CodeInfo *
 cached_code_info (PyCodeObject *code)
 {
-  CodeExtra *extra = (CodeExtra *) code->co_extra;
+  CodeExtra *extra = (CodeExtra *)code->co_extra;
 
   if (extra != NULL && tracer.extra < extra->ce_size)
     return extra->ce_extras[tracer.extra];
@@ -657,16 +650,14 @@ cached_code_info (PyCodeObject *code)
 }
 
 static CodeInfo *
-code_info (PyCodeObject  *code,
-           PyFrameObject *frame,
-           int            inherited)
+code_info (PyCodeObject *code, PyFrameObject *frame, int inherited)
 {
-  void *extra = NULL;
-  CodeInfo *ci;
+  void       *extra = NULL;
+  CodeInfo   *ci;
   const char *file, *module = NULL, *name;
-  PyObject *modname = NULL;
+  PyObject   *modname = NULL;
 
-  if (_PyCode_GetExtra ((PyObject *) code, tracer.extra, &extra) == 0 && extra != NULL)
+  if (_PyCode_GetExtra ((PyObject *)code, tracer.extra, &extra) == 0 && extra != NULL)
     return extra;
   PyErr_Clear ();
 
@@ -696,9 +687,11 @@ code_info (PyCodeObject  *code,
   ci->included = !tracer.profile_only && decide (file, module, inherited);
   ci->generator = (code->co_flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)) != 0;
   ci->fast = (code->co_flags & CO_OPTIMIZED) != 0;
-  ci->threading_module = module != NULL && strcmp (module, "threading") == 0 && strcmp (name, "<module>") == 0;
-  ci->stats_entry = tracer_profile_entry (tracer.profile, file, (uint32_t) code->co_firstlineno, name);
-  ci->n = (uint32_t) code->co_nlocalsplus;
+  ci->threading_module
+      = module != NULL && strcmp (module, "threading") == 0 && strcmp (name, "<module>") == 0;
+  ci->stats_entry
+      = tracer_profile_entry (tracer.profile, file, (uint32_t)code->co_firstlineno, name);
+  ci->n = (uint32_t)code->co_nlocalsplus;
   if (ci->included)
     {
       ci->file_id = intern_unicode (code->co_filename);
@@ -713,7 +706,7 @@ code_info (PyCodeObject  *code,
             }
         }
     }
-  if (_PyCode_SetExtra ((PyObject *) code, tracer.extra, ci) < 0)
+  if (_PyCode_SetExtra ((PyObject *)code, tracer.extra, ci) < 0)
     {
       /* Not cached: still correct, just decided again next time. */
       PyErr_Clear ();
@@ -732,43 +725,41 @@ fingerprint (PyObject *v)
   PyTypeObject *t = Py_TYPE (v);
 
   if (t == &PyDict_Type)
-    return ((PyDictObject *) v)->ma_version_tag;
+    return ((PyDictObject *)v)->ma_version_tag;
   if (t == &PyList_Type)
     {
       /* Length, item array and the items at both ends: appends, pops,
        * sorts and edits at either end are seen; an item replaced in the
        * middle of a list is not (until the local is rebound). */
       Py_ssize_t n = PyList_GET_SIZE (v);
-      PyObject **items = ((PyListObject *) v)->ob_item;
-      uint64_t h = (uint64_t) n * 0x9e3779b97f4a7c15ULL ^ (uint64_t) (uintptr_t) items;
+      PyObject **items = ((PyListObject *)v)->ob_item;
+      uint64_t   h = (uint64_t)n * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)items;
 
       if (n > 0)
-        h = (h ^ (uint64_t) (uintptr_t) items[0]) * 0x100000001b3ULL ^
-            (uint64_t) (uintptr_t) items[n - 1];
+        h = (h ^ (uint64_t)(uintptr_t)items[0]) * 0x100000001b3ULL
+            ^ (uint64_t)(uintptr_t)items[n - 1];
       return h;
     }
   if (t == &PySet_Type)
-    return (uint64_t) ((PySetObject *) v)->used << 32 ^ (uint64_t) ((PySetObject *) v)->fill;
+    return (uint64_t)((PySetObject *)v)->used << 32 ^ (uint64_t)((PySetObject *)v)->fill;
   if (t == &PyByteArray_Type)
-    return (uint64_t) PyByteArray_GET_SIZE (v);
+    return (uint64_t)PyByteArray_GET_SIZE (v);
   return 0;
 }
 
 static inline int
 hidden_value (PyObject *v)
 {
-  return PyModule_Check (v) || PyFunction_Check (v) || PyCFunction_Check (v) ||
-         PyType_Check (v) || PyMethod_Check (v);
+  return PyModule_Check (v) || PyFunction_Check (v) || PyCFunction_Check (v) || PyType_Check (v)
+         || PyMethod_Check (v);
 }
 
 static void
-add_local (ThreadState *ts,
-           uint32_t     name,
-           PyObject    *value)
+add_local (ThreadState *ts, uint32_t name, PyObject *value)
 {
-  TracerBuf *b = &ts->locals;
+  TracerBuf  *b = &ts->locals;
   const char *text;
-  size_t len;
+  size_t      len;
 
   ts->value.len = 0;
   if (value == NULL)
@@ -789,7 +780,7 @@ add_local (ThreadState *ts,
   else
     {
       tracer_repr (&ts->value, value, &tracer.limits);
-      text = (const char *) ts->value.data;
+      text = (const char *)ts->value.data;
       len = ts->value.len;
       if (text == NULL)
         text = "";
@@ -803,14 +794,10 @@ add_local (ThreadState *ts,
 }
 
 static inline void
-update_slot (ThreadState *ts,
-             Slot        *slot,
-             uint32_t     name,
-             PyObject    *v,
-             int          full)
+update_slot (ThreadState *ts, Slot *slot, uint32_t name, PyObject *v, int full)
 {
   uint64_t fp = v ? fingerprint (v) : 0;
-  int was_shown;
+  int      was_shown;
 
   if (!full && slot->ptr == v && slot->fp == fp)
     return;
@@ -829,17 +816,15 @@ update_slot (ThreadState *ts,
 }
 
 static void
-collect_fast (ThreadState   *ts,
-              Rec           *rec,
-              PyFrameObject *frame,
-              int            full)
+collect_fast (ThreadState *ts, Rec *rec, PyFrameObject *frame, int full)
 {
   _PyInterpreterFrame *f = frame->f_frame;
-  CodeInfo *ci = rec->ci;
-  Slot *slots = ts->slots + rec->slots;
-  const unsigned char *kinds = (const unsigned char *) PyBytes_AS_STRING (f->f_code->co_localspluskinds);
+  CodeInfo            *ci = rec->ci;
+  Slot                *slots = ts->slots + rec->slots;
+  const unsigned char *kinds
+      = (const unsigned char *)PyBytes_AS_STRING (f->f_code->co_localspluskinds);
 
-  if (ci->names == NULL || (uint32_t) f->f_code->co_nlocalsplus != ci->n)
+  if (ci->names == NULL || (uint32_t)f->f_code->co_nlocalsplus != ci->n)
     return;
   for (uint32_t i = 0; i < ci->n; i++)
     {
@@ -866,16 +851,13 @@ dict_locals_free (DictLocals *dl)
 }
 
 static void
-collect_dict (ThreadState   *ts,
-              Rec           *rec,
-              PyFrameObject *frame,
-              int            full)
+collect_dict (ThreadState *ts, Rec *rec, PyFrameObject *frame, int full)
 {
-  PyObject *dict = frame->f_frame->f_locals;
+  PyObject   *dict = frame->f_frame->f_locals;
   DictLocals *dl;
-  Py_ssize_t pos = 0;
-  size_t idx = 0;
-  PyObject *key, *value;
+  Py_ssize_t  pos = 0;
+  size_t      idx = 0;
+  PyObject   *key, *value;
 
   if (dict == NULL || !PyDict_CheckExact (dict))
     return;
@@ -884,9 +866,9 @@ collect_dict (ThreadState   *ts,
   dl = rec->dict;
   if (dl == NULL)
     return;
-  if (!full && dl->version == ((PyDictObject *) dict)->ma_version_tag)
+  if (!full && dl->version == ((PyDictObject *)dict)->ma_version_tag)
     return;
-  dl->version = ((PyDictObject *) dict)->ma_version_tag;
+  dl->version = ((PyDictObject *)dict)->ma_version_tag;
 
   /* Dicts keep insertion order, so the slot at the same position almost
    * always holds the same key. */
@@ -909,7 +891,7 @@ collect_dict (ThreadState   *ts,
         {
           if (dl->n == dl->cap)
             {
-              size_t cap = dl->cap ? dl->cap * 2 : 16;
+              size_t    cap = dl->cap ? dl->cap * 2 : 16;
               DictSlot *p = realloc (dl->e, cap * sizeof *p);
               if (p == NULL)
                 return;
@@ -928,10 +910,7 @@ collect_dict (ThreadState   *ts,
 }
 
 static void
-collect_locals (ThreadState   *ts,
-                Rec           *rec,
-                PyFrameObject *frame,
-                int            full)
+collect_locals (ThreadState *ts, Rec *rec, PyFrameObject *frame, int full)
 {
   ts->locals.len = 0;
   ts->n_locals = 0;
@@ -961,13 +940,11 @@ static Suspended suspended[SUSPENDED_SLOTS];
 static inline Suspended *
 suspended_for (PyFrameObject *frame)
 {
-  return &suspended[((uintptr_t) frame >> 4) % SUSPENDED_SLOTS];
+  return &suspended[((uintptr_t)frame >> 4) % SUSPENDED_SLOTS];
 }
 
 static void
-suspend_locals (ThreadState   *ts,
-                Rec           *rec,
-                PyFrameObject *frame)
+suspend_locals (ThreadState *ts, Rec *rec, PyFrameObject *frame)
 {
   Suspended *s = suspended_for (frame);
 
@@ -988,9 +965,7 @@ suspend_locals (ThreadState   *ts,
 
 /* Returns whether the frame's slots were restored. */
 static int
-resume_locals (ThreadState   *ts,
-               Rec           *rec,
-               PyFrameObject *frame)
+resume_locals (ThreadState *ts, Rec *rec, PyFrameObject *frame)
 {
   Suspended *s = suspended_for (frame);
 
@@ -1013,19 +988,14 @@ forget_locals (PyFrameObject *frame)
 /* ---- events ------------------------------------------------------------ */
 
 static void
-emit (ThreadState *ts,
-      int          kind,
-      const Rec   *rec,
-      uint32_t     line,
-      int          has_arg,
-      int          with_locals,
-      int64_t      now)
+emit (ThreadState *ts, int kind, const Rec *rec, uint32_t line, int has_arg, int with_locals,
+      int64_t now)
 {
   /* The traced frame below this one (0 for the thread's outermost). */
   uint64_t parent = rec > ts->stack ? rec[-1].ctx_call : 0;
-  int64_t t = (now ? now : now_ns ()) - tracer.t0;
-  size_t arg_len = has_arg ? ts->arg.len : 0;
-  size_t need;
+  int64_t  t = (now ? now : now_ns ()) - tracer.t0;
+  size_t   arg_len = has_arg ? ts->arg.len : 0;
+  size_t   need;
   uint8_t *start, *frame, *p;
 
   if (tracer.disabled)
@@ -1036,8 +1006,8 @@ emit (ThreadState *ts,
       ts->n_locals = 0;
     }
   /* Encoded in place in the ring: strings first, then the event. */
-  need = tracer.pending.len + SMILEY_WIRE_FRAME_HEADER_SIZE + 1 + 12 * SMILEY_WIRE_MAX_VARINT +
-         arg_len + ts->locals.len;
+  need = tracer.pending.len + SMILEY_WIRE_FRAME_HEADER_SIZE + 1 + 12 * SMILEY_WIRE_MAX_VARINT
+         + arg_len + ts->locals.len;
   shared_lock ();
   start = ring_reserve (need);
   if (start == NULL)
@@ -1055,17 +1025,17 @@ emit (ThreadState *ts,
   frame = p;
   p += SMILEY_WIRE_FRAME_HEADER_SIZE;
   p = smiley_wire_put_varint (p, 1);
-  *p++ = (uint8_t) kind;
+  *p++ = (uint8_t)kind;
   p = smiley_wire_put_varint (p, ts->id);
   p = smiley_wire_put_varint (p, rec->call_id);
   p = smiley_wire_put_varint (p, parent);
   p = smiley_wire_put_varint (p, rec->depth);
-  p = smiley_wire_put_varint (p, (uint64_t) (t > 0 ? t : 0));
+  p = smiley_wire_put_varint (p, (uint64_t)(t > 0 ? t : 0));
   p = smiley_wire_put_varint (p, rec->ci->file_id);
   p = smiley_wire_put_varint (p, line);
   p = smiley_wire_put_varint (p, rec->ci->func_id);
   if (has_arg)
-    p = smiley_wire_put_opt_bytes (p, ts->arg.data ? (const char *) ts->arg.data : "", arg_len);
+    p = smiley_wire_put_opt_bytes (p, ts->arg.data ? (const char *)ts->arg.data : "", arg_len);
   else
     p = smiley_wire_put_varint (p, 0);
   p = smiley_wire_put_varint (p, ts->n_locals);
@@ -1074,8 +1044,8 @@ emit (ThreadState *ts,
       memcpy (p, ts->locals.data, ts->locals.len);
       p += ts->locals.len;
     }
-  smiley_wire_put_frame_header (frame, (uint32_t) (p - frame), SMILEY_WIRE_EVENTS);
-  smiley_ring_publish (&tracer.ring, (uint64_t) (p - start));
+  smiley_wire_put_frame_header (frame, (uint32_t)(p - frame), SMILEY_WIRE_EVENTS);
+  smiley_ring_publish (&tracer.ring, (uint64_t)(p - start));
   count_event ();
   shared_unlock ();
 }
@@ -1090,7 +1060,7 @@ push (ThreadState *ts)
   if (ts->n == ts->cap)
     {
       size_t cap = ts->cap ? ts->cap * 2 : 64;
-      Rec *p = realloc (ts->stack, cap * sizeof *p);
+      Rec   *p = realloc (ts->stack, cap * sizeof *p);
       if (p == NULL)
         return NULL;
       ts->stack = p;
@@ -1118,14 +1088,12 @@ push (ThreadState *ts)
 }
 
 static int
-reserve_slots (ThreadState *ts,
-               Rec         *rec,
-               uint32_t     n)
+reserve_slots (ThreadState *ts, Rec *rec, uint32_t n)
 {
   if (ts->n_slots + n > ts->slots_cap)
     {
       size_t cap = ts->slots_cap ? ts->slots_cap : 256;
-      Slot *p;
+      Slot  *p;
       while (cap < ts->n_slots + n)
         cap *= 2;
       p = realloc (ts->slots, cap * sizeof *p);
@@ -1141,8 +1109,7 @@ reserve_slots (ThreadState *ts,
 }
 
 static inline void
-set_lines (PyThreadState *tstate,
-           int            on)
+set_lines (PyThreadState *tstate, int on)
 {
   /* Only toggle our own trace function: one the program installed with
    * sys.settrace() is its business. */
@@ -1156,12 +1123,9 @@ set_lines (PyThreadState *tstate,
 }
 
 static inline void
-profile_begin (ThreadState *ts,
-               Rec         *rec,
-               uint32_t     entry,
-               int64_t      t)
+profile_begin (ThreadState *ts, Rec *rec, uint32_t entry, int64_t t)
 {
-  Rec *below = ts->n >= 2 ? rec - 1 : NULL;
+  Rec     *below = ts->n >= 2 ? rec - 1 : NULL;
   uint32_t sub = TRACER_NO_ENTRY;
 
   if (!tracer.stats_on || entry == TRACER_NO_ENTRY)
@@ -1185,9 +1149,7 @@ profile_begin (ThreadState *ts,
 }
 
 static inline void
-profile_end (ThreadState *ts,
-             Rec         *rec,
-             int64_t      t)
+profile_end (ThreadState *ts, Rec *rec, int64_t t)
 {
   int64_t tt, it;
 
@@ -1244,14 +1206,13 @@ is_main (PyFrameObject *frame)
 }
 
 static int
-on_call (PyThreadState *tstate,
-         PyFrameObject *frame)
+on_call (PyThreadState *tstate, PyFrameObject *frame)
 {
-  ThreadState *ts;
+  ThreadState  *ts;
   PyCodeObject *code = frame->f_frame->f_code;
-  CodeInfo *ci;
-  Rec *rec, *below;
-  int64_t t;
+  CodeInfo     *ci;
+  Rec          *rec, *below;
+  int64_t       t;
 
   if (!tracer.started)
     {
@@ -1280,7 +1241,7 @@ on_call (PyThreadState *tstate,
       if (ci == NULL)
         return 0;
     }
-  t = (int64_t) ticks ();
+  t = (int64_t)ticks ();
   rec = push (ts);
   if (rec == NULL)
     return 0;
@@ -1294,37 +1255,34 @@ on_call (PyThreadState *tstate,
   if (ci->included && !tracer.disabled && !tracer.finished)
     {
       _Py_CODEUNIT instr = *frame->f_frame->prev_instr;
-      int opcode = _Py_OPCODE (instr);
-      int resumed = (opcode == RESUME || opcode == RESUME_QUICK) && _Py_OPARG (instr) != 0;
+      int          opcode = _Py_OPCODE (instr);
+      int          resumed = (opcode == RESUME || opcode == RESUME_QUICK) && _Py_OPARG (instr) != 0;
 
       rec->traced = 1;
       rec->lines = 1;
       rec->call_id = ++tracer.next_call;
       rec->ctx_call = rec->call_id;
       if (!ci->fast || reserve_slots (ts, rec, ci->n) == 0)
-        collect_locals (ts, rec, frame,
-                        !(resumed && ci->fast && resume_locals (ts, rec, frame)));
+        collect_locals (ts, rec, frame, !(resumed && ci->fast && resume_locals (ts, rec, frame)));
       else
         {
           ts->locals.len = 0;
           ts->n_locals = 0;
         }
       emit (ts, resumed ? TRACER_EVENT_RESUME : TRACER_EVENT_CALL, rec,
-            (uint32_t) (frame->f_lineno > 0 ? frame->f_lineno : code->co_firstlineno), 0, 1,
-            ticks_ns ((uint64_t) t));
+            (uint32_t)(frame->f_lineno > 0 ? frame->f_lineno : code->co_firstlineno), 0, 1,
+            ticks_ns ((uint64_t)t));
     }
   set_lines (tstate, rec->lines);
   return 0;
 }
 
 static int
-on_return (PyThreadState *tstate,
-           PyFrameObject *frame,
-           PyObject      *arg)
+on_return (PyThreadState *tstate, PyFrameObject *frame, PyObject *arg)
 {
   ThreadState *ts = tls_state;
-  Rec *rec;
-  int64_t t;
+  Rec         *rec;
+  int64_t      t;
 
   if (ts == NULL || ts->n == 0)
     {
@@ -1352,15 +1310,15 @@ on_return (PyThreadState *tstate,
         pop (ts);
     }
   rec = &ts->stack[ts->n - 1];
-  t = (int64_t) ticks ();
+  t = (int64_t)ticks ();
   profile_end (ts, rec, t);
 
   if (rec->traced && !tracer.disabled && !tracer.finished)
     {
       int kind = TRACER_EVENT_RETURN;
 
-      if (rec->ci->generator && arg != NULL &&
-          _Py_OPCODE (*frame->f_frame->prev_instr) == YIELD_VALUE)
+      if (rec->ci->generator && arg != NULL
+          && _Py_OPCODE (*frame->f_frame->prev_instr) == YIELD_VALUE)
         {
           kind = TRACER_EVENT_YIELD;
           suspend_locals (ts, rec, frame);
@@ -1370,8 +1328,8 @@ on_return (PyThreadState *tstate,
       ts->arg.len = 0;
       if (arg != NULL)
         tracer_repr (&ts->arg, arg, &tracer.limits);
-      emit (ts, kind, rec, (uint32_t) (frame->f_lineno > 0 ? frame->f_lineno : 0), arg != NULL, 0,
-            ticks_ns ((uint64_t) t));
+      emit (ts, kind, rec, (uint32_t)(frame->f_lineno > 0 ? frame->f_lineno : 0), arg != NULL, 0,
+            ticks_ns ((uint64_t)t));
     }
   if (rec->ci->threading_module && arg != NULL)
     hook_threading ();
@@ -1387,14 +1345,11 @@ on_return (PyThreadState *tstate,
 }
 
 static int
-profile_cb (PyObject      *obj,
-            PyFrameObject *frame,
-            int            what,
-            PyObject      *arg)
+profile_cb (PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
 {
   PyThreadState *tstate;
-  ThreadState *ts;
-  Rec *rec;
+  ThreadState   *ts;
+  Rec           *rec;
 
   if (tracer.disabled || tracer.finished)
     return 0;
@@ -1418,11 +1373,11 @@ profile_cb (PyObject      *obj,
       {
         /* Built-ins are keyed by their PyMethodDef; a small direct-mapped
          * cache in front of the profile's table. */
-        const void *ml = ((PyCFunctionObject *) arg)->m_ml;
-        size_t slot = ((uintptr_t) ml >> 4) & (C_ENTRY_CACHE - 1);
-        uint32_t entry;
-        int lines = ts->n > 0 && ts->stack[ts->n - 1].lines;
-        int64_t depth = ts->n > 0 ? ts->stack[ts->n - 1].depth + ts->stack[ts->n - 1].traced : 0;
+        const void *ml = ((PyCFunctionObject *)arg)->m_ml;
+        size_t      slot = ((uintptr_t)ml >> 4) & (C_ENTRY_CACHE - 1);
+        uint32_t    entry;
+        int         lines = ts->n > 0 && ts->stack[ts->n - 1].lines;
+        int64_t  depth = ts->n > 0 ? ts->stack[ts->n - 1].depth + ts->stack[ts->n - 1].traced : 0;
         uint64_t ctx = ts->n > 0 ? ts->stack[ts->n - 1].ctx_call : 0;
 
         if (tracer.c_cache_key[slot] == ml)
@@ -1437,10 +1392,10 @@ profile_cb (PyObject      *obj,
         if (rec == NULL)
           return 0;
         rec->is_c = 1;
-        rec->lines = (uint8_t) lines;
-        rec->depth = (uint32_t) depth;
+        rec->lines = (uint8_t)lines;
+        rec->depth = (uint32_t)depth;
         rec->ctx_call = ctx;
-        profile_begin (ts, rec, entry, (int64_t) ticks ());
+        profile_begin (ts, rec, entry, (int64_t)ticks ());
       }
       return 0;
 
@@ -1449,7 +1404,7 @@ profile_cb (PyObject      *obj,
       ts = tls_state;
       if (ts == NULL || ts->n == 0 || !ts->stack[ts->n - 1].is_c || !PyCFunction_Check (arg))
         return 0;
-      profile_end (ts, &ts->stack[ts->n - 1], (int64_t) ticks ());
+      profile_end (ts, &ts->stack[ts->n - 1], (int64_t)ticks ());
       pop (ts);
       return 0;
 
@@ -1459,13 +1414,10 @@ profile_cb (PyObject      *obj,
 }
 
 static int
-trace_cb (PyObject      *obj,
-          PyFrameObject *frame,
-          int            what,
-          PyObject      *arg)
+trace_cb (PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
 {
   ThreadState *ts = tls_state;
-  Rec *rec;
+  Rec         *rec;
 
   if (tracer.disabled || tracer.finished)
     {
@@ -1481,13 +1433,15 @@ trace_cb (PyObject      *obj,
   if (what == PyTrace_LINE)
     {
       collect_locals (ts, rec, frame, 0);
-      emit (ts, TRACER_EVENT_LINE, rec, (uint32_t) frame->f_lineno, 0, 1, 0);
+      emit (ts, TRACER_EVENT_LINE, rec, (uint32_t)frame->f_lineno, 0, 1, 0);
     }
-  else if (what == PyTrace_EXCEPTION && arg != NULL && PyTuple_Check (arg) && PyTuple_GET_SIZE (arg) >= 2)
+  else if (what == PyTrace_EXCEPTION && arg != NULL && PyTuple_Check (arg)
+           && PyTuple_GET_SIZE (arg) >= 2)
     {
       ts->arg.len = 0;
-      tracer_format_exception (&ts->arg, PyTuple_GET_ITEM (arg, 0), PyTuple_GET_ITEM (arg, 1), &tracer.limits);
-      emit (ts, TRACER_EVENT_EXCEPTION, rec, (uint32_t) frame->f_lineno, 1, 0, 0);
+      tracer_format_exception (&ts->arg, PyTuple_GET_ITEM (arg, 0), PyTuple_GET_ITEM (arg, 1),
+                               &tracer.limits);
+      emit (ts, TRACER_EVENT_EXCEPTION, rec, (uint32_t)frame->f_lineno, 1, 0, 0);
     }
   return 0;
 }
@@ -1495,14 +1449,11 @@ trace_cb (PyObject      *obj,
 /* ---- end of the run ---------------------------------------------------- */
 
 static void
-write_end (const char *error,
-           size_t      error_len,
-           const char *traceback,
-           size_t      traceback_len)
+write_end (const char *error, size_t error_len, const char *traceback, size_t traceback_len)
 {
-  TracerBuf out = { NULL, 0, 0 };
+  TracerBuf      out = { NULL, 0, 0 };
   struct timeval tv;
-  uint8_t *p, *start;
+  uint8_t       *p, *start;
 
   if (tracer.finished || tracer.disabled || tracer.ring.header == NULL)
     return;
@@ -1516,19 +1467,21 @@ write_end (const char *error,
     out.len = 0; /* absurdly many functions: better no stats than no end */
 
   gettimeofday (&tv, NULL);
-  if (tracer_buf_reserve (&out, SMILEY_WIRE_FRAME_HEADER_SIZE + 8 * SMILEY_WIRE_MAX_VARINT + error_len + traceback_len) == 0)
+  if (tracer_buf_reserve (&out, SMILEY_WIRE_FRAME_HEADER_SIZE + 8 * SMILEY_WIRE_MAX_VARINT
+                                    + error_len + traceback_len)
+      == 0)
     {
       start = out.data + out.len;
       p = start + SMILEY_WIRE_FRAME_HEADER_SIZE;
-      p = smiley_wire_put_svarint (p, (int64_t) tv.tv_sec * 1000000 + tv.tv_usec);
+      p = smiley_wire_put_svarint (p, (int64_t)tv.tv_sec * 1000000 + tv.tv_usec);
       p = smiley_wire_put_varint (p, 1 /* SMILEY_RUN_FINISHED */);
       p = smiley_wire_put_svarint (p, 0); /* the smiley process knows the status */
       p = smiley_wire_put_varint (p, 0);
       p = smiley_wire_put_opt_bytes (p, error, error_len);
       p = smiley_wire_put_opt_bytes (p, traceback, traceback_len);
       p = smiley_wire_put_varint (p, tracer.events);
-      smiley_wire_put_frame_header (start, (uint32_t) (p - start), SMILEY_WIRE_RUN_END);
-      out.len += (size_t) (p - start);
+      smiley_wire_put_frame_header (start, (uint32_t)(p - start), SMILEY_WIRE_RUN_END);
+      out.len += (size_t)(p - start);
     }
   shared_lock ();
   ring_write (tracer.pending.data, tracer.pending.len, out.data, out.len);
@@ -1547,14 +1500,13 @@ at_exit_fallback (void)
 }
 
 static PyObject *
-tracer_finish (PyObject *module,
-               PyObject *unused)
+tracer_finish (PyObject *module, PyObject *unused)
 {
-  TracerBuf error = { NULL, 0, 0 };
-  PyObject *type, *value, *tb;
-  PyObject *text = NULL;
+  TracerBuf   error = { NULL, 0, 0 };
+  PyObject   *type, *value, *tb;
+  PyObject   *text = NULL;
   const char *tb_utf8 = NULL;
-  Py_ssize_t tb_len = 0;
+  Py_ssize_t  tb_len = 0;
 
   if (tracer.finished || tracer.disabled || !tracer.started)
     {
@@ -1574,18 +1526,18 @@ tracer_finish (PyObject *module,
   type = PySys_GetObject ("last_type");
   value = PySys_GetObject ("last_value");
   tb = PySys_GetObject ("last_traceback");
-  if (type != NULL && value != NULL && type != Py_None &&
-      !PyErr_GivenExceptionMatches (type, PyExc_SystemExit))
+  if (type != NULL && value != NULL && type != Py_None
+      && !PyErr_GivenExceptionMatches (type, PyExc_SystemExit))
     {
       TracerReprLimits limits = tracer.limits;
-      PyObject *traceback_module = PyImport_ImportModule ("traceback");
+      PyObject        *traceback_module = PyImport_ImportModule ("traceback");
 
       limits.value_limit = 4096;
       tracer_format_exception (&error, type, value, &limits);
       if (traceback_module != NULL)
         {
-          PyObject *lines = PyObject_CallMethod (traceback_module, "format_exception", "OOO",
-                                                 type, value, tb ? tb : Py_None);
+          PyObject *lines = PyObject_CallMethod (traceback_module, "format_exception", "OOO", type,
+                                                 value, tb ? tb : Py_None);
           if (lines != NULL)
             {
               PyObject *empty = PyUnicode_FromString ("");
@@ -1601,8 +1553,8 @@ tracer_finish (PyObject *module,
       PyErr_Clear ();
     }
   PyErr_Clear ();
-  write_end (error.data ? (const char *) error.data : (error.len ? "" : NULL), error.len,
-             tb_utf8, tb_utf8 ? (size_t) tb_len : 0);
+  write_end (error.data ? (const char *)error.data : (error.len ? "" : NULL), error.len, tb_utf8,
+             tb_utf8 ? (size_t)tb_len : 0);
   Py_XDECREF (text);
   free (error.data);
   _Py_UnhandledKeyboardInterrupt = unhandled_interrupt;
@@ -1612,16 +1564,14 @@ tracer_finish (PyObject *module,
 /* threading.setprofile() hook: the first Python-level profile event of a
  * new thread installs the C hooks on it. */
 static PyObject *
-tracer_thread_hook (PyObject         *module,
-                    PyObject *const  *args,
-                    Py_ssize_t        nargs)
+tracer_thread_hook (PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
   if (!tracer.disabled && !tracer.finished)
     {
       PyEval_SetProfile (profile_cb, NULL);
-      if (nargs == 3 && PyFrame_Check (args[0]) && PyUnicode_Check (args[1]) &&
-          PyUnicode_CompareWithASCIIString (args[1], "call") == 0)
-        profile_cb (NULL, (PyFrameObject *) args[0], PyTrace_CALL, Py_None);
+      if (nargs == 3 && PyFrame_Check (args[0]) && PyUnicode_Check (args[1])
+          && PyUnicode_CompareWithASCIIString (args[1], "call") == 0)
+        profile_cb (NULL, (PyFrameObject *)args[0], PyTrace_CALL, Py_None);
     }
   else
     PyEval_SetProfile (NULL, NULL);
@@ -1664,7 +1614,7 @@ after_fork_in_child (void)
   /* Statistics are the program's process's; call ids must not collide
    * with the parent's, which keeps counting from where it was. */
   tracer.stats_on = 0;
-  tracer.next_call = (uint64_t) tracer.pid << 40;
+  tracer.next_call = (uint64_t)tracer.pid << 40;
   /* The forking thread goes on in the child as a new thread of the run,
    * announced with the child's pid at its first event. */
   if (tls_state != NULL)
@@ -1675,15 +1625,17 @@ static char **
 split_list (PyObject *list)
 {
   Py_ssize_t n;
-  char **out;
+  char     **out;
 
   if (list == NULL || !PyList_Check (list))
     return calloc (1, sizeof (char *));
   n = PyList_GET_SIZE (list);
-  out = calloc ((size_t) n + 1, sizeof (char *));
+  out = calloc ((size_t)n + 1, sizeof (char *));
   for (Py_ssize_t i = 0, j = 0; out && i < n; i++)
     {
-      const char *s = PyUnicode_Check (PyList_GET_ITEM (list, i)) ? PyUnicode_AsUTF8 (PyList_GET_ITEM (list, i)) : NULL;
+      const char *s = PyUnicode_Check (PyList_GET_ITEM (list, i))
+                          ? PyUnicode_AsUTF8 (PyList_GET_ITEM (list, i))
+                          : NULL;
       if (s != NULL && *s)
         out[j++] = strdup (s);
     }
@@ -1692,29 +1644,34 @@ split_list (PyObject *list)
 }
 
 static PyObject *
-tracer_start (PyObject *module,
-              PyObject *args,
-              PyObject *kwargs)
+tracer_start (PyObject *module, PyObject *args, PyObject *kwargs)
 {
-  static char *keywords[] = {
-    "ring_fd", "ring_size", "t0", "stdlib", "packages", "exclude",
-    "include_stdlib", "include_site", "profile_only",
-    "repr_limit", "event_budget", "run_budget", NULL
-  };
-  int fd, include_stdlib = 0, include_site = 1, profile_only = 0, err;
+  static char       *keywords[] = { "ring_fd",
+                                    "ring_size",
+                                    "t0",
+                                    "stdlib",
+                                    "packages",
+                                    "exclude",
+                                    "include_stdlib",
+                                    "include_site",
+                                    "profile_only",
+                                    "repr_limit",
+                                    "event_budget",
+                                    "run_budget",
+                                    NULL };
+  int                fd, include_stdlib = 0, include_site = 1, profile_only = 0, err;
   unsigned long long ring_size, t0, run_budget = 0;
-  unsigned long repr_limit = 256, event_budget = 0;
-  PyObject *stdlib = NULL, *packages = NULL, *exclude = NULL;
+  unsigned long      repr_limit = 256, event_budget = 0;
+  PyObject          *stdlib = NULL, *packages = NULL, *exclude = NULL;
 
   if (tracer.ring.header != NULL)
     {
       PyErr_SetString (PyExc_RuntimeError, "the tracer is already running");
       return NULL;
     }
-  if (!PyArg_ParseTupleAndKeywords (args, kwargs, "iKK|OOOpppkkK", keywords,
-                                    &fd, &ring_size, &t0, &stdlib, &packages, &exclude,
-                                    &include_stdlib, &include_site, &profile_only,
-                                    &repr_limit, &event_budget, &run_budget))
+  if (!PyArg_ParseTupleAndKeywords (args, kwargs, "iKK|OOOpppkkK", keywords, &fd, &ring_size, &t0,
+                                    &stdlib, &packages, &exclude, &include_stdlib, &include_site,
+                                    &profile_only, &repr_limit, &event_budget, &run_budget))
     return NULL;
   err = smiley_ring_map (&tracer.ring, fd, ring_size);
   if (err != 0)
@@ -1729,7 +1686,7 @@ tracer_start (PyObject *module,
   tracer.parent = getppid ();
   tracer.pid = getpid ();
   clock_init ();
-  tracer.t0 = (int64_t) t0;
+  tracer.t0 = (int64_t)t0;
   tracer.include_stdlib = include_stdlib;
   tracer.include_site = include_site;
   tracer.profile_only = profile_only;
@@ -1746,7 +1703,8 @@ tracer_start (PyObject *module,
   tracer.name_key = PyUnicode_InternFromString ("__name__");
   tracer.thread_hook = PyObject_GetAttrString (module, "_thread_hook");
   tracer.extra = _PyEval_RequestCodeExtraIndex (code_info_free);
-  if (tracer.profile == NULL || tracer.name_key == NULL || tracer.thread_hook == NULL || tracer.extra < 0)
+  if (tracer.profile == NULL || tracer.name_key == NULL || tracer.thread_hook == NULL
+      || tracer.extra < 0)
     {
       smiley_ring_unmap (&tracer.ring);
       if (!PyErr_Occurred ())
@@ -1759,15 +1717,14 @@ tracer_start (PyObject *module,
   Py_RETURN_NONE;
 }
 
-static PyMethodDef tracer_methods[] = {
-  { "start", (PyCFunction) (void (*) (void)) tracer_start, METH_VARARGS | METH_KEYWORDS,
-    "start(ring_fd, ring_size, t0, ...): start recording at the first __main__ frame" },
-  { "_finish", tracer_finish, METH_NOARGS,
-    "write the statistics and the end of the run (an atexit handler)" },
-  { "_thread_hook", (PyCFunction) (void (*) (void)) tracer_thread_hook, METH_FASTCALL,
-    "threading.setprofile() hook that installs the C hooks on a new thread" },
-  { NULL, NULL, 0, NULL }
-};
+static PyMethodDef tracer_methods[]
+    = { { "start", (PyCFunction)(void (*) (void))tracer_start, METH_VARARGS | METH_KEYWORDS,
+          "start(ring_fd, ring_size, t0, ...): start recording at the first __main__ frame" },
+        { "_finish", tracer_finish, METH_NOARGS,
+          "write the statistics and the end of the run (an atexit handler)" },
+        { "_thread_hook", (PyCFunction)(void (*) (void))tracer_thread_hook, METH_FASTCALL,
+          "threading.setprofile() hook that installs the C hooks on a new thread" },
+        { NULL, NULL, 0, NULL } };
 
 static struct PyModuleDef tracer_module = {
   PyModuleDef_HEAD_INIT,
@@ -1775,7 +1732,10 @@ static struct PyModuleDef tracer_module = {
   "smiley's tracer: records a program's calls, lines, returns and exceptions",
   -1,
   tracer_methods,
-  NULL, NULL, NULL, NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
 };
 
 PyMODINIT_FUNC PyInit__smiley_tracer (void);

@@ -36,12 +36,11 @@ typedef struct
 } TracerBuf;
 
 static inline int
-tracer_buf_reserve (TracerBuf *b,
-                    size_t     extra)
+tracer_buf_reserve (TracerBuf *b, size_t extra)
 {
   if (b->len + extra > b->cap)
     {
-      size_t cap = b->cap ? b->cap : 256;
+      size_t   cap = b->cap ? b->cap : 256;
       uint8_t *p;
 
       while (cap < b->len + extra)
@@ -56,9 +55,7 @@ tracer_buf_reserve (TracerBuf *b,
 }
 
 static inline void
-tracer_buf_append (TracerBuf  *b,
-                   const void *data,
-                   size_t      len)
+tracer_buf_append (TracerBuf *b, const void *data, size_t len)
 {
   if (tracer_buf_reserve (b, len) == 0)
     {
@@ -70,51 +67,35 @@ tracer_buf_append (TracerBuf  *b,
 /* Limits on rendered values (see TracerRepr in smiley-tracer-repr.c). */
 typedef struct
 {
-  size_t value_limit;   /* bytes per value before "…" */
-  int    max_depth;     /* container nesting shown */
-  size_t max_items;     /* items per container shown */
+  size_t value_limit; /* bytes per value before "…" */
+  int    max_depth;   /* container nesting shown */
+  size_t max_items;   /* items per container shown */
 } TracerReprLimits;
 
 /* Appends a bounded, exception-safe repr of @value to @out, as UTF-8.
  * Never raises: a failing __repr__ becomes "<repr failed: Type>". */
-void tracer_repr (TracerBuf              *out,
-                  PyObject               *value,
-                  const TracerReprLimits *limits);
+void tracer_repr (TracerBuf *out, PyObject *value, const TracerReprLimits *limits);
 
 /* "Type: message" of an exception instance, bounded like a value. */
-void tracer_format_exception (TracerBuf              *out,
-                              PyObject               *type,
-                              PyObject               *value,
+void tracer_format_exception (TracerBuf *out, PyObject *type, PyObject *value,
                               const TracerReprLimits *limits);
 
 /* Profiler statistics with _lsprof's meaning (smiley-tracer-profile.c). */
 typedef struct _TracerProfile TracerProfile;
 
-TracerProfile *tracer_profile_new          (void);
-uint32_t       tracer_profile_entry        (TracerProfile *self,
-                                            const char    *file,
-                                            uint32_t       line,
-                                            const char    *function);
-uint32_t       tracer_profile_c_entry      (TracerProfile *self,
-                                            PyObject      *callable);
+TracerProfile *tracer_profile_new (void);
+uint32_t       tracer_profile_entry (TracerProfile *self, const char *file, uint32_t line,
+                                     const char *function);
+uint32_t       tracer_profile_c_entry (TracerProfile *self, PyObject *callable);
 /* The (caller, callee) pair's id; callers cache it, ids never move. */
-uint32_t       tracer_profile_sub          (TracerProfile *self,
-                                            uint32_t       caller_entry,
-                                            uint32_t       entry);
+uint32_t tracer_profile_sub (TracerProfile *self, uint32_t caller_entry, uint32_t entry);
 /* Starts a call of @entry through @sub (TRACER_NO_ENTRY when there is no
  * caller): the recursion bookkeeping _lsprof does in initContext(). */
-void           tracer_profile_start        (TracerProfile *self,
-                                            uint32_t       entry,
-                                            uint32_t       sub);
-void           tracer_profile_stop         (TracerProfile *self,
-                                            uint32_t       entry,
-                                            uint32_t       sub,
-                                            int64_t        total_ns,
-                                            int64_t        inline_ns);
+void tracer_profile_start (TracerProfile *self, uint32_t entry, uint32_t sub);
+void tracer_profile_stop (TracerProfile *self, uint32_t entry, uint32_t sub, int64_t total_ns,
+                          int64_t inline_ns);
 /* Appends a complete STATS frame; times were measured in ticks of
  * @ns_per_tick nanoseconds. */
-void           tracer_profile_encode       (TracerProfile *self,
-                                            TracerBuf     *out,
-                                            double         ns_per_tick);
+void tracer_profile_encode (TracerProfile *self, TracerBuf *out, double ns_per_tick);
 
 #define TRACER_NO_ENTRY UINT32_MAX

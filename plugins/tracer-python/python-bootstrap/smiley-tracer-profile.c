@@ -20,8 +20,8 @@ typedef struct
   char    *function;
   uint64_t ncalls;
   uint64_t reccalls;
-  int64_t  tt;       /* cumulative (cProfile's cumtime) */
-  int64_t  it;       /* inline (cProfile's tottime) */
+  int64_t  tt; /* cumulative (cProfile's cumtime) */
+  int64_t  it; /* inline (cProfile's tottime) */
   int      recursion;
   uint32_t out_index;
 } Entry;
@@ -69,24 +69,22 @@ struct _TracerProfile
 static inline size_t
 hash_key (const void *key)
 {
-  uint64_t h = (uint64_t) (uintptr_t) key;
+  uint64_t h = (uint64_t)(uintptr_t)key;
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdULL;
   h ^= h >> 33;
-  return (size_t) h;
+  return (size_t)h;
 }
 
 static uint32_t *
-table_lookup (Table      *t,
-              const void *key,
-              int         insert)
+table_lookup (Table *t, const void *key, int insert)
 {
   size_t i;
 
   if (t->cap == 0 || (insert && (t->n + 1) * 2 > t->cap))
     {
       size_t cap = t->cap ? t->cap * 2 : 256;
-      Slot *slots = calloc (cap, sizeof *slots);
+      Slot  *slots = calloc (cap, sizeof *slots);
 
       if (slots == NULL)
         return NULL;
@@ -124,25 +122,22 @@ tracer_profile_new (void)
 }
 
 uint32_t
-tracer_profile_entry (TracerProfile *self,
-                      const char    *file,
-                      uint32_t       line,
-                      const char    *function)
+tracer_profile_entry (TracerProfile *self, const char *file, uint32_t line, const char *function)
 {
-  Entry *e;
-  uint64_t h = 1469598103934665603ULL;
+  Entry    *e;
+  uint64_t  h = 1469598103934665603ULL;
   uint32_t *slot;
 
   /* pstats keys functions by (file, line, name): two code objects with
    * the same label (a module body exec'd twice) are one function. */
   for (const char *s = file; *s; s++)
-    h = (h ^ (unsigned char) *s) * 1099511628211ULL;
+    h = (h ^ (unsigned char)*s) * 1099511628211ULL;
   h = (h ^ line) * 1099511628211ULL;
   for (const char *s = function; *s; s++)
-    h = (h ^ (unsigned char) *s) * 1099511628211ULL;
+    h = (h ^ (unsigned char)*s) * 1099511628211ULL;
   for (;; h++)
     {
-      slot = table_lookup (&self->label_table, (const void *) (uintptr_t) (h | 1), 1);
+      slot = table_lookup (&self->label_table, (const void *)(uintptr_t)(h | 1), 1);
       if (slot == NULL)
         return TRACER_NO_ENTRY;
       if (*slot == TRACER_NO_ENTRY)
@@ -151,7 +146,7 @@ tracer_profile_entry (TracerProfile *self,
       if (e->line == line && strcmp (e->file, file) == 0 && strcmp (e->function, function) == 0)
         return *slot;
     }
-  *slot = (uint32_t) self->n_entries;
+  *slot = (uint32_t)self->n_entries;
 
   if (self->n_entries == self->entries_cap)
     {
@@ -167,7 +162,7 @@ tracer_profile_entry (TracerProfile *self,
   e->file = strdup (file);
   e->line = line;
   e->function = strdup (function);
-  return (uint32_t) self->n_entries++;
+  return (uint32_t)self->n_entries++;
 }
 
 /* The name _lsprof gives a built-in: "<built-in method builtins.len>",
@@ -175,9 +170,9 @@ tracer_profile_entry (TracerProfile *self,
 static char *
 c_function_name (PyObject *callable)
 {
-  PyCFunctionObject *fn = (PyCFunctionObject *) callable;
-  PyObject *result = NULL;
-  char *name;
+  PyCFunctionObject *fn = (PyCFunctionObject *)callable;
+  PyObject          *result = NULL;
+  char              *name;
 
   if (fn->m_self == NULL)
     {
@@ -217,7 +212,8 @@ c_function_name (PyObject *callable)
         {
           PyErr_Clear ();
           if (fn->m_module != NULL && PyUnicode_Check (fn->m_module))
-            result = PyUnicode_FromFormat ("<built-in method %S.%s>", fn->m_module, fn->m_ml->ml_name);
+            result
+                = PyUnicode_FromFormat ("<built-in method %S.%s>", fn->m_module, fn->m_ml->ml_name);
           else
             result = PyUnicode_FromFormat ("<built-in method %s>", fn->m_ml->ml_name);
         }
@@ -237,14 +233,13 @@ c_function_name (PyObject *callable)
 }
 
 uint32_t
-tracer_profile_c_entry (TracerProfile *self,
-                        PyObject      *callable)
+tracer_profile_c_entry (TracerProfile *self, PyObject *callable)
 {
   /* _lsprof keys built-ins by their PyMethodDef, so every bound
    * list.append is one function; the name is taken from the first. */
-  const void *key = ((PyCFunctionObject *) callable)->m_ml;
-  uint32_t *slot = table_lookup (&self->c_table, key, 1);
-  char *name;
+  const void *key = ((PyCFunctionObject *)callable)->m_ml;
+  uint32_t   *slot = table_lookup (&self->c_table, key, 1);
+  char       *name;
 
   if (slot == NULL)
     return TRACER_NO_ENTRY;
@@ -257,15 +252,13 @@ tracer_profile_c_entry (TracerProfile *self,
 }
 
 uint32_t
-tracer_profile_sub (TracerProfile *self,
-                    uint32_t       caller_entry,
-                    uint32_t       entry)
+tracer_profile_sub (TracerProfile *self, uint32_t caller_entry, uint32_t entry)
 {
   uint32_t *slot;
-  Sub *s;
+  Sub      *s;
 
   slot = table_lookup (&self->sub_table,
-                       (const void *) (uintptr_t) ((((uint64_t) caller_entry << 32) | entry) + 1), 1);
+                       (const void *)(uintptr_t)((((uint64_t)caller_entry << 32) | entry) + 1), 1);
   if (slot == NULL)
     return TRACER_NO_ENTRY;
   if (*slot == TRACER_NO_ENTRY)
@@ -273,7 +266,7 @@ tracer_profile_sub (TracerProfile *self,
       if (self->n_subs == self->subs_cap)
         {
           size_t cap = self->subs_cap ? self->subs_cap * 2 : 256;
-          Sub *p = realloc (self->subs, cap * sizeof *p);
+          Sub   *p = realloc (self->subs, cap * sizeof *p);
           if (p == NULL)
             return TRACER_NO_ENTRY;
           self->subs = p;
@@ -283,15 +276,13 @@ tracer_profile_sub (TracerProfile *self,
       memset (s, 0, sizeof *s);
       s->caller = caller_entry;
       s->callee = entry;
-      *slot = (uint32_t) self->n_subs++;
+      *slot = (uint32_t)self->n_subs++;
     }
   return *slot;
 }
 
 void
-tracer_profile_start (TracerProfile *self,
-                      uint32_t       entry,
-                      uint32_t       sub)
+tracer_profile_start (TracerProfile *self, uint32_t entry, uint32_t sub)
 {
   self->entries[entry].recursion++;
   if (sub != TRACER_NO_ENTRY)
@@ -299,11 +290,7 @@ tracer_profile_start (TracerProfile *self,
 }
 
 void
-tracer_profile_stop (TracerProfile *self,
-                     uint32_t       entry,
-                     uint32_t       sub,
-                     int64_t        tt,
-                     int64_t        it)
+tracer_profile_stop (TracerProfile *self, uint32_t entry, uint32_t sub, int64_t tt, int64_t it)
 {
   Entry *e = &self->entries[entry];
 
@@ -326,8 +313,7 @@ tracer_profile_stop (TracerProfile *self,
 }
 
 static void
-put_str (TracerBuf  *b,
-         const char *s)
+put_str (TracerBuf *b, const char *s)
 {
   size_t len = strlen (s);
 
@@ -336,28 +322,24 @@ put_str (TracerBuf  *b,
 }
 
 static void
-put_varint (TracerBuf *b,
-            uint64_t   v)
+put_varint (TracerBuf *b, uint64_t v)
 {
   if (tracer_buf_reserve (b, SMILEY_WIRE_MAX_VARINT) == 0)
     b->len = smiley_wire_put_varint (b->data + b->len, v) - b->data;
 }
 
 static void
-put_svarint (TracerBuf *b,
-             int64_t    v)
+put_svarint (TracerBuf *b, int64_t v)
 {
   if (tracer_buf_reserve (b, SMILEY_WIRE_MAX_VARINT) == 0)
     b->len = smiley_wire_put_svarint (b->data + b->len, v) - b->data;
 }
 
 void
-tracer_profile_encode (TracerProfile *self,
-                       TracerBuf     *out,
-                       double         ns_per_tick)
+tracer_profile_encode (TracerProfile *self, TracerBuf *out, double ns_per_tick)
 {
-  size_t start = out->len;
-  uint32_t n_out = 0;
+  size_t    start = out->len;
+  uint32_t  n_out = 0;
   uint32_t *n_callers;
   uint32_t *first;
   uint32_t *order;
@@ -389,7 +371,7 @@ tracer_profile_encode (TracerProfile *self,
       {
         Sub *s = &self->subs[i];
         if (s->ncalls > 0 && self->entries[s->caller].out_index != TRACER_NO_ENTRY)
-          order[first[s->callee] + fill[s->callee]++] = (uint32_t) i;
+          order[first[s->callee] + fill[s->callee]++] = (uint32_t)i;
       }
     free (fill);
   }
@@ -409,8 +391,8 @@ tracer_profile_encode (TracerProfile *self,
       put_str (out, e->function);
       put_varint (out, e->ncalls);
       put_varint (out, e->ncalls - e->reccalls);
-      put_svarint (out, (int64_t) ((double) e->it * ns_per_tick));
-      put_svarint (out, (int64_t) ((double) e->tt * ns_per_tick));
+      put_svarint (out, (int64_t)((double)e->it * ns_per_tick));
+      put_svarint (out, (int64_t)((double)e->tt * ns_per_tick));
       put_varint (out, n_callers[i]);
       for (uint32_t j = 0; j < n_callers[i]; j++)
         {
@@ -418,11 +400,11 @@ tracer_profile_encode (TracerProfile *self,
           put_varint (out, self->entries[s->caller].out_index);
           put_varint (out, s->ncalls);
           put_varint (out, s->ncalls - s->reccalls);
-          put_svarint (out, (int64_t) ((double) s->it * ns_per_tick));
-          put_svarint (out, (int64_t) ((double) s->tt * ns_per_tick));
+          put_svarint (out, (int64_t)((double)s->it * ns_per_tick));
+          put_svarint (out, (int64_t)((double)s->tt * ns_per_tick));
         }
     }
-  smiley_wire_put_frame_header (out->data + start, (uint32_t) (out->len - start), SMILEY_WIRE_STATS);
+  smiley_wire_put_frame_header (out->data + start, (uint32_t)(out->len - start), SMILEY_WIRE_STATS);
 
 out:
   free (n_callers);

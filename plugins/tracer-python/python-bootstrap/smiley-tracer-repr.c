@@ -22,8 +22,8 @@ typedef struct
   const TracerReprLimits *limits;
   int                     truncated;
   /* Containers being rendered, to print a recursive one as Python does. */
-  PyObject               *active[16];
-  int                     n_active;
+  PyObject *active[16];
+  int       n_active;
 } Render;
 
 static size_t
@@ -41,21 +41,17 @@ full (Render *r)
 /* Length of the longest prefix of @s (at most @max bytes) that ends on a
  * UTF-8 character boundary. */
 static size_t
-utf8_prefix (const char *s,
-             size_t      len,
-             size_t      max)
+utf8_prefix (const char *s, size_t len, size_t max)
 {
   if (len <= max)
     return len;
-  while (max > 0 && ((unsigned char) s[max] & 0xc0) == 0x80)
+  while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
     max--;
   return max;
 }
 
 static void
-put (Render     *r,
-     const char *s,
-     size_t      len)
+put (Render *r, const char *s, size_t len)
 {
   size_t room = r->limits->value_limit > used (r) ? r->limits->value_limit - used (r) : 0;
 
@@ -68,17 +64,15 @@ put (Render     *r,
 }
 
 static void
-put_str (Render     *r,
-         const char *s)
+put_str (Render *r, const char *s)
 {
   put (r, s, strlen (s));
 }
 
 static void
-put_unicode (Render   *r,
-             PyObject *text)
+put_unicode (Render *r, PyObject *text)
 {
-  Py_ssize_t len;
+  Py_ssize_t  len;
   const char *utf8 = PyUnicode_AsUTF8AndSize (text, &len);
 
   if (utf8 == NULL)
@@ -88,18 +82,18 @@ put_unicode (Render   *r,
       put_str (r, "<repr not UTF-8>");
       return;
     }
-  put (r, utf8, (size_t) len);
+  put (r, utf8, (size_t)len);
 }
 
 static void
 put_failure (Render *r)
 {
-  PyObject *type, *value, *tb;
+  PyObject   *type, *value, *tb;
   const char *name = "?";
 
   PyErr_Fetch (&type, &value, &tb);
   if (type != NULL && PyType_Check (type))
-    name = ((PyTypeObject *) type)->tp_name;
+    name = ((PyTypeObject *)type)->tp_name;
   put_str (r, "<repr failed: ");
   put_str (r, name);
   put_str (r, ">");
@@ -109,8 +103,7 @@ put_failure (Render *r)
 }
 
 static void
-put_repr_call (Render   *r,
-               PyObject *value)
+put_repr_call (Render *r, PyObject *value)
 {
   PyObject *text = PyObject_Repr (value);
 
@@ -126,33 +119,27 @@ put_repr_call (Render   *r,
 static void render (Render *r, PyObject *value, int depth);
 
 static int
-enter (Render   *r,
-       PyObject *container)
+enter (Render *r, PyObject *container)
 {
   for (int i = 0; i < r->n_active; i++)
     if (r->active[i] == container)
       return 0;
-  if (r->n_active < (int) (sizeof r->active / sizeof r->active[0]))
+  if (r->n_active < (int)(sizeof r->active / sizeof r->active[0]))
     r->active[r->n_active++] = container;
   return 1;
 }
 
 static void
-leave (Render   *r,
-       PyObject *container)
+leave (Render *r, PyObject *container)
 {
   if (r->n_active > 0 && r->active[r->n_active - 1] == container)
     r->n_active--;
 }
 
 static void
-render_sequence (Render     *r,
-                 PyObject   *seq,
-                 const char *open,
-                 const char *close,
-                 int         depth)
+render_sequence (Render *r, PyObject *seq, const char *open, const char *close, int depth)
 {
-  int is_tuple = PyTuple_CheckExact (seq);
+  int        is_tuple = PyTuple_CheckExact (seq);
   Py_ssize_t n = Py_SIZE (seq);
 
   if (!enter (r, seq))
@@ -176,7 +163,7 @@ render_sequence (Render     *r,
 
           if (i > 0)
             put_str (r, ", ");
-          if (full (r) || (size_t) i >= r->limits->max_items)
+          if (full (r) || (size_t)i >= r->limits->max_items)
             {
               /* Items left out are marked in place; the value as a whole
                * only gets a trailing marker when bytes were cut. */
@@ -196,12 +183,10 @@ render_sequence (Render     *r,
 }
 
 static void
-render_dict (Render   *r,
-             PyObject *dict,
-             int       depth)
+render_dict (Render *r, PyObject *dict, int depth)
 {
   Py_ssize_t pos = 0, i = 0;
-  PyObject *key, *value;
+  PyObject  *key, *value;
 
   if (!enter (r, dict))
     {
@@ -219,7 +204,7 @@ render_dict (Render   *r,
         {
           if (i > 0)
             put_str (r, ", ");
-          if (full (r) || (size_t) i >= r->limits->max_items)
+          if (full (r) || (size_t)i >= r->limits->max_items)
             {
               /* Items left out are marked in place; the value as a whole
                * only gets a trailing marker when bytes were cut. */
@@ -241,14 +226,12 @@ render_dict (Render   *r,
 }
 
 static void
-render_set (Render   *r,
-            PyObject *set,
-            int       depth)
+render_set (Render *r, PyObject *set, int depth)
 {
-  int frozen = PyFrozenSet_CheckExact (set);
+  int        frozen = PyFrozenSet_CheckExact (set);
   Py_ssize_t pos = 0, i = 0;
-  Py_hash_t hash;
-  PyObject *key;
+  Py_hash_t  hash;
+  PyObject  *key;
 
   if (PySet_GET_SIZE (set) == 0)
     {
@@ -271,7 +254,7 @@ render_set (Render   *r,
         {
           if (i > 0)
             put_str (r, ", ");
-          if (full (r) || (size_t) i >= r->limits->max_items)
+          if (full (r) || (size_t)i >= r->limits->max_items)
             {
               /* Items left out are marked in place; the value as a whole
                * only gets a trailing marker when bytes were cut. */
@@ -289,13 +272,12 @@ render_set (Render   *r,
 }
 
 static void
-render_string (Render   *r,
-               PyObject *text)
+render_string (Render *r, PyObject *text)
 {
   Py_ssize_t len = PyUnicode_GET_LENGTH (text);
-  size_t room = r->limits->value_limit > used (r) ? r->limits->value_limit - used (r) : 0;
+  size_t     room = r->limits->value_limit > used (r) ? r->limits->value_limit - used (r) : 0;
   /* Two bytes for the quotes, so a cut string still reads as one. */
-  Py_ssize_t max = room > 3 ? (Py_ssize_t) room - 2 : 1;
+  Py_ssize_t max = room > 3 ? (Py_ssize_t)room - 2 : 1;
 
   if (len > max)
     {
@@ -318,23 +300,22 @@ render_string (Render   *r,
  * most common one for the program's own objects, and the costliest to
  * produce through the generic path. Same text as object_repr(). */
 static void
-put_default_repr (Render   *r,
-                  PyObject *value)
+put_default_repr (Render *r, PyObject *value)
 {
   static PyObject *module_key;
-  PyTypeObject *type = Py_TYPE (value);
+  PyTypeObject    *type = Py_TYPE (value);
   /* "%p" by hand, as glibc prints it: 0x and lowercase hex. */
-  char address[2 + 2 * sizeof (void *)];
-  char *end = address + sizeof address, *p = end;
-  uintptr_t bits = (uintptr_t) value;
-  size_t n;
+  char      address[2 + 2 * sizeof (void *)];
+  char     *end = address + sizeof address, *p = end;
+  uintptr_t bits = (uintptr_t)value;
+  size_t    n;
 
   do
     *--p = "0123456789abcdef"[bits & 15];
   while ((bits >>= 4) != 0);
   *--p = 'x';
   *--p = '0';
-  n = (size_t) (end - p);
+  n = (size_t)(end - p);
 
   put_str (r, "<");
   if (type->tp_flags & Py_TPFLAGS_HEAPTYPE)
@@ -345,12 +326,12 @@ put_default_repr (Render   *r,
         module_key = PyUnicode_InternFromString ("__module__");
       module = module_key ? PyDict_GetItemWithError (type->tp_dict, module_key) : NULL;
       PyErr_Clear ();
-      if (module != NULL && PyUnicode_Check (module) &&
-          PyUnicode_CompareWithASCIIString (module, "builtins") != 0)
+      if (module != NULL && PyUnicode_Check (module)
+          && PyUnicode_CompareWithASCIIString (module, "builtins") != 0)
         {
           put_unicode (r, module);
           put_str (r, ".");
-          put_unicode (r, ((PyHeapTypeObject *) type)->ht_qualname);
+          put_unicode (r, ((PyHeapTypeObject *)type)->ht_qualname);
         }
       else
         put_str (r, type->tp_name);
@@ -363,9 +344,7 @@ put_default_repr (Render   *r,
 }
 
 static void
-render (Render   *r,
-        PyObject *value,
-        int       depth)
+render (Render *r, PyObject *value, int depth)
 {
   PyTypeObject *type = Py_TYPE (value);
 
@@ -382,22 +361,22 @@ render (Render   *r,
     put_str (r, "False");
   else if (type == &PyLong_Type)
     {
-      int overflow = 0;
+      int       overflow = 0;
       long long v = PyLong_AsLongLongAndOverflow (value, &overflow);
 
       if (overflow == 0 && !(v == -1 && PyErr_Occurred ()))
         {
           /* By hand: snprintf() costs more than the rest of an event. */
-          char num[24];
-          char *end = num + sizeof num, *p = end;
-          unsigned long long u = v < 0 ? 0ULL - (unsigned long long) v : (unsigned long long) v;
+          char               num[24];
+          char              *end = num + sizeof num, *p = end;
+          unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
 
           do
-            *--p = (char) ('0' + u % 10);
+            *--p = (char)('0' + u % 10);
           while ((u /= 10) != 0);
           if (v < 0)
             *--p = '-';
-          put (r, p, (size_t) (end - p));
+          put (r, p, (size_t)(end - p));
         }
       else
         {
@@ -418,10 +397,10 @@ render (Render   *r,
     render_dict (r, value, depth);
   else if (type == &PySet_Type || type == &PyFrozenSet_Type)
     render_set (r, value, depth);
-  else if (type == &PyBytes_Type && PyBytes_GET_SIZE (value) > (Py_ssize_t) r->limits->value_limit)
+  else if (type == &PyBytes_Type && PyBytes_GET_SIZE (value) > (Py_ssize_t)r->limits->value_limit)
     {
       PyObject *head = PyBytes_FromStringAndSize (PyBytes_AS_STRING (value),
-                                                  (Py_ssize_t) r->limits->value_limit);
+                                                  (Py_ssize_t)r->limits->value_limit);
       if (head == NULL)
         put_failure (r);
       else
@@ -443,29 +422,27 @@ render (Render   *r,
 }
 
 void
-tracer_repr (TracerBuf              *out,
-             PyObject               *value,
-             const TracerReprLimits *limits)
+tracer_repr (TracerBuf *out, PyObject *value, const TracerReprLimits *limits)
 {
-  Render r;
+  Render    r;
   PyObject *type = NULL, *val = NULL, *tb = NULL;
-  int saved;
+  int       saved;
 
   /* The commonest values, without the general machinery. */
   if (Py_IS_TYPE (value, &PyLong_Type) && Py_SIZE (value) >= -1 && Py_SIZE (value) <= 1)
     {
       /* One 30-bit digit at most (cpython/longintrepr.h). */
-      char num[24];
-      char *end = num + sizeof num, *p = end;
-      long long v = (long long) Py_SIZE (value) * (long long) ((PyLongObject *) value)->ob_digit[0];
-      unsigned long long u = v < 0 ? 0ULL - (unsigned long long) v : (unsigned long long) v;
+      char      num[24];
+      char     *end = num + sizeof num, *p = end;
+      long long v = (long long)Py_SIZE (value) * (long long)((PyLongObject *)value)->ob_digit[0];
+      unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
 
       do
-        *--p = (char) ('0' + u % 10);
+        *--p = (char)('0' + u % 10);
       while ((u /= 10) != 0);
       if (v < 0)
         *--p = '-';
-      tracer_buf_append (out, p, (size_t) (end - p));
+      tracer_buf_append (out, p, (size_t)(end - p));
       return;
     }
   if (value == Py_None)
@@ -494,24 +471,22 @@ tracer_repr (TracerBuf              *out,
 }
 
 void
-tracer_format_exception (TracerBuf              *out,
-                         PyObject               *type,
-                         PyObject               *value,
+tracer_format_exception (TracerBuf *out, PyObject *type, PyObject *value,
                          const TracerReprLimits *limits)
 {
-  Render r = { out, out->len, limits, 0, { NULL }, 0 };
+  Render    r = { out, out->len, limits, 0, { NULL }, 0 };
   PyObject *et, *ev, *etb;
 
   PyErr_Fetch (&et, &ev, &etb);
   if (type != NULL && PyType_Check (type))
     {
       PyObject *module = PyObject_GetAttrString (type, "__module__");
-      PyObject *qualname = PyType_GetQualName ((PyTypeObject *) type);
+      PyObject *qualname = PyType_GetQualName ((PyTypeObject *)type);
 
       /* Named as the traceback module names it. */
-      if (module != NULL && PyUnicode_Check (module) &&
-          PyUnicode_CompareWithASCIIString (module, "builtins") != 0 &&
-          PyUnicode_CompareWithASCIIString (module, "__main__") != 0)
+      if (module != NULL && PyUnicode_Check (module)
+          && PyUnicode_CompareWithASCIIString (module, "builtins") != 0
+          && PyUnicode_CompareWithASCIIString (module, "__main__") != 0)
         {
           put_unicode (&r, module);
           put_str (&r, ".");
@@ -519,7 +494,7 @@ tracer_format_exception (TracerBuf              *out,
       if (qualname != NULL)
         put_unicode (&r, qualname);
       else
-        put_str (&r, ((PyTypeObject *) type)->tp_name);
+        put_str (&r, ((PyTypeObject *)type)->tp_name);
       Py_XDECREF (module);
       Py_XDECREF (qualname);
       PyErr_Clear ();
