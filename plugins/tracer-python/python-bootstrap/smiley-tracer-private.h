@@ -89,13 +89,97 @@ uint32_t       tracer_profile_entry (TracerProfile *self, const char *file, uint
 uint32_t       tracer_profile_c_entry (TracerProfile *self, PyObject *callable);
 /* The (caller, callee) pair's id; callers cache it, ids never move. */
 uint32_t tracer_profile_sub (TracerProfile *self, uint32_t caller_entry, uint32_t entry);
-/* Starts a call of @entry through @sub (TRACER_NO_ENTRY when there is no
- * caller): the recursion bookkeeping _lsprof does in initContext(). */
-void tracer_profile_start (TracerProfile *self, uint32_t entry, uint32_t sub);
-void tracer_profile_stop (TracerProfile *self, uint32_t entry, uint32_t sub, int64_t total_ns,
-                          int64_t inline_ns);
+
 /* Appends a complete STATS frame; times were measured in ticks of
  * @ns_per_tick nanoseconds. */
 void tracer_profile_encode (TracerProfile *self, TracerBuf *out, double ns_per_tick);
 
 #define TRACER_NO_ENTRY UINT32_MAX
+
+/* The per-call bookkeeping is inline: it runs twice per call, Python or C.
+ * Its data are only touched here and in smiley-tracer-profile.c. */
+typedef struct
+{
+  char    *file;
+  uint32_t line;
+  char    *function;
+  uint64_t ncalls;
+  uint64_t reccalls;
+  int64_t  tt; /* cumulative (cProfile's cumtime) */
+  int64_t  it; /* inline (cProfile's tottime) */
+  int      recursion;
+  uint32_t out_index;
+} Entry;
+
+typedef struct
+{
+  uint32_t caller;
+  uint32_t callee;
+  uint64_t ncalls;
+  uint64_t reccalls;
+  int64_t  tt;
+  int64_t  it;
+  int      recursion;
+} Sub;
+
+typedef struct
+{
+  const void *key;
+  uint32_t    value;
+} TableSlot;
+
+/* Open addressing, linear probing, pointer or integer keys, never
+ * shrinks: lookups happen once per new code object or C function, and
+ * once per call for the (caller, callee) pair. */
+typedef struct
+{
+  TableSlot *slots;
+  size_t     cap;
+  size_t     n;
+} Table;
+
+struct _TracerProfile
+{
+  Entry *entries;
+  size_t n_entries;
+  size_t entries_cap;
+  Sub   *subs;
+  size_t n_subs;
+  size_t subs_cap;
+  Table  sub_table;   /* (caller << 32 | callee) + 1 → sub */
+  Table  c_table;     /* PyMethodDef* → entry */
+  Table  label_table; /* hash of (file, line, function) → entry */
+};
+
+/* Starts a call of @entry through @sub (TRACER_NO_ENTRY when there is no
+ * caller): the recursion bookkeeping _lsprof does in initContext(). */
+static inline void
+tracer_profile_start (TracerProfile *self, uint32_t entry, uint32_t sub)
+{
+  self->entries[entry].recursion++;
+  if (sub != TRACER_NO_ENTRY)
+    self->subs[sub].recursion++;
+}
+
+static inline void
+tracer_profile_stop (TracerProfile *self, uint32_t entry, uint32_t sub, int64_t tt, int64_t it)
+{
+  Entry *e = &self->entries[entry];
+
+  if (--e->recursion == 0)
+    e->tt += tt;
+  else
+    e->reccalls++;
+  e->it += it;
+  e->ncalls++;
+  if (sub != TRACER_NO_ENTRY)
+    {
+      Sub *s = &self->subs[sub];
+      if (--s->recursion == 0)
+        s->tt += tt;
+      else
+        s->reccalls++;
+      s->it += it;
+      s->ncalls++;
+    }
+}

@@ -13,59 +13,6 @@
 
 #include "smiley-wire.h"
 
-typedef struct
-{
-  char    *file;
-  uint32_t line;
-  char    *function;
-  uint64_t ncalls;
-  uint64_t reccalls;
-  int64_t  tt; /* cumulative (cProfile's cumtime) */
-  int64_t  it; /* inline (cProfile's tottime) */
-  int      recursion;
-  uint32_t out_index;
-} Entry;
-
-typedef struct
-{
-  uint32_t caller;
-  uint32_t callee;
-  uint64_t ncalls;
-  uint64_t reccalls;
-  int64_t  tt;
-  int64_t  it;
-  int      recursion;
-} Sub;
-
-typedef struct
-{
-  const void *key;
-  uint32_t    value;
-} Slot;
-
-/* Open addressing, linear probing, pointer or integer keys, never
- * shrinks: lookups happen once per new code object or C function, and
- * once per call for the (caller, callee) pair. */
-typedef struct
-{
-  Slot  *slots;
-  size_t cap;
-  size_t n;
-} Table;
-
-struct _TracerProfile
-{
-  Entry *entries;
-  size_t n_entries;
-  size_t entries_cap;
-  Sub   *subs;
-  size_t n_subs;
-  size_t subs_cap;
-  Table  sub_table;   /* (caller << 32 | callee) + 1 → sub */
-  Table  c_table;     /* PyMethodDef* → entry */
-  Table  label_table; /* hash of (file, line, function) → entry */
-};
-
 static inline size_t
 hash_key (const void *key)
 {
@@ -83,8 +30,8 @@ table_lookup (Table *t, const void *key, int insert)
 
   if (t->cap == 0 || (insert && (t->n + 1) * 2 > t->cap))
     {
-      size_t cap = t->cap ? t->cap * 2 : 256;
-      Slot  *slots = calloc (cap, sizeof *slots);
+      size_t     cap = t->cap ? t->cap * 2 : 256;
+      TableSlot *slots = calloc (cap, sizeof *slots);
 
       if (slots == NULL)
         return NULL;
@@ -279,37 +226,6 @@ tracer_profile_sub (TracerProfile *self, uint32_t caller_entry, uint32_t entry)
       *slot = (uint32_t)self->n_subs++;
     }
   return *slot;
-}
-
-void
-tracer_profile_start (TracerProfile *self, uint32_t entry, uint32_t sub)
-{
-  self->entries[entry].recursion++;
-  if (sub != TRACER_NO_ENTRY)
-    self->subs[sub].recursion++;
-}
-
-void
-tracer_profile_stop (TracerProfile *self, uint32_t entry, uint32_t sub, int64_t tt, int64_t it)
-{
-  Entry *e = &self->entries[entry];
-
-  if (--e->recursion == 0)
-    e->tt += tt;
-  else
-    e->reccalls++;
-  e->it += it;
-  e->ncalls++;
-  if (sub != TRACER_NO_ENTRY)
-    {
-      Sub *s = &self->subs[sub];
-      if (--s->recursion == 0)
-        s->tt += tt;
-      else
-        s->reccalls++;
-      s->it += it;
-      s->ncalls++;
-    }
 }
 
 static void
