@@ -256,6 +256,22 @@ class Content(unittest.TestCase):
         self.assertIn('ring-size 100000: must be a power of two', lines[0])
         self.assertEqual(proc.stdout, b'')
 
+    def test_big_module_body(self):
+        # Module-level names are locals of the module's frame; a generated
+        # module with thousands of them must neither lose one nor take
+        # quadratic time.
+        script = os.path.join(self.tmp.name, 'generated.py')
+        with open(script, 'w') as f:
+            f.write('a = 1\na = 2\n')
+            f.write(''.join('x%d = %d\n' % (i, i) for i in range(20000)))
+            f.write('print(x19999)\n')
+        proc, text = self.console([script], cwd=self.tmp.name)
+        self.assertEqual(proc.returncode, 0)
+        self.assertEqual(proc.stdout, b'19999\n')
+        self.assert_in_order(text, ['    a = 1\n', '    a = 2\n', '    x0 = 0\n',
+                                    '    x19999 = 19999\n'])
+        self.assertEqual(sum(1 for line in text.splitlines() if line.startswith('    x')), 20000)
+
     def test_profile_only_records_no_events(self):
         proc = subprocess.run([SMILEY, 'run', '--stats-summary', '--sink', 'null',
                                '--profile-only', 'test.py'], cwd=TEST_APP,

@@ -81,11 +81,19 @@ typedef struct
 
 typedef struct
 {
-  uint64_t  version;
-  size_t    n;
-  size_t    cap;
-  DictSlot *e;
+  uint64_t   version;
+  size_t     n;
+  size_t     cap;
+  DictSlot  *e;
+  Py_ssize_t scan_pos; /* PyDict_Next() position after the last entry seen */
+  size_t     scan_idx; /* and the index in e[] it corresponds to */
 } DictLocals;
+
+/* Module and class bodies with more names than this are only checked for
+ * new names at each line, not for rebound ones: rescanning every name on
+ * every line made a generated module of 60000 assignments run 45× slower
+ * (quadratic). */
+#define DICT_FULL_SCAN_MAX 512
 
 typedef struct
 {
@@ -385,6 +393,30 @@ queue_definition (const uint8_t *frame, size_t len)
     ring_write (frame, len, NULL, 0);
   else
     tracer_buf_append (&tracer.pending, frame, len);
+}
+
+/* Writes the queued STRINGS/THREADS frames in groups of whole frames
+ * that fit the ring. */
+static void
+flush_pending (void)
+{
+  size_t done = 0;
+
+  while (done < tracer.pending.len)
+    {
+      size_t group = 0;
+
+      while (done + group < tracer.pending.len)
+        {
+          uint32_t size = smiley_wire_get_u32 (tracer.pending.data + done + group);
+          if (group > 0 && group + size > tracer.ring.size / 4)
+            break;
+          group += size;
+        }
+      ring_write (tracer.pending.data + done, group, NULL, 0);
+      done += group;
+    }
+  tracer.pending.len = 0;
 }
 
 /* ---- string table ------------------------------------------------------ */
@@ -869,6 +901,11 @@ collect_dict (ThreadState *ts, Rec *rec, PyFrameObject *frame, int full)
   if (!full && dl->version == ((PyDictObject *)dict)->ma_version_tag)
     return;
   dl->version = ((PyDictObject *)dict)->ma_version_tag;
+  if (!full && PyDict_GET_SIZE (dict) > DICT_FULL_SCAN_MAX)
+    {
+      pos = dl->scan_pos;
+      idx = dl->scan_idx;
+    }
 
   /* Dicts keep insertion order, so the slot at the same position almost
    * always holds the same key. */
@@ -880,7 +917,10 @@ collect_dict (ThreadState *ts, Rec *rec, PyFrameObject *frame, int full)
         continue;
       if (idx < dl->n && dl->e[idx].key == key)
         e = &dl->e[idx];
-      else
+      else if (idx < dl->n)
+        /* Not where it was: a name was deleted. Past the known ones, a
+         * name is new (or re-added after a del: then its old slot just
+         * goes stale). */
         for (size_t j = 0; j < dl->n; j++)
           if (dl->e[j].key == key)
             {
@@ -907,6 +947,8 @@ collect_dict (ThreadState *ts, Rec *rec, PyFrameObject *frame, int full)
       if (e->name != 0)
         update_slot (ts, &e->slot, e->name, value, 0);
     }
+  dl->scan_pos = pos;
+  dl->scan_idx = idx;
 }
 
 static void
@@ -1005,6 +1047,10 @@ emit (ThreadState *ts, int kind, const Rec *rec, uint32_t line, int has_arg, int
       ts->locals.len = 0;
       ts->n_locals = 0;
     }
+  /* Many new names at once (a module with thousands of globals): send
+   * them ahead, a ring's worth at a time, rather than in one piece. */
+  if (tracer.pending.len > tracer.ring.size / 4)
+    flush_pending ();
   /* Encoded in place in the ring: strings first, then the event. */
   need = tracer.pending.len + SMILEY_WIRE_FRAME_HEADER_SIZE + 1 + 12 * SMILEY_WIRE_MAX_VARINT
          + arg_len + ts->locals.len;
@@ -1484,8 +1530,8 @@ write_end (const char *error, size_t error_len, const char *traceback, size_t tr
       out.len += (size_t)(p - start);
     }
   shared_lock ();
-  ring_write (tracer.pending.data, tracer.pending.len, out.data, out.len);
-  tracer.pending.len = 0;
+  flush_pending ();
+  ring_write (out.data, out.len, NULL, 0);
   atomic_store (&tracer.ring.header->finished, 1);
   shared_unlock ();
   smiley_ring_flush (&tracer.ring);
@@ -1589,8 +1635,7 @@ before_fork (void)
   if (tracer.disabled || tracer.shared)
     return;
   /* Strings and threads defined so far reach the ring first. */
-  ring_write (tracer.pending.data, tracer.pending.len, NULL, 0);
-  tracer.pending.len = 0;
+  flush_pending ();
   atomic_store (&h->next_string, tracer.n_strings);
   atomic_store (&h->next_thread, tracer.n_threads + 1);
   atomic_store (&h->shared, 1);
