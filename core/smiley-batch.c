@@ -8,13 +8,13 @@
 
 struct _SmileyBatch
 {
-  gatomicrefcount  ref_count;
-  GArray          *events;   /* SmileyEvent */
+  gatomicrefcount ref_count;
+  GArray         *events; /* SmileyEvent */
   /* Locals and values are copied into chunks that never move, so the
    * pointers held by earlier events stay valid as the batch grows. */
-  GStringChunk    *strings;
-  GPtrArray       *locals;   /* SmileyLocal[] blocks, one per event with locals */
-  gsize            size;
+  GStringChunk *strings;
+  GPtrArray    *locals; /* SmileyLocal[] blocks, one per event with locals */
+  gsize         size;
 };
 
 G_DEFINE_BOXED_TYPE (SmileyBatch, smiley_batch, smiley_batch_ref, smiley_batch_unref)
@@ -74,8 +74,7 @@ smiley_batch_get_length (SmileyBatch *self)
  * Returns: (transfer none): the event, valid while the batch lives
  */
 const SmileyEvent *
-smiley_batch_get_event (SmileyBatch *self,
-                        guint        index)
+smiley_batch_get_event (SmileyBatch *self, guint index)
 {
   g_return_val_if_fail (self != NULL, NULL);
   g_return_val_if_fail (index < self->events->len, NULL);
@@ -96,8 +95,7 @@ smiley_batch_get_event (SmileyBatch *self,
  *   events are added.
  */
 SmileyEvent *
-smiley_batch_add (SmileyBatch       *self,
-                  const SmileyEvent *event)
+smiley_batch_add (SmileyBatch *self, const SmileyEvent *event)
 {
   SmileyEvent copy;
 
@@ -125,7 +123,8 @@ smiley_batch_add (SmileyBatch       *self,
           locals[i].value = NULL;
           if (event->locals[i].value != NULL)
             {
-              locals[i].value = g_string_chunk_insert_len (self->strings, event->locals[i].value, -1);
+              locals[i].value
+                  = g_string_chunk_insert_len (self->strings, event->locals[i].value, -1);
               self->size += strlen (event->locals[i].value) + 1;
             }
         }
@@ -171,19 +170,17 @@ smiley_batch_get_size (SmileyBatch *self)
 }
 
 static gboolean
-event_equal (const SmileyEvent *a,
-             const SmileyEvent *b)
+event_equal (const SmileyEvent *a, const SmileyEvent *b)
 {
-  if (a->kind != b->kind || a->thread != b->thread || a->call_id != b->call_id ||
-      a->parent_call_id != b->parent_call_id || a->depth != b->depth ||
-      a->time_ns != b->time_ns || a->file != b->file || a->line != b->line ||
-      a->function != b->function || a->n_locals != b->n_locals ||
-      g_strcmp0 (a->arg, b->arg) != 0)
+  if (a->kind != b->kind || a->thread != b->thread || a->call_id != b->call_id
+      || a->parent_call_id != b->parent_call_id || a->depth != b->depth || a->time_ns != b->time_ns
+      || a->file != b->file || a->line != b->line || a->function != b->function
+      || a->n_locals != b->n_locals || g_strcmp0 (a->arg, b->arg) != 0)
     return FALSE;
 
   for (guint32 i = 0; i < a->n_locals; i++)
-    if (a->locals[i].name != b->locals[i].name ||
-        g_strcmp0 (a->locals[i].value, b->locals[i].value) != 0)
+    if (a->locals[i].name != b->locals[i].name
+        || g_strcmp0 (a->locals[i].value, b->locals[i].value) != 0)
       return FALSE;
 
   return TRUE;
@@ -197,8 +194,7 @@ event_equal (const SmileyEvent *a,
  * Returns: whether both hold the same events, field by field
  */
 gboolean
-smiley_batch_equal (SmileyBatch *a,
-                    SmileyBatch *b)
+smiley_batch_equal (SmileyBatch *a, SmileyBatch *b)
 {
   g_return_val_if_fail (a != NULL && b != NULL, FALSE);
 

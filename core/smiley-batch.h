@@ -5,7 +5,7 @@
 #pragma once
 
 #if !defined(SMILEY_INSIDE) && !defined(SMILEY_COMPILATION)
-# error "Only <smiley.h> can be included directly."
+#error "Only <smiley.h> can be included directly."
 #endif
 
 #include <glib-object.h>
@@ -29,19 +29,16 @@ G_BEGIN_DECLS
  */
 typedef struct _SmileyBatch SmileyBatch;
 
-GType               smiley_batch_get_type   (void) G_GNUC_CONST;
-SmileyBatch        *smiley_batch_new        (void);
-SmileyBatch        *smiley_batch_ref        (SmileyBatch       *self);
-void                smiley_batch_unref      (SmileyBatch       *self);
-guint               smiley_batch_get_length (SmileyBatch       *self);
-const SmileyEvent  *smiley_batch_get_event  (SmileyBatch       *self,
-                                             guint              index);
-SmileyEvent        *smiley_batch_add        (SmileyBatch       *self,
-                                             const SmileyEvent *event);
-void                smiley_batch_clear      (SmileyBatch       *self);
-gsize               smiley_batch_get_size   (SmileyBatch       *self);
-gboolean            smiley_batch_equal      (SmileyBatch       *a,
-                                             SmileyBatch       *b);
+GType              smiley_batch_get_type (void) G_GNUC_CONST;
+SmileyBatch       *smiley_batch_new (void);
+SmileyBatch       *smiley_batch_ref (SmileyBatch *self);
+void               smiley_batch_unref (SmileyBatch *self);
+guint              smiley_batch_get_length (SmileyBatch *self);
+const SmileyEvent *smiley_batch_get_event (SmileyBatch *self, guint index);
+SmileyEvent       *smiley_batch_add (SmileyBatch *self, const SmileyEvent *event);
+void               smiley_batch_clear (SmileyBatch *self);
+gsize              smiley_batch_get_size (SmileyBatch *self);
+gboolean           smiley_batch_equal (SmileyBatch *a, SmileyBatch *b);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SmileyBatch, smiley_batch_unref)
 

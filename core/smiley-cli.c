@@ -17,14 +17,16 @@
 
 #include "smiley-cli.h"
 
+/* clang-format off */
 G_DEFINE_QUARK (smiley-cli-error-quark, smiley_cli_error)
+/* clang-format on */
 
 typedef struct
 {
-  const char        *name;
-  const char        *usage;
-  const char        *summary;
-  SmileyCommandFunc  func;
+  const char       *name;
+  const char       *usage;
+  const char       *summary;
+  SmileyCommandFunc func;
 } SmileyCommand;
 
 static const SmileyCommand commands[] = {
@@ -36,7 +38,8 @@ static const SmileyCommand commands[] = {
   { "delete", "[OPTIONS] RUN…", "delete recorded runs", smiley_command_delete },
   { "replay", "[OPTIONS] RUN", "print a recorded run as monitor showed it", smiley_command_replay },
   { "stats", "show|export|graph RUN …", "profiler statistics of a run", smiley_command_stats },
-  { "export", "[OPTIONS] RUN FILE", "export a run as a Chrome trace or JSON lines", smiley_command_export },
+  { "export", "[OPTIONS] RUN FILE", "export a run as a Chrome trace or JSON lines",
+    smiley_command_export },
   { "server", "[OPTIONS]", "web UI over the store", smiley_command_server },
   { "report", "[OPTIONS] RUN -o DIR", "static HTML report of a run", smiley_command_report },
   { "plugins", "", "list the plugins and the modules that failed to load", smiley_command_plugins },
@@ -97,11 +100,9 @@ smiley_cli_get_registry (SmileyCli *cli)
  *   command ("Usage: smiley run [OPTION…] …")
  */
 GOptionContext *
-smiley_cli_option_context (SmileyCli  *cli,
-                           const char *parameter_string,
-                           const char *summary)
+smiley_cli_option_context (SmileyCli *cli, const char *parameter_string, const char *summary)
 {
-  GOptionContext *context;
+  GOptionContext  *context;
   g_autofree char *prgname = g_strdup_printf ("smiley %s", cli->command);
 
   /* GOption prints g_get_prgname() in the usage line. */
@@ -123,10 +124,8 @@ smiley_cli_option_context (SmileyCli  *cli,
  * --socket.
  */
 void
-smiley_cli_add_common (GOptionContext      *context,
-                       SmileyCommonOptions *options,
-                       gboolean             with_sink,
-                       gboolean             with_socket)
+smiley_cli_add_common (GOptionContext *context, SmileyCommonOptions *options, gboolean with_sink,
+                       gboolean with_socket)
 {
   const GOptionEntry store_entries[] = {
     { "config", 0, 0, G_OPTION_ARG_FILENAME, &options->config,
@@ -139,16 +138,14 @@ smiley_cli_add_common (GOptionContext      *context,
       "Set property KEY of the command's source, sink, store or view (repeatable)", "KEY=VALUE" },
     G_OPTION_ENTRY_NULL
   };
-  const GOptionEntry sink_entries[] = {
-    { "sink", 0, 0, G_OPTION_ARG_STRING, &options->sink,
-      "Where events go: console, null, socket, store, or a plugin's sink", "NAME" },
-    G_OPTION_ENTRY_NULL
-  };
-  const GOptionEntry socket_entries[] = {
-    { "socket", 0, 0, G_OPTION_ARG_STRING, &options->socket,
-      "Endpoint to talk over: unix:PATH or tcp://HOST:PORT", "ENDPOINT" },
-    G_OPTION_ENTRY_NULL
-  };
+  const GOptionEntry sink_entries[]
+      = { { "sink", 0, 0, G_OPTION_ARG_STRING, &options->sink,
+            "Where events go: console, null, socket, store, or a plugin's sink", "NAME" },
+          G_OPTION_ENTRY_NULL };
+  const GOptionEntry socket_entries[]
+      = { { "socket", 0, 0, G_OPTION_ARG_STRING, &options->socket,
+            "Endpoint to talk over: unix:PATH or tcp://HOST:PORT", "ENDPOINT" },
+          G_OPTION_ENTRY_NULL };
 
   g_option_context_add_main_entries (context, store_entries, NULL);
   if (with_sink)
@@ -169,13 +166,9 @@ smiley_cli_add_common (GOptionContext      *context,
  *   option
  */
 gboolean
-smiley_cli_parse (SmileyCli        *cli,
-                  GOptionContext   *context,
-                  int              *argc,
-                  char           ***argv,
-                  GError          **error)
+smiley_cli_parse (SmileyCli *cli, GOptionContext *context, int *argc, char ***argv, GError **error)
 {
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (GError) local_error = NULL;
 
   if (!g_option_context_parse (context, argc, argv, &local_error))
     {
@@ -199,12 +192,10 @@ smiley_cli_parse (SmileyCli        *cli,
  *   file cannot be read
  */
 SmileyPipeline *
-smiley_cli_new_pipeline (SmileyCli            *cli,
-                         SmileyCommonOptions  *options,
-                         GError              **error)
+smiley_cli_new_pipeline (SmileyCli *cli, SmileyCommonOptions *options, GError **error)
 {
-  g_autoptr(SmileyPipeline) pipeline = smiley_pipeline_new (smiley_cli_get_registry (cli));
-  g_autoptr(SmileyConfig) config = smiley_config_new ();
+  g_autoptr (SmileyPipeline) pipeline = smiley_pipeline_new (smiley_cli_get_registry (cli));
+  g_autoptr (SmileyConfig) config = smiley_config_new ();
 
   if (options->config != NULL)
     {
@@ -219,17 +210,19 @@ smiley_cli_new_pipeline (SmileyCli            *cli,
   if (options->store != NULL)
     smiley_pipeline_add_setting (pipeline, SMILEY_SETTING_FLAG, "store", options->store, "--store");
   if (options->database != NULL)
-    smiley_pipeline_add_setting (pipeline, SMILEY_SETTING_FLAG, "database", options->database, "--database");
+    smiley_pipeline_add_setting (pipeline, SMILEY_SETTING_FLAG, "database", options->database,
+                                 "--database");
   if (options->sink != NULL)
     smiley_pipeline_add_setting (pipeline, SMILEY_SETTING_FLAG, "sink", options->sink, "--sink");
   if (options->socket != NULL)
-    smiley_pipeline_add_setting (pipeline, SMILEY_SETTING_FLAG, "socket", options->socket, "--socket");
+    smiley_pipeline_add_setting (pipeline, SMILEY_SETTING_FLAG, "socket", options->socket,
+                                 "--socket");
 
   /* --set is the command line's way to reach any property, including
    * those of third-party plugins the CLI knows nothing about. */
   for (guint i = 0; options->set != NULL && options->set[i] != NULL; i++)
     {
-      const char *eq = strchr (options->set[i], '=');
+      const char      *eq = strchr (options->set[i], '=');
       g_autofree char *key = NULL;
       g_autofree char *origin = NULL;
 
@@ -258,10 +251,9 @@ smiley_cli_new_pipeline (SmileyCli            *cli,
  * Returns: %FALSE if the store's location does not exist
  */
 gboolean
-smiley_cli_check_store_exists (SmileyPipeline  *pipeline,
-                               GError         **error)
+smiley_cli_check_store_exists (SmileyPipeline *pipeline, GError **error)
 {
-  const char *uri = smiley_pipeline_get_name (pipeline, SMILEY_PIPELINE_STORE);
+  const char      *uri = smiley_pipeline_get_name (pipeline, SMILEY_PIPELINE_STORE);
   g_autofree char *scheme = NULL;
   g_autofree char *location = NULL;
 
@@ -272,7 +264,8 @@ smiley_cli_check_store_exists (SmileyPipeline  *pipeline,
     {
       g_set_error (error, SMILEY_CLI_ERROR, SMILEY_CLI_ERROR_FAILED,
                    "%s: no such store (record a run first with 'smiley run --local' or "
-                   "'smiley record', or choose one with --database/--store)", location);
+                   "'smiley record', or choose one with --database/--store)",
+                   location);
       return FALSE;
     }
   return TRUE;
@@ -290,19 +283,16 @@ smiley_cli_check_store_exists (SmileyPipeline  *pipeline,
  * Returns: (transfer full): the initialised store
  */
 SmileyStore *
-smiley_cli_open_store (SmileyCli            *cli,
-                       SmileyCommonOptions  *options,
-                       GError              **error)
+smiley_cli_open_store (SmileyCli *cli, SmileyCommonOptions *options, GError **error)
 {
-  g_autoptr(SmileyPipeline) pipeline = smiley_cli_new_pipeline (cli, options, error);
+  g_autoptr (SmileyPipeline) pipeline = smiley_cli_new_pipeline (cli, options, error);
 
   if (pipeline == NULL)
     return NULL;
 
   smiley_pipeline_set_role (pipeline, SMILEY_PIPELINE_STORE, "sqlite:smiley.db");
-  if (!smiley_pipeline_build (pipeline, error) ||
-      !smiley_cli_check_store_exists (pipeline, error) ||
-      !smiley_pipeline_initialize (pipeline, NULL, error))
+  if (!smiley_pipeline_build (pipeline, error) || !smiley_cli_check_store_exists (pipeline, error)
+      || !smiley_pipeline_initialize (pipeline, NULL, error))
     return NULL;
 
   return g_object_ref (smiley_pipeline_get_object (pipeline, SMILEY_PIPELINE_STORE));
@@ -310,13 +300,13 @@ smiley_cli_open_store (SmileyCli            *cli,
 
 typedef struct
 {
-  SmileyCliWorkFunc  work;
-  gpointer           data;
-  GCancellable      *cancellable;
-  GMainLoop         *loop;
-  GError            *error;
-  gboolean           ok;
-  int                signals;
+  SmileyCliWorkFunc work;
+  gpointer          data;
+  GCancellable     *cancellable;
+  GMainLoop        *loop;
+  GError           *error;
+  gboolean          ok;
+  int               signals;
 } Job;
 
 static gboolean
@@ -366,16 +356,16 @@ job_signal (gpointer user_data)
  * Returns: what @work returned
  */
 gboolean
-smiley_cli_run_interruptible (SmileyCliWorkFunc   work,
-                              gpointer            data,
-                              gboolean           *interrupted,
-                              GError            **error)
+smiley_cli_run_interruptible (SmileyCliWorkFunc work, gpointer data, gboolean *interrupted,
+                              GError **error)
 {
-  g_autoptr(GMainContext) context = g_main_context_new ();
-  g_autoptr(GSource) sigint = NULL;
-  g_autoptr(GSource) sigterm = NULL;
-  g_autoptr(GThread) thread = NULL;
-  Job job = { 0, };
+  g_autoptr (GMainContext) context = g_main_context_new ();
+  g_autoptr (GSource) sigint = NULL;
+  g_autoptr (GSource) sigterm = NULL;
+  g_autoptr (GThread) thread = NULL;
+  Job job = {
+    0,
+  };
 
   job.work = work;
   job.data = data;
@@ -431,19 +421,18 @@ temporary_path (const char *path)
  * Returns: (transfer full): the stream
  */
 GOutputStream *
-smiley_cli_open_output (const char  *path,
-                        GError     **error)
+smiley_cli_open_output (const char *path, GError **error)
 {
   g_autofree char *tmp = NULL;
-  int fd;
+  int              fd;
 
   if (path == NULL || g_str_equal (path, "-"))
     return g_unix_output_stream_new (STDOUT_FILENO, FALSE);
 
   if (g_file_test (path, G_FILE_TEST_IS_DIR))
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY,
-                   "cannot write %s: it is a directory", path);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY, "cannot write %s: it is a directory",
+                   path);
       return NULL;
     }
 
@@ -453,8 +442,8 @@ smiley_cli_open_output (const char  *path,
     {
       int saved_errno = errno;
 
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                   "cannot write %s: %s", path, g_strerror (saved_errno));
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno), "cannot write %s: %s",
+                   path, g_strerror (saved_errno));
       return NULL;
     }
   return g_unix_output_stream_new (fd, TRUE);
@@ -473,17 +462,14 @@ smiley_cli_open_output (const char  *path,
  * Returns: %FALSE if the data could not be written
  */
 gboolean
-smiley_cli_commit_output (GOutputStream  *stream,
-                          const char     *path,
-                          gboolean        success,
-                          GError        **error)
+smiley_cli_commit_output (GOutputStream *stream, const char *path, gboolean success, GError **error)
 {
-  gboolean to_file = path != NULL && !g_str_equal (path, "-");
+  gboolean         to_file = path != NULL && !g_str_equal (path, "-");
   g_autofree char *tmp = to_file ? temporary_path (path) : NULL;
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (GError) local_error = NULL;
 
-  if (!g_output_stream_is_closed (stream) && !g_output_stream_close (stream, NULL, &local_error) &&
-      success)
+  if (!g_output_stream_is_closed (stream) && !g_output_stream_close (stream, NULL, &local_error)
+      && success)
     {
       g_set_error (error, G_IO_ERROR, local_error->code, "cannot write %s: %s",
                    to_file ? path : "standard output", local_error->message);
@@ -505,8 +491,8 @@ smiley_cli_commit_output (GOutputStream  *stream,
     {
       int saved_errno = errno;
 
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                   "cannot write %s: %s", path, g_strerror (saved_errno));
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno), "cannot write %s: %s",
+                   path, g_strerror (saved_errno));
       g_unlink (tmp);
       return FALSE;
     }
@@ -516,29 +502,28 @@ smiley_cli_commit_output (GOutputStream  *stream,
 static void
 print_general_help (FILE *out)
 {
-  fprintf (out,
-           "Usage: smiley COMMAND [OPTIONS…]\n"
-           "\n"
-           "smiley records every call, line, return and exception of a Python program,\n"
-           "with its local variables and profiler statistics.\n"
-           "\n"
-           "Commands:\n");
+  fprintf (out, "Usage: smiley COMMAND [OPTIONS…]\n"
+                "\n"
+                "smiley records every call, line, return and exception of a Python program,\n"
+                "with its local variables and profiler statistics.\n"
+                "\n"
+                "Commands:\n");
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
     fprintf (out, "  %-9s %s\n", commands[i].name, commands[i].summary);
-  fprintf (out,
-           "\n"
-           "Run 'smiley help COMMAND' or 'smiley COMMAND --help' for a command's options.\n"
-           "Configuration: $XDG_CONFIG_HOME/smiley/smiley.conf or --config FILE.\n");
+  fprintf (out, "\n"
+                "Run 'smiley help COMMAND' or 'smiley COMMAND --help' for a command's options.\n"
+                "Configuration: $XDG_CONFIG_HOME/smiley/smiley.conf or --config FILE.\n");
 }
 
 static int
-command_help (int    argc,
-              char **argv)
+command_help (int argc, char **argv)
 {
   const SmileyCommand *command;
-  SmileyCli cli = { 0, };
+  SmileyCli            cli = {
+               0,
+  };
   char *help_argv[4];
-  int help_argc = 0;
+  int   help_argc = 0;
 
   if (argc < 2)
     {
@@ -549,7 +534,8 @@ command_help (int    argc,
   command = find_command (argv[1]);
   if (command == NULL)
     {
-      fprintf (stderr, "smiley help: unknown command '%s'\nTry 'smiley help' for the list of commands.\n",
+      fprintf (stderr,
+               "smiley help: unknown command '%s'\nTry 'smiley help' for the list of commands.\n",
                argv[1]);
       return 2;
     }
@@ -563,7 +549,7 @@ command_help (int    argc,
   help_argv[help_argc++] = argv[1];
   if (argc > 2)
     help_argv[help_argc++] = argv[2];
-  help_argv[help_argc++] = (char *) "--help";
+  help_argv[help_argc++] = (char *)"--help";
   help_argv[help_argc] = NULL;
   cli.command = command->name;
   cli.group = command->name;
@@ -581,12 +567,13 @@ command_help (int    argc,
  *   success, 1 when the command failed, 2 when the command line is wrong
  */
 int
-smiley_cli_main (int    argc,
-                 char **argv)
+smiley_cli_main (int argc, char **argv)
 {
   const SmileyCommand *command;
-  SmileyCli cli = { 0, };
-  g_autoptr(GError) error = NULL;
+  SmileyCli            cli = {
+               0,
+  };
+  g_autoptr (GError) error = NULL;
   int status;
 
   setlocale (LC_ALL, "");
@@ -604,7 +591,8 @@ smiley_cli_main (int    argc,
       return 0;
     }
 
-  if (g_str_equal (argv[1], "help") || g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h"))
+  if (g_str_equal (argv[1], "help") || g_str_equal (argv[1], "--help")
+      || g_str_equal (argv[1], "-h"))
     return command_help (argc - 1, argv + 1);
 
   command = find_command (argv[1]);

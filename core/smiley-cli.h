@@ -53,70 +53,50 @@ typedef struct
  */
 typedef struct
 {
-  char *config;
-  char *store;
-  char *database;
-  char *sink;
-  char *socket;
+  char  *config;
+  char  *store;
+  char  *database;
+  char  *sink;
+  char  *socket;
   char **set;
 } SmileyCommonOptions;
 
 void smiley_common_options_clear (SmileyCommonOptions *options);
 
 /* Return the command's exit status, or -1 with @error set. */
-typedef int (*SmileyCommandFunc) (SmileyCli   *cli,
-                                  int          argc,
-                                  char       **argv,
-                                  GError     **error);
+typedef int (*SmileyCommandFunc) (SmileyCli *cli, int argc, char **argv, GError **error);
 
-SmileyPluginRegistry *smiley_cli_get_registry      (SmileyCli            *cli);
-GOptionContext       *smiley_cli_option_context    (SmileyCli            *cli,
-                                                    const char           *parameter_string,
-                                                    const char           *summary);
-void                  smiley_cli_add_common        (GOptionContext       *context,
-                                                    SmileyCommonOptions  *options,
-                                                    gboolean              with_sink,
-                                                    gboolean              with_socket);
-gboolean              smiley_cli_parse             (SmileyCli            *cli,
-                                                    GOptionContext       *context,
-                                                    int                  *argc,
-                                                    char               ***argv,
-                                                    GError              **error);
-SmileyPipeline       *smiley_cli_new_pipeline      (SmileyCli            *cli,
-                                                    SmileyCommonOptions  *options,
-                                                    GError              **error);
-gboolean              smiley_cli_check_store_exists (SmileyPipeline      *pipeline,
-                                                    GError              **error);
-SmileyStore          *smiley_cli_open_store        (SmileyCli            *cli,
-                                                    SmileyCommonOptions  *options,
-                                                    GError              **error);
+SmileyPluginRegistry *smiley_cli_get_registry (SmileyCli *cli);
+GOptionContext       *smiley_cli_option_context (SmileyCli *cli, const char *parameter_string,
+                                                 const char *summary);
+void                  smiley_cli_add_common (GOptionContext *context, SmileyCommonOptions *options,
+                                             gboolean with_sink, gboolean with_socket);
+gboolean        smiley_cli_parse (SmileyCli *cli, GOptionContext *context, int *argc, char ***argv,
+                                  GError **error);
+SmileyPipeline *smiley_cli_new_pipeline (SmileyCli *cli, SmileyCommonOptions *options,
+                                         GError **error);
+gboolean        smiley_cli_check_store_exists (SmileyPipeline *pipeline, GError **error);
+SmileyStore *smiley_cli_open_store (SmileyCli *cli, SmileyCommonOptions *options, GError **error);
 
-typedef gboolean (*SmileyCliWorkFunc) (gpointer       data,
-                                       GCancellable  *cancellable,
-                                       GError       **error);
+typedef gboolean (*SmileyCliWorkFunc) (gpointer data, GCancellable *cancellable, GError **error);
 
-gboolean              smiley_cli_run_interruptible (SmileyCliWorkFunc     work,
-                                                    gpointer              data,
-                                                    gboolean             *interrupted,
-                                                    GError              **error);
+gboolean smiley_cli_run_interruptible (SmileyCliWorkFunc work, gpointer data, gboolean *interrupted,
+                                       GError **error);
 
-GOutputStream        *smiley_cli_open_output       (const char           *path,
-                                                    GError              **error);
-gboolean              smiley_cli_commit_output     (GOutputStream        *stream,
-                                                    const char           *path,
-                                                    gboolean              success,
-                                                    GError              **error);
+GOutputStream *smiley_cli_open_output (const char *path, GError **error);
+gboolean       smiley_cli_commit_output (GOutputStream *stream, const char *path, gboolean success,
+                                         GError **error);
 
-int smiley_command_run     (SmileyCli *cli, int argc, char **argv, GError **error);
+int smiley_command_run (SmileyCli *cli, int argc, char **argv, GError **error);
 int smiley_command_monitor (SmileyCli *cli, int argc, char **argv, GError **error);
-int smiley_command_record  (SmileyCli *cli, int argc, char **argv, GError **error);
-int smiley_command_replay  (SmileyCli *cli, int argc, char **argv, GError **error);
-int smiley_command_list    (SmileyCli *cli, int argc, char **argv, GError **error);
-int smiley_command_delete  (SmileyCli *cli, int argc, char **argv, GError **error);
-int smiley_command_stats   (SmileyCli *cli, int argc, char **argv, GError **error);
-int smiley_command_export  (SmileyCli *cli, int argc, char **argv, GError **error);
-int smiley_command_server  (SmileyCli *cli, int argc, char **argv, GError **error);
-int smiley_command_report  (SmileyCli *cli, int argc, char **argv, GError **error);
+int smiley_command_record (SmileyCli *cli, int argc, char **argv, GError **error);
+int smiley_command_replay (SmileyCli *cli, int argc, char **argv, GError **error);
+int smiley_command_list (SmileyCli *cli, int argc, char **argv, GError **error);
+int smiley_command_delete (SmileyCli *cli, int argc, char **argv, GError **error);
+int smiley_command_stats (SmileyCli *cli, int argc, char **argv, GError **error);
+int smiley_command_export (SmileyCli *cli, int argc, char **argv, GError **error);
+int smiley_command_server (SmileyCli *cli, int argc, char **argv, GError **error);
+int smiley_command_report (SmileyCli *cli, int argc, char **argv, GError **error);
 int smiley_command_plugins (SmileyCli *cli, int argc, char **argv, GError **error);
 
 int smiley_cli_main (int argc, char **argv);

@@ -18,8 +18,8 @@ typedef struct
   gboolean            local;
   char               *output;
   char               *color;
-  int                 include_stdlib;         /* -1: not given */
-  int                 include_site_packages;  /* -1: not given */
+  int                 include_stdlib;        /* -1: not given */
+  int                 include_site_packages; /* -1: not given */
   char              **include_packages;
   char              **exclude;
   gboolean            profile_only;
@@ -44,13 +44,10 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (RunOptions, run_options_clear)
 
 /* The paired --include-X / --no-include-X flags: the last one wins. */
 static gboolean
-parse_include_flag (const char  *option_name,
-                    const char  *value,
-                    gpointer     data,
-                    GError     **error)
+parse_include_flag (const char *option_name, const char *value, gpointer data, GError **error)
 {
   RunOptions *options = data;
-  gboolean on = !g_str_has_prefix (option_name, "--no-");
+  gboolean    on = !g_str_has_prefix (option_name, "--no-");
 
   if (strstr (option_name, "stdlib") != NULL)
     options->include_stdlib = on;
@@ -60,16 +57,14 @@ parse_include_flag (const char  *option_name,
 }
 
 static gboolean
-parse_color (const char  *option_name,
-             const char  *value,
-             gpointer     data,
-             GError     **error)
+parse_color (const char *option_name, const char *value, gpointer data, GError **error)
 {
   char **color = data;
 
   if (value == NULL)
     value = "always";
-  if (!g_str_equal (value, "auto") && !g_str_equal (value, "always") && !g_str_equal (value, "never"))
+  if (!g_str_equal (value, "auto") && !g_str_equal (value, "always")
+      && !g_str_equal (value, "never"))
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    "--color must be auto, always or never, not '%s'", value);
@@ -81,10 +76,7 @@ parse_color (const char  *option_name,
 }
 
 static gboolean
-parse_run_color (const char  *option_name,
-                 const char  *value,
-                 gpointer     data,
-                 GError     **error)
+parse_run_color (const char *option_name, const char *value, gpointer data, GError **error)
 {
   RunOptions *options = data;
 
@@ -92,24 +84,22 @@ parse_run_color (const char  *option_name,
 }
 
 /* The options of smiley_cli_add_common() that take a value. */
-static const char *common_value_options[] = { "config", "store", "database", "sink", "socket", "set", NULL };
+static const char *common_value_options[]
+    = { "config", "store", "database", "sink", "socket", "set", NULL };
 
 /* Where the program's own arguments begin: at the first argument that is
  * not an option (the script), after `--`, or right after `-m MODULE`.
  * Everything from there belongs to the program, even what looks like an
  * option of smiley's. */
 static int
-find_program_start (const GOptionEntry *entries,
-                    int                 argc,
-                    char              **argv,
-                    gboolean           *skip_separator)
+find_program_start (const GOptionEntry *entries, int argc, char **argv, gboolean *skip_separator)
 {
   *skip_separator = FALSE;
 
   for (int i = 1; i < argc; i++)
     {
       const char *arg = argv[i];
-      gboolean takes_value = FALSE;
+      gboolean    takes_value = FALSE;
 
       if (g_str_equal (arg, "--"))
         {
@@ -130,15 +120,17 @@ find_program_start (const GOptionEntry *entries,
             takes_value = TRUE;
           for (const GOptionEntry *e = entries; e->long_name != NULL; e++)
             if (g_str_equal (arg + 2, e->long_name))
-              takes_value = e->arg != G_OPTION_ARG_NONE &&
-                            (e->flags & (G_OPTION_FLAG_NO_ARG | G_OPTION_FLAG_OPTIONAL_ARG)) == 0;
+              takes_value
+                  = e->arg != G_OPTION_ARG_NONE
+                    && (e->flags & (G_OPTION_FLAG_NO_ARG | G_OPTION_FLAG_OPTIONAL_ARG)) == 0;
         }
       else if (arg[0] == '-' && arg[1] != '-' && arg[2] == '\0')
         {
           for (const GOptionEntry *e = entries; e->long_name != NULL; e++)
             if (e->short_name == arg[1])
-              takes_value = e->arg != G_OPTION_ARG_NONE &&
-                            (e->flags & (G_OPTION_FLAG_NO_ARG | G_OPTION_FLAG_OPTIONAL_ARG)) == 0;
+              takes_value
+                  = e->arg != G_OPTION_ARG_NONE
+                    && (e->flags & (G_OPTION_FLAG_NO_ARG | G_OPTION_FLAG_OPTIONAL_ARG)) == 0;
         }
 
       if (takes_value)
@@ -151,16 +143,17 @@ static void
 print_stats_summary (SmileySource *source)
 {
   GObjectClass *klass = G_OBJECT_GET_CLASS (source);
-  guint64 emitted = 0, delivered = 0;
+  guint64       emitted = 0, delivered = 0;
 
-  if (g_object_class_find_property (klass, "events-emitted") == NULL ||
-      g_object_class_find_property (klass, "events-delivered") == NULL)
+  if (g_object_class_find_property (klass, "events-emitted") == NULL
+      || g_object_class_find_property (klass, "events-delivered") == NULL)
     {
       fprintf (stderr, "smiley: this source does not count its events\n");
       return;
     }
   g_object_get (source, "events-emitted", &emitted, "events-delivered", &delivered, NULL);
-  fprintf (stderr, "smiley: %" G_GUINT64_FORMAT " events emitted, %" G_GUINT64_FORMAT " events recorded\n",
+  fprintf (stderr,
+           "smiley: %" G_GUINT64_FORMAT " events emitted, %" G_GUINT64_FORMAT " events recorded\n",
            emitted, delivered);
 }
 
@@ -174,57 +167,55 @@ print_stats_summary (SmileySource *source)
  * Returns: the traced program's exit status as a shell shows it
  */
 int
-smiley_command_run (SmileyCli  *cli,
-                    int         argc,
-                    char      **argv,
-                    GError    **error)
+smiley_command_run (SmileyCli *cli, int argc, char **argv, GError **error)
 {
-  g_auto(RunOptions) options = { .include_stdlib = -1, .include_site_packages = -1 };
-  g_autoptr(GOptionContext) context = NULL;
-  g_autoptr(GOptionGroup) group = NULL;
-  g_autoptr(SmileyPipeline) pipeline = NULL;
-  g_autoptr(GError) run_error = NULL;
+  g_auto (RunOptions) options = { .include_stdlib = -1, .include_site_packages = -1 };
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (GOptionGroup) group = NULL;
+  g_autoptr (SmileyPipeline) pipeline = NULL;
+  g_autoptr (GError) run_error = NULL;
   g_autofree char **own_argv = NULL;
-  g_autoptr(GStrvBuilder) program = g_strv_builder_new ();
-  g_auto(GStrv) program_argv = NULL;
-  SmileySource *source;
-  gboolean skip_separator;
-  int own_argc, start;
-  gboolean ok;
-  const GOptionEntry entries[] = {
-    { "local", 0, 0, G_OPTION_ARG_NONE, &options.local,
-      "Write the events straight to the store instead of to a listening monitor/record", NULL },
-    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &options.output,
-      "With the console sink: write to FILE instead of standard error", "FILE" },
-    { "color", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, parse_run_color,
-      "With the console sink: colour the output (auto, always, never)", "WHEN" },
-    { "include-stdlib", 0, G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, parse_include_flag,
-      "Trace the standard library too", NULL },
-    { "no-include-stdlib", 0, G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, parse_include_flag,
-      "Do not trace the standard library (default)", NULL },
-    { "include-site-packages", 0, G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, parse_include_flag,
-      "Trace installed packages (default)", NULL },
-    { "no-include-site-packages", 0, G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, parse_include_flag,
-      "Do not trace installed packages", NULL },
-    { "include-package", 0, 0, G_OPTION_ARG_STRING_ARRAY, &options.include_packages,
-      "Trace package NAME even where it would be excluded (repeatable)", "NAME" },
-    { "exclude", 0, 0, G_OPTION_ARG_STRING_ARRAY, &options.exclude,
-      "Do not trace files or modules matching PATTERN (repeatable)", "PATTERN" },
-    { "profile-only", 0, 0, G_OPTION_ARG_NONE, &options.profile_only,
-      "Only collect profiler statistics (no line events or locals)", NULL },
-    { "python", 0, 0, G_OPTION_ARG_FILENAME, &options.python,
-      "Run the program with this Python interpreter", "PATH" },
-    { "stats-summary", 0, 0, G_OPTION_ARG_NONE, &options.stats_summary,
-      "Print how many events were emitted and recorded", NULL },
-    { "module", 'm', 0, G_OPTION_ARG_STRING, &options.module,
-      "Run library module MODULE as a script (as python3 -m)", "MODULE" },
-    G_OPTION_ENTRY_NULL
-  };
+  g_autoptr (GStrvBuilder) program = g_strv_builder_new ();
+  g_auto (GStrv) program_argv = NULL;
+  SmileySource      *source;
+  gboolean           skip_separator;
+  int                own_argc, start;
+  gboolean           ok;
+  const GOptionEntry entries[]
+      = { { "local", 0, 0, G_OPTION_ARG_NONE, &options.local,
+            "Write the events straight to the store instead of to a listening monitor/record",
+            NULL },
+          { "output", 'o', 0, G_OPTION_ARG_FILENAME, &options.output,
+            "With the console sink: write to FILE instead of standard error", "FILE" },
+          { "color", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, parse_run_color,
+            "With the console sink: colour the output (auto, always, never)", "WHEN" },
+          { "include-stdlib", 0, G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, parse_include_flag,
+            "Trace the standard library too", NULL },
+          { "no-include-stdlib", 0, G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, parse_include_flag,
+            "Do not trace the standard library (default)", NULL },
+          { "include-site-packages", 0, G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK,
+            parse_include_flag, "Trace installed packages (default)", NULL },
+          { "no-include-site-packages", 0, G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK,
+            parse_include_flag, "Do not trace installed packages", NULL },
+          { "include-package", 0, 0, G_OPTION_ARG_STRING_ARRAY, &options.include_packages,
+            "Trace package NAME even where it would be excluded (repeatable)", "NAME" },
+          { "exclude", 0, 0, G_OPTION_ARG_STRING_ARRAY, &options.exclude,
+            "Do not trace files or modules matching PATTERN (repeatable)", "PATTERN" },
+          { "profile-only", 0, 0, G_OPTION_ARG_NONE, &options.profile_only,
+            "Only collect profiler statistics (no line events or locals)", NULL },
+          { "python", 0, 0, G_OPTION_ARG_FILENAME, &options.python,
+            "Run the program with this Python interpreter", "PATH" },
+          { "stats-summary", 0, 0, G_OPTION_ARG_NONE, &options.stats_summary,
+            "Print how many events were emitted and recorded", NULL },
+          { "module", 'm', 0, G_OPTION_ARG_STRING, &options.module,
+            "Run library module MODULE as a script (as python3 -m)", "MODULE" },
+          G_OPTION_ENTRY_NULL };
 
-  context = smiley_cli_option_context (cli, "[--] SCRIPT [ARGS…] | -m MODULE [ARGS…]",
-                                       "Runs a Python program as python3 would, with tracing on.\n"
-                                       "By default the events go to a listening 'smiley monitor' or\n"
-                                       "'smiley record'; --local writes them to the store.");
+  context
+      = smiley_cli_option_context (cli, "[--] SCRIPT [ARGS…] | -m MODULE [ARGS…]",
+                                   "Runs a Python program as python3 would, with tracing on.\n"
+                                   "By default the events go to a listening 'smiley monitor' or\n"
+                                   "'smiley record'; --local writes them to the store.");
   g_option_context_set_strict_posix (context, TRUE);
   group = g_option_group_new ("run", "Run options", "Show run options", &options, NULL);
   g_option_group_add_entries (group, entries);
@@ -239,10 +230,10 @@ smiley_command_run (SmileyCli  *cli,
   own_argc = 0;
   for (int i = 0; i < start; i++)
     {
-      if (i > 0 && i == start - 1 && g_str_has_prefix (argv[i], "-m") && argv[i][1] == 'm' &&
-          argv[i][2] != '\0')
+      if (i > 0 && i == start - 1 && g_str_has_prefix (argv[i], "-m") && argv[i][1] == 'm'
+          && argv[i][2] != '\0')
         {
-          own_argv[own_argc++] = (char *) "-m";
+          own_argv[own_argc++] = (char *)"-m";
           own_argv[own_argc++] = argv[i] + 2;
         }
       else
@@ -255,8 +246,8 @@ smiley_command_run (SmileyCli  *cli,
       return -1;
     if (own_argc > 1)
       {
-        g_set_error (error, SMILEY_CLI_ERROR, SMILEY_CLI_ERROR_USAGE,
-                     "unexpected argument '%s'", parse_argv[1]);
+        g_set_error (error, SMILEY_CLI_ERROR, SMILEY_CLI_ERROR_USAGE, "unexpected argument '%s'",
+                     parse_argv[1]);
         return -1;
       }
   }
@@ -304,12 +295,13 @@ smiley_command_run (SmileyCli  *cli,
    * output: standard error keeps it out of the program's stdout. */
   smiley_pipeline_add_optional (pipeline, SMILEY_SETTING_DEFAULT, "stream", "stderr", NULL);
   if (options.output != NULL)
-    smiley_pipeline_add_setting (pipeline, SMILEY_SETTING_FLAG, "output", options.output, "--output");
+    smiley_pipeline_add_setting (pipeline, SMILEY_SETTING_FLAG, "output", options.output,
+                                 "--output");
   if (options.color != NULL)
     smiley_pipeline_add_optional (pipeline, SMILEY_SETTING_FLAG, "color", options.color, "--color");
 
   smiley_pipeline_add_strv (pipeline, SMILEY_SETTING_FLAG, "argv",
-                            (const char * const *) program_argv, "the program's arguments");
+                            (const char *const *)program_argv, "the program's arguments");
   if (options.module != NULL)
     smiley_pipeline_add_setting (pipeline, SMILEY_SETTING_FLAG, "module", options.module, "-m");
   if (options.include_stdlib >= 0)
@@ -321,17 +313,19 @@ smiley_command_run (SmileyCli  *cli,
                                  "--include-site-packages");
   if (options.include_packages != NULL)
     smiley_pipeline_add_strv (pipeline, SMILEY_SETTING_FLAG, "include-packages",
-                              (const char * const *) options.include_packages, "--include-package");
+                              (const char *const *)options.include_packages, "--include-package");
   if (options.exclude != NULL)
     smiley_pipeline_add_strv (pipeline, SMILEY_SETTING_FLAG, "exclude",
-                              (const char * const *) options.exclude, "--exclude");
+                              (const char *const *)options.exclude, "--exclude");
   if (options.profile_only)
-    smiley_pipeline_add_setting (pipeline, SMILEY_SETTING_FLAG, "profile-only", "true", "--profile-only");
+    smiley_pipeline_add_setting (pipeline, SMILEY_SETTING_FLAG, "profile-only", "true",
+                                 "--profile-only");
   if (options.python != NULL)
-    smiley_pipeline_add_setting (pipeline, SMILEY_SETTING_FLAG, "python", options.python, "--python");
+    smiley_pipeline_add_setting (pipeline, SMILEY_SETTING_FLAG, "python", options.python,
+                                 "--python");
 
-  if (!smiley_pipeline_build (pipeline, error) ||
-      !smiley_pipeline_initialize (pipeline, NULL, error))
+  if (!smiley_pipeline_build (pipeline, error)
+      || !smiley_pipeline_initialize (pipeline, NULL, error))
     return -1;
 
   /* No signal handling here: SIGINT and SIGTERM are the traced program's,
@@ -353,9 +347,7 @@ smiley_command_run (SmileyCli  *cli,
 /* ---- monitor, record ---------------------------------------------------- */
 
 static gboolean
-run_pipeline_work (gpointer       data,
-                   GCancellable  *cancellable,
-                   GError       **error)
+run_pipeline_work (gpointer data, GCancellable *cancellable, GError **error)
 {
   return smiley_pipeline_run (SMILEY_PIPELINE (data), cancellable, error);
 }
@@ -363,10 +355,9 @@ run_pipeline_work (gpointer       data,
 /* Runs a built and initialised pipeline until its source ends or a
  * signal stops it; being stopped by a signal is success. */
 static int
-run_until_interrupted (SmileyPipeline  *pipeline,
-                       GError         **error)
+run_until_interrupted (SmileyPipeline *pipeline, GError **error)
 {
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (GError) local_error = NULL;
   gboolean interrupted = FALSE;
 
   if (smiley_cli_run_interruptible (run_pipeline_work, pipeline, &interrupted, &local_error))
@@ -393,10 +384,7 @@ listen_options_clear (ListenOptions *options)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ListenOptions, listen_options_clear)
 
 static gboolean
-parse_listen_color (const char  *option_name,
-                    const char  *value,
-                    gpointer     data,
-                    GError     **error)
+parse_listen_color (const char *option_name, const char *value, gpointer data, GError **error)
 {
   ListenOptions *options = data;
 
@@ -406,12 +394,10 @@ parse_listen_color (const char  *option_name,
 /* Says where the listener is, on stderr so that stdout is only events:
  * with `tcp://127.0.0.1:0` this is the only way to learn the port. */
 static void
-announce_listener (SmileyCli      *cli,
-                   SmileyPipeline *pipeline,
-                   gboolean        record)
+announce_listener (SmileyCli *cli, SmileyPipeline *pipeline, gboolean record)
 {
-  GObject *source = smiley_pipeline_get_object (pipeline, SMILEY_PIPELINE_SOURCE);
-  const char *property = NULL;
+  GObject         *source = smiley_pipeline_get_object (pipeline, SMILEY_PIPELINE_SOURCE);
+  const char      *property = NULL;
   g_autofree char *endpoint = NULL;
 
   if (g_object_class_find_property (G_OBJECT_GET_CLASS (source), "bound-endpoint") != NULL)
@@ -426,38 +412,36 @@ announce_listener (SmileyCli      *cli,
     return;
 
   if (record)
-    fprintf (stderr, "smiley %s: listening on %s, recording into %s (Ctrl-C to stop)\n", cli->command,
-             endpoint, smiley_pipeline_get_name (pipeline, SMILEY_PIPELINE_STORE));
+    fprintf (stderr, "smiley %s: listening on %s, recording into %s (Ctrl-C to stop)\n",
+             cli->command, endpoint, smiley_pipeline_get_name (pipeline, SMILEY_PIPELINE_STORE));
   else
     fprintf (stderr, "smiley %s: listening on %s (Ctrl-C to stop)\n", cli->command, endpoint);
 }
 
 static int
-listen_command (SmileyCli   *cli,
-                int          argc,
-                char       **argv,
-                gboolean     record,
-                GError     **error)
+listen_command (SmileyCli *cli, int argc, char **argv, gboolean record, GError **error)
 {
-  g_auto(ListenOptions) options = { 0, };
-  g_autoptr(GOptionContext) context = NULL;
-  g_autoptr(GOptionGroup) group = NULL;
-  g_autoptr(SmileyPipeline) pipeline = NULL;
-  const GOptionEntry color_entries[] = {
-    { "color", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, parse_listen_color,
-      "Colour the output: auto (if a terminal), always, never", "WHEN" },
-    G_OPTION_ENTRY_NULL
+  g_auto (ListenOptions) options = {
+    0,
   };
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (GOptionGroup) group = NULL;
+  g_autoptr (SmileyPipeline) pipeline = NULL;
+  const GOptionEntry color_entries[]
+      = { { "color", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, parse_listen_color,
+            "Colour the output: auto (if a terminal), always, never", "WHEN" },
+          G_OPTION_ENTRY_NULL };
 
-  context = smiley_cli_option_context (cli, NULL,
-                                       record
-                                       ? "Listens for runs of 'smiley run' and writes them to the store\n"
-                                         "until interrupted (Ctrl-C)."
-                                       : "Listens for runs of 'smiley run' and prints their events\n"
-                                         "until interrupted (Ctrl-C).");
+  context = smiley_cli_option_context (
+      cli, NULL,
+      record ? "Listens for runs of 'smiley run' and writes them to the store\n"
+               "until interrupted (Ctrl-C)."
+             : "Listens for runs of 'smiley run' and prints their events\n"
+               "until interrupted (Ctrl-C).");
   if (!record)
     {
-      group = g_option_group_new ("monitor", "Monitor options", "Show monitor options", &options, NULL);
+      group = g_option_group_new ("monitor", "Monitor options", "Show monitor options", &options,
+                                  NULL);
       g_option_group_add_entries (group, color_entries);
       g_option_context_set_main_group (context, g_steal_pointer (&group));
     }
@@ -467,7 +451,8 @@ listen_command (SmileyCli   *cli,
     return -1;
   if (argc > 1)
     {
-      g_set_error (error, SMILEY_CLI_ERROR, SMILEY_CLI_ERROR_USAGE, "unexpected argument '%s'", argv[1]);
+      g_set_error (error, SMILEY_CLI_ERROR, SMILEY_CLI_ERROR_USAGE, "unexpected argument '%s'",
+                   argv[1]);
       return -1;
     }
 
@@ -476,7 +461,8 @@ listen_command (SmileyCli   *cli,
     return -1;
 
   smiley_pipeline_set_role (pipeline, SMILEY_PIPELINE_SOURCE, "socket");
-  smiley_pipeline_set_role (pipeline, SMILEY_PIPELINE_SINK, record ? SMILEY_PIPELINE_STORE_SINK : "console");
+  smiley_pipeline_set_role (pipeline, SMILEY_PIPELINE_SINK,
+                            record ? SMILEY_PIPELINE_STORE_SINK : "console");
   if (record)
     smiley_pipeline_set_role (pipeline, SMILEY_PIPELINE_STORE, "sqlite:smiley.db");
   else
@@ -484,8 +470,8 @@ listen_command (SmileyCli   *cli,
   if (options.color != NULL)
     smiley_pipeline_add_optional (pipeline, SMILEY_SETTING_FLAG, "color", options.color, "--color");
 
-  if (!smiley_pipeline_build (pipeline, error) ||
-      !smiley_pipeline_initialize (pipeline, NULL, error))
+  if (!smiley_pipeline_build (pipeline, error)
+      || !smiley_pipeline_initialize (pipeline, NULL, error))
     return -1;
 
   announce_listener (cli, pipeline, record);
@@ -498,10 +484,7 @@ listen_command (SmileyCli   *cli,
  * `smiley monitor`: the socket listener into the console on stdout.
  */
 int
-smiley_command_monitor (SmileyCli  *cli,
-                        int         argc,
-                        char      **argv,
-                        GError    **error)
+smiley_command_monitor (SmileyCli *cli, int argc, char **argv, GError **error)
 {
   return listen_command (cli, argc, argv, FALSE, error);
 }
@@ -512,10 +495,7 @@ smiley_command_monitor (SmileyCli  *cli,
  * `smiley record`: the socket listener into the store.
  */
 int
-smiley_command_record (SmileyCli  *cli,
-                       int         argc,
-                       char      **argv,
-                       GError    **error)
+smiley_command_record (SmileyCli *cli, int argc, char **argv, GError **error)
 {
   return listen_command (cli, argc, argv, TRUE, error);
 }
@@ -538,10 +518,7 @@ replay_options_clear (ReplayOptions *options)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ReplayOptions, replay_options_clear)
 
 static gboolean
-parse_replay_color (const char  *option_name,
-                    const char  *value,
-                    gpointer     data,
-                    GError     **error)
+parse_replay_color (const char *option_name, const char *value, gpointer data, GError **error)
 {
   ReplayOptions *options = data;
 
@@ -555,27 +532,26 @@ parse_replay_color (const char  *option_name,
  * the console on stdout, which prints what `monitor` printed live.
  */
 int
-smiley_command_replay (SmileyCli  *cli,
-                       int         argc,
-                       char      **argv,
-                       GError    **error)
+smiley_command_replay (SmileyCli *cli, int argc, char **argv, GError **error)
 {
-  g_auto(ReplayOptions) options = { 0, };
-  g_autoptr(GOptionContext) context = NULL;
-  g_autoptr(GOptionGroup) group = NULL;
-  g_autoptr(SmileyPipeline) pipeline = NULL;
-  g_autoptr(GError) local_error = NULL;
-  gboolean interrupted = FALSE;
-  GObject *source;
-  const GOptionEntry entries[] = {
-    { "color", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, parse_replay_color,
-      "Colour the output: auto (if a terminal), always, never", "WHEN" },
-    G_OPTION_ENTRY_NULL
+  g_auto (ReplayOptions) options = {
+    0,
   };
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (GOptionGroup) group = NULL;
+  g_autoptr (SmileyPipeline) pipeline = NULL;
+  g_autoptr (GError) local_error = NULL;
+  gboolean           interrupted = FALSE;
+  GObject           *source;
+  const GOptionEntry entries[]
+      = { { "color", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, parse_replay_color,
+            "Colour the output: auto (if a terminal), always, never", "WHEN" },
+          G_OPTION_ENTRY_NULL };
 
-  context = smiley_cli_option_context (cli, "RUN",
-                                       "Prints a recorded run (a full id or a unique prefix of one)\n"
-                                       "in the console format, as 'smiley monitor' showed it.");
+  context
+      = smiley_cli_option_context (cli, "RUN",
+                                   "Prints a recorded run (a full id or a unique prefix of one)\n"
+                                   "in the console format, as 'smiley monitor' showed it.");
   group = g_option_group_new ("replay", "Replay options", "Show replay options", &options, NULL);
   g_option_group_add_entries (group, entries);
   g_option_context_set_main_group (context, g_steal_pointer (&group));
@@ -591,7 +567,8 @@ smiley_command_replay (SmileyCli  *cli,
     }
   if (argc > 2)
     {
-      g_set_error (error, SMILEY_CLI_ERROR, SMILEY_CLI_ERROR_USAGE, "unexpected argument '%s'", argv[2]);
+      g_set_error (error, SMILEY_CLI_ERROR, SMILEY_CLI_ERROR_USAGE, "unexpected argument '%s'",
+                   argv[2]);
       return -1;
     }
 
@@ -608,15 +585,12 @@ smiley_command_replay (SmileyCli  *cli,
   if (options.color != NULL)
     smiley_pipeline_add_optional (pipeline, SMILEY_SETTING_FLAG, "color", options.color, "--color");
 
-  if (!smiley_pipeline_build (pipeline, error) ||
-      !smiley_cli_check_store_exists (pipeline, error))
+  if (!smiley_pipeline_build (pipeline, error) || !smiley_cli_check_store_exists (pipeline, error))
     return -1;
 
   source = smiley_pipeline_get_object (pipeline, SMILEY_PIPELINE_SOURCE);
-  g_object_set (source,
-                "store", smiley_pipeline_get_object (pipeline, SMILEY_PIPELINE_STORE),
-                "run-id", argv[1],
-                NULL);
+  g_object_set (source, "store", smiley_pipeline_get_object (pipeline, SMILEY_PIPELINE_STORE),
+                "run-id", argv[1], NULL);
 
   if (!smiley_pipeline_initialize (pipeline, NULL, error))
     return -1;

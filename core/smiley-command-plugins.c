@@ -56,17 +56,18 @@ value_kind (GParamSpec *pspec)
 static void
 print_properties (const SmileyImplementation *impl)
 {
-  g_autoptr(GTypeClass) klass = g_type_class_ref (impl->type);
-  guint n_pspecs = 0;
-  g_autofree GParamSpec **pspecs = g_object_class_list_properties (G_OBJECT_CLASS (klass), &n_pspecs);
+  g_autoptr (GTypeClass) klass = g_type_class_ref (impl->type);
+  guint                   n_pspecs = 0;
+  g_autofree GParamSpec **pspecs
+      = g_object_class_list_properties (G_OBJECT_CLASS (klass), &n_pspecs);
 
   for (guint i = 0; i < n_pspecs; i++)
     {
-      GParamSpec *pspec = pspecs[i];
-      const char *kind = value_kind (pspec);
-      const GValue *def;
+      GParamSpec      *pspec = pspecs[i];
+      const char      *kind = value_kind (pspec);
+      const GValue    *def;
       g_autofree char *def_text = NULL;
-      const char *blurb = g_param_spec_get_blurb (pspec);
+      const char      *blurb = g_param_spec_get_blurb (pspec);
 
       if (kind == NULL || (pspec->flags & G_PARAM_WRITABLE) == 0)
         continue;
@@ -78,13 +79,14 @@ print_properties (const SmileyImplementation *impl)
         def_text = g_strdup (g_value_get_boolean (def) ? "true" : "false");
       else if (G_VALUE_HOLDS_ENUM (def))
         {
-          GEnumValue *ev = g_enum_get_value (G_PARAM_SPEC_ENUM (pspec)->enum_class, g_value_get_enum (def));
+          GEnumValue *ev
+              = g_enum_get_value (G_PARAM_SPEC_ENUM (pspec)->enum_class, g_value_get_enum (def));
           def_text = g_strdup (ev ? ev->value_nick : "");
         }
       else if (G_VALUE_HOLDS_DOUBLE (def))
         def_text = g_strdup_printf ("%g", g_value_get_double (def));
       else if (G_VALUE_HOLDS_FLOAT (def))
-        def_text = g_strdup_printf ("%g", (double) g_value_get_float (def));
+        def_text = g_strdup_printf ("%g", (double)g_value_get_float (def));
       else if (!G_VALUE_HOLDS (def, G_TYPE_STRV))
         {
           GValue text = G_VALUE_INIT;
@@ -109,33 +111,35 @@ print_properties (const SmileyImplementation *impl)
  * REASON" on stderr. Succeeds if any plugin module loaded.
  */
 int
-smiley_command_plugins (SmileyCli  *cli,
-                        int         argc,
-                        char      **argv,
-                        GError    **error)
+smiley_command_plugins (SmileyCli *cli, int argc, char **argv, GError **error)
 {
-  g_autoptr(GOptionContext) context = NULL;
-  g_autoptr(GPtrArray) impls = NULL;
-  g_autoptr(GPtrArray) failures = NULL;
-  gboolean properties = FALSE;
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (GPtrArray) impls = NULL;
+  g_autoptr (GPtrArray) failures = NULL;
+  gboolean              properties = FALSE;
   SmileyPluginRegistry *registry;
-  int name_width = 4, file_width = 4;
-  guint from_modules = 0;
+  int                   name_width = 4, file_width = 4;
+  guint                 from_modules = 0;
 
-  context = smiley_cli_option_context (cli, NULL,
-                                       "Lists the sources, sinks, stores and views smiley can use, and the\n"
-                                       "plugin modules that could not be loaded. Plugins are read from\n"
-                                       "$SMILEY_PLUGIN_PATH (colon-separated) and the plugin directory.");
-  g_option_context_add_main_entries (context, (const GOptionEntry[]) {
-    { "properties", 'p', 0, G_OPTION_ARG_NONE, &properties,
-      "Also list the settings (properties) each one takes, for --set and the configuration file",
-      NULL },
-    G_OPTION_ENTRY_NULL }, NULL);
+  context = smiley_cli_option_context (
+      cli, NULL,
+      "Lists the sources, sinks, stores and views smiley can use, and the\n"
+      "plugin modules that could not be loaded. Plugins are read from\n"
+      "$SMILEY_PLUGIN_PATH (colon-separated) and the plugin directory.");
+  g_option_context_add_main_entries (
+      context,
+      (const GOptionEntry[]){ { "properties", 'p', 0, G_OPTION_ARG_NONE, &properties,
+                                "Also list the settings (properties) each one takes, for --set and "
+                                "the configuration file",
+                                NULL },
+                              G_OPTION_ENTRY_NULL },
+      NULL);
   if (!smiley_cli_parse (cli, context, &argc, &argv, error))
     return -1;
   if (argc > 1)
     {
-      g_set_error (error, SMILEY_CLI_ERROR, SMILEY_CLI_ERROR_USAGE, "unexpected argument '%s'", argv[1]);
+      g_set_error (error, SMILEY_CLI_ERROR, SMILEY_CLI_ERROR_USAGE, "unexpected argument '%s'",
+                   argv[1]);
       return -1;
     }
 
@@ -147,8 +151,8 @@ smiley_command_plugins (SmileyCli  *cli,
     {
       const SmileyImplementation *impl = g_ptr_array_index (impls, i);
 
-      name_width = MAX (name_width, (int) strlen (impl->name));
-      file_width = MAX (file_width, (int) strlen (impl->file));
+      name_width = MAX (name_width, (int)strlen (impl->name));
+      file_width = MAX (file_width, (int)strlen (impl->file));
       if (impl->file[0] == '/')
         from_modules++;
     }
@@ -174,8 +178,9 @@ smiley_command_plugins (SmileyCli  *cli,
 
   if (from_modules == 0)
     {
-      g_set_error_literal (error, SMILEY_CLI_ERROR, SMILEY_CLI_ERROR_FAILED,
-                           "no plugin could be loaded (check $SMILEY_PLUGIN_PATH and the installation)");
+      g_set_error_literal (
+          error, SMILEY_CLI_ERROR, SMILEY_CLI_ERROR_FAILED,
+          "no plugin could be loaded (check $SMILEY_PLUGIN_PATH and the installation)");
       return -1;
     }
   return 0;

@@ -13,7 +13,7 @@
 static GDateTime *
 local_time (gint64 unix_us)
 {
-  g_autoptr(GDateTime) seconds = g_date_time_new_from_unix_local (unix_us / G_USEC_PER_SEC);
+  g_autoptr (GDateTime) seconds = g_date_time_new_from_unix_local (unix_us / G_USEC_PER_SEC);
 
   if (seconds == NULL)
     return NULL;
@@ -23,7 +23,7 @@ local_time (gint64 unix_us)
 static char *
 format_time (gint64 unix_us)
 {
-  g_autoptr(GDateTime) dt = NULL;
+  g_autoptr (GDateTime) dt = NULL;
 
   if (unix_us <= 0)
     return g_strdup ("");
@@ -34,7 +34,7 @@ format_time (gint64 unix_us)
 static char *
 format_time_iso (gint64 unix_us)
 {
-  g_autoptr(GDateTime) dt = NULL;
+  g_autoptr (GDateTime) dt = NULL;
 
   if (unix_us <= 0)
     return NULL;
@@ -74,9 +74,9 @@ run_failed (SmileyRun *run)
 {
   const char *error = smiley_run_get_error (run);
 
-  return (error != NULL && *error != '\0') ||
-         smiley_run_get_state (run) == SMILEY_RUN_ABNORMAL ||
-         (smiley_run_get_state (run) == SMILEY_RUN_FINISHED && smiley_run_get_exit_status (run) != 0);
+  return (error != NULL && *error != '\0') || smiley_run_get_state (run) == SMILEY_RUN_ABNORMAL
+         || (smiley_run_get_state (run) == SMILEY_RUN_FINISHED
+             && smiley_run_get_exit_status (run) != 0);
 }
 
 static char *
@@ -94,7 +94,7 @@ static void
 print_table (GPtrArray *runs)
 {
   static const char *headers[] = { "RUN", "DESCRIPTION", "START", "END", "STATUS" };
-  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify)g_strfreev);
   int widths[G_N_ELEMENTS (headers)];
 
   for (guint c = 0; c < G_N_ELEMENTS (headers); c++)
@@ -102,8 +102,8 @@ print_table (GPtrArray *runs)
 
   for (guint i = 0; i < runs->len; i++)
     {
-      SmileyRun *run = g_ptr_array_index (runs, i);
-      char **row = g_new0 (char *, G_N_ELEMENTS (headers) + 1);
+      SmileyRun       *run = g_ptr_array_index (runs, i);
+      char           **row = g_new0 (char *, G_N_ELEMENTS (headers) + 1);
       g_autofree char *outcome = run_outcome (run);
 
       row[0] = g_strdup (smiley_run_get_id (run));
@@ -112,7 +112,7 @@ print_table (GPtrArray *runs)
       row[3] = format_time (smiley_run_get_end_time (run));
       row[4] = one_line (outcome);
       for (guint c = 0; c < G_N_ELEMENTS (headers) - 1; c++)
-        widths[c] = MAX (widths[c], (int) g_utf8_strlen (row[c], -1));
+        widths[c] = MAX (widths[c], (int)g_utf8_strlen (row[c], -1));
       g_ptr_array_add (rows, row);
     }
 
@@ -131,7 +131,7 @@ print_table (GPtrArray *runs)
       for (guint c = 0; c < G_N_ELEMENTS (headers); c++)
         {
           g_autofree char *cell = NULL;
-          int len = g_utf8_strlen (row[c], -1);
+          int              len = g_utf8_strlen (row[c], -1);
 
           if (c + 1 == G_N_ELEMENTS (headers))
             {
@@ -154,9 +154,7 @@ print_table (GPtrArray *runs)
 }
 
 static void
-print_csv_field (GString    *out,
-                 const char *text,
-                 gboolean    last)
+print_csv_field (GString *out, const char *text, gboolean last)
 {
   text = text ? text : "";
   if (strpbrk (text, ",\"\n\r") != NULL)
@@ -178,11 +176,12 @@ print_csv_field (GString    *out,
 static void
 print_csv (GPtrArray *runs)
 {
-  g_autoptr(GString) out = g_string_new ("id,description,start,end,state,exit_status,signal,status,error\r\n");
+  g_autoptr (GString) out
+      = g_string_new ("id,description,start,end,state,exit_status,signal,status,error\r\n");
 
   for (guint i = 0; i < runs->len; i++)
     {
-      SmileyRun *run = g_ptr_array_index (runs, i);
+      SmileyRun       *run = g_ptr_array_index (runs, i);
       g_autofree char *start = format_time_iso (smiley_run_get_start_time (run));
       g_autofree char *end = format_time_iso (smiley_run_get_end_time (run));
       g_autofree char *status = smiley_run_format_status (run);
@@ -205,19 +204,19 @@ print_csv (GPtrArray *runs)
 static void
 print_json (GPtrArray *runs)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
-  g_autoptr(JsonNode) root = NULL;
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
   g_autofree char *text = NULL;
 
   json_builder_begin_array (builder);
   for (guint i = 0; i < runs->len; i++)
     {
-      SmileyRun *run = g_ptr_array_index (runs, i);
-      const char * const *argv = smiley_run_get_argv (run);
-      g_autofree char *start = format_time_iso (smiley_run_get_start_time (run));
-      g_autofree char *end = format_time_iso (smiley_run_get_end_time (run));
-      g_autofree char *status = smiley_run_format_status (run);
+      SmileyRun         *run = g_ptr_array_index (runs, i);
+      const char *const *argv = smiley_run_get_argv (run);
+      g_autofree char   *start = format_time_iso (smiley_run_get_start_time (run));
+      g_autofree char   *end = format_time_iso (smiley_run_get_end_time (run));
+      g_autofree char   *status = smiley_run_format_status (run);
 
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "id");
@@ -278,25 +277,24 @@ print_json (GPtrArray *runs)
  * store, newest first.
  */
 int
-smiley_command_list (SmileyCli  *cli,
-                     int         argc,
-                     char      **argv,
-                     GError    **error)
+smiley_command_list (SmileyCli *cli, int argc, char **argv, GError **error)
 {
-  SmileyCommonOptions options = { 0, };
-  g_autofree char *format = NULL;
-  gboolean errors_only = FALSE;
-  g_autoptr(GOptionContext) context = NULL;
-  g_autoptr(SmileyStore) store = NULL;
-  g_autoptr(GPtrArray) runs = NULL;
-  g_autoptr(GPtrArray) shown = NULL;
-  int status = -1;
-  const GOptionEntry entries[] = {
-    { "format", 0, 0, G_OPTION_ARG_STRING, &format, "Output format: table (default), json, csv", "FORMAT" },
-    { "errors", 0, 0, G_OPTION_ARG_NONE, &errors_only,
-      "Only runs that failed (an exception, a non-zero status, or an abnormal end)", NULL },
-    G_OPTION_ENTRY_NULL
+  SmileyCommonOptions options = {
+    0,
   };
+  g_autofree char *format = NULL;
+  gboolean         errors_only = FALSE;
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (SmileyStore) store = NULL;
+  g_autoptr (GPtrArray) runs = NULL;
+  g_autoptr (GPtrArray) shown = NULL;
+  int                status = -1;
+  const GOptionEntry entries[]
+      = { { "format", 0, 0, G_OPTION_ARG_STRING, &format,
+            "Output format: table (default), json, csv", "FORMAT" },
+          { "errors", 0, 0, G_OPTION_ARG_NONE, &errors_only,
+            "Only runs that failed (an exception, a non-zero status, or an abnormal end)", NULL },
+          G_OPTION_ENTRY_NULL };
 
   context = smiley_cli_option_context (cli, NULL, "Lists the recorded runs, newest first.");
   g_option_context_add_main_entries (context, entries, NULL);
@@ -306,11 +304,12 @@ smiley_command_list (SmileyCli  *cli,
     goto out;
   if (argc > 1)
     {
-      g_set_error (error, SMILEY_CLI_ERROR, SMILEY_CLI_ERROR_USAGE, "unexpected argument '%s'", argv[1]);
+      g_set_error (error, SMILEY_CLI_ERROR, SMILEY_CLI_ERROR_USAGE, "unexpected argument '%s'",
+                   argv[1]);
       goto out;
     }
-  if (format != NULL && !g_str_equal (format, "table") && !g_str_equal (format, "json") &&
-      !g_str_equal (format, "csv"))
+  if (format != NULL && !g_str_equal (format, "table") && !g_str_equal (format, "json")
+      && !g_str_equal (format, "csv"))
     {
       g_set_error (error, SMILEY_CLI_ERROR, SMILEY_CLI_ERROR_USAGE,
                    "--format must be table, json or csv, not '%s'", format);
@@ -348,7 +347,7 @@ out:
 static GDateTime *
 parse_date (const char *text)
 {
-  g_autoptr(GTimeZone) local = g_time_zone_new_local ();
+  g_autoptr (GTimeZone) local = g_time_zone_new_local ();
   g_autofree char *with_time = NULL;
 
   if (strchr (text, 'T') == NULL && strchr (text, ' ') == NULL)
@@ -361,9 +360,7 @@ parse_date (const char *text)
 }
 
 static gboolean
-delete_one (SmileyStore  *store,
-            SmileyRun    *run,
-            GError      **error)
+delete_one (SmileyStore *store, SmileyRun *run, GError **error)
 {
   g_autofree char *id = g_strdup (smiley_run_get_id (run));
   g_autofree char *description = g_strdup (smiley_run_get_description (run));
@@ -381,26 +378,26 @@ delete_one (SmileyStore  *store,
  * or unique prefix, and all runs that started before DATE.
  */
 int
-smiley_command_delete (SmileyCli  *cli,
-                       int         argc,
-                       char      **argv,
-                       GError    **error)
+smiley_command_delete (SmileyCli *cli, int argc, char **argv, GError **error)
 {
-  SmileyCommonOptions options = { 0, };
+  SmileyCommonOptions options = {
+    0,
+  };
   g_autofree char *before_text = NULL;
-  g_autoptr(GOptionContext) context = NULL;
-  g_autoptr(SmileyStore) store = NULL;
-  g_autoptr(GDateTime) before = NULL;
-  g_autoptr(GPtrArray) targets = g_ptr_array_new_with_free_func (g_object_unref);
-  int status = -1;
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (SmileyStore) store = NULL;
+  g_autoptr (GDateTime) before = NULL;
+  g_autoptr (GPtrArray) targets = g_ptr_array_new_with_free_func (g_object_unref);
+  int                status = -1;
   const GOptionEntry entries[] = {
     { "all-before", 0, 0, G_OPTION_ARG_STRING, &before_text,
-      "Also delete every run that started before DATE (ISO 8601: 2024-05-01 or 2024-05-01T12:00)", "DATE" },
+      "Also delete every run that started before DATE (ISO 8601: 2024-05-01 or 2024-05-01T12:00)",
+      "DATE" },
     G_OPTION_ENTRY_NULL
   };
 
-  context = smiley_cli_option_context (cli, "[RUN…]",
-                                       "Deletes runs, given by full id or unique prefix (see 'smiley list').");
+  context = smiley_cli_option_context (
+      cli, "[RUN…]", "Deletes runs, given by full id or unique prefix (see 'smiley list').");
   g_option_context_add_main_entries (context, entries, NULL);
   smiley_cli_add_common (context, &options, FALSE, FALSE);
 
@@ -419,7 +416,8 @@ smiley_command_delete (SmileyCli  *cli,
         {
           g_set_error (error, SMILEY_CLI_ERROR, SMILEY_CLI_ERROR_USAGE,
                        "--all-before: '%s' is not an ISO 8601 date such as 2024-05-01 or "
-                       "2024-05-01T12:00:00", before_text);
+                       "2024-05-01T12:00:00",
+                       before_text);
           goto out;
         }
     }
@@ -433,12 +431,13 @@ smiley_command_delete (SmileyCli  *cli,
   for (int i = 1; i < argc; i++)
     {
       SmileyRun *run = smiley_store_find_run (store, argv[i], error);
-      gboolean seen = FALSE;
+      gboolean   seen = FALSE;
 
       if (run == NULL)
         goto out;
       for (guint j = 0; j < targets->len; j++)
-        if (g_str_equal (smiley_run_get_id (g_ptr_array_index (targets, j)), smiley_run_get_id (run)))
+        if (g_str_equal (smiley_run_get_id (g_ptr_array_index (targets, j)),
+                         smiley_run_get_id (run)))
           seen = TRUE;
       if (seen)
         g_object_unref (run);
@@ -448,20 +447,22 @@ smiley_command_delete (SmileyCli  *cli,
 
   if (before != NULL)
     {
-      g_autoptr(GPtrArray) runs = smiley_store_list_runs (store, error);
-      gint64 limit = g_date_time_to_unix (before) * G_USEC_PER_SEC + g_date_time_get_microsecond (before);
+      g_autoptr (GPtrArray) runs = smiley_store_list_runs (store, error);
+      gint64 limit
+          = g_date_time_to_unix (before) * G_USEC_PER_SEC + g_date_time_get_microsecond (before);
 
       if (runs == NULL)
         goto out;
       for (guint i = 0; i < runs->len; i++)
         {
           SmileyRun *run = g_ptr_array_index (runs, i);
-          gboolean seen = FALSE;
+          gboolean   seen = FALSE;
 
           if (smiley_run_get_start_time (run) >= limit)
             continue;
           for (guint j = 0; j < targets->len; j++)
-            if (g_str_equal (smiley_run_get_id (g_ptr_array_index (targets, j)), smiley_run_get_id (run)))
+            if (g_str_equal (smiley_run_get_id (g_ptr_array_index (targets, j)),
+                             smiley_run_get_id (run)))
               seen = TRUE;
           if (!seen)
             g_ptr_array_add (targets, g_object_ref (run));

@@ -18,9 +18,7 @@ typedef struct
 } RenderJob;
 
 static gboolean
-render_work (gpointer       data,
-             GCancellable  *cancellable,
-             GError       **error)
+render_work (gpointer data, GCancellable *cancellable, GError **error)
 {
   RenderJob *job = data;
 
@@ -32,26 +30,23 @@ render_work (gpointer       data,
  * and render, interruptibly. A view that serves (the web UI) runs until
  * SIGINT/SIGTERM, which is success. */
 static int
-render_view (SmileyCli       *cli,
-             SmileyPipeline  *pipeline,
-             const char      *view_name,
-             const char      *run_id,
-             const char      *output_path,
-             GError         **error)
+render_view (SmileyCli *cli, SmileyPipeline *pipeline, const char *view_name, const char *run_id,
+             const char *output_path, GError **error)
 {
-  g_autoptr(SmileyRun) run = NULL;
-  g_autoptr(GOutputStream) output = NULL;
-  g_autoptr(GError) local_error = NULL;
-  RenderJob job = { 0, };
+  g_autoptr (SmileyRun) run = NULL;
+  g_autoptr (GOutputStream) output = NULL;
+  g_autoptr (GError) local_error = NULL;
+  RenderJob job = {
+    0,
+  };
   gboolean interrupted = FALSE;
   gboolean ok;
 
   smiley_pipeline_set_role (pipeline, SMILEY_PIPELINE_STORE, "sqlite:smiley.db");
   smiley_pipeline_set_role (pipeline, SMILEY_PIPELINE_VIEW, view_name);
 
-  if (!smiley_pipeline_build (pipeline, error) ||
-      !smiley_cli_check_store_exists (pipeline, error) ||
-      !smiley_pipeline_initialize (pipeline, NULL, error))
+  if (!smiley_pipeline_build (pipeline, error) || !smiley_cli_check_store_exists (pipeline, error)
+      || !smiley_pipeline_initialize (pipeline, NULL, error))
     return -1;
 
   job.view = smiley_pipeline_get_object (pipeline, SMILEY_PIPELINE_VIEW);
@@ -71,8 +66,8 @@ render_view (SmileyCli       *cli,
   job.output = output;
 
   ok = smiley_cli_run_interruptible (render_work, &job, &interrupted, &local_error);
-  if (!ok && interrupted && g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
-      run_id == NULL)
+  if (!ok && interrupted && g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+      && run_id == NULL)
     {
       /* The server was asked to stop. */
       g_clear_error (&local_error);
@@ -90,11 +85,7 @@ render_view (SmileyCli       *cli,
 }
 
 static gboolean
-check_arguments (int          argc,
-                 char       **argv,
-                 int          wanted,
-                 const char  *missing,
-                 GError     **error)
+check_arguments (int argc, char **argv, int wanted, const char *missing, GError **error)
 {
   if (argc < wanted)
     {
@@ -103,41 +94,44 @@ check_arguments (int          argc,
     }
   if (argc > wanted)
     {
-      g_set_error (error, SMILEY_CLI_ERROR, SMILEY_CLI_ERROR_USAGE, "unexpected argument '%s'", argv[wanted]);
+      g_set_error (error, SMILEY_CLI_ERROR, SMILEY_CLI_ERROR_USAGE, "unexpected argument '%s'",
+                   argv[wanted]);
       return FALSE;
     }
   return TRUE;
 }
 
 static int
-stats_show (SmileyCli  *cli,
-            int         argc,
-            char      **argv,
-            GError    **error)
+stats_show (SmileyCli *cli, int argc, char **argv, GError **error)
 {
-  SmileyCommonOptions options = { 0, };
+  SmileyCommonOptions options = {
+    0,
+  };
   g_autofree char *sort = NULL;
   g_autofree char *callers = NULL;
   g_autofree char *callees = NULL;
-  int limit = -1;
-  g_autoptr(GOptionContext) context = NULL;
-  g_autoptr(SmileyPipeline) pipeline = NULL;
-  int status = -1;
-  const GOptionEntry entries[] = {
-    { "sort", 0, 0, G_OPTION_ARG_STRING, &sort,
-      "Order by cumtime (default), tottime, ncalls, name or file", "KEY" },
-    { "limit", 0, 0, G_OPTION_ARG_INT, &limit, "Show only the first N functions (0: all)", "N" },
-    { "callers", 0, 0, G_OPTION_ARG_STRING, &callers, "Show who called the functions matching FUNC", "FUNC" },
-    { "callees", 0, 0, G_OPTION_ARG_STRING, &callees, "Show what the functions matching FUNC called", "FUNC" },
-    G_OPTION_ENTRY_NULL
-  };
+  int              limit = -1;
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (SmileyPipeline) pipeline = NULL;
+  int                status = -1;
+  const GOptionEntry entries[]
+      = { { "sort", 0, 0, G_OPTION_ARG_STRING, &sort,
+            "Order by cumtime (default), tottime, ncalls, name or file", "KEY" },
+          { "limit", 0, 0, G_OPTION_ARG_INT, &limit, "Show only the first N functions (0: all)",
+            "N" },
+          { "callers", 0, 0, G_OPTION_ARG_STRING, &callers,
+            "Show who called the functions matching FUNC", "FUNC" },
+          { "callees", 0, 0, G_OPTION_ARG_STRING, &callees,
+            "Show what the functions matching FUNC called", "FUNC" },
+          G_OPTION_ENTRY_NULL };
 
-  context = smiley_cli_option_context (cli, "RUN", "Shows the profile of a run as a table, as pstats does.");
+  context = smiley_cli_option_context (cli, "RUN",
+                                       "Shows the profile of a run as a table, as pstats does.");
   g_option_context_add_main_entries (context, entries, NULL);
   smiley_cli_add_common (context, &options, FALSE, FALSE);
 
-  if (!smiley_cli_parse (cli, context, &argc, &argv, error) ||
-      !check_arguments (argc, argv, 2, "missing the run (see 'smiley list')", error))
+  if (!smiley_cli_parse (cli, context, &argc, &argv, error)
+      || !check_arguments (argc, argv, 2, "missing the run (see 'smiley list')", error))
     goto out;
   if (limit < -1)
     {
@@ -168,14 +162,13 @@ out:
 }
 
 static int
-stats_export (SmileyCli  *cli,
-              int         argc,
-              char      **argv,
-              GError    **error)
+stats_export (SmileyCli *cli, int argc, char **argv, GError **error)
 {
-  SmileyCommonOptions options = { 0, };
-  g_autoptr(GOptionContext) context = NULL;
-  g_autoptr(SmileyPipeline) pipeline = NULL;
+  SmileyCommonOptions options = {
+    0,
+  };
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (SmileyPipeline) pipeline = NULL;
   int status = -1;
 
   context = smiley_cli_option_context (cli, "RUN FILE",
@@ -183,9 +176,10 @@ stats_export (SmileyCli  *cli,
                                        "(python3 -m pstats FILE, snakeviz, gprof2dot read it).");
   smiley_cli_add_common (context, &options, FALSE, FALSE);
 
-  if (!smiley_cli_parse (cli, context, &argc, &argv, error) ||
-      !check_arguments (argc, argv, 3, "missing the run and the file to write: smiley stats export RUN FILE",
-                        error))
+  if (!smiley_cli_parse (cli, context, &argc, &argv, error)
+      || !check_arguments (argc, argv, 3,
+                           "missing the run and the file to write: smiley stats export RUN FILE",
+                           error))
     goto out;
 
   pipeline = smiley_cli_new_pipeline (cli, &options, error);
@@ -200,35 +194,35 @@ out:
 }
 
 static int
-stats_graph (SmileyCli  *cli,
-             int         argc,
-             char      **argv,
-             GError    **error)
+stats_graph (SmileyCli *cli, int argc, char **argv, GError **error)
 {
-  SmileyCommonOptions options = { 0, };
+  SmileyCommonOptions options = {
+    0,
+  };
   g_autofree char *output = NULL;
   g_autofree char *format = NULL;
   g_autofree char *node_threshold = NULL;
   g_autofree char *edge_threshold = NULL;
-  g_autoptr(GOptionContext) context = NULL;
-  g_autoptr(SmileyPipeline) pipeline = NULL;
-  int status = -1;
-  const GOptionEntry entries[] = {
-    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write the graph to FILE", "FILE" },
-    { "format", 0, 0, G_OPTION_ARG_STRING, &format, "svg, png or dot (default: from FILE's extension, else svg)", "FORMAT" },
-    { "node-threshold", 0, 0, G_OPTION_ARG_STRING, &node_threshold,
-      "Leave out functions under PCT percent of the total time (default 0.5)", "PCT" },
-    { "edge-threshold", 0, 0, G_OPTION_ARG_STRING, &edge_threshold,
-      "Leave out calls under PCT percent of the total time (default 0.1)", "PCT" },
-    G_OPTION_ENTRY_NULL
-  };
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (SmileyPipeline) pipeline = NULL;
+  int                status = -1;
+  const GOptionEntry entries[]
+      = { { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write the graph to FILE", "FILE" },
+          { "format", 0, 0, G_OPTION_ARG_STRING, &format,
+            "svg, png or dot (default: from FILE's extension, else svg)", "FORMAT" },
+          { "node-threshold", 0, 0, G_OPTION_ARG_STRING, &node_threshold,
+            "Leave out functions under PCT percent of the total time (default 0.5)", "PCT" },
+          { "edge-threshold", 0, 0, G_OPTION_ARG_STRING, &edge_threshold,
+            "Leave out calls under PCT percent of the total time (default 0.1)", "PCT" },
+          G_OPTION_ENTRY_NULL };
 
-  context = smiley_cli_option_context (cli, "RUN -o FILE", "Draws the call graph of a run's profile.");
+  context
+      = smiley_cli_option_context (cli, "RUN -o FILE", "Draws the call graph of a run's profile.");
   g_option_context_add_main_entries (context, entries, NULL);
   smiley_cli_add_common (context, &options, FALSE, FALSE);
 
-  if (!smiley_cli_parse (cli, context, &argc, &argv, error) ||
-      !check_arguments (argc, argv, 2, "missing the run: smiley stats graph RUN -o FILE", error))
+  if (!smiley_cli_parse (cli, context, &argc, &argv, error)
+      || !check_arguments (argc, argv, 2, "missing the run: smiley stats graph RUN -o FILE", error))
     goto out;
   if (output == NULL)
     {
@@ -269,10 +263,7 @@ out:
  * `smiley stats show|export|graph …`: the profile of a run.
  */
 int
-smiley_command_stats (SmileyCli  *cli,
-                      int         argc,
-                      char      **argv,
-                      GError    **error)
+smiley_command_stats (SmileyCli *cli, int argc, char **argv, GError **error)
 {
   if (argc >= 2 && g_str_equal (argv[1], "show"))
     {
@@ -294,19 +285,20 @@ smiley_command_stats (SmileyCli  *cli,
     {
       FILE *out = argc < 2 ? stderr : stdout;
 
-      fprintf (out,
-               "Usage:\n"
-               "  smiley stats show RUN [--sort KEY] [--limit N] [--callers FUNC] [--callees FUNC]\n"
-               "  smiley stats export RUN FILE\n"
-               "  smiley stats graph RUN -o FILE [--format svg|png|dot] [--node-threshold PCT] "
-               "[--edge-threshold PCT]\n"
-               "\n"
-               "The profiler statistics of a run:\n"
-               "  show    a table with pstats' columns, by cumulative time\n"
-               "  export  a file in CPython's pstats format\n"
-               "  graph   a call graph coloured by time share\n"
-               "\n"
-               "Run 'smiley stats show --help' (etc.) for the options.\n");
+      fprintf (
+          out,
+          "Usage:\n"
+          "  smiley stats show RUN [--sort KEY] [--limit N] [--callers FUNC] [--callees FUNC]\n"
+          "  smiley stats export RUN FILE\n"
+          "  smiley stats graph RUN -o FILE [--format svg|png|dot] [--node-threshold PCT] "
+          "[--edge-threshold PCT]\n"
+          "\n"
+          "The profiler statistics of a run:\n"
+          "  show    a table with pstats' columns, by cumulative time\n"
+          "  export  a file in CPython's pstats format\n"
+          "  graph   a call graph coloured by time share\n"
+          "\n"
+          "Run 'smiley stats show --help' (etc.) for the options.\n");
       if (argc < 2)
         {
           g_set_error_literal (error, SMILEY_CLI_ERROR, SMILEY_CLI_ERROR_USAGE,
@@ -328,31 +320,31 @@ smiley_command_stats (SmileyCli  *cli,
  * other tools.
  */
 int
-smiley_command_export (SmileyCli  *cli,
-                       int         argc,
-                       char      **argv,
-                       GError    **error)
+smiley_command_export (SmileyCli *cli, int argc, char **argv, GError **error)
 {
-  SmileyCommonOptions options = { 0, };
-  g_autofree char *format = NULL;
-  g_autoptr(GOptionContext) context = NULL;
-  g_autoptr(SmileyPipeline) pipeline = NULL;
-  int status = -1;
-  const GOptionEntry entries[] = {
-    { "format", 0, 0, G_OPTION_ARG_STRING, &format,
-      "chrome (Chrome trace JSON, the default; .jsonl files default to jsonl) or jsonl (one event per line)",
-      "FORMAT" },
-    G_OPTION_ENTRY_NULL
+  SmileyCommonOptions options = {
+    0,
   };
+  g_autofree char *format = NULL;
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (SmileyPipeline) pipeline = NULL;
+  int                status = -1;
+  const GOptionEntry entries[] = { { "format", 0, 0, G_OPTION_ARG_STRING, &format,
+                                     "chrome (Chrome trace JSON, the default; .jsonl files default "
+                                     "to jsonl) or jsonl (one event per line)",
+                                     "FORMAT" },
+                                   G_OPTION_ENTRY_NULL };
 
-  context = smiley_cli_option_context (cli, "RUN FILE",
-                                       "Exports a run's events: as a Chrome trace (Perfetto, chrome://tracing)\n"
-                                       "or as JSON lines. FILE '-' is standard output.");
+  context = smiley_cli_option_context (
+      cli, "RUN FILE",
+      "Exports a run's events: as a Chrome trace (Perfetto, chrome://tracing)\n"
+      "or as JSON lines. FILE '-' is standard output.");
   g_option_context_add_main_entries (context, entries, NULL);
   smiley_cli_add_common (context, &options, FALSE, FALSE);
 
-  if (!smiley_cli_parse (cli, context, &argc, &argv, error) ||
-      !check_arguments (argc, argv, 3, "missing the run and the file to write: smiley export RUN FILE", error))
+  if (!smiley_cli_parse (cli, context, &argc, &argv, error)
+      || !check_arguments (argc, argv, 3,
+                           "missing the run and the file to write: smiley export RUN FILE", error))
     goto out;
 
   if (format == NULL)
@@ -382,29 +374,29 @@ out:
  * whole store, until interrupted.
  */
 int
-smiley_command_server (SmileyCli  *cli,
-                       int         argc,
-                       char      **argv,
-                       GError    **error)
+smiley_command_server (SmileyCli *cli, int argc, char **argv, GError **error)
 {
-  SmileyCommonOptions options = { 0, };
-  g_autofree char *host = NULL;
-  int port = -1;
-  g_autoptr(GOptionContext) context = NULL;
-  g_autoptr(SmileyPipeline) pipeline = NULL;
-  int status = -1;
-  const GOptionEntry entries[] = {
-    { "port", 0, 0, G_OPTION_ARG_INT, &port, "Listen on port N (default 8080)", "N" },
-    { "host", 0, 0, G_OPTION_ARG_STRING, &host, "Listen on ADDR (default 127.0.0.1)", "ADDR" },
-    G_OPTION_ENTRY_NULL
+  SmileyCommonOptions options = {
+    0,
   };
+  g_autofree char *host = NULL;
+  int              port = -1;
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (SmileyPipeline) pipeline = NULL;
+  int                status = -1;
+  const GOptionEntry entries[]
+      = { { "port", 0, 0, G_OPTION_ARG_INT, &port, "Listen on port N (default 8080)", "N" },
+          { "host", 0, 0, G_OPTION_ARG_STRING, &host, "Listen on ADDR (default 127.0.0.1)",
+            "ADDR" },
+          G_OPTION_ENTRY_NULL };
 
-  context = smiley_cli_option_context (cli, NULL, "Serves a web UI over the store until interrupted.");
+  context
+      = smiley_cli_option_context (cli, NULL, "Serves a web UI over the store until interrupted.");
   g_option_context_add_main_entries (context, entries, NULL);
   smiley_cli_add_common (context, &options, FALSE, FALSE);
 
-  if (!smiley_cli_parse (cli, context, &argc, &argv, error) ||
-      !check_arguments (argc, argv, 1, "", error))
+  if (!smiley_cli_parse (cli, context, &argc, &argv, error)
+      || !check_arguments (argc, argv, 1, "", error))
     goto out;
 
   pipeline = smiley_cli_new_pipeline (cli, &options, error);
@@ -431,28 +423,26 @@ out:
  * `smiley report RUN -o DIR`: the "report" view, static HTML into DIR.
  */
 int
-smiley_command_report (SmileyCli  *cli,
-                       int         argc,
-                       char      **argv,
-                       GError    **error)
+smiley_command_report (SmileyCli *cli, int argc, char **argv, GError **error)
 {
-  SmileyCommonOptions options = { 0, };
-  g_autofree char *output_dir = NULL;
-  g_autoptr(GOptionContext) context = NULL;
-  g_autoptr(SmileyPipeline) pipeline = NULL;
-  int status = -1;
-  const GOptionEntry entries[] = {
-    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output_dir, "Write the report into directory DIR", "DIR" },
-    G_OPTION_ENTRY_NULL
+  SmileyCommonOptions options = {
+    0,
   };
+  g_autofree char *output_dir = NULL;
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (SmileyPipeline) pipeline = NULL;
+  int                status = -1;
+  const GOptionEntry entries[] = { { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output_dir,
+                                     "Write the report into directory DIR", "DIR" },
+                                   G_OPTION_ENTRY_NULL };
 
   context = smiley_cli_option_context (cli, "RUN -o DIR",
                                        "Writes a static HTML report of a run, readable from disk.");
   g_option_context_add_main_entries (context, entries, NULL);
   smiley_cli_add_common (context, &options, FALSE, FALSE);
 
-  if (!smiley_cli_parse (cli, context, &argc, &argv, error) ||
-      !check_arguments (argc, argv, 2, "missing the run: smiley report RUN -o DIR", error))
+  if (!smiley_cli_parse (cli, context, &argc, &argv, error)
+      || !check_arguments (argc, argv, 2, "missing the run: smiley report RUN -o DIR", error))
     goto out;
   if (output_dir == NULL)
     {

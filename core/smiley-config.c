@@ -16,20 +16,22 @@
 
 struct _SmileyConfig
 {
-  GObject     parent_instance;
+  GObject parent_instance;
 
   char       *path;
   GKeyFile   *key_file;
-  GHashTable *lines;  /* "group\nkey" and "group" → line number */
+  GHashTable *lines; /* "group\nkey" and "group" → line number */
 };
 
 G_DEFINE_FINAL_TYPE (SmileyConfig, smiley_config, G_TYPE_OBJECT)
 
+/* clang-format off */
 G_DEFINE_QUARK (smiley-config-error-quark, smiley_config_error)
+/* clang-format on */
 
 static const char *known_groups[] = {
-  "smiley", "run", "monitor", "record", "replay", "list", "delete",
-  "server", "report", "stats", "export", "plugins", NULL,
+  "smiley", "run",    "monitor", "record", "replay",  "list", "delete",
+  "server", "report", "stats",   "export", "plugins", NULL,
 };
 
 static void
@@ -79,11 +81,9 @@ is_known_group (const char *group)
 /* Walks the file as GKeyFile reads it, noting the line of every group and
  * key, and reports the first line GKeyFile would refuse. */
 static gboolean
-scan_lines (SmileyConfig  *self,
-            const char    *contents,
-            GError       **error)
+scan_lines (SmileyConfig *self, const char *contents, GError **error)
 {
-  g_auto(GStrv) lines = g_strsplit (contents, "\n", -1);
+  g_auto (GStrv) lines = g_strsplit (contents, "\n", -1);
   g_autofree char *group = NULL;
 
   for (guint i = 0; lines[i] != NULL; i++)
@@ -102,22 +102,23 @@ scan_lines (SmileyConfig  *self,
         {
           size_t len = strlen (line);
 
-          if (len < 3 || line[len - 1] != ']' || strpbrk (line + 1, "[") != NULL ||
-              memchr (line + 1, ']', len - 2) != NULL)
+          if (len < 3 || line[len - 1] != ']' || strpbrk (line + 1, "[") != NULL
+              || memchr (line + 1, ']', len - 2) != NULL)
             {
               g_set_error (error, SMILEY_CONFIG_ERROR, SMILEY_CONFIG_ERROR_SYNTAX,
-                           "%s:%u: syntax error: '%s' is not a group header like [run]",
-                           self->path, lineno, line);
+                           "%s:%u: syntax error: '%s' is not a group header like [run]", self->path,
+                           lineno, line);
               return FALSE;
             }
           g_free (group);
           group = g_strndup (line + 1, len - 2);
           if (!is_known_group (group))
             {
-              g_autofree char *known = g_strjoinv (", ", (char **) known_groups);
+              g_autofree char *known = g_strjoinv (", ", (char **)known_groups);
 
               g_set_error (error, SMILEY_CONFIG_ERROR, SMILEY_CONFIG_ERROR_GROUP,
-                           "%s:%u: unknown group [%s] (known: %s)", self->path, lineno, group, known);
+                           "%s:%u: unknown group [%s] (known: %s)", self->path, lineno, group,
+                           known);
               return FALSE;
             }
           g_hash_table_insert (self->lines, g_strdup (group), GUINT_TO_POINTER (lineno));
@@ -128,7 +129,8 @@ scan_lines (SmileyConfig  *self,
       if (eq == NULL || eq == line)
         {
           g_set_error (error, SMILEY_CONFIG_ERROR, SMILEY_CONFIG_ERROR_SYNTAX,
-                       "%s:%u: syntax error: '%s' is not a 'key = value' line", self->path, lineno, line);
+                       "%s:%u: syntax error: '%s' is not a 'key = value' line", self->path, lineno,
+                       line);
           return FALSE;
         }
       if (group == NULL)
@@ -154,12 +156,12 @@ scan_lines (SmileyConfig  *self,
 static guint
 first_bad_line (const char *contents)
 {
-  g_autoptr(GString) prefix = g_string_new (NULL);
-  g_auto(GStrv) lines = g_strsplit (contents, "\n", -1);
+  g_autoptr (GString) prefix = g_string_new (NULL);
+  g_auto (GStrv) lines = g_strsplit (contents, "\n", -1);
 
   for (guint i = 0; lines[i] != NULL; i++)
     {
-      g_autoptr(GKeyFile) key_file = g_key_file_new ();
+      g_autoptr (GKeyFile) key_file = g_key_file_new ();
 
       g_string_append (prefix, lines[i]);
       g_string_append_c (prefix, '\n');
@@ -182,12 +184,10 @@ first_bad_line (const char *contents)
  *   file and, for syntax errors and unknown groups, the line
  */
 gboolean
-smiley_config_load_file (SmileyConfig  *self,
-                         const char    *path,
-                         GError       **error)
+smiley_config_load_file (SmileyConfig *self, const char *path, GError **error)
 {
   g_autofree char *contents = NULL;
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (GError) local_error = NULL;
   gsize length;
 
   g_return_val_if_fail (SMILEY_IS_CONFIG (self), FALSE);
@@ -228,8 +228,8 @@ smiley_config_load_file (SmileyConfig  *self,
         g_set_error (error, SMILEY_CONFIG_ERROR, SMILEY_CONFIG_ERROR_SYNTAX,
                      "%s:%u: syntax error: %s", path, line, local_error->message);
       else
-        g_set_error (error, SMILEY_CONFIG_ERROR, SMILEY_CONFIG_ERROR_SYNTAX,
-                     "%s: syntax error: %s", path, local_error->message);
+        g_set_error (error, SMILEY_CONFIG_ERROR, SMILEY_CONFIG_ERROR_SYNTAX, "%s: syntax error: %s",
+                     path, local_error->message);
       g_clear_pointer (&self->key_file, g_key_file_unref);
       return FALSE;
     }
@@ -237,15 +237,16 @@ smiley_config_load_file (SmileyConfig  *self,
   /* Values are only unescaped when read: read them all now, so a bad
    * escape is reported here, with its line. */
   {
-    g_auto(GStrv) groups = g_key_file_get_groups (self->key_file, NULL);
+    g_auto (GStrv) groups = g_key_file_get_groups (self->key_file, NULL);
 
     for (guint i = 0; groups[i] != NULL; i++)
       {
-        g_auto(GStrv) keys = g_key_file_get_keys (self->key_file, groups[i], NULL, NULL);
+        g_auto (GStrv) keys = g_key_file_get_keys (self->key_file, groups[i], NULL, NULL);
 
         for (guint j = 0; keys != NULL && keys[j] != NULL; j++)
           {
-            g_autofree char *value = g_key_file_get_string (self->key_file, groups[i], keys[j], &local_error);
+            g_autofree char *value
+                = g_key_file_get_string (self->key_file, groups[i], keys[j], &local_error);
             g_autofree char *raw = NULL;
             g_autofree char *lookup = NULL;
 
@@ -256,7 +257,8 @@ smiley_config_load_file (SmileyConfig  *self,
             lookup = g_strdup_printf ("%s\n%s", groups[i], keys[j]);
             g_set_error (error, SMILEY_CONFIG_ERROR, SMILEY_CONFIG_ERROR_SYNTAX,
                          "%s:%u: [%s] %s: '%s' has an invalid escape sequence (write \\\\ for a "
-                         "backslash)", path, GPOINTER_TO_UINT (g_hash_table_lookup (self->lines, lookup)),
+                         "backslash)",
+                         path, GPOINTER_TO_UINT (g_hash_table_lookup (self->lines, lookup)),
                          groups[i], keys[j], raw ? raw : "");
             g_clear_pointer (&self->key_file, g_key_file_unref);
             return FALSE;
@@ -278,8 +280,7 @@ smiley_config_load_file (SmileyConfig  *self,
  * Returns: %FALSE if the file exists but is not valid
  */
 gboolean
-smiley_config_load_default (SmileyConfig  *self,
-                            GError       **error)
+smiley_config_load_default (SmileyConfig *self, GError **error)
 {
   g_autofree char *path = NULL;
 
@@ -310,14 +311,12 @@ smiley_config_get_path (SmileyConfig *self)
 static const char *shared_command_groups[] = { "stats", NULL };
 
 static void
-apply_group (SmileyConfig       *self,
-             SmileyPipeline     *pipeline,
-             const char         *group,
-             SmileySettingLayer  layer)
+apply_group (SmileyConfig *self, SmileyPipeline *pipeline, const char *group,
+             SmileySettingLayer layer)
 {
   gboolean lenient = g_strv_contains (shared_command_groups, group);
 
-  g_auto(GStrv) keys = NULL;
+  g_auto (GStrv) keys = NULL;
 
   if (!g_key_file_has_group (self->key_file, group))
     return;
@@ -326,7 +325,7 @@ apply_group (SmileyConfig       *self,
   for (guint i = 0; keys != NULL && keys[i] != NULL; i++)
     {
       g_autofree char *lookup = g_strdup_printf ("%s\n%s", group, keys[i]);
-      guint line = GPOINTER_TO_UINT (g_hash_table_lookup (self->lines, lookup));
+      guint            line = GPOINTER_TO_UINT (g_hash_table_lookup (self->lines, lookup));
       g_autofree char *value = g_key_file_get_string (self->key_file, group, keys[i], NULL);
       g_autofree char *origin = NULL;
 
@@ -352,9 +351,7 @@ apply_group (SmileyConfig       *self,
  * @pipeline, each named by file, line, group and key for messages.
  */
 void
-smiley_config_apply (SmileyConfig   *self,
-                     SmileyPipeline *pipeline,
-                     const char     *command)
+smiley_config_apply (SmileyConfig *self, SmileyPipeline *pipeline, const char *command)
 {
   g_return_if_fail (SMILEY_IS_CONFIG (self));
   g_return_if_fail (SMILEY_IS_PIPELINE (pipeline));

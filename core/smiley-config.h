@@ -29,15 +29,10 @@ GQuark smiley_config_error_quark (void);
 #define SMILEY_TYPE_CONFIG (smiley_config_get_type ())
 G_DECLARE_FINAL_TYPE (SmileyConfig, smiley_config, SMILEY, CONFIG, GObject)
 
-SmileyConfig *smiley_config_new          (void);
-gboolean      smiley_config_load_file    (SmileyConfig   *self,
-                                          const char     *path,
-                                          GError        **error);
-gboolean      smiley_config_load_default (SmileyConfig   *self,
-                                          GError        **error);
-const char   *smiley_config_get_path     (SmileyConfig   *self);
-void          smiley_config_apply        (SmileyConfig   *self,
-                                          SmileyPipeline *pipeline,
-                                          const char     *command);
+SmileyConfig *smiley_config_new (void);
+gboolean      smiley_config_load_file (SmileyConfig *self, const char *path, GError **error);
+gboolean      smiley_config_load_default (SmileyConfig *self, GError **error);
+const char   *smiley_config_get_path (SmileyConfig *self);
+void smiley_config_apply (SmileyConfig *self, SmileyPipeline *pipeline, const char *command);
 
 G_END_DECLS

@@ -6,7 +6,7 @@
 
 #include "smiley.h"
 
-static const char * const kind_names[] = {
+static const char *const kind_names[] = {
   [SMILEY_EVENT_CALL] = "call",
   [SMILEY_EVENT_LINE] = "line",
   [SMILEY_EVENT_RETURN] = "return",
@@ -41,8 +41,7 @@ smiley_event_kind_to_string (SmileyEventKind kind)
  * Returns: %FALSE if @name names no kind
  */
 gboolean
-smiley_event_kind_from_string (const char      *name,
-                               SmileyEventKind *kind)
+smiley_event_kind_from_string (const char *name, SmileyEventKind *kind)
 {
   for (guint i = SMILEY_EVENT_CALL; i <= SMILEY_EVENT_KIND_LAST; i++)
     if (g_strcmp0 (name, kind_names[i]) == 0)

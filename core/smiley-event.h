@@ -5,7 +5,7 @@
 #pragma once
 
 #if !defined(SMILEY_INSIDE) && !defined(SMILEY_COMPILATION)
-# error "Only <smiley.h> can be included directly."
+#error "Only <smiley.h> can be included directly."
 #endif
 
 #include <glib.h>
@@ -78,22 +78,21 @@ typedef struct
  */
 typedef struct
 {
-  SmileyEventKind kind;
-  guint32         thread;
-  guint64         call_id;
-  guint64         parent_call_id;
-  guint32         depth;
-  gint64          time_ns;
-  guint32         file;
-  guint32         line;
-  guint32         function;
-  const char     *arg;
-  guint32         n_locals;
+  SmileyEventKind    kind;
+  guint32            thread;
+  guint64            call_id;
+  guint64            parent_call_id;
+  guint32            depth;
+  gint64             time_ns;
+  guint32            file;
+  guint32            line;
+  guint32            function;
+  const char        *arg;
+  guint32            n_locals;
   const SmileyLocal *locals;
 } SmileyEvent;
 
-const char *smiley_event_kind_to_string   (SmileyEventKind  kind);
-gboolean    smiley_event_kind_from_string (const char      *name,
-                                           SmileyEventKind *kind);
+const char *smiley_event_kind_to_string (SmileyEventKind kind);
+gboolean    smiley_event_kind_from_string (const char *name, SmileyEventKind *kind);
 
 G_END_DECLS

@@ -15,51 +15,53 @@
 #include "smiley.h"
 #include "smiley-wire.h"
 
+/* clang-format off */
 G_DEFINE_QUARK (smiley-frame-error-quark, smiley_frame_error)
+/* clang-format on */
 
 typedef enum
 {
-  READER_HEADER,        /* waiting for the stream header */
-  READER_BEFORE_BEGIN,  /* header read, waiting for RUN_BEGIN */
+  READER_HEADER,       /* waiting for the stream header */
+  READER_BEFORE_BEGIN, /* header read, waiting for RUN_BEGIN */
   READER_IN_RUN,
-  READER_ENDED,         /* RUN_END read; nothing may follow */
-  READER_FAILED,        /* an error was found; it is reported again */
+  READER_ENDED,  /* RUN_END read; nothing may follow */
+  READER_FAILED, /* an error was found; it is reported again */
 } ReaderState;
 
 /* Smallest encodings, to reject counts the rest of a frame cannot hold
  * before anything is allocated for them. */
-#define MIN_STRING_ENTRY 2   /* id, length */
-#define MIN_THREAD_ENTRY 4   /* id, pid, native id, name length */
-#define MIN_EVENT 11         /* kind, 8 varints, arg, n_locals */
-#define MIN_LOCAL 2          /* name, value */
-#define MIN_STATS_ENTRY 8    /* file, line, function, 4 counters, n_callers */
+#define MIN_STRING_ENTRY 2 /* id, length */
+#define MIN_THREAD_ENTRY 4 /* id, pid, native id, name length */
+#define MIN_EVENT 11       /* kind, 8 varints, arg, n_locals */
+#define MIN_LOCAL 2        /* name, value */
+#define MIN_STATS_ENTRY 8  /* file, line, function, 4 counters, n_callers */
 #define MIN_STATS_CALLER 5
-#define MIN_ARG 1            /* argv element: length */
+#define MIN_ARG 1 /* argv element: length */
 
 /* Run ids become file names and URL parts in stores; keep them tame. */
 #define MAX_RUN_ID_LENGTH 128
 
 struct _SmileyFrameReader
 {
-  gsize        max_frame_size;
-  guint        max_batch;
+  gsize max_frame_size;
+  guint max_batch;
 
   /* Fed bytes: [pos, len) is not decoded yet; buf[0] is at stream
    * offset base_offset. */
-  guint8      *buf;
-  gsize        len;
-  gsize        pos;
-  gsize        alloc;
-  guint64      base_offset;
+  guint8 *buf;
+  gsize   len;
+  gsize   pos;
+  gsize   alloc;
+  guint64 base_offset;
 
-  ReaderState  state;
-  GError      *error;
+  ReaderState state;
+  GError     *error;
 
-  SmileyRun   *run;
+  SmileyRun *run;
   /* Copies of the run's table sizes, checked once per event field
    * without a function call. */
-  guint32      n_strings;
-  guint32      n_threads;
+  guint32 n_strings;
+  guint32 n_threads;
 
   /* Events decoded but not reported yet; the first pending_committed of
    * them come from frames that decoded without error. */
@@ -76,25 +78,22 @@ struct _SmileyFrameReader
 /* Where a frame's payload is being read, for bounds checks and errors. */
 typedef struct
 {
-  const guint8        *p;
-  const guint8        *end;
-  guint64              offset;   /* stream offset of the frame */
-  SmileyWireFrameType  type;
-  const char          *item;     /* "event", "string" …, or NULL */
-  guint64              index;    /* which one */
-  GError             **error;
+  const guint8       *p;
+  const guint8       *end;
+  guint64             offset; /* stream offset of the frame */
+  SmileyWireFrameType type;
+  const char         *item;  /* "event", "string" …, or NULL */
+  guint64             index; /* which one */
+  GError            **error;
 } Cursor;
 
 static const char *
 frame_type_name (guint type)
 {
-  static const char * const names[] = {
-    [SMILEY_WIRE_RUN_BEGIN] = "RUN_BEGIN",
-    [SMILEY_WIRE_STRINGS] = "STRINGS",
-    [SMILEY_WIRE_THREADS] = "THREADS",
-    [SMILEY_WIRE_SOURCE] = "SOURCE",
-    [SMILEY_WIRE_EVENTS] = "EVENTS",
-    [SMILEY_WIRE_STATS] = "STATS",
+  static const char *const names[] = {
+    [SMILEY_WIRE_RUN_BEGIN] = "RUN_BEGIN", [SMILEY_WIRE_STRINGS] = "STRINGS",
+    [SMILEY_WIRE_THREADS] = "THREADS",     [SMILEY_WIRE_SOURCE] = "SOURCE",
+    [SMILEY_WIRE_EVENTS] = "EVENTS",       [SMILEY_WIRE_STATS] = "STATS",
     [SMILEY_WIRE_RUN_END] = "RUN_END",
   };
 
@@ -103,18 +102,14 @@ frame_type_name (guint type)
   return names[type];
 }
 
-static void cursor_fail (Cursor     *c,
-                         const char *format,
-                         ...) G_GNUC_PRINTF (2, 3);
+static void cursor_fail (Cursor *c, const char *format, ...) G_GNUC_PRINTF (2, 3);
 
 /* Sets an INVALID error: "frame at offset 1234 (EVENTS), event 3: …". */
 static void
-cursor_fail (Cursor     *c,
-             const char *format,
-             ...)
+cursor_fail (Cursor *c, const char *format, ...)
 {
   g_autofree char *what = NULL;
-  va_list args;
+  va_list          args;
 
   va_start (args, format);
   what = g_strdup_vprintf (format, args);
@@ -126,14 +121,12 @@ cursor_fail (Cursor     *c,
                  c->offset, frame_type_name (c->type), c->item, c->index, what);
   else
     g_set_error (c->error, SMILEY_FRAME_ERROR, SMILEY_FRAME_ERROR_INVALID,
-                 "frame at offset %" G_GUINT64_FORMAT " (%s): %s",
-                 c->offset, frame_type_name (c->type), what);
+                 "frame at offset %" G_GUINT64_FORMAT " (%s): %s", c->offset,
+                 frame_type_name (c->type), what);
 }
 
 static gboolean
-read_varint_slow (Cursor     *c,
-                  guint64    *value,
-                  const char *what)
+read_varint_slow (Cursor *c, guint64 *value, const char *what)
 {
   guint64 v = 0;
 
@@ -160,7 +153,7 @@ read_varint_slow (Cursor     *c,
               return FALSE;
             }
         }
-      v |= (guint64) (b & 0x7f) << (7 * i);
+      v |= (guint64)(b & 0x7f) << (7 * i);
       if ((b & 0x80) == 0)
         break;
     }
@@ -169,9 +162,7 @@ read_varint_slow (Cursor     *c,
 }
 
 static inline gboolean
-read_varint (Cursor     *c,
-             guint64    *value,
-             const char *what)
+read_varint (Cursor *c, guint64 *value, const char *what)
 {
   /* Most fields are small: one or two bytes, no loop. */
   if (G_LIKELY (c->end - c->p >= 2))
@@ -183,7 +174,7 @@ read_varint (Cursor     *c,
         }
       if (c->p[1] < 0x80)
         {
-          *value = (c->p[0] & 0x7f) | ((guint64) c->p[1] << 7);
+          *value = (c->p[0] & 0x7f) | ((guint64)c->p[1] << 7);
           c->p += 2;
           return TRUE;
         }
@@ -192,9 +183,7 @@ read_varint (Cursor     *c,
 }
 
 static inline gboolean
-read_u32 (Cursor     *c,
-          guint32    *value,
-          const char *what)
+read_u32 (Cursor *c, guint32 *value, const char *what)
 {
   guint64 v;
 
@@ -205,27 +194,23 @@ read_u32 (Cursor     *c,
       cursor_fail (c, "%s %" G_GUINT64_FORMAT " is out of range (more than 32 bits)", what, v);
       return FALSE;
     }
-  *value = (guint32) v;
+  *value = (guint32)v;
   return TRUE;
 }
 
 static inline gboolean
-read_svarint (Cursor     *c,
-              gint64     *value,
-              const char *what)
+read_svarint (Cursor *c, gint64 *value, const char *what)
 {
   guint64 v;
 
   if (!read_varint (c, &v, what))
     return FALSE;
-  *value = (gint64) (v >> 1) ^ -(gint64) (v & 1);
+  *value = (gint64)(v >> 1) ^ -(gint64)(v & 1);
   return TRUE;
 }
 
 static gboolean
-read_int (Cursor     *c,
-          int        *value,
-          const char *what)
+read_int (Cursor *c, int *value, const char *what)
 {
   gint64 v;
 
@@ -236,7 +221,7 @@ read_int (Cursor     *c,
       cursor_fail (c, "%s %" G_GINT64_FORMAT " is out of range", what, v);
       return FALSE;
     }
-  *value = (int) v;
+  *value = (int)v;
   return TRUE;
 }
 
@@ -244,62 +229,54 @@ read_int (Cursor     *c,
  * of the frame cannot hold that many, so a hostile count never turns into
  * a huge allocation. */
 static inline gboolean
-read_count (Cursor     *c,
-            guint32    *count,
-            gsize       min_size,
-            const char *what)
+read_count (Cursor *c, guint32 *count, gsize min_size, const char *what)
 {
   guint64 v;
 
   if (!read_varint (c, &v, what))
     return FALSE;
-  if (v > (guint64) (c->end - c->p) / min_size)
+  if (v > (guint64)(c->end - c->p) / min_size)
     {
-      cursor_fail (c, "%s %" G_GUINT64_FORMAT " is more than the %" G_GSIZE_FORMAT
+      cursor_fail (c,
+                   "%s %" G_GUINT64_FORMAT " is more than the %" G_GSIZE_FORMAT
                    " bytes left in the frame can hold",
-                   what, v, (gsize) (c->end - c->p));
+                   what, v, (gsize)(c->end - c->p));
       return FALSE;
     }
-  *count = (guint32) v;
+  *count = (guint32)v;
   return TRUE;
 }
 
 /* A length-prefixed run of bytes, left in the frame. */
 static inline gboolean
-read_bytes (Cursor        *c,
-            const guint8 **data,
-            gsize         *len,
-            const char    *what)
+read_bytes (Cursor *c, const guint8 **data, gsize *len, const char *what)
 {
   guint64 v;
 
   if (!read_varint (c, &v, what))
     return FALSE;
-  if (G_UNLIKELY (v > (guint64) (c->end - c->p)))
+  if (G_UNLIKELY (v > (guint64)(c->end - c->p)))
     {
       cursor_fail (c, "%s: length %" G_GUINT64_FORMAT " runs past the end of the frame", what, v);
       return FALSE;
     }
   *data = c->p;
-  *len = (gsize) v;
+  *len = (gsize)v;
   c->p += v;
   return TRUE;
 }
 
 /* Valid UTF-8 without NUL bytes, since strings travel on as C strings. */
 static inline gboolean
-check_utf8 (Cursor       *c,
-            const guint8 *data,
-            gsize         len,
-            const char   *what)
+check_utf8 (Cursor *c, const guint8 *data, gsize len, const char *what)
 {
   gsize i = 0;
 
   /* Names and reprs are mostly ASCII: check that cheaply first, and only
    * hand strings with other bytes (or a NUL) to the full validator. */
-  while (i < len && (guint8) (data[i] - 1) < 0x7f)
+  while (i < len && (guint8)(data[i] - 1) < 0x7f)
     i++;
-  if (G_UNLIKELY (i < len && !g_utf8_validate_len ((const char *) data + i, len - i, NULL)))
+  if (G_UNLIKELY (i < len && !g_utf8_validate_len ((const char *)data + i, len - i, NULL)))
     {
       cursor_fail (c, "%s is not valid UTF-8 (or contains a NUL byte)", what);
       return FALSE;
@@ -308,20 +285,14 @@ check_utf8 (Cursor       *c,
 }
 
 static inline gboolean
-read_str (Cursor        *c,
-          const guint8 **data,
-          gsize         *len,
-          const char    *what)
+read_str (Cursor *c, const guint8 **data, gsize *len, const char *what)
 {
   return read_bytes (c, data, len, what) && check_utf8 (c, *data, *len, what);
 }
 
 /* An optional string: *data is NULL when absent. */
 static inline gboolean
-read_ostr (Cursor        *c,
-           const guint8 **data,
-           gsize         *len,
-           const char    *what)
+read_ostr (Cursor *c, const guint8 **data, gsize *len, const char *what)
 {
   guint64 v;
 
@@ -334,50 +305,43 @@ read_ostr (Cursor        *c,
       return TRUE;
     }
   v--;
-  if (G_UNLIKELY (v > (guint64) (c->end - c->p)))
+  if (G_UNLIKELY (v > (guint64)(c->end - c->p)))
     {
       cursor_fail (c, "%s: length %" G_GUINT64_FORMAT " runs past the end of the frame", what, v);
       return FALSE;
     }
   *data = c->p;
-  *len = (gsize) v;
+  *len = (gsize)v;
   c->p += v;
   return check_utf8 (c, *data, *len, what);
 }
 
 static gboolean
-read_str_dup (Cursor      *c,
-              char       **text,
-              const char  *what)
+read_str_dup (Cursor *c, char **text, const char *what)
 {
   const guint8 *data;
-  gsize len;
+  gsize         len;
 
   if (!read_str (c, &data, &len, what))
     return FALSE;
-  *text = g_strndup ((const char *) data, len);
+  *text = g_strndup ((const char *)data, len);
   return TRUE;
 }
 
 static gboolean
-read_ostr_dup (Cursor      *c,
-               char       **text,
-               const char  *what)
+read_ostr_dup (Cursor *c, char **text, const char *what)
 {
   const guint8 *data;
-  gsize len;
+  gsize         len;
 
   if (!read_ostr (c, &data, &len, what))
     return FALSE;
-  *text = data != NULL ? g_strndup ((const char *) data, len) : NULL;
+  *text = data != NULL ? g_strndup ((const char *)data, len) : NULL;
   return TRUE;
 }
 
 static inline gboolean
-read_string_id (Cursor     *c,
-                guint32     n_strings,
-                guint32    *id,
-                const char *what)
+read_string_id (Cursor *c, guint32 n_strings, guint32 *id, const char *what)
 {
   guint64 v;
 
@@ -389,7 +353,7 @@ read_string_id (Cursor     *c,
                    what, v, n_strings);
       return FALSE;
     }
-  *id = (guint32) v;
+  *id = (guint32)v;
   return TRUE;
 }
 
@@ -400,7 +364,7 @@ cursor_finish (Cursor *c)
   if (c->p != c->end)
     {
       cursor_fail (c, "%" G_GSIZE_FORMAT " bytes left over after the last field",
-                   (gsize) (c->end - c->p));
+                   (gsize)(c->end - c->p));
       return FALSE;
     }
   return TRUE;
@@ -462,8 +426,7 @@ smiley_frame_reader_free (SmileyFrameReader *self)
  * whole, as one batch.
  */
 void
-smiley_frame_reader_set_max_batch (SmileyFrameReader *self,
-                                   guint              max_events)
+smiley_frame_reader_set_max_batch (SmileyFrameReader *self, guint max_events)
 {
   g_return_if_fail (self != NULL);
 
@@ -480,9 +443,7 @@ smiley_frame_reader_set_max_batch (SmileyFrameReader *self,
  * reader found an error are dropped.
  */
 void
-smiley_frame_reader_feed (SmileyFrameReader *self,
-                          const guint8      *data,
-                          gsize              length)
+smiley_frame_reader_feed (SmileyFrameReader *self, const guint8 *data, gsize length)
 {
   g_return_if_fail (self != NULL);
   g_return_if_fail (data != NULL || length == 0);
@@ -528,8 +489,7 @@ smiley_frame_reader_feed (SmileyFrameReader *self,
 }
 
 static void
-reader_fail (SmileyFrameReader *self,
-             GError            *error)
+reader_fail (SmileyFrameReader *self, GError *error)
 {
   self->state = READER_FAILED;
   g_clear_error (&self->error);
@@ -537,12 +497,11 @@ reader_fail (SmileyFrameReader *self,
 }
 
 static gboolean
-reader_check_header (SmileyFrameReader  *self,
-                     GError            **error)
+reader_check_header (SmileyFrameReader *self, GError **error)
 {
   const guint8 *p;
-  gsize avail = self->len - self->pos;
-  guint version, flags;
+  gsize         avail = self->len - self->pos;
+  guint         version, flags;
 
   if (avail == 0)
     return TRUE;
@@ -551,9 +510,9 @@ reader_check_header (SmileyFrameReader  *self,
   /* Compare what is there already, so a stream of something else fails
    * at once rather than after a full header's worth of bytes. */
   for (gsize i = 0; i < MIN (avail, 4); i++)
-    if (p[i] != (guint8) SMILEY_WIRE_MAGIC[i])
+    if (p[i] != (guint8)SMILEY_WIRE_MAGIC[i])
       {
-        g_autoptr(GString) got = g_string_new (NULL);
+        g_autoptr (GString) got = g_string_new (NULL);
 
         for (gsize j = 0; j < MIN (avail, 4); j++)
           {
@@ -563,8 +522,8 @@ reader_check_header (SmileyFrameReader  *self,
               g_string_append_printf (got, "\\x%02x", p[j]);
           }
         g_set_error (error, SMILEY_FRAME_ERROR, SMILEY_FRAME_ERROR_BAD_MAGIC,
-                     "not a smiley event stream: it starts with “%s”, not “%s”",
-                     got->str, SMILEY_WIRE_MAGIC);
+                     "not a smiley event stream: it starts with “%s”, not “%s”", got->str,
+                     SMILEY_WIRE_MAGIC);
         return FALSE;
       }
   if (avail < SMILEY_WIRE_STREAM_HEADER_SIZE)
@@ -582,8 +541,8 @@ reader_check_header (SmileyFrameReader  *self,
   if (flags != 0)
     {
       g_set_error (error, SMILEY_FRAME_ERROR, SMILEY_FRAME_ERROR_INVALID,
-                   "stream header: unknown flags 0x%04x (version %u has none)",
-                   flags, SMILEY_WIRE_VERSION);
+                   "stream header: unknown flags 0x%04x (version %u has none)", flags,
+                   SMILEY_WIRE_VERSION);
       return FALSE;
     }
   self->pos += SMILEY_WIRE_STREAM_HEADER_SIZE;
@@ -594,13 +553,10 @@ reader_check_header (SmileyFrameReader  *self,
 /* Checks the 8-byte header of the frame at self->pos: size, type, reserved
  * bytes and whether the frame may come now. */
 static gboolean
-reader_check_frame_header (SmileyFrameReader  *self,
-                           guint32            *size,
-                           guint              *type,
-                           GError            **error)
+reader_check_frame_header (SmileyFrameReader *self, guint32 *size, guint *type, GError **error)
 {
   const guint8 *p = self->buf + self->pos;
-  guint64 offset = self->base_offset + self->pos;
+  guint64       offset = self->base_offset + self->pos;
 
   *size = smiley_wire_get_u32 (p);
   *type = p[4];
@@ -608,8 +564,7 @@ reader_check_frame_header (SmileyFrameReader  *self,
   if (*type == 0 || *type > SMILEY_WIRE_FRAME_TYPE_LAST)
     {
       g_set_error (error, SMILEY_FRAME_ERROR, SMILEY_FRAME_ERROR_INVALID,
-                   "frame at offset %" G_GUINT64_FORMAT ": unknown frame type %u",
-                   offset, *type);
+                   "frame at offset %" G_GUINT64_FORMAT ": unknown frame type %u", offset, *type);
       return FALSE;
     }
   if (p[5] != 0 || p[6] != 0 || p[7] != 0)
@@ -622,22 +577,24 @@ reader_check_frame_header (SmileyFrameReader  *self,
   if (*size < SMILEY_WIRE_FRAME_HEADER_SIZE)
     {
       g_set_error (error, SMILEY_FRAME_ERROR, SMILEY_FRAME_ERROR_INVALID,
-                   "frame at offset %" G_GUINT64_FORMAT " (%s): size %u is smaller than its own header",
+                   "frame at offset %" G_GUINT64_FORMAT
+                   " (%s): size %u is smaller than its own header",
                    offset, frame_type_name (*type), *size);
       return FALSE;
     }
   if (*size > self->max_frame_size)
     {
       g_set_error (error, SMILEY_FRAME_ERROR, SMILEY_FRAME_ERROR_TOO_LARGE,
-                   "frame at offset %" G_GUINT64_FORMAT " (%s) is %u bytes, more than the limit of %"
-                   G_GSIZE_FORMAT, offset, frame_type_name (*type), *size, self->max_frame_size);
+                   "frame at offset %" G_GUINT64_FORMAT
+                   " (%s) is %u bytes, more than the limit of %" G_GSIZE_FORMAT,
+                   offset, frame_type_name (*type), *size, self->max_frame_size);
       return FALSE;
     }
   if (self->state == READER_BEFORE_BEGIN && *type != SMILEY_WIRE_RUN_BEGIN)
     {
       g_set_error (error, SMILEY_FRAME_ERROR, SMILEY_FRAME_ERROR_INVALID,
-                   "frame at offset %" G_GUINT64_FORMAT " (%s) comes before RUN_BEGIN",
-                   offset, frame_type_name (*type));
+                   "frame at offset %" G_GUINT64_FORMAT " (%s) comes before RUN_BEGIN", offset,
+                   frame_type_name (*type));
       return FALSE;
     }
   if (self->state == READER_IN_RUN && *type == SMILEY_WIRE_RUN_BEGIN)
@@ -652,8 +609,7 @@ reader_check_frame_header (SmileyFrameReader  *self,
 
 /* Run ids end up in file names and URLs of stores. */
 static gboolean
-run_id_is_tame (const guint8 *id,
-                gsize         len)
+run_id_is_tame (const guint8 *id, gsize len)
 {
   if (len == 0 || len > MAX_RUN_ID_LENGTH || id[0] == '.')
     return FALSE;
@@ -664,31 +620,30 @@ run_id_is_tame (const guint8 *id,
 }
 
 static gboolean
-reader_decode_run_begin (SmileyFrameReader *self,
-                         Cursor            *c)
+reader_decode_run_begin (SmileyFrameReader *self, Cursor *c)
 {
-  g_autoptr(SmileyRun) run = NULL;
+  g_autoptr (SmileyRun) run = NULL;
   g_autofree char *cwd = NULL;
   g_autofree char *description = NULL;
-  g_autoptr(GPtrArray) argv = NULL;
+  g_autoptr (GPtrArray) argv = NULL;
   const guint8 *id;
-  gsize id_len;
-  guint32 pid, argc;
-  gint64 start_time;
+  gsize         id_len;
+  guint32       pid, argc;
+  gint64        start_time;
 
   if (!read_str (c, &id, &id_len, "run id"))
     return FALSE;
   if (!run_id_is_tame (id, id_len))
     {
-      cursor_fail (c, "run id must be 1 to %d printable ASCII characters without "
-                   "“/”, “\\” or a leading “.”", MAX_RUN_ID_LENGTH);
+      cursor_fail (c,
+                   "run id must be 1 to %d printable ASCII characters without "
+                   "“/”, “\\” or a leading “.”",
+                   MAX_RUN_ID_LENGTH);
       return FALSE;
     }
-  if (!read_u32 (c, &pid, "pid") ||
-      !read_svarint (c, &start_time, "start time") ||
-      !read_str_dup (c, &cwd, "cwd") ||
-      !read_str_dup (c, &description, "description") ||
-      !read_count (c, &argc, MIN_ARG, "argc"))
+  if (!read_u32 (c, &pid, "pid") || !read_svarint (c, &start_time, "start time")
+      || !read_str_dup (c, &cwd, "cwd") || !read_str_dup (c, &description, "description")
+      || !read_count (c, &argc, MIN_ARG, "argc"))
     return FALSE;
 
   argv = g_ptr_array_new_full (argc + 1, g_free);
@@ -707,7 +662,7 @@ reader_decode_run_begin (SmileyFrameReader *self,
     return FALSE;
 
   {
-    g_autofree char *run_id = g_strndup ((const char *) id, id_len);
+    g_autofree char *run_id = g_strndup ((const char *)id, id_len);
 
     run = smiley_run_new (run_id);
   }
@@ -715,7 +670,7 @@ reader_decode_run_begin (SmileyFrameReader *self,
   smiley_run_set_start_time (run, start_time);
   smiley_run_set_cwd (run, cwd);
   smiley_run_set_description (run, description);
-  smiley_run_set_argv (run, (const char * const *) argv->pdata);
+  smiley_run_set_argv (run, (const char *const *)argv->pdata);
 
   self->run = g_steal_pointer (&run);
   self->n_strings = smiley_run_get_n_strings (self->run);
@@ -725,8 +680,7 @@ reader_decode_run_begin (SmileyFrameReader *self,
 }
 
 static gboolean
-reader_decode_strings (SmileyFrameReader *self,
-                       Cursor            *c)
+reader_decode_strings (SmileyFrameReader *self, Cursor *c)
 {
   guint32 count;
 
@@ -736,7 +690,7 @@ reader_decode_strings (SmileyFrameReader *self,
   for (guint32 i = 0; i < count; i++)
     {
       g_autofree char *text = NULL;
-      guint32 id;
+      guint32          id;
 
       c->item = "string";
       c->index = i;
@@ -744,8 +698,9 @@ reader_decode_strings (SmileyFrameReader *self,
         return FALSE;
       if (id != self->n_strings)
         {
-          cursor_fail (c, "string id %u is not the next free id %u (ids are dense and never redefined)",
-                       id, self->n_strings);
+          cursor_fail (
+              c, "string id %u is not the next free id %u (ids are dense and never redefined)", id,
+              self->n_strings);
           return FALSE;
         }
       if (!read_str_dup (c, &text, "text"))
@@ -759,8 +714,7 @@ reader_decode_strings (SmileyFrameReader *self,
 }
 
 static gboolean
-reader_decode_threads (SmileyFrameReader *self,
-                       Cursor            *c)
+reader_decode_threads (SmileyFrameReader *self, Cursor *c)
 {
   guint32 count;
 
@@ -770,8 +724,8 @@ reader_decode_threads (SmileyFrameReader *self,
   for (guint32 i = 0; i < count; i++)
     {
       g_autofree char *name = NULL;
-      guint32 id, pid;
-      guint64 native_id;
+      guint32          id, pid;
+      guint64          native_id;
 
       c->item = "thread";
       c->index = i;
@@ -780,13 +734,12 @@ reader_decode_threads (SmileyFrameReader *self,
       /* Dense ids also keep a hostile id from sizing the thread table. */
       if (id == 0 || id > self->n_threads + 1)
         {
-          cursor_fail (c, "thread id %u is neither a known thread nor the next free id %u",
-                       id, self->n_threads + 1);
+          cursor_fail (c, "thread id %u is neither a known thread nor the next free id %u", id,
+                       self->n_threads + 1);
           return FALSE;
         }
-      if (!read_u32 (c, &pid, "pid") ||
-          !read_varint (c, &native_id, "native id") ||
-          !read_str_dup (c, &name, "name"))
+      if (!read_u32 (c, &pid, "pid") || !read_varint (c, &native_id, "native id")
+          || !read_str_dup (c, &name, "name"))
         return FALSE;
       smiley_run_set_thread (self->run, id, pid, native_id, name);
       self->n_threads = MAX (self->n_threads, id);
@@ -795,17 +748,15 @@ reader_decode_threads (SmileyFrameReader *self,
 }
 
 static gboolean
-reader_decode_source (SmileyFrameReader *self,
-                      Cursor            *c)
+reader_decode_source (SmileyFrameReader *self, Cursor *c)
 {
-  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr (GBytes) bytes = NULL;
   const guint8 *data;
-  gsize len;
-  guint32 file;
+  gsize         len;
+  guint32       file;
 
-  if (!read_string_id (c, self->n_strings, &file, "file") ||
-      !read_bytes (c, &data, &len, "content") ||
-      !cursor_finish (c))
+  if (!read_string_id (c, self->n_strings, &file, "file") || !read_bytes (c, &data, &len, "content")
+      || !cursor_finish (c))
     return FALSE;
 
   bytes = g_bytes_new (data, len);
@@ -815,10 +766,7 @@ reader_decode_source (SmileyFrameReader *self,
 
 /* Copies @len bytes to the scratch area at *@at with a NUL after them. */
 static inline const char *
-scratch_put (SmileyFrameReader *self,
-             gsize             *at,
-             const guint8      *data,
-             gsize              len)
+scratch_put (SmileyFrameReader *self, gsize *at, const guint8 *data, gsize len)
 {
   char *copy = self->scratch + *at;
 
@@ -829,14 +777,12 @@ scratch_put (SmileyFrameReader *self,
 }
 
 static gboolean
-reader_decode_events (SmileyFrameReader *self,
-                      Cursor            *c,
-                      SmileyBatch       *batch)
+reader_decode_events (SmileyFrameReader *self, Cursor *c, SmileyBatch *batch)
 {
   guint32 count;
   guint32 n_strings = self->n_strings;
   guint32 n_threads = self->n_threads;
-  gsize payload = c->end - c->p;
+  gsize   payload = c->end - c->p;
 
   if (!read_count (c, &count, MIN_EVENT, "event count"))
     return FALSE;
@@ -853,11 +799,11 @@ reader_decode_events (SmileyFrameReader *self,
   c->item = "event";
   for (guint32 i = 0; i < count; i++)
     {
-      SmileyEvent event;
+      SmileyEvent   event;
       const guint8 *data;
-      gsize len, at = 0;
-      guint64 v;
-      guint8 kind;
+      gsize         len, at = 0;
+      guint64       v;
+      guint8        kind;
 
       c->index = i;
       if (G_UNLIKELY (c->p >= c->end))
@@ -877,22 +823,20 @@ reader_decode_events (SmileyFrameReader *self,
         return FALSE;
       if (G_UNLIKELY (v == 0 || v > n_threads))
         {
-          cursor_fail (c, "thread %" G_GUINT64_FORMAT " not defined (the run has %u threads)",
-                       v, n_threads);
+          cursor_fail (c, "thread %" G_GUINT64_FORMAT " not defined (the run has %u threads)", v,
+                       n_threads);
           return FALSE;
         }
-      event.thread = (guint32) v;
+      event.thread = (guint32)v;
 
-      if (!read_varint (c, &event.call_id, "call id") ||
-          !read_varint (c, &event.parent_call_id, "parent call id") ||
-          !read_u32 (c, &event.depth, "depth") ||
-          !read_varint (c, &v, "time"))
+      if (!read_varint (c, &event.call_id, "call id")
+          || !read_varint (c, &event.parent_call_id, "parent call id")
+          || !read_u32 (c, &event.depth, "depth") || !read_varint (c, &v, "time"))
         return FALSE;
-      event.time_ns = (gint64) v;
+      event.time_ns = (gint64)v;
 
-      if (!read_string_id (c, n_strings, &event.file, "file") ||
-          !read_u32 (c, &event.line, "line") ||
-          !read_string_id (c, n_strings, &event.function, "function"))
+      if (!read_string_id (c, n_strings, &event.file, "file") || !read_u32 (c, &event.line, "line")
+          || !read_string_id (c, n_strings, &event.function, "function"))
         return FALSE;
 
       if (!read_ostr (c, &data, &len, "arg"))
@@ -916,8 +860,8 @@ reader_decode_events (SmileyFrameReader *self,
           locals = self->scratch_locals;
           for (guint32 l = 0; l < event.n_locals; l++)
             {
-              if (!read_string_id (c, n_strings, &locals[l].name, "local name") ||
-                  !read_ostr (c, &data, &len, "local value"))
+              if (!read_string_id (c, n_strings, &locals[l].name, "local name")
+                  || !read_ostr (c, &data, &len, "local value"))
                 return FALSE;
               locals[l].value = data != NULL ? scratch_put (self, &at, data, len) : NULL;
             }
@@ -932,10 +876,9 @@ reader_decode_events (SmileyFrameReader *self,
 /* Peeks at an EVENTS frame's event count; 0 if it does not decode (the
  * real decoding reports why). */
 static guint64
-events_frame_count (const guint8 *payload,
-                    gsize         len)
+events_frame_count (const guint8 *payload, gsize len)
 {
-  Cursor c = { payload, payload + len, 0, SMILEY_WIRE_EVENTS, NULL, 0, NULL };
+  Cursor  c = { payload, payload + len, 0, SMILEY_WIRE_EVENTS, NULL, 0, NULL };
   guint64 count = 0;
 
   if (!read_varint (&c, &count, "event count"))
@@ -945,18 +888,17 @@ events_frame_count (const guint8 *payload,
 
 typedef struct
 {
-  guint    callee;
+  guint             callee;
   SmileyStatsCaller caller;
 } PendingCaller;
 
 static gboolean
-reader_decode_stats (SmileyFrameReader *self,
-                     Cursor            *c)
+reader_decode_stats (SmileyFrameReader *self, Cursor *c)
 {
-  g_autoptr(SmileyStats) stats = smiley_stats_new ();
-  g_autoptr(GArray) callers = g_array_new (FALSE, FALSE, sizeof (PendingCaller));
+  g_autoptr (SmileyStats) stats = smiley_stats_new ();
+  g_autoptr (GArray) callers = g_array_new (FALSE, FALSE, sizeof (PendingCaller));
   g_autofree guint *merged_into = NULL;
-  guint32 n_entries;
+  guint32           n_entries;
 
   if (!read_count (c, &n_entries, MIN_STATS_ENTRY, "entry count"))
     return FALSE;
@@ -967,23 +909,20 @@ reader_decode_stats (SmileyFrameReader *self,
 
   for (guint32 i = 0; i < n_entries; i++)
     {
-      g_autofree char *file = NULL;
-      g_autofree char *function = NULL;
+      g_autofree char  *file = NULL;
+      g_autofree char  *function = NULL;
       SmileyStatsEntry *entry;
-      guint32 line, n_callers;
-      guint64 ncalls, primcalls;
-      gint64 tottime, cumtime;
+      guint32           line, n_callers;
+      guint64           ncalls, primcalls;
+      gint64            tottime, cumtime;
 
       c->item = "entry";
       c->index = i;
-      if (!read_str_dup (c, &file, "file") ||
-          !read_u32 (c, &line, "line") ||
-          !read_str_dup (c, &function, "function") ||
-          !read_varint (c, &ncalls, "ncalls") ||
-          !read_varint (c, &primcalls, "primcalls") ||
-          !read_svarint (c, &tottime, "tottime") ||
-          !read_svarint (c, &cumtime, "cumtime") ||
-          !read_count (c, &n_callers, MIN_STATS_CALLER, "caller count"))
+      if (!read_str_dup (c, &file, "file") || !read_u32 (c, &line, "line")
+          || !read_str_dup (c, &function, "function") || !read_varint (c, &ncalls, "ncalls")
+          || !read_varint (c, &primcalls, "primcalls") || !read_svarint (c, &tottime, "tottime")
+          || !read_svarint (c, &cumtime, "cumtime")
+          || !read_count (c, &n_callers, MIN_STATS_CALLER, "caller count"))
         return FALSE;
 
       merged_into[i] = smiley_stats_add_entry (stats, file, line, function);
@@ -992,13 +931,16 @@ reader_decode_stats (SmileyFrameReader *self,
        * hostile counters cannot do harm here. */
       entry->ncalls += ncalls;
       entry->primcalls += primcalls;
-      entry->tottime_ns = (gint64) ((guint64) entry->tottime_ns + (guint64) tottime);
-      entry->cumtime_ns = (gint64) ((guint64) entry->cumtime_ns + (guint64) cumtime);
+      entry->tottime_ns = (gint64)((guint64)entry->tottime_ns + (guint64)tottime);
+      entry->cumtime_ns = (gint64)((guint64)entry->cumtime_ns + (guint64)cumtime);
 
       for (guint32 k = 0; k < n_callers; k++)
         {
-          PendingCaller pending = { i, { 0, } };
-          guint32 caller;
+          PendingCaller pending = { i,
+                                    {
+                                        0,
+                                    } };
+          guint32       caller;
 
           if (!read_u32 (c, &caller, "caller index"))
             return FALSE;
@@ -1008,10 +950,10 @@ reader_decode_stats (SmileyFrameReader *self,
               return FALSE;
             }
           pending.caller.caller = caller;
-          if (!read_varint (c, &pending.caller.ncalls, "caller ncalls") ||
-              !read_varint (c, &pending.caller.primcalls, "caller primcalls") ||
-              !read_svarint (c, &pending.caller.tottime_ns, "caller tottime") ||
-              !read_svarint (c, &pending.caller.cumtime_ns, "caller cumtime"))
+          if (!read_varint (c, &pending.caller.ncalls, "caller ncalls")
+              || !read_varint (c, &pending.caller.primcalls, "caller primcalls")
+              || !read_svarint (c, &pending.caller.tottime_ns, "caller tottime")
+              || !read_svarint (c, &pending.caller.cumtime_ns, "caller cumtime"))
             return FALSE;
           g_array_append_val (callers, pending);
         }
@@ -1033,41 +975,36 @@ reader_decode_stats (SmileyFrameReader *self,
 }
 
 static gboolean
-reader_decode_run_end (SmileyFrameReader *self,
-                       Cursor            *c)
+reader_decode_run_end (SmileyFrameReader *self, Cursor *c)
 {
   g_autofree char *error = NULL;
   g_autofree char *traceback = NULL;
-  gint64 end_time;
-  guint64 state, signum, events_emitted;
-  int exit_status;
+  gint64           end_time;
+  guint64          state, signum, events_emitted;
+  int              exit_status;
 
-  if (!read_svarint (c, &end_time, "end time") ||
-      !read_varint (c, &state, "state"))
+  if (!read_svarint (c, &end_time, "end time") || !read_varint (c, &state, "state"))
     return FALSE;
   if (state > SMILEY_RUN_ABNORMAL)
     {
       cursor_fail (c, "unknown run state %" G_GUINT64_FORMAT, state);
       return FALSE;
     }
-  if (!read_int (c, &exit_status, "exit status") ||
-      !read_varint (c, &signum, "signal"))
+  if (!read_int (c, &exit_status, "exit status") || !read_varint (c, &signum, "signal"))
     return FALSE;
   if (signum > G_MAXINT)
     {
       cursor_fail (c, "signal %" G_GUINT64_FORMAT " is out of range", signum);
       return FALSE;
     }
-  if (!read_ostr_dup (c, &error, "error") ||
-      !read_ostr_dup (c, &traceback, "traceback") ||
-      !read_varint (c, &events_emitted, "events emitted") ||
-      !cursor_finish (c))
+  if (!read_ostr_dup (c, &error, "error") || !read_ostr_dup (c, &traceback, "traceback")
+      || !read_varint (c, &events_emitted, "events emitted") || !cursor_finish (c))
     return FALSE;
 
   smiley_run_set_end_time (self->run, end_time);
-  smiley_run_set_state (self->run, (SmileyRunState) state);
+  smiley_run_set_state (self->run, (SmileyRunState)state);
   smiley_run_set_exit_status (self->run, exit_status);
-  smiley_run_set_signal (self->run, (int) signum);
+  smiley_run_set_signal (self->run, (int)signum);
   smiley_run_set_error (self->run, error);
   smiley_run_set_traceback (self->run, traceback);
   smiley_run_set_events_emitted (self->run, events_emitted);
@@ -1079,8 +1016,8 @@ reader_decode_run_end (SmileyFrameReader *self,
 static SmileyBatch *
 reader_take_pending (SmileyFrameReader *self)
 {
-  g_autoptr(SmileyBatch) pending = g_steal_pointer (&self->pending);
-  guint committed = self->pending_committed;
+  g_autoptr (SmileyBatch) pending = g_steal_pointer (&self->pending);
+  guint        committed = self->pending_committed;
   SmileyBatch *batch;
 
   self->pending_committed = 0;
@@ -1097,11 +1034,9 @@ reader_take_pending (SmileyFrameReader *self)
 
 /* Reports a batch through the out arguments of next(). */
 static gboolean
-reader_report_batch (SmileyFrameReader   *self,
-                     SmileyFrameMessage  *message,
-                     SmileyBatch        **batch)
+reader_report_batch (SmileyFrameReader *self, SmileyFrameMessage *message, SmileyBatch **batch)
 {
-  g_autoptr(SmileyBatch) taken = reader_take_pending (self);
+  g_autoptr (SmileyBatch) taken = reader_take_pending (self);
 
   *message = SMILEY_FRAME_BATCH;
   if (batch != NULL)
@@ -1130,10 +1065,8 @@ reader_report_batch (SmileyFrameReader   *self,
  * Returns: %FALSE with @error set if the stream is invalid
  */
 gboolean
-smiley_frame_reader_next (SmileyFrameReader   *self,
-                          SmileyFrameMessage  *message,
-                          SmileyBatch        **batch,
-                          GError             **error)
+smiley_frame_reader_next (SmileyFrameReader *self, SmileyFrameMessage *message, SmileyBatch **batch,
+                          GError **error)
 {
   GError *local_error = NULL;
 
@@ -1148,11 +1081,11 @@ smiley_frame_reader_next (SmileyFrameReader   *self,
   while (self->state != READER_FAILED)
     {
       const guint8 *frame;
-      gsize avail = self->len - self->pos;
-      guint32 size;
-      guint type;
-      Cursor c;
-      gboolean ok = FALSE;
+      gsize         avail = self->len - self->pos;
+      guint32       size;
+      guint         type;
+      Cursor        c;
+      gboolean      ok = FALSE;
 
       if (self->state == READER_HEADER)
         {
@@ -1215,8 +1148,8 @@ smiley_frame_reader_next (SmileyFrameReader   *self,
           ok = reader_decode_stats (self, &c);
           break;
         case SMILEY_WIRE_EVENTS:
-          if (self->max_batch > 0 && self->pending != NULL &&
-              self->pending_committed + events_frame_count (c.p, c.end - c.p) > self->max_batch)
+          if (self->max_batch > 0 && self->pending != NULL
+              && self->pending_committed + events_frame_count (c.p, c.end - c.p) > self->max_batch)
             return reader_report_batch (self, message, batch);
           if (self->pending == NULL)
             self->pending = smiley_batch_new ();
@@ -1293,8 +1226,7 @@ smiley_frame_reader_next (SmileyFrameReader   *self,
  *   inside its header or a frame, or with the reader's earlier error
  */
 gboolean
-smiley_frame_reader_finish (SmileyFrameReader  *self,
-                            GError            **error)
+smiley_frame_reader_finish (SmileyFrameReader *self, GError **error)
 {
   gsize at, avail;
 
@@ -1320,7 +1252,8 @@ smiley_frame_reader_finish (SmileyFrameReader  *self,
   if (self->state == READER_ENDED && avail > 0)
     {
       g_set_error (error, SMILEY_FRAME_ERROR, SMILEY_FRAME_ERROR_INVALID,
-                   "frame at offset %" G_GUINT64_FORMAT ": data after RUN_END, which ends the stream",
+                   "frame at offset %" G_GUINT64_FORMAT
+                   ": data after RUN_END, which ends the stream",
                    self->base_offset + self->pos);
       return FALSE;
     }

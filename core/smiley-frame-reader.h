@@ -5,7 +5,7 @@
 #pragma once
 
 #if !defined(SMILEY_INSIDE) && !defined(SMILEY_COMPILATION)
-# error "Only <smiley.h> can be included directly."
+#error "Only <smiley.h> can be included directly."
 #endif
 
 #include <glib.h>
@@ -72,21 +72,15 @@ typedef enum
  */
 typedef struct _SmileyFrameReader SmileyFrameReader;
 
-SmileyFrameReader *smiley_frame_reader_new         (gsize               max_frame_size);
-void               smiley_frame_reader_free        (SmileyFrameReader  *self);
-void               smiley_frame_reader_set_max_batch (SmileyFrameReader *self,
-                                                      guint              max_events);
-void               smiley_frame_reader_feed        (SmileyFrameReader  *self,
-                                                    const guint8       *data,
-                                                    gsize               length);
-gboolean           smiley_frame_reader_next        (SmileyFrameReader  *self,
-                                                    SmileyFrameMessage *message,
-                                                    SmileyBatch       **batch,
-                                                    GError            **error);
-gboolean           smiley_frame_reader_finish      (SmileyFrameReader  *self,
-                                                    GError            **error);
-SmileyRun         *smiley_frame_reader_get_run     (SmileyFrameReader  *self);
-gsize              smiley_frame_reader_get_buffered (SmileyFrameReader *self);
+SmileyFrameReader *smiley_frame_reader_new (gsize max_frame_size);
+void               smiley_frame_reader_free (SmileyFrameReader *self);
+void               smiley_frame_reader_set_max_batch (SmileyFrameReader *self, guint max_events);
+void       smiley_frame_reader_feed (SmileyFrameReader *self, const guint8 *data, gsize length);
+gboolean   smiley_frame_reader_next (SmileyFrameReader *self, SmileyFrameMessage *message,
+                                     SmileyBatch **batch, GError **error);
+gboolean   smiley_frame_reader_finish (SmileyFrameReader *self, GError **error);
+SmileyRun *smiley_frame_reader_get_run (SmileyFrameReader *self);
+gsize      smiley_frame_reader_get_buffered (SmileyFrameReader *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SmileyFrameReader, smiley_frame_reader_free)
 

@@ -33,10 +33,10 @@
 
 typedef struct
 {
-  gboolean  sent;
-  guint32   pid;
-  guint64   native_id;
-  char     *name;
+  gboolean sent;
+  guint32  pid;
+  guint64  native_id;
+  char    *name;
 } SentThread;
 
 struct _SmileyFrameWriter
@@ -44,12 +44,12 @@ struct _SmileyFrameWriter
   GByteArray *out;
   gboolean    in_run;
   /* What the reader already knows about the current run. */
-  guint32     strings_sent;   /* ids below this were sent; id 0 is implicit */
-  GArray     *threads_sent;   /* SentThread, index = thread id - 1 */
-  guint       sources_sent;
+  guint32 strings_sent; /* ids below this were sent; id 0 is implicit */
+  GArray *threads_sent; /* SentThread, index = thread id - 1 */
+  guint   sources_sent;
   /* Lengths of the strings of the event being encoded, reused. */
-  gsize      *lengths;
-  gsize       lengths_alloc;
+  gsize *lengths;
+  gsize  lengths_alloc;
 };
 
 static void
@@ -96,8 +96,7 @@ smiley_frame_writer_free (SmileyFrameWriter *self)
 /* Makes room for @n more bytes and returns where they start. The pointer
  * is only valid until the next reservation. */
 static inline guint8 *
-writer_reserve (SmileyFrameWriter *self,
-                gsize              n)
+writer_reserve (SmileyFrameWriter *self, gsize n)
 {
   gsize len = self->out->len;
 
@@ -110,8 +109,7 @@ writer_reserve (SmileyFrameWriter *self,
  * measurably slower on this per-event path than lowering the public length
  * field; the capacity stays for the next reservation either way. */
 static inline void
-writer_commit (SmileyFrameWriter *self,
-               const guint8      *end)
+writer_commit (SmileyFrameWriter *self, const guint8 *end)
 {
   self->out->len = end - self->out->data;
 }
@@ -131,9 +129,7 @@ writer_begin_frame (SmileyFrameWriter *self)
  * than emitted, so the stream stays readable; the callers keep every
  * frame well below the limit, so this only guards against bugs. */
 static gboolean
-writer_end_frame (SmileyFrameWriter   *self,
-                  gsize                start,
-                  SmileyWireFrameType  type)
+writer_end_frame (SmileyFrameWriter *self, gsize start, SmileyWireFrameType type)
 {
   gsize size = self->out->len - start;
 
@@ -145,7 +141,7 @@ writer_end_frame (SmileyFrameWriter   *self,
       g_byte_array_set_size (self->out, start);
       return FALSE;
     }
-  smiley_wire_put_frame_header (self->out->data + start, (guint32) size, type);
+  smiley_wire_put_frame_header (self->out->data + start, (guint32)size, type);
   return TRUE;
 }
 
@@ -153,9 +149,7 @@ writer_end_frame (SmileyFrameWriter   *self,
  * reserved for the count of @most items, the most it can hold. Returns the
  * offset of that room. */
 static gsize
-writer_begin_counted_frame (SmileyFrameWriter *self,
-                            guint64            most,
-                            gsize             *start)
+writer_begin_counted_frame (SmileyFrameWriter *self, guint64 most, gsize *start)
 {
   gsize count_at;
 
@@ -170,15 +164,11 @@ writer_begin_counted_frame (SmileyFrameWriter *self,
  * into several frames, some threads unchanged) is the payload moved down
  * over the unused bytes. */
 static void
-writer_end_counted_frame (SmileyFrameWriter   *self,
-                          gsize                start,
-                          gsize                count_at,
-                          guint64              most,
-                          guint                count,
-                          SmileyWireFrameType  type)
+writer_end_counted_frame (SmileyFrameWriter *self, gsize start, gsize count_at, guint64 most,
+                          guint count, SmileyWireFrameType type)
 {
-  gsize slot = smiley_wire_varint_size (most);
-  gsize used = smiley_wire_varint_size (count);
+  gsize   slot = smiley_wire_varint_size (most);
+  gsize   used = smiley_wire_varint_size (count);
   guint8 *p = self->out->data + count_at;
 
   if (used < slot)
@@ -193,9 +183,7 @@ writer_end_counted_frame (SmileyFrameWriter   *self,
 /* How many bytes of @text (of @len bytes) to keep under @cap, cutting at a
  * character boundary so the result stays valid UTF-8. */
 static gsize
-bounded_length (const char *text,
-                gsize       len,
-                gsize       cap)
+bounded_length (const char *text, gsize len, gsize cap)
 {
   const char *cut;
 
@@ -203,16 +191,14 @@ bounded_length (const char *text,
     return len;
   cut = text + cap;
   /* Back up over continuation bytes to the start of the cut character. */
-  while (cut > text && ((guchar) *cut & 0xc0) == 0x80)
+  while (cut > text && ((guchar)*cut & 0xc0) == 0x80)
     cut--;
   return cut - text;
 }
 
 /* Writes a str of at most STRING_CAP bytes. Needs 10 + STRING_CAP room. */
 static inline guint8 *
-put_str (guint8     *p,
-         const char *text,
-         gsize       len)
+put_str (guint8 *p, const char *text, gsize len)
 {
   return smiley_wire_put_bytes (p, text, bounded_length (text, len, STRING_CAP));
 }
@@ -234,14 +220,13 @@ str_room (gsize len)
  * can encode several runs, each as its own stream.
  */
 void
-smiley_frame_writer_begin_run (SmileyFrameWriter *self,
-                               SmileyRun         *run)
+smiley_frame_writer_begin_run (SmileyFrameWriter *self, SmileyRun *run)
 {
-  const char * const *argv;
-  const char *id, *cwd, *description;
-  gsize id_len, cwd_len, description_len, argc = 0, room;
-  gsize start;
-  guint8 *p;
+  const char *const *argv;
+  const char        *id, *cwd, *description;
+  gsize              id_len, cwd_len, description_len, argc = 0, room;
+  gsize              start;
+  guint8            *p;
 
   g_return_if_fail (self != NULL);
   g_return_if_fail (SMILEY_IS_RUN (run));
@@ -267,8 +252,8 @@ smiley_frame_writer_begin_run (SmileyFrameWriter *self,
   cwd_len = strlen (cwd);
   description_len = strlen (description);
 
-  room = 4 * SMILEY_WIRE_MAX_VARINT + str_room (id_len) + str_room (cwd_len) +
-         str_room (description_len);
+  room = 4 * SMILEY_WIRE_MAX_VARINT + str_room (id_len) + str_room (cwd_len)
+         + str_room (description_len);
   if (argv != NULL)
     for (; argv[argc] != NULL; argc++)
       room += str_room (strlen (argv[argc]));
@@ -289,17 +274,16 @@ smiley_frame_writer_begin_run (SmileyFrameWriter *self,
 
 /* STRINGS frames for the ids the reader does not know yet. */
 static void
-writer_put_strings (SmileyFrameWriter *self,
-                    SmileyRun         *run)
+writer_put_strings (SmileyFrameWriter *self, SmileyRun *run)
 {
   guint32 n_strings = smiley_run_get_n_strings (run);
 
   while (self->strings_sent < n_strings)
     {
-      gsize start = writer_begin_frame (self);
+      gsize   start = writer_begin_frame (self);
       guint32 first = self->strings_sent;
       guint32 id = first;
-      gsize payload = 0;
+      gsize   payload = 0;
       guint8 *p;
 
       /* The count is known up front: take every string that keeps the
@@ -321,7 +305,7 @@ writer_put_strings (SmileyFrameWriter *self,
       for (guint32 i = first; i < id; i++)
         {
           const char *text = smiley_run_get_string (run, i);
-          gsize len = strlen (text);
+          gsize       len = strlen (text);
 
           p = writer_reserve (self, SMILEY_WIRE_MAX_VARINT + str_room (len));
           p = smiley_wire_put_varint (p, i);
@@ -334,17 +318,15 @@ writer_put_strings (SmileyFrameWriter *self,
 }
 
 static gboolean
-thread_changed (const SentThread   *sent,
-                const SmileyThread *thread)
+thread_changed (const SentThread *sent, const SmileyThread *thread)
 {
-  return !sent->sent || sent->pid != thread->pid || sent->native_id != thread->native_id ||
-         g_strcmp0 (sent->name, thread->name) != 0;
+  return !sent->sent || sent->pid != thread->pid || sent->native_id != thread->native_id
+         || g_strcmp0 (sent->name, thread->name) != 0;
 }
 
 /* THREADS frames for new threads and those whose name or ids changed. */
 static void
-writer_put_threads (SmileyFrameWriter *self,
-                    SmileyRun         *run)
+writer_put_threads (SmileyFrameWriter *self, SmileyRun *run)
 {
   guint32 n_threads = smiley_run_get_n_threads (run);
   guint32 id = 1;
@@ -354,17 +336,17 @@ writer_put_threads (SmileyFrameWriter *self,
 
   while (id <= n_threads)
     {
-      gsize start = 0, payload = 0, count_at = 0;
+      gsize   start = 0, payload = 0, count_at = 0;
       guint64 most = 0;
-      guint count = 0;
+      guint   count = 0;
       guint8 *p;
 
       for (; id <= n_threads; id++)
         {
           const SmileyThread *thread = smiley_run_get_thread (run, id);
-          SentThread *sent = &g_array_index (self->threads_sent, SentThread, id - 1);
-          SmileyThread placeholder = { id, 0, 0, (char *) "" };
-          gsize name_len, need;
+          SentThread         *sent = &g_array_index (self->threads_sent, SentThread, id - 1);
+          SmileyThread        placeholder = { id, 0, 0, (char *)"" };
+          gsize               name_len, need;
 
           /* Thread ids on the wire are dense; a gap the run left (a later
            * id was set first) goes out as a nameless thread, so the
@@ -409,19 +391,18 @@ writer_put_threads (SmileyFrameWriter *self,
 
 /* A SOURCE frame for every source added since the last push. */
 static void
-writer_put_sources (SmileyFrameWriter *self,
-                    SmileyRun         *run)
+writer_put_sources (SmileyFrameWriter *self, SmileyRun *run)
 {
   guint n_sources = smiley_run_get_n_sources (run);
 
   for (; self->sources_sent < n_sources; self->sources_sent++)
     {
-      guint32 file;
-      GBytes *content = smiley_run_get_source (run, self->sources_sent, &file);
-      gsize size;
+      guint32       file;
+      GBytes       *content = smiley_run_get_source (run, self->sources_sent, &file);
+      gsize         size;
       const guint8 *data = g_bytes_get_data (content, &size);
-      gsize start;
-      guint8 *p;
+      gsize         start;
+      guint8       *p;
 
       if (size > FRAME_PAYLOAD_MAX - 2 * SMILEY_WIRE_MAX_VARINT)
         {
@@ -445,11 +426,10 @@ writer_put_sources (SmileyFrameWriter *self,
  * one frame; G_MAXSIZE when they fit, which is always so for the bounded
  * reprs the tracer produces. */
 static gsize
-event_value_cap (gsize values_len,
-                 guint n_values)
+event_value_cap (gsize values_len, guint n_values)
 {
-  gsize fixed = COUNT_SLOT + 9 * SMILEY_WIRE_MAX_VARINT +
-                (gsize) n_values * 2 * SMILEY_WIRE_MAX_VARINT;
+  gsize fixed
+      = COUNT_SLOT + 9 * SMILEY_WIRE_MAX_VARINT + (gsize)n_values * 2 * SMILEY_WIRE_MAX_VARINT;
 
   if (fixed + values_len <= FRAME_PAYLOAD_MAX)
     return G_MAXSIZE;
@@ -460,13 +440,12 @@ event_value_cap (gsize values_len,
 
 /* EVENTS frames for @batch, cut near FRAME_TARGET_SIZE. */
 static void
-writer_put_events (SmileyFrameWriter *self,
-                   SmileyBatch       *batch)
+writer_put_events (SmileyFrameWriter *self, SmileyBatch *batch)
 {
-  guint n_events = smiley_batch_get_length (batch);
-  gsize start = 0, count_at = 0;
+  guint   n_events = smiley_batch_get_length (batch);
+  gsize   start = 0, count_at = 0;
   guint64 most = 0;
-  guint count = 0;
+  guint   count = 0;
 
   if (n_events == 0)
     return;
@@ -474,13 +453,13 @@ writer_put_events (SmileyFrameWriter *self,
   for (guint i = 0; i < n_events; i++)
     {
       const SmileyEvent *event = smiley_batch_get_event (batch, i);
-      gsize *lengths, values_len, need, cap;
-      guint8 *p;
+      gsize             *lengths, values_len, need, cap;
+      guint8            *p;
 
       /* Measure the strings once; the lengths are reused for encoding. */
-      if (self->lengths_alloc < (gsize) event->n_locals + 1)
+      if (self->lengths_alloc < (gsize)event->n_locals + 1)
         {
-          self->lengths_alloc = MAX ((gsize) event->n_locals + 1, 2 * self->lengths_alloc);
+          self->lengths_alloc = MAX ((gsize)event->n_locals + 1, 2 * self->lengths_alloc);
           g_free (self->lengths);
           self->lengths = g_new (gsize, self->lengths_alloc);
         }
@@ -510,8 +489,8 @@ writer_put_events (SmileyFrameWriter *self,
               }
         }
 
-      need = 9 * SMILEY_WIRE_MAX_VARINT + SMILEY_WIRE_MAX_VARINT +
-             (gsize) event->n_locals * 2 * SMILEY_WIRE_MAX_VARINT + values_len;
+      need = 9 * SMILEY_WIRE_MAX_VARINT + SMILEY_WIRE_MAX_VARINT
+             + (gsize)event->n_locals * 2 * SMILEY_WIRE_MAX_VARINT + values_len;
 
       if (count > 0 && self->out->len - count_at + need > FRAME_TARGET_SIZE)
         {
@@ -525,14 +504,14 @@ writer_put_events (SmileyFrameWriter *self,
         }
 
       p = writer_reserve (self, need);
-      *p++ = (guint8) event->kind;
+      *p++ = (guint8)event->kind;
       p = smiley_wire_put_varint (p, event->thread);
       p = smiley_wire_put_varint (p, event->call_id);
       p = smiley_wire_put_varint (p, event->parent_call_id);
       p = smiley_wire_put_varint (p, event->depth);
       /* Monotonic time since the run started is never negative; a
        * negative value still round-trips through the unsigned cast. */
-      p = smiley_wire_put_varint (p, (guint64) event->time_ns);
+      p = smiley_wire_put_varint (p, (guint64)event->time_ns);
       p = smiley_wire_put_varint (p, event->file);
       p = smiley_wire_put_varint (p, event->line);
       p = smiley_wire_put_varint (p, event->function);
@@ -552,8 +531,7 @@ writer_put_events (SmileyFrameWriter *self,
 
 /* Everything the run gained that the reader has not seen yet. */
 static void
-writer_put_tables (SmileyFrameWriter *self,
-                   SmileyRun         *run)
+writer_put_tables (SmileyFrameWriter *self, SmileyRun *run)
 {
   writer_put_strings (self, run);
   writer_put_threads (self, run);
@@ -572,9 +550,7 @@ writer_put_tables (SmileyFrameWriter *self,
  * than a few megabytes. An empty batch still sends the tables.
  */
 void
-smiley_frame_writer_push (SmileyFrameWriter *self,
-                          SmileyRun         *run,
-                          SmileyBatch       *batch)
+smiley_frame_writer_push (SmileyFrameWriter *self, SmileyRun *run, SmileyBatch *batch)
 {
   g_return_if_fail (self != NULL);
   g_return_if_fail (SMILEY_IS_RUN (run));
@@ -588,11 +564,10 @@ smiley_frame_writer_push (SmileyFrameWriter *self,
 /* The STATS frame. Its callers refer to entries by index, so it cannot be
  * cut in pieces; stats that do not fit in a frame are left out. */
 static void
-writer_put_stats (SmileyFrameWriter *self,
-                  SmileyStats       *stats)
+writer_put_stats (SmileyFrameWriter *self, SmileyStats *stats)
 {
-  guint n_entries = smiley_stats_get_length (stats);
-  gsize start = writer_begin_frame (self);
+  guint   n_entries = smiley_stats_get_length (stats);
+  gsize   start = writer_begin_frame (self);
   guint8 *p;
 
   p = writer_reserve (self, SMILEY_WIRE_MAX_VARINT);
@@ -602,13 +577,13 @@ writer_put_stats (SmileyFrameWriter *self,
   for (guint i = 0; i < n_entries; i++)
     {
       const SmileyStatsEntry *entry = smiley_stats_get_entry (stats, i);
-      gsize file_len = strlen (entry->file);
-      gsize function_len = strlen (entry->function);
-      guint n_callers = entry->callers->len;
+      gsize                   file_len = strlen (entry->file);
+      gsize                   function_len = strlen (entry->function);
+      guint                   n_callers = entry->callers->len;
 
-      p = writer_reserve (self, str_room (file_len) + str_room (function_len) +
-                                6 * SMILEY_WIRE_MAX_VARINT +
-                                (gsize) n_callers * 5 * SMILEY_WIRE_MAX_VARINT);
+      p = writer_reserve (self, str_room (file_len) + str_room (function_len)
+                                    + 6 * SMILEY_WIRE_MAX_VARINT
+                                    + (gsize)n_callers * 5 * SMILEY_WIRE_MAX_VARINT);
       p = put_str (p, entry->file, file_len);
       p = smiley_wire_put_varint (p, entry->line);
       p = put_str (p, entry->function, function_len);
@@ -646,13 +621,12 @@ writer_put_stats (SmileyFrameWriter *self,
  * number of events the producer emitted. The stream is complete after it.
  */
 void
-smiley_frame_writer_end_run (SmileyFrameWriter *self,
-                             SmileyRun         *run)
+smiley_frame_writer_end_run (SmileyFrameWriter *self, SmileyRun *run)
 {
-  const char *error, *traceback;
-  gsize error_len, traceback_len, start;
+  const char  *error, *traceback;
+  gsize        error_len, traceback_len, start;
   SmileyStats *stats;
-  guint8 *p;
+  guint8      *p;
 
   g_return_if_fail (self != NULL);
   g_return_if_fail (SMILEY_IS_RUN (run));
@@ -667,7 +641,8 @@ smiley_frame_writer_end_run (SmileyFrameWriter *self,
   error = smiley_run_get_error (run);
   traceback = smiley_run_get_traceback (run);
   error_len = error != NULL ? bounded_length (error, strlen (error), STRING_CAP) : 0;
-  traceback_len = traceback != NULL ? bounded_length (traceback, strlen (traceback), STRING_CAP) : 0;
+  traceback_len
+      = traceback != NULL ? bounded_length (traceback, strlen (traceback), STRING_CAP) : 0;
 
   start = writer_begin_frame (self);
   p = writer_reserve (self, 7 * SMILEY_WIRE_MAX_VARINT + error_len + traceback_len);
@@ -676,7 +651,7 @@ smiley_frame_writer_end_run (SmileyFrameWriter *self,
   p = smiley_wire_put_svarint (p, smiley_run_get_exit_status (run));
   /* A signal number is never negative; keep the varint small if a caller
    * stored garbage. */
-  p = smiley_wire_put_varint (p, (guint64) MAX (smiley_run_get_signal (run), 0));
+  p = smiley_wire_put_varint (p, (guint64)MAX (smiley_run_get_signal (run), 0));
   p = smiley_wire_put_opt_bytes (p, error, error_len);
   p = smiley_wire_put_opt_bytes (p, traceback, traceback_len);
   p = smiley_wire_put_varint (p, smiley_run_get_events_emitted (run));
@@ -714,7 +689,7 @@ GBytes *
 smiley_frame_writer_take_bytes (SmileyFrameWriter *self)
 {
   GBytes *bytes;
-  guint previous;
+  guint   previous;
 
   g_return_val_if_fail (self != NULL, NULL);
 

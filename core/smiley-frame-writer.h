@@ -5,7 +5,7 @@
 #pragma once
 
 #if !defined(SMILEY_INSIDE) && !defined(SMILEY_COMPILATION)
-# error "Only <smiley.h> can be included directly."
+#error "Only <smiley.h> can be included directly."
 #endif
 
 #include <glib.h>
@@ -26,17 +26,13 @@ G_BEGIN_DECLS
  */
 typedef struct _SmileyFrameWriter SmileyFrameWriter;
 
-SmileyFrameWriter *smiley_frame_writer_new        (void);
-void               smiley_frame_writer_free       (SmileyFrameWriter *self);
-void               smiley_frame_writer_begin_run  (SmileyFrameWriter *self,
-                                                   SmileyRun         *run);
-void               smiley_frame_writer_push       (SmileyFrameWriter *self,
-                                                   SmileyRun         *run,
-                                                   SmileyBatch       *batch);
-void               smiley_frame_writer_end_run    (SmileyFrameWriter *self,
-                                                   SmileyRun         *run);
-gsize              smiley_frame_writer_get_pending (SmileyFrameWriter *self);
-GBytes            *smiley_frame_writer_take_bytes (SmileyFrameWriter *self);
+SmileyFrameWriter *smiley_frame_writer_new (void);
+void               smiley_frame_writer_free (SmileyFrameWriter *self);
+void               smiley_frame_writer_begin_run (SmileyFrameWriter *self, SmileyRun *run);
+void    smiley_frame_writer_push (SmileyFrameWriter *self, SmileyRun *run, SmileyBatch *batch);
+void    smiley_frame_writer_end_run (SmileyFrameWriter *self, SmileyRun *run);
+gsize   smiley_frame_writer_get_pending (SmileyFrameWriter *self);
+GBytes *smiley_frame_writer_take_bytes (SmileyFrameWriter *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SmileyFrameWriter, smiley_frame_writer_free)
 

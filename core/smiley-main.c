@@ -9,8 +9,7 @@
 /* Everything lives in libsmiley (smiley-cli.c and the smiley-command-*.c
  * files), where the tests can reach it too. */
 int
-main (int    argc,
-      char **argv)
+main (int argc, char **argv)
 {
   return smiley_cli_main (argc, argv);
 }

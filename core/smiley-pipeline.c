@@ -26,26 +26,26 @@ typedef struct
   SmileySettingLayer layer;
   guint              seq;
   char              *key;
-  char              *value;     /* NULL when values is set */
-  GStrv              values;    /* repeatable options */
-  char              *origin;    /* prefix for messages, naming the key */
-  gboolean           optional;  /* no error if no object has the property */
-  gboolean           lenient;   /* no error if some plugin has the property */
+  char              *value;    /* NULL when values is set */
+  GStrv              values;   /* repeatable options */
+  char              *origin;   /* prefix for messages, naming the key */
+  gboolean           optional; /* no error if no object has the property */
+  gboolean           lenient;  /* no error if some plugin has the property */
 } Setting;
 
 struct _SmileyPipeline
 {
-  GObject               parent_instance;
+  GObject parent_instance;
 
   SmileyPluginRegistry *registry;
-  GPtrArray            *settings;                        /* Setting* */
+  GPtrArray            *settings; /* Setting* */
   guint                 next_seq;
 
-  gboolean              has_role[SMILEY_PIPELINE_N_ROLES];
-  char                 *name[SMILEY_PIPELINE_N_ROLES];
-  GObject              *object[SMILEY_PIPELINE_N_ROLES];
-  gboolean              sink_is_store;
-  gboolean              built;
+  gboolean has_role[SMILEY_PIPELINE_N_ROLES];
+  char    *name[SMILEY_PIPELINE_N_ROLES];
+  GObject *object[SMILEY_PIPELINE_N_ROLES];
+  gboolean sink_is_store;
+  gboolean built;
 };
 
 G_DEFINE_FINAL_TYPE (SmileyPipeline, smiley_pipeline, G_TYPE_OBJECT)
@@ -105,7 +105,7 @@ smiley_pipeline_class_init (SmileyPipelineClass *klass)
 static void
 smiley_pipeline_init (SmileyPipeline *self)
 {
-  self->settings = g_ptr_array_new_with_free_func ((GDestroyNotify) setting_free);
+  self->settings = g_ptr_array_new_with_free_func ((GDestroyNotify)setting_free);
 }
 
 /**
@@ -138,9 +138,7 @@ smiley_pipeline_new (SmileyPluginRegistry *registry)
  * Declares that the command has an object in @role.
  */
 void
-smiley_pipeline_set_role (SmileyPipeline     *self,
-                          SmileyPipelineRole  role,
-                          const char         *default_name)
+smiley_pipeline_set_role (SmileyPipeline *self, SmileyPipelineRole role, const char *default_name)
 {
   g_return_if_fail (SMILEY_IS_PIPELINE (self));
   g_return_if_fail (role < SMILEY_PIPELINE_N_ROLES);
@@ -151,10 +149,7 @@ smiley_pipeline_set_role (SmileyPipeline     *self,
 }
 
 static Setting *
-add_setting (SmileyPipeline     *self,
-             SmileySettingLayer  layer,
-             const char         *key,
-             const char         *origin)
+add_setting (SmileyPipeline *self, SmileySettingLayer layer, const char *key, const char *origin)
 {
   Setting *setting = g_new0 (Setting, 1);
 
@@ -183,11 +178,8 @@ add_setting (SmileyPipeline     *self,
  * plugin to have it (the group applies to all commands).
  */
 void
-smiley_pipeline_add_setting (SmileyPipeline     *self,
-                             SmileySettingLayer  layer,
-                             const char         *key,
-                             const char         *value,
-                             const char         *origin)
+smiley_pipeline_add_setting (SmileyPipeline *self, SmileySettingLayer layer, const char *key,
+                             const char *value, const char *origin)
 {
   Setting *setting;
 
@@ -210,11 +202,8 @@ smiley_pipeline_add_setting (SmileyPipeline     *self,
  * Like smiley_pipeline_add_setting() for a string-list property.
  */
 void
-smiley_pipeline_add_strv (SmileyPipeline     *self,
-                          SmileySettingLayer  layer,
-                          const char         *key,
-                          const char * const *values,
-                          const char         *origin)
+smiley_pipeline_add_strv (SmileyPipeline *self, SmileySettingLayer layer, const char *key,
+                          const char *const *values, const char *origin)
 {
   Setting *setting;
 
@@ -222,7 +211,7 @@ smiley_pipeline_add_strv (SmileyPipeline     *self,
   g_return_if_fail (key != NULL);
 
   setting = add_setting (self, layer, key, origin);
-  setting->values = g_strdupv ((char **) (values ? values : (const char * const[]) { NULL }));
+  setting->values = g_strdupv ((char **)(values ? values : (const char *const[]){ NULL }));
 }
 
 /**
@@ -240,11 +229,8 @@ smiley_pipeline_add_strv (SmileyPipeline     *self,
  * it, so that a typo is caught.
  */
 void
-smiley_pipeline_add_lenient (SmileyPipeline     *self,
-                             SmileySettingLayer  layer,
-                             const char         *key,
-                             const char         *value,
-                             const char         *origin)
+smiley_pipeline_add_lenient (SmileyPipeline *self, SmileySettingLayer layer, const char *key,
+                             const char *value, const char *origin)
 {
   Setting *setting;
 
@@ -270,11 +256,8 @@ smiley_pipeline_add_lenient (SmileyPipeline     *self,
  * console).
  */
 void
-smiley_pipeline_add_optional (SmileyPipeline     *self,
-                              SmileySettingLayer  layer,
-                              const char         *key,
-                              const char         *value,
-                              const char         *origin)
+smiley_pipeline_add_optional (SmileyPipeline *self, SmileySettingLayer layer, const char *key,
+                              const char *value, const char *origin)
 {
   Setting *setting;
 
@@ -288,8 +271,7 @@ smiley_pipeline_add_optional (SmileyPipeline     *self,
 }
 
 static gboolean
-setting_wins_over (const Setting *a,
-                   const Setting *b)
+setting_wins_over (const Setting *a, const Setting *b)
 {
   if (a->layer != b->layer)
     return a->layer > b->layer;
@@ -300,14 +282,14 @@ setting_wins_over (const Setting *a,
 static GPtrArray *
 winning_settings (SmileyPipeline *self)
 {
-  g_autoptr(GHashTable) by_key = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) by_key = g_hash_table_new (g_str_hash, g_str_equal);
   GPtrArray *winners = g_ptr_array_new ();
 
   for (guint i = 0; i < self->settings->len; i++)
     {
-      Setting *setting = g_ptr_array_index (self->settings, i);
+      Setting    *setting = g_ptr_array_index (self->settings, i);
       const char *key = setting->key;
-      Setting *current;
+      Setting    *current;
 
       /* `socket` is the endpoint of whichever object has one. */
       if (g_str_equal (key, "socket"))
@@ -316,12 +298,12 @@ winning_settings (SmileyPipeline *self)
       current = g_hash_table_lookup (by_key, key);
       if (current == NULL)
         {
-          g_hash_table_insert (by_key, (gpointer) key, setting);
+          g_hash_table_insert (by_key, (gpointer)key, setting);
           g_ptr_array_add (winners, setting);
         }
       else if (setting_wins_over (setting, current))
         {
-          g_hash_table_insert (by_key, (gpointer) key, setting);
+          g_hash_table_insert (by_key, (gpointer)key, setting);
           for (guint j = 0; j < winners->len; j++)
             if (winners->pdata[j] == current)
               winners->pdata[j] = setting;
@@ -342,10 +324,7 @@ winning_settings (SmileyPipeline *self)
  *   or no location
  */
 gboolean
-smiley_store_uri_parse (const char  *uri,
-                        char       **scheme,
-                        char       **location,
-                        GError     **error)
+smiley_store_uri_parse (const char *uri, char **scheme, char **location, GError **error)
 {
   const char *colon;
 
@@ -365,8 +344,7 @@ smiley_store_uri_parse (const char  *uri,
 }
 
 static gboolean
-parse_boolean (const char *text,
-               gboolean   *out)
+parse_boolean (const char *text, gboolean *out)
 {
   static const char *truths[] = { "true", "yes", "1", "on" };
   static const char *falsehoods[] = { "false", "no", "0", "off" };
@@ -403,13 +381,10 @@ parse_boolean (const char *text,
  *   expected
  */
 gboolean
-smiley_value_from_string (GParamSpec  *pspec,
-                          const char  *text,
-                          GValue      *value,
-                          GError     **error)
+smiley_value_from_string (GParamSpec *pspec, const char *text, GValue *value, GError **error)
 {
-  GType type = G_PARAM_SPEC_VALUE_TYPE (pspec);
-  GType fundamental = G_TYPE_FUNDAMENTAL (type);
+  GType            type = G_PARAM_SPEC_VALUE_TYPE (pspec);
+  GType            fundamental = G_TYPE_FUNDAMENTAL (type);
   g_autofree char *stripped = g_strstrip (g_strdup (text));
 
   g_value_init (value, type);
@@ -422,8 +397,8 @@ smiley_value_from_string (GParamSpec  *pspec,
 
   if (type == G_TYPE_STRV)
     {
-      g_auto(GStrv) parts = g_strsplit_set (text, ",;", -1);
-      g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+      g_auto (GStrv) parts = g_strsplit_set (text, ",;", -1);
+      g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
 
       for (guint i = 0; parts[i] != NULL; i++)
         {
@@ -464,15 +439,16 @@ smiley_value_from_string (GParamSpec  *pspec,
       if (!g_ascii_string_to_signed (stripped, 10, min, max, &n, NULL))
         {
           g_set_error (error, SMILEY_PLUGIN_ERROR, SMILEY_PLUGIN_ERROR_PROPERTY,
-                       "'%s' is not a whole number between %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT,
+                       "'%s' is not a whole number between %" G_GINT64_FORMAT
+                       " and %" G_GINT64_FORMAT,
                        text, min, max);
           g_value_unset (value);
           return FALSE;
         }
       if (fundamental == G_TYPE_INT)
-        g_value_set_int (value, (int) n);
+        g_value_set_int (value, (int)n);
       else if (fundamental == G_TYPE_LONG)
-        g_value_set_long (value, (long) n);
+        g_value_set_long (value, (long)n);
       else
         g_value_set_int64 (value, n);
       return TRUE;
@@ -492,15 +468,16 @@ smiley_value_from_string (GParamSpec  *pspec,
       if (!g_ascii_string_to_unsigned (stripped, 10, min, max, &n, NULL))
         {
           g_set_error (error, SMILEY_PLUGIN_ERROR, SMILEY_PLUGIN_ERROR_PROPERTY,
-                       "'%s' is not a whole number between %" G_GUINT64_FORMAT " and %" G_GUINT64_FORMAT,
+                       "'%s' is not a whole number between %" G_GUINT64_FORMAT
+                       " and %" G_GUINT64_FORMAT,
                        text, min, max);
           g_value_unset (value);
           return FALSE;
         }
       if (fundamental == G_TYPE_UINT)
-        g_value_set_uint (value, (guint) n);
+        g_value_set_uint (value, (guint)n);
       else if (fundamental == G_TYPE_ULONG)
-        g_value_set_ulong (value, (gulong) n);
+        g_value_set_ulong (value, (gulong)n);
       else
         g_value_set_uint64 (value, n);
       return TRUE;
@@ -508,7 +485,7 @@ smiley_value_from_string (GParamSpec  *pspec,
 
   if (fundamental == G_TYPE_DOUBLE || fundamental == G_TYPE_FLOAT)
     {
-      char *end = NULL;
+      char  *end = NULL;
       double d, min, max;
 
       if (fundamental == G_TYPE_DOUBLE)
@@ -528,15 +505,15 @@ smiley_value_from_string (GParamSpec  *pspec,
       if (fundamental == G_TYPE_DOUBLE)
         g_value_set_double (value, d);
       else
-        g_value_set_float (value, (float) d);
+        g_value_set_float (value, (float)d);
       return TRUE;
     }
 
   if (fundamental == G_TYPE_ENUM)
     {
-      g_autoptr(GEnumClass) klass = g_type_class_ref (type);
+      g_autoptr (GEnumClass) klass = g_type_class_ref (type);
       GEnumValue *ev = g_enum_get_value_by_nick (klass, stripped);
-      g_autoptr(GString) nicks = g_string_new (NULL);
+      g_autoptr (GString) nicks = g_string_new (NULL);
 
       if (ev == NULL)
         ev = g_enum_get_value_by_name (klass, stripped);
@@ -563,10 +540,9 @@ smiley_value_from_string (GParamSpec  *pspec,
  * test for settings of the [smiley] group, which applies to every command
  * and so may name properties of objects this command does not have. */
 static gboolean
-any_implementation_has_property (SmileyPipeline *self,
-                                 const char     *key)
+any_implementation_has_property (SmileyPipeline *self, const char *key)
 {
-  g_autoptr(GPtrArray) impls = smiley_plugin_registry_list (self->registry);
+  g_autoptr (GPtrArray) impls = smiley_plugin_registry_list (self->registry);
 
   if (g_str_equal (key, "location"))
     return TRUE;
@@ -574,7 +550,7 @@ any_implementation_has_property (SmileyPipeline *self,
   for (guint i = 0; i < impls->len; i++)
     {
       const SmileyImplementation *impl = g_ptr_array_index (impls, i);
-      g_autoptr(GTypeClass) klass = g_type_class_ref (impl->type);
+      g_autoptr (GTypeClass) klass = g_type_class_ref (impl->type);
 
       if (g_object_class_find_property (G_OBJECT_CLASS (klass), key) != NULL)
         return TRUE;
@@ -584,8 +560,8 @@ any_implementation_has_property (SmileyPipeline *self,
 
 typedef struct
 {
-  GPtrArray *names;   /* const char*, owned by the pspecs */
-  GArray    *values;  /* GValue */
+  GPtrArray *names;  /* const char*, owned by the pspecs */
+  GArray    *values; /* GValue */
 } PropertyList;
 
 static void
@@ -598,13 +574,12 @@ property_list_clear (PropertyList *list)
 static gboolean
 is_reserved_key (const char *key)
 {
-  return g_str_equal (key, "source") || g_str_equal (key, "sink") ||
-         g_str_equal (key, "store") || g_str_equal (key, "database");
+  return g_str_equal (key, "source") || g_str_equal (key, "sink") || g_str_equal (key, "store")
+         || g_str_equal (key, "database");
 }
 
 static void
-prefix_error (GError     **error,
-              const char  *origin)
+prefix_error (GError **error, const char *origin)
 {
   if (error != NULL && *error != NULL)
     g_prefix_error (error, "%s: ", origin);
@@ -613,11 +588,11 @@ prefix_error (GError     **error,
 static char *
 known_sinks_with_store (SmileyPipeline *self)
 {
-  g_autoptr(GPtrArray) impls = smiley_plugin_registry_list (self->registry);
-  g_autoptr(GPtrArray) names = g_ptr_array_new ();
-  g_autoptr(GString) text = g_string_new (NULL);
+  g_autoptr (GPtrArray) impls = smiley_plugin_registry_list (self->registry);
+  g_autoptr (GPtrArray) names = g_ptr_array_new ();
+  g_autoptr (GString) text = g_string_new (NULL);
 
-  g_ptr_array_add (names, (gpointer) SMILEY_PIPELINE_STORE_SINK);
+  g_ptr_array_add (names, (gpointer)SMILEY_PIPELINE_STORE_SINK);
   for (guint i = 0; i < impls->len; i++)
     {
       const SmileyImplementation *impl = g_ptr_array_index (impls, i);
@@ -639,7 +614,7 @@ known_sinks_with_store (SmileyPipeline *self)
           names->pdata[i] = names->pdata[smallest];
           names->pdata[smallest] = tmp;
         }
-      g_string_append_printf (text, "%s%s", i > 0 ? ", " : "", (const char *) names->pdata[i]);
+      g_string_append_printf (text, "%s%s", i > 0 ? ", " : "", (const char *)names->pdata[i]);
     }
   return g_string_free (g_steal_pointer (&text), FALSE);
 }
@@ -658,16 +633,21 @@ known_sinks_with_store (SmileyPipeline *self)
  *   line and key when it came from a configuration file)
  */
 gboolean
-smiley_pipeline_build (SmileyPipeline  *self,
-                       GError         **error)
+smiley_pipeline_build (SmileyPipeline *self, GError **error)
 {
-  g_autoptr(GPtrArray) winners = NULL;
-  const Setting *name_setting[SMILEY_PIPELINE_N_ROLES] = { NULL, };
-  const SmileyImplementation *impl[SMILEY_PIPELINE_N_ROLES] = { NULL, };
-  GTypeClass *klass[SMILEY_PIPELINE_N_ROLES] = { NULL, };
-  PropertyList props[SMILEY_PIPELINE_N_ROLES];
+  g_autoptr (GPtrArray) winners = NULL;
+  const Setting *name_setting[SMILEY_PIPELINE_N_ROLES] = {
+    NULL,
+  };
+  const SmileyImplementation *impl[SMILEY_PIPELINE_N_ROLES] = {
+    NULL,
+  };
+  GTypeClass *klass[SMILEY_PIPELINE_N_ROLES] = {
+    NULL,
+  };
+  PropertyList     props[SMILEY_PIPELINE_N_ROLES];
   g_autofree char *store_location = NULL;
-  gboolean ok = FALSE;
+  gboolean         ok = FALSE;
 
   g_return_val_if_fail (SMILEY_IS_PIPELINE (self), FALSE);
   g_return_val_if_fail (!self->built, FALSE);
@@ -676,7 +656,7 @@ smiley_pipeline_build (SmileyPipeline  *self,
     {
       props[r].names = g_ptr_array_new ();
       props[r].values = g_array_new (FALSE, TRUE, sizeof (GValue));
-      g_array_set_clear_func (props[r].values, (GDestroyNotify) g_value_unset);
+      g_array_set_clear_func (props[r].values, (GDestroyNotify)g_value_unset);
     }
 
   winners = winning_settings (self);
@@ -712,8 +692,8 @@ smiley_pipeline_build (SmileyPipeline  *self,
     }
 
   /* The sink "store" brings the store in, before its name is chosen. */
-  if (self->has_role[SMILEY_PIPELINE_SINK] &&
-      g_strcmp0 (self->name[SMILEY_PIPELINE_SINK], SMILEY_PIPELINE_STORE_SINK) == 0)
+  if (self->has_role[SMILEY_PIPELINE_SINK]
+      && g_strcmp0 (self->name[SMILEY_PIPELINE_SINK], SMILEY_PIPELINE_STORE_SINK) == 0)
     {
       self->sink_is_store = TRUE;
       if (!self->has_role[SMILEY_PIPELINE_STORE])
@@ -737,17 +717,17 @@ smiley_pipeline_build (SmileyPipeline  *self,
    * not built is the most telling thing to report. */
   for (guint k = 0; k < SMILEY_PIPELINE_N_ROLES; k++)
     {
-      guint r = (k + SMILEY_PIPELINE_VIEW) % SMILEY_PIPELINE_N_ROLES;
+      guint            r = (k + SMILEY_PIPELINE_VIEW) % SMILEY_PIPELINE_N_ROLES;
       g_autofree char *plugin_name = NULL;
-      const char *origin = name_setting[r] ? name_setting[r]->origin : role_names[r];
+      const char      *origin = name_setting[r] ? name_setting[r]->origin : role_names[r];
 
       if (!self->has_role[r] || (r == SMILEY_PIPELINE_SINK && self->sink_is_store))
         continue;
 
       if (self->name[r] == NULL)
         {
-          g_set_error (error, SMILEY_PLUGIN_ERROR, SMILEY_PLUGIN_ERROR_NOT_FOUND,
-                       "no %s given", role_names[r]);
+          g_set_error (error, SMILEY_PLUGIN_ERROR, SMILEY_PLUGIN_ERROR_NOT_FOUND, "no %s given",
+                       role_names[r]);
           goto out;
         }
 
@@ -765,8 +745,8 @@ smiley_pipeline_build (SmileyPipeline  *self,
       impl[r] = smiley_plugin_registry_lookup (self->registry, role_interface (r), plugin_name);
       if (impl[r] == NULL)
         {
-          g_autoptr(GError) local_error = NULL;
-          g_autoptr(GObject) unexpected = NULL;
+          g_autoptr (GError) local_error = NULL;
+          g_autoptr (GObject) unexpected = NULL;
 
           if (r == SMILEY_PIPELINE_SINK)
             {
@@ -799,19 +779,20 @@ smiley_pipeline_build (SmileyPipeline  *self,
 
   if (store_location != NULL)
     {
-      GParamSpec *pspec = g_object_class_find_property (G_OBJECT_CLASS (klass[SMILEY_PIPELINE_STORE]),
-                                                        "location");
+      GParamSpec *pspec = g_object_class_find_property (
+          G_OBJECT_CLASS (klass[SMILEY_PIPELINE_STORE]), "location");
       GValue v = G_VALUE_INIT;
 
       if (pspec == NULL)
         {
           g_set_error (error, SMILEY_PLUGIN_ERROR, SMILEY_PLUGIN_ERROR_PROPERTY,
-                       "store plugin '%s' has no 'location' property", impl[SMILEY_PIPELINE_STORE]->name);
+                       "store plugin '%s' has no 'location' property",
+                       impl[SMILEY_PIPELINE_STORE]->name);
           goto out;
         }
       g_value_init (&v, G_TYPE_STRING);
       g_value_set_string (&v, store_location);
-      g_ptr_array_add (props[SMILEY_PIPELINE_STORE].names, (gpointer) pspec->name);
+      g_ptr_array_add (props[SMILEY_PIPELINE_STORE].names, (gpointer)pspec->name);
       g_array_append_val (props[SMILEY_PIPELINE_STORE].values, v);
     }
 
@@ -819,8 +800,8 @@ smiley_pipeline_build (SmileyPipeline  *self,
   for (guint i = 0; i < winners->len; i++)
     {
       const Setting *s = g_ptr_array_index (winners, i);
-      const char *key = g_str_equal (s->key, "socket") ? "endpoint" : s->key;
-      gboolean found = FALSE;
+      const char    *key = g_str_equal (s->key, "socket") ? "endpoint" : s->key;
+      gboolean       found = FALSE;
 
       if (is_reserved_key (s->key))
         continue;
@@ -828,7 +809,7 @@ smiley_pipeline_build (SmileyPipeline  *self,
       for (guint r = 0; r < SMILEY_PIPELINE_N_ROLES; r++)
         {
           GParamSpec *pspec;
-          GValue v = G_VALUE_INIT;
+          GValue      v = G_VALUE_INIT;
 
           if (klass[r] == NULL)
             continue;
@@ -840,8 +821,8 @@ smiley_pipeline_build (SmileyPipeline  *self,
           if ((pspec->flags & G_PARAM_WRITABLE) == 0)
             {
               g_set_error (error, SMILEY_PLUGIN_ERROR, SMILEY_PLUGIN_ERROR_PROPERTY,
-                           "%s: property '%s' of %s '%s' is read-only",
-                           s->origin, key, role_names[r], impl[r]->name);
+                           "%s: property '%s' of %s '%s' is read-only", s->origin, key,
+                           role_names[r], impl[r]->name);
               goto out;
             }
 
@@ -863,7 +844,7 @@ smiley_pipeline_build (SmileyPipeline  *self,
               goto out;
             }
 
-          g_ptr_array_add (props[r].names, (gpointer) pspec->name);
+          g_ptr_array_add (props[r].names, (gpointer)pspec->name);
           g_array_append_val (props[r].values, v);
         }
 
@@ -872,11 +853,12 @@ smiley_pipeline_build (SmileyPipeline  *self,
       /* `socket` only matters to commands that talk over a socket. */
       if (g_str_equal (s->key, "socket"))
         continue;
-      if ((s->layer == SMILEY_SETTING_SHARED || s->lenient) && any_implementation_has_property (self, key))
+      if ((s->layer == SMILEY_SETTING_SHARED || s->lenient)
+          && any_implementation_has_property (self, key))
         continue;
 
       {
-        g_autoptr(GString) objects = g_string_new (NULL);
+        g_autoptr (GString) objects = g_string_new (NULL);
 
         for (guint r = 0; r < SMILEY_PIPELINE_N_ROLES; r++)
           if (impl[r] != NULL)
@@ -894,9 +876,9 @@ smiley_pipeline_build (SmileyPipeline  *self,
     {
       if (impl[r] == NULL)
         continue;
-      self->object[r] = g_object_new_with_properties (impl[r]->type, props[r].names->len,
-                                                      (const char **) props[r].names->pdata,
-                                                      (const GValue *) (gpointer) props[r].values->data);
+      self->object[r] = g_object_new_with_properties (
+          impl[r]->type, props[r].names->len, (const char **)props[r].names->pdata,
+          (const GValue *)(gpointer)props[r].values->data);
     }
   if (self->sink_is_store)
     self->object[SMILEY_PIPELINE_SINK] = g_object_ref (self->object[SMILEY_PIPELINE_STORE]);
@@ -926,12 +908,13 @@ out:
  * Returns: %FALSE with the first object's error
  */
 gboolean
-smiley_pipeline_initialize (SmileyPipeline  *self,
-                      GCancellable    *cancellable,
-                      GError         **error)
+smiley_pipeline_initialize (SmileyPipeline *self, GCancellable *cancellable, GError **error)
 {
   static const SmileyPipelineRole order[] = {
-    SMILEY_PIPELINE_STORE, SMILEY_PIPELINE_SINK, SMILEY_PIPELINE_SOURCE, SMILEY_PIPELINE_VIEW,
+    SMILEY_PIPELINE_STORE,
+    SMILEY_PIPELINE_SINK,
+    SMILEY_PIPELINE_SOURCE,
+    SMILEY_PIPELINE_VIEW,
   };
 
   g_return_val_if_fail (SMILEY_IS_PIPELINE (self), FALSE);
@@ -959,8 +942,7 @@ smiley_pipeline_initialize (SmileyPipeline  *self,
  * Returns: (transfer none) (nullable) (type GObject): the object in @role
  */
 gpointer
-smiley_pipeline_get_object (SmileyPipeline     *self,
-                            SmileyPipelineRole  role)
+smiley_pipeline_get_object (SmileyPipeline *self, SmileyPipelineRole role)
 {
   g_return_val_if_fail (SMILEY_IS_PIPELINE (self), NULL);
   g_return_val_if_fail (role < SMILEY_PIPELINE_N_ROLES, NULL);
@@ -977,8 +959,7 @@ smiley_pipeline_get_object (SmileyPipeline     *self,
  *   store, its URI)
  */
 const char *
-smiley_pipeline_get_name (SmileyPipeline     *self,
-                          SmileyPipelineRole  role)
+smiley_pipeline_get_name (SmileyPipeline *self, SmileyPipelineRole role)
 {
   g_return_val_if_fail (SMILEY_IS_PIPELINE (self), NULL);
   g_return_val_if_fail (role < SMILEY_PIPELINE_N_ROLES, NULL);
@@ -995,10 +976,9 @@ smiley_pipeline_get_name (SmileyPipeline     *self,
  *   commands that read a setting themselves
  */
 const char *
-smiley_pipeline_get_value (SmileyPipeline *self,
-                           const char     *key)
+smiley_pipeline_get_value (SmileyPipeline *self, const char *key)
 {
-  g_autoptr(GPtrArray) winners = NULL;
+  g_autoptr (GPtrArray) winners = NULL;
 
   g_return_val_if_fail (SMILEY_IS_PIPELINE (self), NULL);
 
@@ -1025,14 +1005,12 @@ smiley_pipeline_get_value (SmileyPipeline *self,
  * Returns: %FALSE with the source's (or else the sink's) error
  */
 gboolean
-smiley_pipeline_run (SmileyPipeline  *self,
-                     GCancellable    *cancellable,
-                     GError         **error)
+smiley_pipeline_run (SmileyPipeline *self, GCancellable *cancellable, GError **error)
 {
   SmileySource *source;
-  SmileySink *sink;
-  g_autoptr(GError) run_error = NULL;
-  g_autoptr(GError) flush_error = NULL;
+  SmileySink   *sink;
+  g_autoptr (GError) run_error = NULL;
+  g_autoptr (GError) flush_error = NULL;
   gboolean ran;
 
   g_return_val_if_fail (SMILEY_IS_PIPELINE (self), FALSE);

@@ -47,52 +47,27 @@ typedef enum
 #define SMILEY_TYPE_PIPELINE (smiley_pipeline_get_type ())
 G_DECLARE_FINAL_TYPE (SmileyPipeline, smiley_pipeline, SMILEY, PIPELINE, GObject)
 
-SmileyPipeline *smiley_pipeline_new            (SmileyPluginRegistry *registry);
-void            smiley_pipeline_set_role       (SmileyPipeline       *self,
-                                                SmileyPipelineRole    role,
-                                                const char           *default_name);
-void            smiley_pipeline_add_setting    (SmileyPipeline       *self,
-                                                SmileySettingLayer    layer,
-                                                const char           *key,
-                                                const char           *value,
-                                                const char           *origin);
-void            smiley_pipeline_add_strv       (SmileyPipeline       *self,
-                                                SmileySettingLayer    layer,
-                                                const char           *key,
-                                                const char * const   *values,
-                                                const char           *origin);
-void            smiley_pipeline_add_lenient    (SmileyPipeline       *self,
-                                                SmileySettingLayer    layer,
-                                                const char           *key,
-                                                const char           *value,
-                                                const char           *origin);
-void            smiley_pipeline_add_optional   (SmileyPipeline       *self,
-                                                SmileySettingLayer    layer,
-                                                const char           *key,
-                                                const char           *value,
-                                                const char           *origin);
-gboolean        smiley_pipeline_build          (SmileyPipeline       *self,
-                                                GError              **error);
-gboolean        smiley_pipeline_initialize     (SmileyPipeline       *self,
-                                                GCancellable         *cancellable,
-                                                GError              **error);
-gpointer        smiley_pipeline_get_object     (SmileyPipeline       *self,
-                                                SmileyPipelineRole    role);
-const char     *smiley_pipeline_get_name       (SmileyPipeline       *self,
-                                                SmileyPipelineRole    role);
-const char     *smiley_pipeline_get_value      (SmileyPipeline       *self,
-                                                const char           *key);
-gboolean        smiley_pipeline_run            (SmileyPipeline       *self,
-                                                GCancellable         *cancellable,
-                                                GError              **error);
+SmileyPipeline *smiley_pipeline_new (SmileyPluginRegistry *registry);
+void            smiley_pipeline_set_role (SmileyPipeline *self, SmileyPipelineRole role,
+                                          const char *default_name);
+void smiley_pipeline_add_setting (SmileyPipeline *self, SmileySettingLayer layer, const char *key,
+                                  const char *value, const char *origin);
+void smiley_pipeline_add_strv (SmileyPipeline *self, SmileySettingLayer layer, const char *key,
+                               const char *const *values, const char *origin);
+void smiley_pipeline_add_lenient (SmileyPipeline *self, SmileySettingLayer layer, const char *key,
+                                  const char *value, const char *origin);
+void smiley_pipeline_add_optional (SmileyPipeline *self, SmileySettingLayer layer, const char *key,
+                                   const char *value, const char *origin);
+gboolean    smiley_pipeline_build (SmileyPipeline *self, GError **error);
+gboolean    smiley_pipeline_initialize (SmileyPipeline *self, GCancellable *cancellable,
+                                        GError **error);
+gpointer    smiley_pipeline_get_object (SmileyPipeline *self, SmileyPipelineRole role);
+const char *smiley_pipeline_get_name (SmileyPipeline *self, SmileyPipelineRole role);
+const char *smiley_pipeline_get_value (SmileyPipeline *self, const char *key);
+gboolean    smiley_pipeline_run (SmileyPipeline *self, GCancellable *cancellable, GError **error);
 
-gboolean        smiley_value_from_string       (GParamSpec           *pspec,
-                                                const char           *text,
-                                                GValue               *value,
-                                                GError              **error);
-gboolean        smiley_store_uri_parse         (const char           *uri,
-                                                char                **scheme,
-                                                char                **location,
-                                                GError              **error);
+gboolean smiley_value_from_string (GParamSpec *pspec, const char *text, GValue *value,
+                                   GError **error);
+gboolean smiley_store_uri_parse (const char *uri, char **scheme, char **location, GError **error);
 
 G_END_DECLS

@@ -19,18 +19,20 @@
 
 struct _SmileyPluginRegistry
 {
-  GObject     parent_instance;
+  GObject parent_instance;
 
-  GPtrArray  *implementations;  /* SmileyImplementation*, in registration order */
-  GPtrArray  *failures;         /* SmileyPluginFailure* */
-  GHashTable *loaded_files;     /* canonical path → NULL: each module once */
-  GHashTable *loaded_names;     /* basename → canonical path of the module loaded */
-  char       *current_file;     /* the module being registered, for ->file */
+  GPtrArray  *implementations; /* SmileyImplementation*, in registration order */
+  GPtrArray  *failures;        /* SmileyPluginFailure* */
+  GHashTable *loaded_files;    /* canonical path → NULL: each module once */
+  GHashTable *loaded_names;    /* basename → canonical path of the module loaded */
+  char       *current_file;    /* the module being registered, for ->file */
 };
 
 G_DEFINE_FINAL_TYPE (SmileyPluginRegistry, smiley_plugin_registry, G_TYPE_OBJECT)
 
+/* clang-format off */
 G_DEFINE_QUARK (smiley-plugin-error-quark, smiley_plugin_error)
+/* clang-format on */
 
 typedef void (*SmileyPluginRegisterFunc) (SmileyPluginRegistry *registry);
 
@@ -112,15 +114,15 @@ smiley_plugin_registry_class_init (SmileyPluginRegistryClass *klass)
 static void
 smiley_plugin_registry_init (SmileyPluginRegistry *self)
 {
-  self->implementations = g_ptr_array_new_with_free_func ((GDestroyNotify) smiley_implementation_free);
-  self->failures = g_ptr_array_new_with_free_func ((GDestroyNotify) smiley_plugin_failure_free);
+  self->implementations
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)smiley_implementation_free);
+  self->failures = g_ptr_array_new_with_free_func ((GDestroyNotify)smiley_plugin_failure_free);
   self->loaded_files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->loaded_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
   /* Built into libsmiley: replaying a stored run needs no plugin. */
   self->current_file = g_strdup ("(built-in)");
-  smiley_plugin_registry_register (self, SMILEY_TYPE_SOURCE, "replay",
-                                   SMILEY_TYPE_STORE_REPLAY,
+  smiley_plugin_registry_register (self, SMILEY_TYPE_SOURCE, "replay", SMILEY_TYPE_STORE_REPLAY,
                                    "replays a run of a store (smiley replay)");
   g_clear_pointer (&self->current_file, g_free);
 }
@@ -142,9 +144,7 @@ smiley_plugin_registry_new (void)
 }
 
 static void
-add_failure (SmileyPluginRegistry *self,
-             const char           *file,
-             const char           *reason)
+add_failure (SmileyPluginRegistry *self, const char *file, const char *reason)
 {
   SmileyPluginFailure *failure = g_new0 (SmileyPluginFailure, 1);
 
@@ -160,10 +160,9 @@ is_plugin_file_name (const char *name)
 }
 
 static int
-compare_strings (gconstpointer a,
-                 gconstpointer b)
+compare_strings (gconstpointer a, gconstpointer b)
 {
-  return g_strcmp0 (*(const char * const *) a, *(const char * const *) b);
+  return g_strcmp0 (*(const char *const *)a, *(const char *const *)b);
 }
 
 /* Directory entries sorted by name, so the load order (and with it which
@@ -171,8 +170,8 @@ compare_strings (gconstpointer a,
 static GPtrArray *
 list_directory_sorted (const char *directory)
 {
-  g_autoptr(GDir) dir = NULL;
-  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GDir) dir = NULL;
+  GPtrArray  *names = g_ptr_array_new_with_free_func (g_free);
   const char *name;
 
   dir = g_dir_open (directory, 0, NULL);
@@ -197,10 +196,9 @@ list_directory_sorted (const char *directory)
  * and the others still load. A missing directory is not an error.
  */
 void
-smiley_plugin_registry_load_directory (SmileyPluginRegistry *self,
-                                       const char           *directory)
+smiley_plugin_registry_load_directory (SmileyPluginRegistry *self, const char *directory)
 {
-  g_autoptr(GPtrArray) names = NULL;
+  g_autoptr (GPtrArray) names = NULL;
 
   g_return_if_fail (SMILEY_IS_PLUGIN_REGISTRY (self));
   g_return_if_fail (directory != NULL);
@@ -208,9 +206,9 @@ smiley_plugin_registry_load_directory (SmileyPluginRegistry *self,
   names = list_directory_sorted (directory);
   for (guint i = 0; i < names->len; i++)
     {
-      const char *name = g_ptr_array_index (names, i);
+      const char      *name = g_ptr_array_index (names, i);
       g_autofree char *path = NULL;
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
 
       if (!is_plugin_file_name (name))
         continue;
@@ -261,7 +259,7 @@ smiley_plugin_registry_load_defaults (SmileyPluginRegistry *self)
   path = g_getenv ("SMILEY_PLUGIN_PATH");
   if (path != NULL && *path != '\0')
     {
-      g_auto(GStrv) dirs = g_strsplit (path, G_SEARCHPATH_SEPARATOR_S, -1);
+      g_auto (GStrv) dirs = g_strsplit (path, G_SEARCHPATH_SEPARATOR_S, -1);
 
       for (guint i = 0; dirs[i] != NULL; i++)
         if (*dirs[i] != '\0')
@@ -270,12 +268,12 @@ smiley_plugin_registry_load_defaults (SmileyPluginRegistry *self)
 
   if (running_from_build_tree ())
     {
-      g_autoptr(GPtrArray) names = list_directory_sorted (SMILEY_BUILD_PLUGINDIR);
+      g_autoptr (GPtrArray) names = list_directory_sorted (SMILEY_BUILD_PLUGINDIR);
 
       for (guint i = 0; i < names->len; i++)
         {
-          g_autofree char *sub = g_build_filename (SMILEY_BUILD_PLUGINDIR,
-                                                   g_ptr_array_index (names, i), NULL);
+          g_autofree char *sub
+              = g_build_filename (SMILEY_BUILD_PLUGINDIR, g_ptr_array_index (names, i), NULL);
 
           if (g_file_test (sub, G_FILE_TEST_IS_DIR))
             smiley_plugin_registry_load_directory (self, sub);
@@ -303,16 +301,12 @@ smiley_plugin_registry_load_defaults (SmileyPluginRegistry *self)
  *   missing symbol) or %SMILEY_PLUGIN_ERROR_ABI (built for another
  *   version of smiley)
  */
-static gboolean load_module (SmileyPluginRegistry  *self,
-                             const char            *file,
-                             GError               **error);
+static gboolean load_module (SmileyPluginRegistry *self, const char *file, GError **error);
 
 gboolean
-smiley_plugin_registry_load_module (SmileyPluginRegistry  *self,
-                                    const char            *file,
-                                    GError               **error)
+smiley_plugin_registry_load_module (SmileyPluginRegistry *self, const char *file, GError **error)
 {
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (GError) local_error = NULL;
 
   g_return_val_if_fail (SMILEY_IS_PLUGIN_REGISTRY (self), FALSE);
   g_return_val_if_fail (file != NULL, FALSE);
@@ -326,17 +320,15 @@ smiley_plugin_registry_load_module (SmileyPluginRegistry  *self,
 }
 
 static gboolean
-load_module (SmileyPluginRegistry  *self,
-             const char            *file,
-             GError               **error)
+load_module (SmileyPluginRegistry *self, const char *file, GError **error)
 {
   g_autofree char *canonical = NULL;
   g_autofree char *basename = NULL;
-  const char *shadowing;
-  GModule *module;
-  gpointer abi_symbol = NULL;
-  gpointer register_symbol = NULL;
-  guint32 abi;
+  const char      *shadowing;
+  GModule         *module;
+  gpointer         abi_symbol = NULL;
+  gpointer         register_symbol = NULL;
+  guint32          abi;
 
   canonical = g_canonicalize_filename (file, NULL);
   if (g_hash_table_contains (self->loaded_files, canonical))
@@ -361,12 +353,13 @@ load_module (SmileyPluginRegistry  *self,
       const char *reason = g_module_error ();
 
       /* dlerror() repeats the path; keep only what follows it. */
-      if (reason != NULL && g_str_has_prefix (reason, canonical) && reason[strlen (canonical)] == ':')
+      if (reason != NULL && g_str_has_prefix (reason, canonical)
+          && reason[strlen (canonical)] == ':')
         reason += strlen (canonical) + 1;
       while (reason != NULL && *reason == ' ')
         reason++;
-      g_set_error (error, SMILEY_PLUGIN_ERROR, SMILEY_PLUGIN_ERROR_LOAD,
-                   "cannot load plugin: %s", reason ? reason : "unknown error");
+      g_set_error (error, SMILEY_PLUGIN_ERROR, SMILEY_PLUGIN_ERROR_LOAD, "cannot load plugin: %s",
+                   reason ? reason : "unknown error");
       return FALSE;
     }
 
@@ -379,17 +372,19 @@ load_module (SmileyPluginRegistry  *self,
       return FALSE;
     }
 
-  abi = *(const guint32 *) abi_symbol;
+  abi = *(const guint32 *)abi_symbol;
   if (abi != SMILEY_PLUGIN_ABI_VERSION)
     {
       g_set_error (error, SMILEY_PLUGIN_ERROR, SMILEY_PLUGIN_ERROR_ABI,
                    "plugin built for plugin ABI %u, this smiley has ABI %u: rebuild it "
-                   "against smiley %s", abi, SMILEY_PLUGIN_ABI_VERSION, SMILEY_VERSION_STRING);
+                   "against smiley %s",
+                   abi, SMILEY_PLUGIN_ABI_VERSION, SMILEY_VERSION_STRING);
       g_module_close (module);
       return FALSE;
     }
 
-  if (!g_module_symbol (module, "smiley_plugin_register", &register_symbol) || register_symbol == NULL)
+  if (!g_module_symbol (module, "smiley_plugin_register", &register_symbol)
+      || register_symbol == NULL)
     {
       g_set_error_literal (error, SMILEY_PLUGIN_ERROR, SMILEY_PLUGIN_ERROR_LOAD,
                            "not a smiley plugin: no 'smiley_plugin_register' symbol "
@@ -405,7 +400,7 @@ load_module (SmileyPluginRegistry  *self,
 
   g_free (self->current_file);
   self->current_file = g_strdup (canonical);
-  ((SmileyPluginRegisterFunc) register_symbol) (self);
+  ((SmileyPluginRegisterFunc)register_symbol) (self);
   g_clear_pointer (&self->current_file, g_free);
 
   return TRUE;
@@ -425,11 +420,8 @@ load_module (SmileyPluginRegistry  *self,
  * as a failure.
  */
 void
-smiley_plugin_registry_register (SmileyPluginRegistry *self,
-                                 GType                 interface_type,
-                                 const char           *name,
-                                 GType                 type,
-                                 const char           *description)
+smiley_plugin_registry_register (SmileyPluginRegistry *self, GType interface_type, const char *name,
+                                 GType type, const char *description)
 {
   SmileyImplementation *impl;
 
@@ -439,7 +431,8 @@ smiley_plugin_registry_register (SmileyPluginRegistry *self,
 
   if (smiley_plugin_registry_lookup (self, interface_type, name) != NULL)
     {
-      const SmileyImplementation *first = smiley_plugin_registry_lookup (self, interface_type, name);
+      const SmileyImplementation *first
+          = smiley_plugin_registry_lookup (self, interface_type, name);
       g_autofree char *reason = g_strdup_printf ("%s '%s' is already provided by %s; ignored",
                                                  kind_name (interface_type), name, first->file);
 
@@ -465,9 +458,7 @@ smiley_plugin_registry_register (SmileyPluginRegistry *self,
  * Returns: (transfer none) (nullable): the implementation, or %NULL
  */
 const SmileyImplementation *
-smiley_plugin_registry_lookup (SmileyPluginRegistry *self,
-                               GType                 interface_type,
-                               const char           *name)
+smiley_plugin_registry_lookup (SmileyPluginRegistry *self, GType interface_type, const char *name)
 {
   g_return_val_if_fail (SMILEY_IS_PLUGIN_REGISTRY (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
@@ -527,8 +518,7 @@ smiley_plugin_registry_list_failures (SmileyPluginRegistry *self)
 }
 
 static const KnownPlugin *
-find_known_plugin (const char *kind,
-                   const char *name)
+find_known_plugin (const char *kind, const char *name)
 {
   for (guint i = 0; i < G_N_ELEMENTS (known_plugins); i++)
     if (g_str_equal (known_plugins[i].kind, kind) && g_str_equal (known_plugins[i].name, name))
@@ -553,14 +543,12 @@ find_known_plugin (const char *kind,
  *   but this installation lacks)
  */
 gpointer
-smiley_plugin_registry_create (SmileyPluginRegistry  *self,
-                               GType                  interface_type,
-                               const char            *name,
-                               GError               **error)
+smiley_plugin_registry_create (SmileyPluginRegistry *self, GType interface_type, const char *name,
+                               GError **error)
 {
   const SmileyImplementation *impl;
-  const KnownPlugin *known;
-  g_autoptr(GString) names = NULL;
+  const KnownPlugin          *known;
+  g_autoptr (GString) names = NULL;
   const char *kind;
 
   g_return_val_if_fail (SMILEY_IS_PLUGIN_REGISTRY (self), NULL);
@@ -582,7 +570,7 @@ smiley_plugin_registry_create (SmileyPluginRegistry  *self,
 
   names = g_string_new (NULL);
   {
-    g_autoptr(GPtrArray) sorted = g_ptr_array_new ();
+    g_autoptr (GPtrArray) sorted = g_ptr_array_new ();
 
     for (guint i = 0; i < self->implementations->len; i++)
       {
@@ -594,7 +582,7 @@ smiley_plugin_registry_create (SmileyPluginRegistry  *self,
     g_ptr_array_sort (sorted, compare_strings);
     for (guint i = 0; i < sorted->len; i++)
       g_string_append_printf (names, "%s%s", i > 0 ? ", " : "",
-                              (const char *) g_ptr_array_index (sorted, i));
+                              (const char *)g_ptr_array_index (sorted, i));
   }
 
   g_set_error (error, SMILEY_PLUGIN_ERROR, SMILEY_PLUGIN_ERROR_NOT_FOUND,

@@ -5,7 +5,7 @@
 #pragma once
 
 #if !defined(SMILEY_INSIDE) && !defined(SMILEY_COMPILATION)
-# error "Only <smiley.h> can be included directly."
+#error "Only <smiley.h> can be included directly."
 #endif
 
 #include <gio/gio.h>
@@ -15,7 +15,8 @@
 G_BEGIN_DECLS
 
 #define SMILEY_TYPE_PLUGIN_REGISTRY (smiley_plugin_registry_get_type ())
-G_DECLARE_FINAL_TYPE (SmileyPluginRegistry, smiley_plugin_registry, SMILEY, PLUGIN_REGISTRY, GObject)
+G_DECLARE_FINAL_TYPE (SmileyPluginRegistry, smiley_plugin_registry, SMILEY, PLUGIN_REGISTRY,
+                      GObject)
 
 /**
  * SmileyImplementation:
@@ -28,11 +29,11 @@ G_DECLARE_FINAL_TYPE (SmileyPluginRegistry, smiley_plugin_registry, SMILEY, PLUG
  */
 typedef struct
 {
-  GType  interface_type;
-  char  *name;
-  GType  type;
-  char  *description;
-  char  *file;
+  GType interface_type;
+  char *name;
+  GType type;
+  char *description;
+  char *file;
 } SmileyImplementation;
 
 /**
@@ -54,37 +55,27 @@ typedef struct
  * Defines the two symbols every plugin module exports: its ABI version and
  * its register function. Use it once per module.
  */
-#define SMILEY_PLUGIN_DEFINE(register_func)                                  \
-  G_MODULE_EXPORT const guint32 smiley_plugin_abi_version =                   \
-    SMILEY_PLUGIN_ABI_VERSION;                                                \
-  G_MODULE_EXPORT void smiley_plugin_register (SmileyPluginRegistry *r);      \
-  G_MODULE_EXPORT void                                                        \
-  smiley_plugin_register (SmileyPluginRegistry *r)                            \
-  {                                                                           \
-    register_func (r);                                                        \
+#define SMILEY_PLUGIN_DEFINE(register_func)                                                        \
+  G_MODULE_EXPORT const guint32 smiley_plugin_abi_version = SMILEY_PLUGIN_ABI_VERSION;             \
+  G_MODULE_EXPORT void          smiley_plugin_register (SmileyPluginRegistry *r);                  \
+  G_MODULE_EXPORT void          smiley_plugin_register (SmileyPluginRegistry *r)                   \
+  {                                                                                                \
+    register_func (r);                                                                             \
   }
 
-SmileyPluginRegistry       *smiley_plugin_registry_new            (void);
-void                        smiley_plugin_registry_load_defaults  (SmileyPluginRegistry *self);
-void                        smiley_plugin_registry_load_directory (SmileyPluginRegistry *self,
-                                                                   const char           *directory);
-gboolean                    smiley_plugin_registry_load_module    (SmileyPluginRegistry *self,
-                                                                   const char           *file,
-                                                                   GError              **error);
-void                        smiley_plugin_registry_register       (SmileyPluginRegistry *self,
-                                                                   GType                 interface_type,
-                                                                   const char           *name,
-                                                                   GType                 type,
-                                                                   const char           *description);
-const SmileyImplementation *smiley_plugin_registry_lookup         (SmileyPluginRegistry *self,
-                                                                   GType                 interface_type,
-                                                                   const char           *name);
-GPtrArray                  *smiley_plugin_registry_list           (SmileyPluginRegistry *self);
-GPtrArray                  *smiley_plugin_registry_list_failures  (SmileyPluginRegistry *self);
-gpointer                    smiley_plugin_registry_create         (SmileyPluginRegistry *self,
-                                                                   GType                 interface_type,
-                                                                   const char           *name,
-                                                                   GError              **error);
+SmileyPluginRegistry *smiley_plugin_registry_new (void);
+void                  smiley_plugin_registry_load_defaults (SmileyPluginRegistry *self);
+void     smiley_plugin_registry_load_directory (SmileyPluginRegistry *self, const char *directory);
+gboolean smiley_plugin_registry_load_module (SmileyPluginRegistry *self, const char *file,
+                                             GError **error);
+void     smiley_plugin_registry_register (SmileyPluginRegistry *self, GType interface_type,
+                                          const char *name, GType type, const char *description);
+const SmileyImplementation *smiley_plugin_registry_lookup (SmileyPluginRegistry *self,
+                                                           GType interface_type, const char *name);
+GPtrArray                  *smiley_plugin_registry_list (SmileyPluginRegistry *self);
+GPtrArray                  *smiley_plugin_registry_list_failures (SmileyPluginRegistry *self);
+gpointer smiley_plugin_registry_create (SmileyPluginRegistry *self, GType interface_type,
+                                        const char *name, GError **error);
 
 #define SMILEY_PLUGIN_ERROR (smiley_plugin_error_quark ())
 

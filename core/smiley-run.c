@@ -8,33 +8,33 @@
 
 typedef struct
 {
-  guint32  file;
-  GBytes  *content;
+  guint32 file;
+  GBytes *content;
 } RunSource;
 
 struct _SmileyRun
 {
-  GObject         parent_instance;
+  GObject parent_instance;
 
-  char           *id;
-  char           *description;
-  char           *cwd;
-  GStrv           argv;
-  guint32         pid;
-  gint64          start_time;
-  gint64          end_time;
-  SmileyRunState  state;
-  int             exit_status;
-  int             signum;
-  char           *error;
-  char           *traceback;
-  guint64         events_emitted;
+  char          *id;
+  char          *description;
+  char          *cwd;
+  GStrv          argv;
+  guint32        pid;
+  gint64         start_time;
+  gint64         end_time;
+  SmileyRunState state;
+  int            exit_status;
+  int            signum;
+  char          *error;
+  char          *traceback;
+  guint64        events_emitted;
 
-  GPtrArray      *strings;       /* id → char*, [0] = "" */
-  GHashTable     *string_ids;    /* char* (owned by strings) → id */
-  GPtrArray      *threads;       /* id - 1 → SmileyThread* (may be NULL) */
-  GArray         *sources;       /* RunSource */
-  SmileyStats    *stats;
+  GPtrArray   *strings;    /* id → char*, [0] = "" */
+  GHashTable  *string_ids; /* char* (owned by strings) → id */
+  GPtrArray   *threads;    /* id - 1 → SmileyThread* (may be NULL) */
+  GArray      *sources;    /* RunSource */
+  SmileyStats *stats;
 };
 
 G_DEFINE_FINAL_TYPE (SmileyRun, smiley_run, G_TYPE_OBJECT)
@@ -112,36 +112,32 @@ smiley_run_new (const char *id)
   return self;
 }
 
-#define STRING_ACCESSORS(field, getter, setter)     \
-  const char *                                       \
-  getter (SmileyRun *self)                           \
-  {                                                  \
-    g_return_val_if_fail (SMILEY_IS_RUN (self), NULL); \
-    return self->field;                              \
-  }                                                  \
-  void                                               \
-  setter (SmileyRun *self, const char *value)        \
-  {                                                  \
-    g_return_if_fail (SMILEY_IS_RUN (self));         \
-    if (value != self->field)                        \
-      {                                              \
-        g_free (self->field);                        \
-        self->field = g_strdup (value);              \
-      }                                              \
+#define STRING_ACCESSORS(field, getter, setter)                                                    \
+  const char *getter (SmileyRun *self)                                                             \
+  {                                                                                                \
+    g_return_val_if_fail (SMILEY_IS_RUN (self), NULL);                                             \
+    return self->field;                                                                            \
+  }                                                                                                \
+  void setter (SmileyRun *self, const char *value)                                                 \
+  {                                                                                                \
+    g_return_if_fail (SMILEY_IS_RUN (self));                                                       \
+    if (value != self->field)                                                                      \
+      {                                                                                            \
+        g_free (self->field);                                                                      \
+        self->field = g_strdup (value);                                                            \
+      }                                                                                            \
   }
 
-#define SCALAR_ACCESSORS(type, field, getter, setter) \
-  type                                                \
-  getter (SmileyRun *self)                            \
-  {                                                   \
-    g_return_val_if_fail (SMILEY_IS_RUN (self), 0);   \
-    return self->field;                               \
-  }                                                   \
-  void                                                \
-  setter (SmileyRun *self, type value)                \
-  {                                                   \
-    g_return_if_fail (SMILEY_IS_RUN (self));          \
-    self->field = value;                              \
+#define SCALAR_ACCESSORS(type, field, getter, setter)                                              \
+  type getter (SmileyRun *self)                                                                    \
+  {                                                                                                \
+    g_return_val_if_fail (SMILEY_IS_RUN (self), 0);                                                \
+    return self->field;                                                                            \
+  }                                                                                                \
+  void setter (SmileyRun *self, type value)                                                        \
+  {                                                                                                \
+    g_return_if_fail (SMILEY_IS_RUN (self));                                                       \
+    self->field = value;                                                                           \
   }
 
 const char *
@@ -162,7 +158,8 @@ SCALAR_ACCESSORS (gint64, end_time, smiley_run_get_end_time, smiley_run_set_end_
 SCALAR_ACCESSORS (SmileyRunState, state, smiley_run_get_state, smiley_run_set_state)
 SCALAR_ACCESSORS (int, exit_status, smiley_run_get_exit_status, smiley_run_set_exit_status)
 SCALAR_ACCESSORS (int, signum, smiley_run_get_signal, smiley_run_set_signal)
-SCALAR_ACCESSORS (guint64, events_emitted, smiley_run_get_events_emitted, smiley_run_set_events_emitted)
+SCALAR_ACCESSORS (guint64, events_emitted, smiley_run_get_events_emitted,
+                  smiley_run_set_events_emitted)
 
 /**
  * smiley_run_get_argv:
@@ -170,22 +167,21 @@ SCALAR_ACCESSORS (guint64, events_emitted, smiley_run_get_events_emitted, smiley
  *
  * Returns: (transfer none) (nullable): the traced program's command line
  */
-const char * const *
+const char *const *
 smiley_run_get_argv (SmileyRun *self)
 {
   g_return_val_if_fail (SMILEY_IS_RUN (self), NULL);
 
-  return (const char * const *) self->argv;
+  return (const char *const *)self->argv;
 }
 
 void
-smiley_run_set_argv (SmileyRun          *self,
-                     const char * const *argv)
+smiley_run_set_argv (SmileyRun *self, const char *const *argv)
 {
   g_return_if_fail (SMILEY_IS_RUN (self));
 
   g_strfreev (self->argv);
-  self->argv = g_strdupv ((char **) argv);
+  self->argv = g_strdupv ((char **)argv);
 }
 
 /**
@@ -196,11 +192,10 @@ smiley_run_set_argv (SmileyRun          *self,
  * Returns: the id of @text in the run's string table, adding it if new
  */
 guint32
-smiley_run_intern (SmileyRun  *self,
-                   const char *text)
+smiley_run_intern (SmileyRun *self, const char *text)
 {
   gpointer id;
-  char *copy;
+  char    *copy;
 
   g_return_val_if_fail (SMILEY_IS_RUN (self), 0);
 
@@ -229,10 +224,7 @@ smiley_run_intern (SmileyRun  *self,
  * Returns: whether the string was defined
  */
 gboolean
-smiley_run_set_string (SmileyRun   *self,
-                       guint32      id,
-                       const char  *text,
-                       GError     **error)
+smiley_run_set_string (SmileyRun *self, guint32 id, const char *text, GError **error)
 {
   char *copy;
 
@@ -242,8 +234,7 @@ smiley_run_set_string (SmileyRun   *self,
   if (id != self->strings->len)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "string id %u out of sequence (expected %u)",
-                   id, self->strings->len);
+                   "string id %u out of sequence (expected %u)", id, self->strings->len);
       return FALSE;
     }
 
@@ -264,8 +255,7 @@ smiley_run_set_string (SmileyRun   *self,
  * Returns: (transfer none) (nullable): the string, or %NULL for an unknown id
  */
 const char *
-smiley_run_get_string (SmileyRun *self,
-                       guint32    id)
+smiley_run_get_string (SmileyRun *self, guint32 id)
 {
   g_return_val_if_fail (SMILEY_IS_RUN (self), NULL);
 
@@ -293,10 +283,7 @@ smiley_run_get_n_strings (SmileyRun *self)
  * Adds a thread, or renames a known one.
  */
 void
-smiley_run_set_thread (SmileyRun  *self,
-                       guint32     id,
-                       guint32     pid,
-                       guint64     native_id,
+smiley_run_set_thread (SmileyRun *self, guint32 id, guint32 pid, guint64 native_id,
                        const char *name)
 {
   SmileyThread *thread;
@@ -328,8 +315,7 @@ smiley_run_set_thread (SmileyRun  *self,
  * Returns: (transfer none) (nullable): the thread, or %NULL if unknown
  */
 const SmileyThread *
-smiley_run_get_thread (SmileyRun *self,
-                       guint32    id)
+smiley_run_get_thread (SmileyRun *self, guint32 id)
 {
   g_return_val_if_fail (SMILEY_IS_RUN (self), NULL);
 
@@ -359,9 +345,7 @@ smiley_run_get_n_threads (SmileyRun *self)
  * @content: the file's bytes as the run saw them
  */
 void
-smiley_run_add_source (SmileyRun *self,
-                       guint32    file,
-                       GBytes    *content)
+smiley_run_add_source (SmileyRun *self, guint32 file, GBytes *content)
 {
   RunSource source = { file, NULL };
 
@@ -389,9 +373,7 @@ smiley_run_get_n_sources (SmileyRun *self)
  * Returns: (transfer none): the file's content
  */
 GBytes *
-smiley_run_get_source (SmileyRun *self,
-                       guint      index,
-                       guint32   *file)
+smiley_run_get_source (SmileyRun *self, guint index, guint32 *file)
 {
   RunSource *source;
 
@@ -419,8 +401,7 @@ smiley_run_get_stats (SmileyRun *self)
 }
 
 void
-smiley_run_set_stats (SmileyRun   *self,
-                      SmileyStats *stats)
+smiley_run_set_stats (SmileyRun *self, SmileyStats *stats)
 {
   g_return_if_fail (SMILEY_IS_RUN (self));
 
@@ -451,7 +432,8 @@ smiley_run_format_status (SmileyRun *self)
     case SMILEY_RUN_ABNORMAL:
     default:
       if (self->signum > 0)
-        return g_strdup_printf ("killed by signal %d (%s)", self->signum, g_strsignal (self->signum));
+        return g_strdup_printf ("killed by signal %d (%s)", self->signum,
+                                g_strsignal (self->signum));
       if (self->exit_status >= 0)
         return g_strdup_printf ("ended abnormally, exit status %d", self->exit_status);
       return g_strdup ("ended abnormally");

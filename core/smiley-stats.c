@@ -8,9 +8,9 @@
 
 struct _SmileyStats
 {
-  gatomicrefcount  ref_count;
-  GPtrArray       *entries;  /* SmileyStatsEntry */
-  GHashTable      *index;    /* stats_key () → position + 1 */
+  gatomicrefcount ref_count;
+  GPtrArray      *entries; /* SmileyStatsEntry */
+  GHashTable     *index;   /* stats_key () → position + 1 */
 };
 
 G_DEFINE_BOXED_TYPE (SmileyStats, smiley_stats, smiley_stats_ref, smiley_stats_unref)
@@ -29,9 +29,7 @@ stats_entry_free (gpointer data)
 /* The file name goes in with its length, so that names containing the
  * separator cannot make two functions share a key. */
 static char *
-stats_key (const char *file,
-           guint       line,
-           const char *function)
+stats_key (const char *file, guint line, const char *function)
 {
   return g_strdup_printf ("%" G_GSIZE_FORMAT ":%s\n%u\n%s", strlen (file), file, line, function);
 }
@@ -89,8 +87,7 @@ smiley_stats_get_length (SmileyStats *self)
  * Returns: (transfer none): the entry; callers may update its counters
  */
 SmileyStatsEntry *
-smiley_stats_get_entry (SmileyStats *self,
-                        guint        index)
+smiley_stats_get_entry (SmileyStats *self, guint index)
 {
   g_return_val_if_fail (self != NULL, NULL);
   g_return_val_if_fail (index < self->entries->len, NULL);
@@ -108,13 +105,10 @@ smiley_stats_get_entry (SmileyStats *self,
  * Returns: the index of the function's entry, or -1
  */
 int
-smiley_stats_lookup (SmileyStats *self,
-                     const char  *file,
-                     guint        line,
-                     const char  *function)
+smiley_stats_lookup (SmileyStats *self, const char *file, guint line, const char *function)
 {
   g_autofree char *key = stats_key (file, line, function);
-  gpointer position;
+  gpointer         position;
 
   g_return_val_if_fail (self != NULL, -1);
 
@@ -134,13 +128,10 @@ smiley_stats_lookup (SmileyStats *self,
  * Returns: the entry's index
  */
 guint
-smiley_stats_add_entry (SmileyStats *self,
-                        const char  *file,
-                        guint        line,
-                        const char  *function)
+smiley_stats_add_entry (SmileyStats *self, const char *file, guint line, const char *function)
 {
   SmileyStatsEntry *entry;
-  int found;
+  int               found;
 
   g_return_val_if_fail (self != NULL, 0);
   g_return_val_if_fail (file != NULL && function != NULL, 0);
@@ -168,9 +159,7 @@ smiley_stats_add_entry (SmileyStats *self,
  *   recorded for the same caller
  */
 void
-smiley_stats_add_caller (SmileyStats             *self,
-                         guint                    callee,
-                         const SmileyStatsCaller *caller)
+smiley_stats_add_caller (SmileyStats *self, guint callee, const SmileyStatsCaller *caller)
 {
   SmileyStatsEntry *entry;
 
@@ -189,8 +178,8 @@ smiley_stats_add_caller (SmileyStats             *self,
           known->primcalls += caller->primcalls;
           /* Summed as unsigned: decoded counters can be anything, and a
            * signed overflow would be undefined behaviour. */
-          known->tottime_ns = (gint64) ((guint64) known->tottime_ns + (guint64) caller->tottime_ns);
-          known->cumtime_ns = (gint64) ((guint64) known->cumtime_ns + (guint64) caller->cumtime_ns);
+          known->tottime_ns = (gint64)((guint64)known->tottime_ns + (guint64)caller->tottime_ns);
+          known->cumtime_ns = (gint64)((guint64)known->cumtime_ns + (guint64)caller->cumtime_ns);
           return;
         }
     }
@@ -214,8 +203,8 @@ smiley_stats_get_total_time (SmileyStats *self)
   /* Summed as unsigned so that counters decoded from a stream, which can
    * be anything, cannot overflow a signed integer. */
   for (guint i = 0; i < self->entries->len; i++)
-    total += (guint64) ((SmileyStatsEntry *) g_ptr_array_index (self->entries, i))->tottime_ns;
-  return (gint64) total;
+    total += (guint64)((SmileyStatsEntry *)g_ptr_array_index (self->entries, i))->tottime_ns;
+  return (gint64)total;
 }
 
 /**
@@ -232,6 +221,6 @@ smiley_stats_get_total_calls (SmileyStats *self)
   g_return_val_if_fail (self != NULL, 0);
 
   for (guint i = 0; i < self->entries->len; i++)
-    total += ((SmileyStatsEntry *) g_ptr_array_index (self->entries, i))->ncalls;
+    total += ((SmileyStatsEntry *)g_ptr_array_index (self->entries, i))->ncalls;
   return total;
 }

@@ -5,7 +5,7 @@
 #pragma once
 
 #if !defined(SMILEY_INSIDE) && !defined(SMILEY_COMPILATION)
-# error "Only <smiley.h> can be included directly."
+#error "Only <smiley.h> can be included directly."
 #endif
 
 #include <glib-object.h>
@@ -57,26 +57,18 @@ typedef struct
 
 typedef struct _SmileyStats SmileyStats;
 
-GType                   smiley_stats_get_type        (void) G_GNUC_CONST;
-SmileyStats            *smiley_stats_new             (void);
-SmileyStats            *smiley_stats_ref             (SmileyStats      *self);
-void                    smiley_stats_unref           (SmileyStats      *self);
-guint                   smiley_stats_get_length      (SmileyStats      *self);
-SmileyStatsEntry       *smiley_stats_get_entry       (SmileyStats      *self,
-                                                      guint             index);
-guint                   smiley_stats_add_entry       (SmileyStats      *self,
-                                                      const char       *file,
-                                                      guint             line,
-                                                      const char       *function);
-int                     smiley_stats_lookup          (SmileyStats      *self,
-                                                      const char       *file,
-                                                      guint             line,
-                                                      const char       *function);
-void                    smiley_stats_add_caller      (SmileyStats      *self,
-                                                      guint             callee,
-                                                      const SmileyStatsCaller *caller);
-gint64                  smiley_stats_get_total_time  (SmileyStats      *self);
-guint64                 smiley_stats_get_total_calls (SmileyStats      *self);
+GType             smiley_stats_get_type (void) G_GNUC_CONST;
+SmileyStats      *smiley_stats_new (void);
+SmileyStats      *smiley_stats_ref (SmileyStats *self);
+void              smiley_stats_unref (SmileyStats *self);
+guint             smiley_stats_get_length (SmileyStats *self);
+SmileyStatsEntry *smiley_stats_get_entry (SmileyStats *self, guint index);
+guint             smiley_stats_add_entry (SmileyStats *self, const char *file, guint line,
+                                          const char *function);
+int     smiley_stats_lookup (SmileyStats *self, const char *file, guint line, const char *function);
+void    smiley_stats_add_caller (SmileyStats *self, guint callee, const SmileyStatsCaller *caller);
+gint64  smiley_stats_get_total_time (SmileyStats *self);
+guint64 smiley_stats_get_total_calls (SmileyStats *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SmileyStats, smiley_stats_unref)
 

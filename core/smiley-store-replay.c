@@ -15,13 +15,14 @@
 
 struct _SmileyStoreReplay
 {
-  GObject      parent_instance;
+  GObject parent_instance;
 
   SmileyStore *store;
   char        *run_id;
 };
 
-enum {
+enum
+{
   PROP_0,
   PROP_STORE,
   PROP_RUN_ID,
@@ -37,13 +38,11 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (SmileyStoreReplay, smiley_store_replay, G_TYPE_OB
                                                       smiley_store_replay_source_iface_init))
 
 static gboolean
-smiley_store_replay_run (SmileySource  *source,
-                         SmileySink    *sink,
-                         GCancellable  *cancellable,
-                         GError       **error)
+smiley_store_replay_run (SmileySource *source, SmileySink *sink, GCancellable *cancellable,
+                         GError **error)
 {
   SmileyStoreReplay *self = SMILEY_STORE_REPLAY (source);
-  g_autoptr(SmileyRun) run = NULL;
+  g_autoptr (SmileyRun) run = NULL;
   guint64 offset = 0;
 
   if (self->store == NULL || self->run_id == NULL)
@@ -62,7 +61,7 @@ smiley_store_replay_run (SmileySource  *source,
 
   for (;;)
     {
-      g_autoptr(SmileyBatch) batch = NULL;
+      g_autoptr (SmileyBatch) batch = NULL;
       guint length;
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
@@ -103,10 +102,7 @@ smiley_store_replay_finalize (GObject *object)
 }
 
 static void
-smiley_store_replay_get_property (GObject    *object,
-                                  guint       prop_id,
-                                  GValue     *value,
-                                  GParamSpec *pspec)
+smiley_store_replay_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   SmileyStoreReplay *self = SMILEY_STORE_REPLAY (object);
 
@@ -124,10 +120,8 @@ smiley_store_replay_get_property (GObject    *object,
 }
 
 static void
-smiley_store_replay_set_property (GObject      *object,
-                                  guint         prop_id,
-                                  const GValue *value,
-                                  GParamSpec   *pspec)
+smiley_store_replay_set_property (GObject *object, guint prop_id, const GValue *value,
+                                  GParamSpec *pspec)
 {
   SmileyStoreReplay *self = SMILEY_STORE_REPLAY (object);
 
@@ -154,12 +148,10 @@ smiley_store_replay_class_init (SmileyStoreReplayClass *klass)
   object_class->get_property = smiley_store_replay_get_property;
   object_class->set_property = smiley_store_replay_set_property;
 
-  properties[PROP_STORE] =
-    g_param_spec_object ("store", NULL, NULL, SMILEY_TYPE_STORE,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
-  properties[PROP_RUN_ID] =
-    g_param_spec_string ("run-id", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_STORE] = g_param_spec_object ("store", NULL, NULL, SMILEY_TYPE_STORE,
+                                                G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_RUN_ID] = g_param_spec_string ("run-id", NULL, NULL, NULL,
+                                                 G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -177,8 +169,7 @@ smiley_store_replay_init (SmileyStoreReplay *self)
  * Returns: (transfer full): a source that replays the run into a sink
  */
 SmileyStoreReplay *
-smiley_store_replay_new (SmileyStore *store,
-                         const char  *run_id)
+smiley_store_replay_new (SmileyStore *store, const char *run_id)
 {
   return g_object_new (SMILEY_TYPE_STORE_REPLAY, "store", store, "run-id", run_id, NULL);
 }

@@ -13,7 +13,6 @@ G_BEGIN_DECLS
 #define SMILEY_TYPE_STORE_REPLAY (smiley_store_replay_get_type ())
 G_DECLARE_FINAL_TYPE (SmileyStoreReplay, smiley_store_replay, SMILEY, STORE_REPLAY, GObject)
 
-SmileyStoreReplay *smiley_store_replay_new (SmileyStore *store,
-                                            const char  *run_id);
+SmileyStoreReplay *smiley_store_replay_new (SmileyStore *store, const char *run_id);
 
 G_END_DECLS

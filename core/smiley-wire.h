@@ -36,8 +36,7 @@ typedef enum
 #define SMILEY_WIRE_FRAME_TYPE_LAST SMILEY_WIRE_RUN_END
 
 static inline uint8_t *
-smiley_wire_put_u32 (uint8_t  *p,
-                     uint32_t  v)
+smiley_wire_put_u32 (uint8_t *p, uint32_t v)
 {
   p[0] = v & 0xff;
   p[1] = (v >> 8) & 0xff;
@@ -49,8 +48,7 @@ smiley_wire_put_u32 (uint8_t  *p,
 static inline uint32_t
 smiley_wire_get_u32 (const uint8_t *p)
 {
-  return (uint32_t) p[0] | ((uint32_t) p[1] << 8) |
-         ((uint32_t) p[2] << 16) | ((uint32_t) p[3] << 24);
+  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
 /* Writes the 8-byte stream header: magic, version (u16 LE), flags 0. */
@@ -68,36 +66,32 @@ smiley_wire_put_stream_header (uint8_t *p)
 /* Writes a frame header: total size (u32 LE, header included), type,
  * three reserved zero bytes. */
 static inline uint8_t *
-smiley_wire_put_frame_header (uint8_t             *p,
-                              uint32_t             size,
-                              SmileyWireFrameType  type)
+smiley_wire_put_frame_header (uint8_t *p, uint32_t size, SmileyWireFrameType type)
 {
   p = smiley_wire_put_u32 (p, size);
-  p[0] = (uint8_t) type;
+  p[0] = (uint8_t)type;
   p[1] = p[2] = p[3] = 0;
   return p + 4;
 }
 
 /* Unsigned LEB128. */
 static inline uint8_t *
-smiley_wire_put_varint (uint8_t  *p,
-                        uint64_t  v)
+smiley_wire_put_varint (uint8_t *p, uint64_t v)
 {
   while (v >= 0x80)
     {
-      *p++ = (uint8_t) (v | 0x80);
+      *p++ = (uint8_t)(v | 0x80);
       v >>= 7;
     }
-  *p++ = (uint8_t) v;
+  *p++ = (uint8_t)v;
   return p;
 }
 
 /* Signed values are zigzag-encoded first, so small negatives stay small. */
 static inline uint8_t *
-smiley_wire_put_svarint (uint8_t *p,
-                         int64_t  v)
+smiley_wire_put_svarint (uint8_t *p, int64_t v)
 {
-  return smiley_wire_put_varint (p, ((uint64_t) v << 1) ^ (uint64_t) (v >> 63));
+  return smiley_wire_put_varint (p, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
 }
 
 static inline size_t
@@ -114,9 +108,7 @@ smiley_wire_varint_size (uint64_t v)
 
 /* A string or byte run: varint length, then the bytes. */
 static inline uint8_t *
-smiley_wire_put_bytes (uint8_t    *p,
-                       const void *data,
-                       size_t      len)
+smiley_wire_put_bytes (uint8_t *p, const void *data, size_t len)
 {
   p = smiley_wire_put_varint (p, len);
   if (len > 0)
@@ -126,13 +118,11 @@ smiley_wire_put_bytes (uint8_t    *p,
 
 /* An optional string: varint (length + 1), 0 meaning absent. */
 static inline uint8_t *
-smiley_wire_put_opt_bytes (uint8_t    *p,
-                           const void *data,
-                           size_t      len)
+smiley_wire_put_opt_bytes (uint8_t *p, const void *data, size_t len)
 {
   if (data == NULL)
     return smiley_wire_put_varint (p, 0);
-  p = smiley_wire_put_varint (p, (uint64_t) len + 1);
+  p = smiley_wire_put_varint (p, (uint64_t)len + 1);
   if (len > 0)
     memcpy (p, data, len);
   return p + len;

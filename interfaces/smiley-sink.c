@@ -9,8 +9,7 @@
 G_DEFINE_INTERFACE (SmileySink, smiley_sink, G_TYPE_OBJECT)
 
 static gboolean
-smiley_sink_real_flush (SmileySink  *self,
-                        GError     **error)
+smiley_sink_real_flush (SmileySink *self, GError **error)
 {
   return TRUE;
 }
@@ -30,9 +29,7 @@ smiley_sink_default_init (SmileySinkInterface *iface)
  * Returns: %FALSE with @error set if the sink cannot take the run
  */
 gboolean
-smiley_sink_begin_run (SmileySink  *self,
-                       SmileyRun   *run,
-                       GError     **error)
+smiley_sink_begin_run (SmileySink *self, SmileyRun *run, GError **error)
 {
   g_return_val_if_fail (SMILEY_IS_SINK (self), FALSE);
   g_return_val_if_fail (SMILEY_IS_RUN (run), FALSE);
@@ -50,10 +47,7 @@ smiley_sink_begin_run (SmileySink  *self,
  * Returns: %FALSE with @error set if the events could not be taken
  */
 gboolean
-smiley_sink_push (SmileySink   *self,
-                  SmileyRun    *run,
-                  SmileyBatch  *batch,
-                  GError      **error)
+smiley_sink_push (SmileySink *self, SmileyRun *run, SmileyBatch *batch, GError **error)
 {
   g_return_val_if_fail (SMILEY_IS_SINK (self), FALSE);
   g_return_val_if_fail (SMILEY_IS_RUN (run), FALSE);
@@ -71,9 +65,7 @@ smiley_sink_push (SmileySink   *self,
  * Returns: %FALSE with @error set if the end could not be recorded
  */
 gboolean
-smiley_sink_end_run (SmileySink  *self,
-                     SmileyRun   *run,
-                     GError     **error)
+smiley_sink_end_run (SmileySink *self, SmileyRun *run, GError **error)
 {
   g_return_val_if_fail (SMILEY_IS_SINK (self), FALSE);
   g_return_val_if_fail (SMILEY_IS_RUN (run), FALSE);
@@ -89,8 +81,7 @@ smiley_sink_end_run (SmileySink  *self,
  * Returns: %FALSE with @error set if buffered events could not be written
  */
 gboolean
-smiley_sink_flush (SmileySink  *self,
-                   GError     **error)
+smiley_sink_flush (SmileySink *self, GError **error)
 {
   g_return_val_if_fail (SMILEY_IS_SINK (self), FALSE);
 

@@ -5,7 +5,7 @@
 #pragma once
 
 #if !defined(SMILEY_INSIDE) && !defined(SMILEY_COMPILATION)
-# error "Only <smiley.h> can be included directly."
+#error "Only <smiley.h> can be included directly."
 #endif
 
 #include <gio/gio.h>
@@ -37,34 +37,18 @@ struct _SmileySinkInterface
 {
   GTypeInterface g_iface;
 
-  gboolean (*begin_run) (SmileySink   *self,
-                         SmileyRun    *run,
-                         GError      **error);
-  gboolean (*push)      (SmileySink   *self,
-                         SmileyRun    *run,
-                         SmileyBatch  *batch,
-                         GError      **error);
-  gboolean (*end_run)   (SmileySink   *self,
-                         SmileyRun    *run,
-                         GError      **error);
-  gboolean (*flush)     (SmileySink   *self,
-                         GError      **error);
+  gboolean (*begin_run) (SmileySink *self, SmileyRun *run, GError **error);
+  gboolean (*push) (SmileySink *self, SmileyRun *run, SmileyBatch *batch, GError **error);
+  gboolean (*end_run) (SmileySink *self, SmileyRun *run, GError **error);
+  gboolean (*flush) (SmileySink *self, GError **error);
 
   /*< private >*/
   gpointer padding[8];
 };
 
-gboolean smiley_sink_begin_run (SmileySink   *self,
-                                SmileyRun    *run,
-                                GError      **error);
-gboolean smiley_sink_push      (SmileySink   *self,
-                                SmileyRun    *run,
-                                SmileyBatch  *batch,
-                                GError      **error);
-gboolean smiley_sink_end_run   (SmileySink   *self,
-                                SmileyRun    *run,
-                                GError      **error);
-gboolean smiley_sink_flush     (SmileySink   *self,
-                                GError      **error);
+gboolean smiley_sink_begin_run (SmileySink *self, SmileyRun *run, GError **error);
+gboolean smiley_sink_push (SmileySink *self, SmileyRun *run, SmileyBatch *batch, GError **error);
+gboolean smiley_sink_end_run (SmileySink *self, SmileyRun *run, GError **error);
+gboolean smiley_sink_flush (SmileySink *self, GError **error);
 
 G_END_DECLS

@@ -30,10 +30,7 @@ smiley_source_default_init (SmileySourceInterface *iface)
  * Returns: %FALSE with @error set if the source or the sink failed
  */
 gboolean
-smiley_source_run (SmileySource  *self,
-                   SmileySink    *sink,
-                   GCancellable  *cancellable,
-                   GError       **error)
+smiley_source_run (SmileySource *self, SmileySink *sink, GCancellable *cancellable, GError **error)
 {
   g_return_val_if_fail (SMILEY_IS_SOURCE (self), FALSE);
   g_return_val_if_fail (SMILEY_IS_SINK (sink), FALSE);

@@ -5,7 +5,7 @@
 #pragma once
 
 #if !defined(SMILEY_INSIDE) && !defined(SMILEY_COMPILATION)
-# error "Only <smiley.h> can be included directly."
+#error "Only <smiley.h> can be included directly."
 #endif
 
 #include <gio/gio.h>
@@ -33,20 +33,15 @@ struct _SmileySourceInterface
 {
   GTypeInterface g_iface;
 
-  gboolean (*run)             (SmileySource  *self,
-                               SmileySink    *sink,
-                               GCancellable  *cancellable,
-                               GError       **error);
-  int      (*get_exit_status) (SmileySource  *self);
+  gboolean (*run) (SmileySource *self, SmileySink *sink, GCancellable *cancellable, GError **error);
+  int (*get_exit_status) (SmileySource *self);
 
   /*< private >*/
   gpointer padding[8];
 };
 
-gboolean smiley_source_run             (SmileySource  *self,
-                                        SmileySink    *sink,
-                                        GCancellable  *cancellable,
-                                        GError       **error);
-int      smiley_source_get_exit_status (SmileySource  *self);
+gboolean smiley_source_run (SmileySource *self, SmileySink *sink, GCancellable *cancellable,
+                            GError **error);
+int      smiley_source_get_exit_status (SmileySource *self);
 
 G_END_DECLS

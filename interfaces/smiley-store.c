@@ -6,7 +6,9 @@
 
 #include "smiley.h"
 
+/* clang-format off */
 G_DEFINE_QUARK (smiley-store-error-quark, smiley_store_error)
+/* clang-format on */
 
 G_DEFINE_INTERFACE (SmileyStore, smiley_store, SMILEY_TYPE_SINK)
 
@@ -24,8 +26,7 @@ smiley_store_default_init (SmileyStoreInterface *iface)
  *   newest first
  */
 GPtrArray *
-smiley_store_list_runs (SmileyStore  *self,
-                        GError      **error)
+smiley_store_list_runs (SmileyStore *self, GError **error)
 {
   g_return_val_if_fail (SMILEY_IS_STORE (self), NULL);
 
@@ -41,9 +42,7 @@ smiley_store_list_runs (SmileyStore  *self,
  * Returns: (transfer full): the run with its string table and threads
  */
 SmileyRun *
-smiley_store_get_run (SmileyStore  *self,
-                      const char   *run_id,
-                      GError      **error)
+smiley_store_get_run (SmileyStore *self, const char *run_id, GError **error)
 {
   g_return_val_if_fail (SMILEY_IS_STORE (self), NULL);
   g_return_val_if_fail (run_id != NULL, NULL);
@@ -63,21 +62,18 @@ smiley_store_get_run (SmileyStore  *self,
  * Returns: (transfer full): the run, loaded with smiley_store_get_run()
  */
 SmileyRun *
-smiley_store_find_run (SmileyStore  *self,
-                       const char   *id_or_prefix,
-                       GError      **error)
+smiley_store_find_run (SmileyStore *self, const char *id_or_prefix, GError **error)
 {
-  g_autoptr(GPtrArray) runs = NULL;
-  g_autoptr(GPtrArray) matches = NULL;
-  g_autoptr(GString) names = NULL;
+  g_autoptr (GPtrArray) runs = NULL;
+  g_autoptr (GPtrArray) matches = NULL;
+  g_autoptr (GString) names = NULL;
 
   g_return_val_if_fail (SMILEY_IS_STORE (self), NULL);
   g_return_val_if_fail (id_or_prefix != NULL, NULL);
 
   if (*id_or_prefix == '\0')
     {
-      g_set_error_literal (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_NOT_FOUND,
-                           "empty run id");
+      g_set_error_literal (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_NOT_FOUND, "empty run id");
       return NULL;
     }
 
@@ -113,8 +109,8 @@ smiley_store_find_run (SmileyStore  *self,
   if (matches->len > 5)
     g_string_append (names, ", …");
   g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_AMBIGUOUS,
-               "run id prefix '%s' is ambiguous: %u runs match (%s)",
-               id_or_prefix, matches->len, names->str);
+               "run id prefix '%s' is ambiguous: %u runs match (%s)", id_or_prefix, matches->len,
+               names->str);
   return NULL;
 }
 
@@ -127,9 +123,7 @@ smiley_store_find_run (SmileyStore  *self,
  * Returns: %FALSE with @error set if the run is unknown or could not go
  */
 gboolean
-smiley_store_delete_run (SmileyStore  *self,
-                         const char   *run_id,
-                         GError      **error)
+smiley_store_delete_run (SmileyStore *self, const char *run_id, GError **error)
 {
   g_return_val_if_fail (SMILEY_IS_STORE (self), FALSE);
   g_return_val_if_fail (run_id != NULL, FALSE);
@@ -149,12 +143,8 @@ smiley_store_delete_run (SmileyStore  *self,
  * Returns: (transfer full): the events, possibly none at the end
  */
 SmileyBatch *
-smiley_store_get_events (SmileyStore  *self,
-                         SmileyRun    *run,
-                         int           thread,
-                         guint64       offset,
-                         guint         limit,
-                         GError      **error)
+smiley_store_get_events (SmileyStore *self, SmileyRun *run, int thread, guint64 offset, guint limit,
+                         GError **error)
 {
   g_return_val_if_fail (SMILEY_IS_STORE (self), NULL);
   g_return_val_if_fail (SMILEY_IS_RUN (run), NULL);
@@ -172,10 +162,7 @@ smiley_store_get_events (SmileyStore  *self,
  * Returns: (transfer full): the file's content as the run saw it
  */
 GBytes *
-smiley_store_get_source (SmileyStore  *self,
-                         SmileyRun    *run,
-                         const char   *path,
-                         GError      **error)
+smiley_store_get_source (SmileyStore *self, SmileyRun *run, const char *path, GError **error)
 {
   g_return_val_if_fail (SMILEY_IS_STORE (self), NULL);
   g_return_val_if_fail (SMILEY_IS_RUN (run), NULL);
@@ -193,9 +180,7 @@ smiley_store_get_source (SmileyStore  *self,
  * Returns: (transfer full): the source files the run recorded
  */
 GStrv
-smiley_store_list_files (SmileyStore  *self,
-                         SmileyRun    *run,
-                         GError      **error)
+smiley_store_list_files (SmileyStore *self, SmileyRun *run, GError **error)
 {
   g_return_val_if_fail (SMILEY_IS_STORE (self), NULL);
   g_return_val_if_fail (SMILEY_IS_RUN (run), NULL);
@@ -212,9 +197,7 @@ smiley_store_list_files (SmileyStore  *self,
  * Returns: (transfer full): the run's profile
  */
 SmileyStats *
-smiley_store_get_stats (SmileyStore  *self,
-                        SmileyRun    *run,
-                        GError      **error)
+smiley_store_get_stats (SmileyStore *self, SmileyRun *run, GError **error)
 {
   g_return_val_if_fail (SMILEY_IS_STORE (self), NULL);
   g_return_val_if_fail (SMILEY_IS_RUN (run), NULL);

@@ -5,7 +5,7 @@
 #pragma once
 
 #if !defined(SMILEY_INSIDE) && !defined(SMILEY_COMPILATION)
-# error "Only <smiley.h> can be included directly."
+#error "Only <smiley.h> can be included directly."
 #endif
 
 #include <gio/gio.h>
@@ -46,30 +46,14 @@ struct _SmileyStoreInterface
 {
   GTypeInterface g_iface;
 
-  GPtrArray   *(*list_runs)  (SmileyStore  *self,
-                              GError      **error);
-  SmileyRun   *(*get_run)    (SmileyStore  *self,
-                              const char   *run_id,
-                              GError      **error);
-  gboolean     (*delete_run) (SmileyStore  *self,
-                              const char   *run_id,
-                              GError      **error);
-  SmileyBatch *(*get_events) (SmileyStore  *self,
-                              SmileyRun    *run,
-                              int           thread,
-                              guint64       offset,
-                              guint         limit,
-                              GError      **error);
-  GBytes      *(*get_source) (SmileyStore  *self,
-                              SmileyRun    *run,
-                              const char   *path,
-                              GError      **error);
-  GStrv        (*list_files) (SmileyStore  *self,
-                              SmileyRun    *run,
-                              GError      **error);
-  SmileyStats *(*get_stats)  (SmileyStore  *self,
-                              SmileyRun    *run,
-                              GError      **error);
+  GPtrArray *(*list_runs) (SmileyStore *self, GError **error);
+  SmileyRun *(*get_run) (SmileyStore *self, const char *run_id, GError **error);
+  gboolean (*delete_run) (SmileyStore *self, const char *run_id, GError **error);
+  SmileyBatch *(*get_events) (SmileyStore *self, SmileyRun *run, int thread, guint64 offset,
+                              guint limit, GError **error);
+  GBytes *(*get_source) (SmileyStore *self, SmileyRun *run, const char *path, GError **error);
+  GStrv (*list_files) (SmileyStore *self, SmileyRun *run, GError **error);
+  SmileyStats *(*get_stats) (SmileyStore *self, SmileyRun *run, GError **error);
 
   /*< private >*/
   gpointer padding[8];
@@ -98,34 +82,17 @@ typedef enum
   SMILEY_STORE_ERROR_IO,
 } SmileyStoreError;
 
-GQuark        smiley_store_error_quark (void);
+GQuark smiley_store_error_quark (void);
 
-GPtrArray    *smiley_store_list_runs   (SmileyStore  *self,
-                                        GError      **error);
-SmileyRun    *smiley_store_get_run     (SmileyStore  *self,
-                                        const char   *run_id,
-                                        GError      **error);
-SmileyRun    *smiley_store_find_run    (SmileyStore  *self,
-                                        const char   *id_or_prefix,
-                                        GError      **error);
-gboolean      smiley_store_delete_run  (SmileyStore  *self,
-                                        const char   *run_id,
-                                        GError      **error);
-SmileyBatch  *smiley_store_get_events  (SmileyStore  *self,
-                                        SmileyRun    *run,
-                                        int           thread,
-                                        guint64       offset,
-                                        guint         limit,
-                                        GError      **error);
-GBytes       *smiley_store_get_source  (SmileyStore  *self,
-                                        SmileyRun    *run,
-                                        const char   *path,
-                                        GError      **error);
-GStrv         smiley_store_list_files  (SmileyStore  *self,
-                                        SmileyRun    *run,
-                                        GError      **error);
-SmileyStats  *smiley_store_get_stats   (SmileyStore  *self,
-                                        SmileyRun    *run,
-                                        GError      **error);
+GPtrArray   *smiley_store_list_runs (SmileyStore *self, GError **error);
+SmileyRun   *smiley_store_get_run (SmileyStore *self, const char *run_id, GError **error);
+SmileyRun   *smiley_store_find_run (SmileyStore *self, const char *id_or_prefix, GError **error);
+gboolean     smiley_store_delete_run (SmileyStore *self, const char *run_id, GError **error);
+SmileyBatch *smiley_store_get_events (SmileyStore *self, SmileyRun *run, int thread, guint64 offset,
+                                      guint limit, GError **error);
+GBytes      *smiley_store_get_source (SmileyStore *self, SmileyRun *run, const char *path,
+                                      GError **error);
+GStrv        smiley_store_list_files (SmileyStore *self, SmileyRun *run, GError **error);
+SmileyStats *smiley_store_get_stats (SmileyStore *self, SmileyRun *run, GError **error);
 
 G_END_DECLS

@@ -25,12 +25,8 @@ smiley_view_default_init (SmileyViewInterface *iface)
  * Returns: %FALSE with @error set on failure
  */
 gboolean
-smiley_view_render (SmileyView     *self,
-                    SmileyStore    *store,
-                    SmileyRun      *run,
-                    GOutputStream  *output,
-                    GCancellable   *cancellable,
-                    GError        **error)
+smiley_view_render (SmileyView *self, SmileyStore *store, SmileyRun *run, GOutputStream *output,
+                    GCancellable *cancellable, GError **error)
 {
   g_return_val_if_fail (SMILEY_IS_VIEW (self), FALSE);
   g_return_val_if_fail (SMILEY_IS_STORE (store), FALSE);

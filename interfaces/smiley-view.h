@@ -5,7 +5,7 @@
 #pragma once
 
 #if !defined(SMILEY_INSIDE) && !defined(SMILEY_COMPILATION)
-# error "Only <smiley.h> can be included directly."
+#error "Only <smiley.h> can be included directly."
 #endif
 
 #include <gio/gio.h>
@@ -31,22 +31,14 @@ struct _SmileyViewInterface
 {
   GTypeInterface g_iface;
 
-  gboolean (*render) (SmileyView     *self,
-                      SmileyStore    *store,
-                      SmileyRun      *run,
-                      GOutputStream  *output,
-                      GCancellable   *cancellable,
-                      GError        **error);
+  gboolean (*render) (SmileyView *self, SmileyStore *store, SmileyRun *run, GOutputStream *output,
+                      GCancellable *cancellable, GError **error);
 
   /*< private >*/
   gpointer padding[8];
 };
 
-gboolean smiley_view_render (SmileyView     *self,
-                             SmileyStore    *store,
-                             SmileyRun      *run,
-                             GOutputStream  *output,
-                             GCancellable   *cancellable,
-                             GError        **error);
+gboolean smiley_view_render (SmileyView *self, SmileyStore *store, SmileyRun *run,
+                             GOutputStream *output, GCancellable *cancellable, GError **error);
 
 G_END_DECLS

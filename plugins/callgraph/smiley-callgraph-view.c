@@ -10,11 +10,11 @@
 
 struct _SmileyCallgraphView
 {
-  GObject  parent_instance;
+  GObject parent_instance;
 
-  char    *format;
-  double   node_threshold;
-  double   edge_threshold;
+  char  *format;
+  double node_threshold;
+  double edge_threshold;
 };
 
 enum
@@ -35,17 +35,13 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (SmileyCallgraphView, smiley_callgraph_view, G_TYP
                                                       smiley_callgraph_view_iface_init))
 
 static gboolean
-smiley_callgraph_view_render (SmileyView    *view,
-                              SmileyStore   *store,
-                              SmileyRun     *run,
-                              GOutputStream *output,
-                              GCancellable  *cancellable,
-                              GError       **error)
+smiley_callgraph_view_render (SmileyView *view, SmileyStore *store, SmileyRun *run,
+                              GOutputStream *output, GCancellable *cancellable, GError **error)
 {
   SmileyCallgraphView *self = SMILEY_CALLGRAPH_VIEW (view);
-  g_autoptr(SmileyStats) stats = NULL;
-  g_autoptr(GBytes) drawing = NULL;
-  gsize length;
+  g_autoptr (SmileyStats) stats = NULL;
+  g_autoptr (GBytes) drawing = NULL;
+  gsize         length;
   const guint8 *data;
 
   stats = smiley_profile_load (store, run, error);
@@ -78,9 +74,7 @@ smiley_callgraph_view_finalize (GObject *object)
 }
 
 static void
-smiley_callgraph_view_get_property (GObject    *object,
-                                    guint       prop_id,
-                                    GValue     *value,
+smiley_callgraph_view_get_property (GObject *object, guint prop_id, GValue *value,
                                     GParamSpec *pspec)
 {
   SmileyCallgraphView *self = SMILEY_CALLGRAPH_VIEW (object);
@@ -102,10 +96,8 @@ smiley_callgraph_view_get_property (GObject    *object,
 }
 
 static void
-smiley_callgraph_view_set_property (GObject      *object,
-                                    guint         prop_id,
-                                    const GValue *value,
-                                    GParamSpec   *pspec)
+smiley_callgraph_view_set_property (GObject *object, guint prop_id, const GValue *value,
+                                    GParamSpec *pspec)
 {
   SmileyCallgraphView *self = SMILEY_CALLGRAPH_VIEW (object);
 
@@ -141,9 +133,8 @@ smiley_callgraph_view_class_init (SmileyCallgraphViewClass *klass)
    * "svg" (default), "png" or "dot". An unknown format fails at render
    * time with a message naming the ones that work.
    */
-  properties[PROP_FORMAT] =
-    g_param_spec_string ("format", NULL, NULL, "svg",
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
+  properties[PROP_FORMAT] = g_param_spec_string (
+      "format", NULL, NULL, "svg", G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
 
   /**
    * SmileyCallgraphView:node-threshold:
@@ -151,20 +142,18 @@ smiley_callgraph_view_class_init (SmileyCallgraphViewClass *klass)
    * Functions whose cumulative time is below this percentage of the total
    * are left out.
    */
-  properties[PROP_NODE_THRESHOLD] =
-    g_param_spec_double ("node-threshold", NULL, NULL, 0.0, 100.0,
-                         SMILEY_CALLGRAPH_DEFAULT_NODE_THRESHOLD,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
+  properties[PROP_NODE_THRESHOLD] = g_param_spec_double (
+      "node-threshold", NULL, NULL, 0.0, 100.0, SMILEY_CALLGRAPH_DEFAULT_NODE_THRESHOLD,
+      G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
 
   /**
    * SmileyCallgraphView:edge-threshold:
    *
    * Calls whose time is below this percentage of the total are left out.
    */
-  properties[PROP_EDGE_THRESHOLD] =
-    g_param_spec_double ("edge-threshold", NULL, NULL, 0.0, 100.0,
-                         SMILEY_CALLGRAPH_DEFAULT_EDGE_THRESHOLD,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
+  properties[PROP_EDGE_THRESHOLD] = g_param_spec_double (
+      "edge-threshold", NULL, NULL, 0.0, 100.0, SMILEY_CALLGRAPH_DEFAULT_EDGE_THRESHOLD,
+      G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }

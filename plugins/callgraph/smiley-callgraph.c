@@ -18,7 +18,9 @@
 
 #include "smiley-callgraph.h"
 
+/* clang-format off */
 G_DEFINE_QUARK (smiley-callgraph-error-quark, smiley_callgraph_error)
+/* clang-format on */
 
 /* Graphviz keeps global state (its error channel, plugin and symbol
  * tables), so graphs are built and drawn by one thread at a time: the web
@@ -40,9 +42,7 @@ static const double max_hsl[3] = { 0.0, 1.0, 0.5 };
 #define MAX_PENWIDTH 4.0
 
 static double
-hue_to_rgb (double m1,
-            double m2,
-            double h)
+hue_to_rgb (double m1, double m2, double h)
 {
   if (h < 0.0)
     h += 1.0;
@@ -63,7 +63,7 @@ static char *
 weight_color (double weight)
 {
   double h, s, l, m1, m2;
-  int r, g, b;
+  int    r, g, b;
 
   weight = CLAMP (weight, 0.0, 1.0);
   h = min_hsl[0] + weight * (max_hsl[0] - min_hsl[0]);
@@ -73,9 +73,9 @@ weight_color (double weight)
   h = fmod (h, 1.0);
   m2 = l <= 0.5 ? l * (s + 1.0) : l + s - l * s;
   m1 = l * 2.0 - m2;
-  r = (int) lround (255.0 * hue_to_rgb (m1, m2, h + 1.0 / 3.0));
-  g = (int) lround (255.0 * hue_to_rgb (m1, m2, h));
-  b = (int) lround (255.0 * hue_to_rgb (m1, m2, h - 1.0 / 3.0));
+  r = (int)lround (255.0 * hue_to_rgb (m1, m2, h + 1.0 / 3.0));
+  g = (int)lround (255.0 * hue_to_rgb (m1, m2, h));
+  b = (int)lround (255.0 * hue_to_rgb (m1, m2, h - 1.0 / 3.0));
   return g_strdup_printf ("#%02x%02x%02x", CLAMP (r, 0, 255), CLAMP (g, 0, 255), CLAMP (b, 0, 255));
 }
 
@@ -83,8 +83,7 @@ weight_color (double weight)
  * containing a backslash must not turn into one. Graphviz also wants
  * UTF-8: a name from a damaged store is repaired. */
 static void
-append_label_text (GString    *label,
-                   const char *text)
+append_label_text (GString *label, const char *text)
 {
   g_autofree char *valid = NULL;
 
@@ -105,9 +104,7 @@ is_builtin (const SmileyStatsEntry *entry)
 }
 
 static char *
-node_label (const SmileyStatsEntry *entry,
-            double                  total_ratio,
-            double                  self_ratio)
+node_label (const SmileyStatsEntry *entry, double total_ratio, double self_ratio)
 {
   GString *label = g_string_new (NULL);
 
@@ -120,14 +117,13 @@ node_label (const SmileyStatsEntry *entry,
       append_label_text (label, base);
       g_string_append_printf (label, ":%u", entry->line);
     }
-  g_string_append_printf (label, "\\n%.2f%% (%.2f%%)\\n%" G_GUINT64_FORMAT "×",
-                          100.0 * total_ratio, 100.0 * self_ratio, entry->ncalls);
+  g_string_append_printf (label, "\\n%.2f%% (%.2f%%)\\n%" G_GUINT64_FORMAT "×", 100.0 * total_ratio,
+                          100.0 * self_ratio, entry->ncalls);
   return g_string_free (label, FALSE);
 }
 
 static char *
-format_double (const char *format,
-               double      value)
+format_double (const char *format, double value)
 {
   char buffer[G_ASCII_DTOSTR_BUF_SIZE];
 
@@ -136,24 +132,20 @@ format_double (const char *format,
 }
 
 static void
-set_attribute (void       *object,
-               const char *name,
-               const char *value)
+set_attribute (void *object, const char *name, const char *value)
 {
-  agsafeset (object, (char *) name, (char *) value, (char *) "");
+  agsafeset (object, (char *)name, (char *)value, (char *)"");
 }
 
 static void
-set_weight_style (void   *object,
-                  double  weight,
-                  gboolean is_edge)
+set_weight_style (void *object, double weight, gboolean is_edge)
 {
   g_autofree char *color = weight_color (weight);
 
   set_attribute (object, "color", color);
   if (is_edge)
     {
-      double penwidth = MAX (weight * MAX_PENWIDTH, MIN_PENWIDTH);
+      double           penwidth = MAX (weight * MAX_PENWIDTH, MIN_PENWIDTH);
       g_autofree char *width = format_double ("%.2f", penwidth);
       g_autofree char *arrow = format_double ("%.2f", 0.5 * sqrt (penwidth));
 
@@ -166,21 +158,18 @@ set_weight_style (void   *object,
 }
 
 static double
-time_ratio (gint64 ns,
-            gint64 total_ns)
+time_ratio (gint64 ns, gint64 total_ns)
 {
   if (total_ns <= 0)
     return 0.0;
-  return CLAMP ((double) ns / (double) total_ns, 0.0, 1.0);
+  return CLAMP ((double)ns / (double)total_ns, 0.0, 1.0);
 }
 
 static int
-compare_cumtime (gconstpointer a,
-                 gconstpointer b,
-                 gpointer      user_data)
+compare_cumtime (gconstpointer a, gconstpointer b, gpointer user_data)
 {
-  const SmileyStatsEntry *ea = smiley_stats_get_entry (user_data, *(const guint *) a);
-  const SmileyStatsEntry *eb = smiley_stats_get_entry (user_data, *(const guint *) b);
+  const SmileyStatsEntry *ea = smiley_stats_get_entry (user_data, *(const guint *)a);
+  const SmileyStatsEntry *eb = smiley_stats_get_entry (user_data, *(const guint *)b);
 
   if (ea->cumtime_ns != eb->cumtime_ns)
     return ea->cumtime_ns < eb->cumtime_ns ? 1 : -1;
@@ -191,29 +180,26 @@ compare_cumtime (gconstpointer a,
  * Without a measurable total time (a profile of a program too quick for
  * the clock) nothing can be pruned by time, so every function is drawn. */
 static Agraph_t *
-build_graph (SmileyStats *stats,
-             double       node_threshold,
-             double       edge_threshold,
-             Agdisc_t    *disc)
+build_graph (SmileyStats *stats, double node_threshold, double edge_threshold, Agdisc_t *disc)
 {
-  gint64 total = smiley_stats_get_total_time (stats);
-  guint n = smiley_stats_get_length (stats);
+  gint64                total = smiley_stats_get_total_time (stats);
+  guint                 n = smiley_stats_get_length (stats);
   g_autofree Agnode_t **nodes = g_new0 (Agnode_t *, MAX (n, 1));
-  g_autoptr(GArray) order = g_array_sized_new (FALSE, FALSE, sizeof (guint), n);
+  g_autoptr (GArray) order = g_array_sized_new (FALSE, FALSE, sizeof (guint), n);
   Agraph_t *graph;
 
-  graph = agopen ((char *) "callgraph", Agdirected, disc);
-  agattr (graph, AGRAPH, (char *) "fontname", (char *) "Arial");
-  agattr (graph, AGRAPH, (char *) "nodesep", (char *) "0.125");
-  agattr (graph, AGRAPH, (char *) "ranksep", (char *) "0.25");
-  agattr (graph, AGNODE, (char *) "fontname", (char *) "Arial");
-  agattr (graph, AGNODE, (char *) "shape", (char *) "box");
-  agattr (graph, AGNODE, (char *) "style", (char *) "filled");
-  agattr (graph, AGNODE, (char *) "fontcolor", (char *) "white");
-  agattr (graph, AGNODE, (char *) "width", (char *) "0");
-  agattr (graph, AGNODE, (char *) "height", (char *) "0");
-  agattr (graph, AGEDGE, (char *) "fontname", (char *) "Arial");
-  agattr (graph, AGEDGE, (char *) "labeldistance", (char *) "4");
+  graph = agopen ((char *)"callgraph", Agdirected, disc);
+  agattr (graph, AGRAPH, (char *)"fontname", (char *)"Arial");
+  agattr (graph, AGRAPH, (char *)"nodesep", (char *)"0.125");
+  agattr (graph, AGRAPH, (char *)"ranksep", (char *)"0.25");
+  agattr (graph, AGNODE, (char *)"fontname", (char *)"Arial");
+  agattr (graph, AGNODE, (char *)"shape", (char *)"box");
+  agattr (graph, AGNODE, (char *)"style", (char *)"filled");
+  agattr (graph, AGNODE, (char *)"fontcolor", (char *)"white");
+  agattr (graph, AGNODE, (char *)"width", (char *)"0");
+  agattr (graph, AGNODE, (char *)"height", (char *)"0");
+  agattr (graph, AGEDGE, (char *)"fontname", (char *)"Arial");
+  agattr (graph, AGEDGE, (char *)"labeldistance", (char *)"4");
 
   /* Nodes go in by decreasing time so the layout of a given profile is
    * always the same. */
@@ -223,12 +209,12 @@ build_graph (SmileyStats *stats,
 
   for (guint k = 0; k < n; k++)
     {
-      guint i = g_array_index (order, guint, k);
+      guint                   i = g_array_index (order, guint, k);
       const SmileyStatsEntry *entry = smiley_stats_get_entry (stats, i);
-      double ratio = time_ratio (entry->cumtime_ns, total);
-      g_autofree char *name = NULL;
-      g_autofree char *label = NULL;
-      g_autofree char *tooltip = NULL;
+      double                  ratio = time_ratio (entry->cumtime_ns, total);
+      g_autofree char        *name = NULL;
+      g_autofree char        *label = NULL;
+      g_autofree char        *tooltip = NULL;
 
       if (total > 0 && 100.0 * ratio < node_threshold)
         continue;
@@ -241,7 +227,8 @@ build_graph (SmileyStats *stats,
         tooltip = g_utf8_make_valid (entry->function, -1);
       else
         {
-          g_autofree char *raw = g_strdup_printf ("%s:%u(%s)", entry->file, entry->line, entry->function);
+          g_autofree char *raw
+              = g_strdup_printf ("%s:%u(%s)", entry->file, entry->line, entry->function);
 
           tooltip = g_utf8_make_valid (raw, -1);
         }
@@ -251,7 +238,7 @@ build_graph (SmileyStats *stats,
 
   for (guint k = 0; k < n; k++)
     {
-      guint i = g_array_index (order, guint, k);
+      guint                   i = g_array_index (order, guint, k);
       const SmileyStatsEntry *entry = smiley_stats_get_entry (stats, i);
 
       if (nodes[i] == NULL)
@@ -260,9 +247,9 @@ build_graph (SmileyStats *stats,
       for (guint c = 0; c < entry->callers->len; c++)
         {
           const SmileyStatsCaller *caller = &g_array_index (entry->callers, SmileyStatsCaller, c);
-          double ratio = time_ratio (caller->cumtime_ns, total);
-          g_autofree char *label = NULL;
-          Agedge_t *edge;
+          double                   ratio = time_ratio (caller->cumtime_ns, total);
+          g_autofree char         *label = NULL;
+          Agedge_t                *edge;
 
           if (nodes[caller->caller] == NULL)
             continue;
@@ -270,7 +257,8 @@ build_graph (SmileyStats *stats,
             continue;
 
           edge = agedge (graph, nodes[caller->caller], nodes[i], NULL, TRUE);
-          label = g_strdup_printf ("%.2f%%\\n%" G_GUINT64_FORMAT "×", 100.0 * ratio, caller->ncalls);
+          label
+              = g_strdup_printf ("%.2f%%\\n%" G_GUINT64_FORMAT "×", 100.0 * ratio, caller->ncalls);
           set_attribute (edge, "label", label);
           set_weight_style (edge, ratio, TRUE);
         }
@@ -280,8 +268,7 @@ build_graph (SmileyStats *stats,
 }
 
 static int
-gstring_putstr (void       *channel,
-                const char *text)
+gstring_putstr (void *channel, const char *text)
 {
   g_string_append (channel, text);
   return 1;
@@ -312,19 +299,16 @@ take_graphviz_error (void)
 }
 
 static GBytes *
-render_locked (SmileyStats  *stats,
-               const char   *format,
-               double        node_threshold,
-               double        edge_threshold,
-               GError      **error)
+render_locked (SmileyStats *stats, const char *format, double node_threshold, double edge_threshold,
+               GError **error)
 {
-  Agiodisc_t io = { AgIoDisc.afread, gstring_putstr, gstring_flush };
-  Agdisc_t disc = { &AgMemDisc, &AgIdDisc, &io };
-  Agraph_t *graph;
-  GVC_t *gvc;
-  char *data = NULL;
+  Agiodisc_t   io = { AgIoDisc.afread, gstring_putstr, gstring_flush };
+  Agdisc_t     disc = { &AgMemDisc, &AgIdDisc, &io };
+  Agraph_t    *graph;
+  GVC_t       *gvc;
+  char        *data = NULL;
   unsigned int length = 0;
-  GBytes *bytes = NULL;
+  GBytes      *bytes = NULL;
 
   /* Keep graphviz quiet on stderr: its messages are reported through
    * @error instead (aglasterr() only sees those not printed). */
@@ -390,13 +374,10 @@ render_locked (SmileyStats  *stats,
  *   (%SMILEY_CALLGRAPH_ERROR)
  */
 GBytes *
-smiley_callgraph_render (SmileyStats  *stats,
-                         const char   *format,
-                         double        node_threshold,
-                         double        edge_threshold,
-                         GError      **error)
+smiley_callgraph_render (SmileyStats *stats, const char *format, double node_threshold,
+                         double edge_threshold, GError **error)
 {
-  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr (GMutexLocker) locker = NULL;
 
   g_return_val_if_fail (stats != NULL, NULL);
 

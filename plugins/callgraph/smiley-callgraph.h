@@ -11,9 +11,11 @@
 
 G_BEGIN_DECLS
 
-/** SMILEY_CALLGRAPH_DEFAULT_NODE_THRESHOLD: percent of total time below which a function is left out (as gprof2dot) */
+/** SMILEY_CALLGRAPH_DEFAULT_NODE_THRESHOLD: percent of total time below which a function is left
+ * out (as gprof2dot) */
 #define SMILEY_CALLGRAPH_DEFAULT_NODE_THRESHOLD 0.5
-/** SMILEY_CALLGRAPH_DEFAULT_EDGE_THRESHOLD: percent of total time below which a call edge is left out (as gprof2dot) */
+/** SMILEY_CALLGRAPH_DEFAULT_EDGE_THRESHOLD: percent of total time below which a call edge is left
+ * out (as gprof2dot) */
 #define SMILEY_CALLGRAPH_DEFAULT_EDGE_THRESHOLD 0.1
 
 #define SMILEY_CALLGRAPH_ERROR (smiley_callgraph_error_quark ())
@@ -32,12 +34,9 @@ typedef enum
   SMILEY_CALLGRAPH_ERROR_RENDER,
 } SmileyCallgraphError;
 
-GQuark  smiley_callgraph_error_quark (void);
+GQuark smiley_callgraph_error_quark (void);
 
-GBytes *smiley_callgraph_render      (SmileyStats  *stats,
-                                      const char   *format,
-                                      double        node_threshold,
-                                      double        edge_threshold,
-                                      GError      **error);
+GBytes *smiley_callgraph_render (SmileyStats *stats, const char *format, double node_threshold,
+                                 double edge_threshold, GError **error);
 
 G_END_DECLS

@@ -19,19 +19,19 @@
  * that is what makes `smiley replay` print byte for byte what `smiley
  * monitor` printed live. */
 
-#define COLOR_DIM       "\033[2m"
-#define COLOR_CALL      "\033[36m"
-#define COLOR_RETURN    "\033[32m"
+#define COLOR_DIM "\033[2m"
+#define COLOR_CALL "\033[36m"
+#define COLOR_RETURN "\033[32m"
 #define COLOR_EXCEPTION "\033[1;31m"
-#define COLOR_RUN       "\033[1m"
-#define COLOR_RESET     "\033[0m"
+#define COLOR_RUN "\033[1m"
+#define COLOR_RESET "\033[0m"
 
 /* What the sink knows about one file of a run, by the file's string id:
  * built on first use so each event costs no allocation. */
 typedef struct
 {
-  const char *display;     /* the name as printed (relative to the cwd) */
-  GStrv       lines;       /* its source lines, right-stripped; NULL if unknown */
+  const char *display; /* the name as printed (relative to the cwd) */
+  GStrv       lines;   /* its source lines, right-stripped; NULL if unknown */
   guint       n_lines;
 } FileInfo;
 
@@ -48,19 +48,20 @@ typedef struct
 
 struct _SmileyConsoleSink
 {
-  GObject        parent_instance;
+  GObject parent_instance;
 
-  char          *stream_name;
-  char          *output_path;
-  char          *color_mode;
+  char *stream_name;
+  char *output_path;
+  char *color_mode;
 
   GOutputStream *output;
   gboolean       color;
   GString       *buffer;
-  GHashTable    *runs;        /* run id → RunState*, the runs in progress */
+  GHashTable    *runs; /* run id → RunState*, the runs in progress */
 };
 
-enum {
+enum
+{
   PROP_0,
   PROP_STREAM,
   PROP_OUTPUT,
@@ -70,14 +71,14 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-static void smiley_console_sink_sink_iface_init     (SmileySinkInterface *iface);
-static void smiley_console_sink_initable_iface_init (GInitableIface      *iface);
+static void smiley_console_sink_sink_iface_init (SmileySinkInterface *iface);
+static void smiley_console_sink_initable_iface_init (GInitableIface *iface);
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (SmileyConsoleSink, smiley_console_sink, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (SMILEY_TYPE_SINK,
                                                       smiley_console_sink_sink_iface_init)
-                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
-                                                      smiley_console_sink_initable_iface_init))
+                                   G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
+                                                          smiley_console_sink_initable_iface_init))
 
 static void
 file_info_free (FileInfo *info)
@@ -101,12 +102,12 @@ run_state_free (RunState *state)
 static RunState *
 run_state_new (SmileyRun *run)
 {
-  RunState *state = g_new0 (RunState, 1);
+  RunState   *state = g_new0 (RunState, 1);
   const char *cwd = smiley_run_get_cwd (run);
 
   state->id = g_strdup (smiley_run_get_id (run));
-  state->files = g_ptr_array_new_with_free_func ((GDestroyNotify) file_info_free);
-  state->sources = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_bytes_unref);
+  state->files = g_ptr_array_new_with_free_func ((GDestroyNotify)file_info_free);
+  state->sources = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify)g_bytes_unref);
   if (cwd != NULL && *cwd != '\0')
     state->cwd_prefix = g_str_has_suffix (cwd, "/") ? g_strdup (cwd) : g_strconcat (cwd, "/", NULL);
   return state;
@@ -115,18 +116,16 @@ run_state_new (SmileyRun *run)
 /* ---- GInitable ------------------------------------------------------------ */
 
 static gboolean
-smiley_console_sink_initable_init (GInitable     *initable,
-                                   GCancellable  *cancellable,
-                                   GError       **error)
+smiley_console_sink_initable_init (GInitable *initable, GCancellable *cancellable, GError **error)
 {
   SmileyConsoleSink *self = SMILEY_CONSOLE_SINK (initable);
-  int fd;
+  int                fd;
 
   if (self->output != NULL)
     return TRUE;
 
-  if (!g_str_equal (self->color_mode, "auto") && !g_str_equal (self->color_mode, "always") &&
-      !g_str_equal (self->color_mode, "never"))
+  if (!g_str_equal (self->color_mode, "auto") && !g_str_equal (self->color_mode, "always")
+      && !g_str_equal (self->color_mode, "never"))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                    "console color must be auto, always or never, not '%s'", self->color_mode);
@@ -179,8 +178,7 @@ smiley_console_sink_initable_iface_init (GInitableIface *iface)
 
 /* A Python str's repr, as `print(sys.argv)` shows it. */
 static void
-append_python_repr (GString    *out,
-                    const char *text)
+append_python_repr (GString *out, const char *text)
 {
   char quote = (strchr (text, '\'') != NULL && strchr (text, '"') == NULL) ? '"' : '\'';
 
@@ -189,17 +187,17 @@ append_python_repr (GString    *out,
     {
       gunichar c = g_utf8_get_char_validated (p, -1);
 
-      if (c == (gunichar) -1 || c == (gunichar) -2)
+      if (c == (gunichar)-1 || c == (gunichar)-2)
         {
           /* Not UTF-8: shown byte by byte, as Python shows bytes. */
-          g_string_append_printf (out, "\\x%02x", (guchar) *p);
+          g_string_append_printf (out, "\\x%02x", (guchar)*p);
           p++;
           continue;
         }
       p = g_utf8_next_char (p);
 
-      if (c == '\\' || c == (gunichar) quote)
-        g_string_append_printf (out, "\\%c", (char) c);
+      if (c == '\\' || c == (gunichar)quote)
+        g_string_append_printf (out, "\\%c", (char)c);
       else if (c == '\n')
         g_string_append (out, "\\n");
       else if (c == '\r')
@@ -215,8 +213,7 @@ append_python_repr (GString    *out,
 }
 
 static void
-append_argv (GString            *out,
-             const char * const *argv)
+append_argv (GString *out, const char *const *argv)
 {
   g_string_append_c (out, '[');
   for (guint i = 0; argv != NULL && argv[i] != NULL; i++)
@@ -229,10 +226,7 @@ append_argv (GString            *out,
 }
 
 static void
-append_prefixes (SmileyConsoleSink *self,
-                 SmileyRun         *run,
-                 RunState          *state,
-                 guint32            thread)
+append_prefixes (SmileyConsoleSink *self, SmileyRun *run, RunState *state, guint32 thread)
 {
   if (g_hash_table_size (self->runs) > 1)
     g_string_append_printf (self->buffer, "[%.8s] ", state->id);
@@ -251,8 +245,7 @@ append_prefixes (SmileyConsoleSink *self,
 /* Picks up the sources the run gained since the last look: the tracer
  * adds a file's source before the first batch that uses it. */
 static void
-scan_new_sources (RunState  *state,
-                  SmileyRun *run)
+scan_new_sources (RunState *state, SmileyRun *run)
 {
   guint n_sources = smiley_run_get_n_sources (run);
 
@@ -268,16 +261,15 @@ scan_new_sources (RunState  *state,
 }
 
 static FileInfo *
-file_info (RunState  *state,
-           SmileyRun *run,
-           guint32    file)
+file_info (RunState *state, SmileyRun *run, guint32 file)
 {
   FileInfo *info = file < state->files->len ? g_ptr_array_index (state->files, file) : NULL;
-  GBytes *content;
+  GBytes   *content;
 
   /* A file whose source was unknown is looked at again once the run has
    * new sources. */
-  if (info != NULL && (info->lines != NULL || smiley_run_get_n_sources (run) == state->n_sources_seen))
+  if (info != NULL
+      && (info->lines != NULL || smiley_run_get_n_sources (run) == state->n_sources_seen))
     return info;
 
   if (info == NULL)
@@ -300,8 +292,8 @@ file_info (RunState  *state,
   content = g_hash_table_lookup (state->sources, GUINT_TO_POINTER (file));
   if (content != NULL)
     {
-      gsize size = 0;
-      const char *data = g_bytes_get_data (content, &size);
+      gsize            size = 0;
+      const char      *data = g_bytes_get_data (content, &size);
       g_autofree char *text = g_strndup (data ? data : "", size);
 
       info->lines = g_strsplit (text, "\n", -1);
@@ -313,11 +305,10 @@ file_info (RunState  *state,
 }
 
 static void
-append_uint (GString *out,
-             guint64  value)
+append_uint (GString *out, guint64 value)
 {
   char digits[24];
-  int n = sizeof digits;
+  int  n = sizeof digits;
 
   do
     {
@@ -329,9 +320,7 @@ append_uint (GString *out,
 }
 
 static void
-append_location (SmileyConsoleSink *self,
-                 FileInfo          *info,
-                 const SmileyEvent *event)
+append_location (SmileyConsoleSink *self, FileInfo *info, const SmileyEvent *event)
 {
   if (self->color)
     g_string_append (self->buffer, COLOR_DIM);
@@ -344,10 +333,7 @@ append_location (SmileyConsoleSink *self,
 }
 
 static void
-append_marker (SmileyConsoleSink *self,
-               const char        *color,
-               const char        *marker,
-               const char        *text)
+append_marker (SmileyConsoleSink *self, const char *color, const char *marker, const char *text)
 {
   g_string_append_c (self->buffer, ' ');
   if (self->color)
@@ -360,13 +346,10 @@ append_marker (SmileyConsoleSink *self,
 }
 
 static void
-append_event (SmileyConsoleSink *self,
-              RunState          *state,
-              SmileyRun         *run,
-              const SmileyEvent *event)
+append_event (SmileyConsoleSink *self, RunState *state, SmileyRun *run, const SmileyEvent *event)
 {
   const char *function = smiley_run_get_string (run, event->function);
-  FileInfo *info;
+  FileInfo   *info;
 
   switch (event->kind)
     {
@@ -399,8 +382,8 @@ append_event (SmileyConsoleSink *self,
       append_marker (self, COLOR_CALL, "call>>>", function);
       break;
     case SMILEY_EVENT_LINE:
-      if (info->lines != NULL && event->line > 0 && event->line <= info->n_lines &&
-          info->lines[event->line - 1][0] != '\0')
+      if (info->lines != NULL && event->line > 0 && event->line <= info->n_lines
+          && info->lines[event->line - 1][0] != '\0')
         {
           g_string_append_c (self->buffer, ' ');
           g_string_append (self->buffer, info->lines[event->line - 1]);
@@ -429,7 +412,7 @@ append_event (SmileyConsoleSink *self,
   for (guint i = 0; i < event->n_locals; i++)
     {
       const SmileyLocal *local = &event->locals[i];
-      const char *name = smiley_run_get_string (run, local->name);
+      const char        *name = smiley_run_get_string (run, local->name);
 
       if (local->value == NULL)
         {
@@ -448,10 +431,9 @@ append_event (SmileyConsoleSink *self,
 }
 
 static gboolean
-write_buffer (SmileyConsoleSink  *self,
-              GError            **error)
+write_buffer (SmileyConsoleSink *self, GError **error)
 {
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (GError) local_error = NULL;
 
   if (self->buffer->len == 0)
     return TRUE;
@@ -474,12 +456,10 @@ write_buffer (SmileyConsoleSink  *self,
 /* ---- SmileySink ------------------------------------------------------- */
 
 static gboolean
-smiley_console_sink_begin_run (SmileySink  *sink,
-                               SmileyRun   *run,
-                               GError     **error)
+smiley_console_sink_begin_run (SmileySink *sink, SmileyRun *run, GError **error)
 {
   SmileyConsoleSink *self = SMILEY_CONSOLE_SINK (sink);
-  RunState *state = run_state_new (run);
+  RunState          *state = run_state_new (run);
 
   g_hash_table_replace (self->runs, state->id, state);
 
@@ -496,14 +476,11 @@ smiley_console_sink_begin_run (SmileySink  *sink,
 }
 
 static gboolean
-smiley_console_sink_push (SmileySink   *sink,
-                          SmileyRun    *run,
-                          SmileyBatch  *batch,
-                          GError      **error)
+smiley_console_sink_push (SmileySink *sink, SmileyRun *run, SmileyBatch *batch, GError **error)
 {
   SmileyConsoleSink *self = SMILEY_CONSOLE_SINK (sink);
-  RunState *state = g_hash_table_lookup (self->runs, smiley_run_get_id (run));
-  guint length = smiley_batch_get_length (batch);
+  RunState          *state = g_hash_table_lookup (self->runs, smiley_run_get_id (run));
+  guint              length = smiley_batch_get_length (batch);
 
   if (state == NULL)
     {
@@ -520,14 +497,12 @@ smiley_console_sink_push (SmileySink   *sink,
 }
 
 static gboolean
-smiley_console_sink_end_run (SmileySink  *sink,
-                             SmileyRun   *run,
-                             GError     **error)
+smiley_console_sink_end_run (SmileySink *sink, SmileyRun *run, GError **error)
 {
   SmileyConsoleSink *self = SMILEY_CONSOLE_SINK (sink);
-  RunState *state = g_hash_table_lookup (self->runs, smiley_run_get_id (run));
-  const char *message = smiley_run_get_error (run);
-  g_autofree char *status = NULL;
+  RunState          *state = g_hash_table_lookup (self->runs, smiley_run_get_id (run));
+  const char        *message = smiley_run_get_error (run);
+  g_autofree char   *status = NULL;
 
   if (message == NULL || *message == '\0')
     {
@@ -559,8 +534,7 @@ smiley_console_sink_end_run (SmileySink  *sink,
 }
 
 static gboolean
-smiley_console_sink_flush (SmileySink  *sink,
-                           GError     **error)
+smiley_console_sink_flush (SmileySink *sink, GError **error)
 {
   SmileyConsoleSink *self = SMILEY_CONSOLE_SINK (sink);
 
@@ -598,10 +572,7 @@ smiley_console_sink_finalize (GObject *object)
 }
 
 static void
-smiley_console_sink_get_property (GObject    *object,
-                                  guint       prop_id,
-                                  GValue     *value,
-                                  GParamSpec *pspec)
+smiley_console_sink_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   SmileyConsoleSink *self = SMILEY_CONSOLE_SINK (object);
 
@@ -622,10 +593,8 @@ smiley_console_sink_get_property (GObject    *object,
 }
 
 static void
-smiley_console_sink_set_property (GObject      *object,
-                                  guint         prop_id,
-                                  const GValue *value,
-                                  GParamSpec   *pspec)
+smiley_console_sink_set_property (GObject *object, guint prop_id, const GValue *value,
+                                  GParamSpec *pspec)
 {
   SmileyConsoleSink *self = SMILEY_CONSOLE_SINK (object);
 
@@ -633,7 +602,8 @@ smiley_console_sink_set_property (GObject      *object,
     {
     case PROP_STREAM:
       g_free (self->stream_name);
-      self->stream_name = g_strdup (g_value_get_string (value) ? g_value_get_string (value) : "stdout");
+      self->stream_name
+          = g_strdup (g_value_get_string (value) ? g_value_get_string (value) : "stdout");
       break;
     case PROP_OUTPUT:
       g_free (self->output_path);
@@ -641,7 +611,8 @@ smiley_console_sink_set_property (GObject      *object,
       break;
     case PROP_COLOR:
       g_free (self->color_mode);
-      self->color_mode = g_strdup (g_value_get_string (value) ? g_value_get_string (value) : "auto");
+      self->color_mode
+          = g_strdup (g_value_get_string (value) ? g_value_get_string (value) : "auto");
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -657,15 +628,14 @@ smiley_console_sink_class_init (SmileyConsoleSinkClass *klass)
   object_class->get_property = smiley_console_sink_get_property;
   object_class->set_property = smiley_console_sink_set_property;
 
-  properties[PROP_STREAM] =
-    g_param_spec_string ("stream", NULL, "stdout or stderr", "stdout",
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
-  properties[PROP_OUTPUT] =
-    g_param_spec_string ("output", NULL, "a file to write instead of the stream", NULL,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
-  properties[PROP_COLOR] =
-    g_param_spec_string ("color", NULL, "auto (if the stream is a terminal), always or never", "auto",
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_STREAM] = g_param_spec_string ("stream", NULL, "stdout or stderr", "stdout",
+                                                 G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_OUTPUT]
+      = g_param_spec_string ("output", NULL, "a file to write instead of the stream", NULL,
+                             G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_COLOR]
+      = g_param_spec_string ("color", NULL, "auto (if the stream is a terminal), always or never",
+                             "auto", G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -676,5 +646,6 @@ smiley_console_sink_init (SmileyConsoleSink *self)
   self->stream_name = g_strdup ("stdout");
   self->color_mode = g_strdup ("auto");
   self->buffer = g_string_sized_new (64 * 1024);
-  self->runs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) run_state_free);
+  self->runs
+      = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify)run_state_free);
 }

@@ -27,30 +27,30 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (SmileyChromeView, smiley_chrome_view, G_TYPE_OBJE
 /* A frame that has started (or resumed) and not yet ended. */
 typedef struct
 {
-  guint64   call_id;
-  gint64    start_ns;
-  guint32   file;
-  guint32   line;
-  guint32   function;
-  gboolean  is_c;
-  gboolean  resumed;
-  char     *exception;
+  guint64  call_id;
+  gint64   start_ns;
+  guint32  file;
+  guint32  line;
+  guint32  function;
+  gboolean is_c;
+  gboolean resumed;
+  char    *exception;
 } OpenFrame;
 
 /* Where a thread's events go in the trace, and what runs on it now. */
 typedef struct
 {
-  guint64  pid;
-  guint64  tid;
-  GArray  *stack;   /* OpenFrame, innermost last */
+  guint64 pid;
+  guint64 tid;
+  GArray *stack; /* OpenFrame, innermost last */
 } ThreadTrack;
 
 typedef struct
 {
   SmileyRun          *run;
   SmileyExportWriter *writer;
-  GHashTable         *tracks;      /* thread id → ThreadTrack */
-  GHashTable         *named_pids;  /* pids with a process_name event */
+  GHashTable         *tracks;     /* thread id → ThreadTrack */
+  GHashTable         *named_pids; /* pids with a process_name event */
   gboolean            first;
   gint64              last_ns;
 } ChromeTrace;
@@ -73,8 +73,7 @@ thread_track_free (gpointer data)
 }
 
 static void
-chrome_trace_append (ChromeTrace *trace,
-                     JsonNode    *node)
+chrome_trace_append (ChromeTrace *trace, JsonNode *node)
 {
   smiley_export_writer_append (trace->writer, trace->first ? "\n" : ",\n");
   smiley_export_writer_append_node (trace->writer, node);
@@ -84,9 +83,7 @@ chrome_trace_append (ChromeTrace *trace,
 /* json-glib writes strings byte for byte: text that is not UTF-8 (a
  * damaged store) would make the whole trace unreadable. */
 static void
-add_string_member (JsonBuilder *builder,
-                   const char  *name,
-                   const char  *value)
+add_string_member (JsonBuilder *builder, const char *name, const char *value)
 {
   json_builder_set_member_name (builder, name);
   if (g_utf8_validate (value, -1, NULL))
@@ -100,14 +97,10 @@ add_string_member (JsonBuilder *builder,
 }
 
 static void
-append_metadata (ChromeTrace *trace,
-                 const char  *what,
-                 guint64      pid,
-                 guint64      tid,
-                 const char  *name)
+append_metadata (ChromeTrace *trace, const char *what, guint64 pid, guint64 tid, const char *name)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) node = NULL;
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) node = NULL;
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "ph");
@@ -129,10 +122,9 @@ append_metadata (ChromeTrace *trace,
 }
 
 static void
-name_process (ChromeTrace *trace,
-              guint64      pid)
+name_process (ChromeTrace *trace, guint64 pid)
 {
-  const char *description = smiley_run_get_description (trace->run);
+  const char      *description = smiley_run_get_description (trace->run);
   g_autofree char *name = NULL;
 
   if (g_hash_table_contains (trace->named_pids, GSIZE_TO_POINTER (pid)))
@@ -142,7 +134,8 @@ name_process (ChromeTrace *trace,
   if (description != NULL && *description != '\0')
     name = g_strdup_printf ("%s (pid %" G_GUINT64_FORMAT ")", description, pid);
   else
-    name = g_strdup_printf ("run %s (pid %" G_GUINT64_FORMAT ")", smiley_run_get_id (trace->run), pid);
+    name = g_strdup_printf ("run %s (pid %" G_GUINT64_FORMAT ")", smiley_run_get_id (trace->run),
+                            pid);
   append_metadata (trace, "process_name", pid, 0, name);
 }
 
@@ -150,12 +143,11 @@ name_process (ChromeTrace *trace,
  * and process (a forked child is its own process); others by their id in
  * the run. */
 static ThreadTrack *
-chrome_trace_get_track (ChromeTrace *trace,
-                        guint32      thread)
+chrome_trace_get_track (ChromeTrace *trace, guint32 thread)
 {
-  ThreadTrack *track = g_hash_table_lookup (trace->tracks, GUINT_TO_POINTER (thread));
+  ThreadTrack        *track = g_hash_table_lookup (trace->tracks, GUINT_TO_POINTER (thread));
   const SmileyThread *info;
-  g_autofree char *fallback_name = NULL;
+  g_autofree char    *fallback_name = NULL;
 
   if (track != NULL)
     return track;
@@ -179,15 +171,11 @@ chrome_trace_get_track (ChromeTrace *trace,
 /* Ends @frame at @end_ns: one complete event. @how names what ended it
  * ("return", "yield") and @value is that event's argument. */
 static void
-chrome_trace_end_frame (ChromeTrace      *trace,
-                        ThreadTrack      *track,
-                        const OpenFrame  *frame,
-                        gint64            end_ns,
-                        const char       *how,
-                        const char       *value)
+chrome_trace_end_frame (ChromeTrace *trace, ThreadTrack *track, const OpenFrame *frame,
+                        gint64 end_ns, const char *how, const char *value)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) node = NULL;
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) node = NULL;
   const char *file = smiley_run_get_string (trace->run, frame->file);
   const char *function = smiley_run_get_string (trace->run, frame->function);
 
@@ -239,10 +227,7 @@ chrome_trace_end_frame (ChromeTrace      *trace,
  * exception, or whose end the tracer did not see, end no later than the
  * frame that was running them. */
 static void
-chrome_trace_unwind (ChromeTrace *trace,
-                     ThreadTrack *track,
-                     guint        depth,
-                     gint64       end_ns)
+chrome_trace_unwind (ChromeTrace *trace, ThreadTrack *track, guint depth, gint64 end_ns)
 {
   while (track->stack->len > depth)
     {
@@ -255,9 +240,7 @@ chrome_trace_unwind (ChromeTrace *trace,
 }
 
 static int
-find_open_frame (ThreadTrack       *track,
-                 const SmileyEvent *event,
-                 gboolean           is_c)
+find_open_frame (ThreadTrack *track, const SmileyEvent *event, gboolean is_c)
 {
   for (guint i = track->stack->len; i > 0; i--)
     {
@@ -273,11 +256,10 @@ find_open_frame (ThreadTrack       *track,
 }
 
 static void
-chrome_trace_add_event (ChromeTrace       *trace,
-                        const SmileyEvent *event)
+chrome_trace_add_event (ChromeTrace *trace, const SmileyEvent *event)
 {
   ThreadTrack *track = chrome_trace_get_track (trace, event->thread);
-  gboolean is_c = event->kind == SMILEY_EVENT_C_CALL || event->kind == SMILEY_EVENT_C_RETURN
+  gboolean     is_c = event->kind == SMILEY_EVENT_C_CALL || event->kind == SMILEY_EVENT_C_RETURN
                   || event->kind == SMILEY_EVENT_C_EXCEPTION;
   int found;
 
@@ -342,9 +324,9 @@ chrome_trace_add_event (ChromeTrace       *trace,
 static JsonNode *
 run_metadata (SmileyRun *run)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autofree char *status = smiley_run_format_status (run);
-  const char * const *argv = smiley_run_get_argv (run);
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autofree char   *status = smiley_run_format_status (run);
+  const char *const *argv = smiley_run_get_argv (run);
 
   json_builder_begin_object (builder);
   add_string_member (builder, "run_id", smiley_run_get_id (run));
@@ -352,7 +334,7 @@ run_metadata (SmileyRun *run)
     add_string_member (builder, "description", smiley_run_get_description (run));
   if (argv != NULL)
     {
-      g_autofree char *command = g_strjoinv (" ", (char **) argv);
+      g_autofree char *command = g_strjoinv (" ", (char **)argv);
 
       add_string_member (builder, "argv", command);
     }
@@ -372,21 +354,17 @@ run_metadata (SmileyRun *run)
 }
 
 static gboolean
-smiley_chrome_view_render (SmileyView    *view,
-                           SmileyStore   *store,
-                           SmileyRun     *run,
-                           GOutputStream *output,
-                           GCancellable  *cancellable,
-                           GError       **error)
+smiley_chrome_view_render (SmileyView *view, SmileyStore *store, SmileyRun *run,
+                           GOutputStream *output, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(SmileyExportWriter) writer = NULL;
-  g_autoptr(GHashTable) tracks = NULL;
-  g_autoptr(GHashTable) named_pids = NULL;
-  g_autoptr(JsonNode) metadata = NULL;
-  ChromeTrace trace = { 0 };
+  g_autoptr (SmileyExportWriter) writer = NULL;
+  g_autoptr (GHashTable) tracks = NULL;
+  g_autoptr (GHashTable) named_pids = NULL;
+  g_autoptr (JsonNode) metadata = NULL;
+  ChromeTrace    trace = { 0 };
   GHashTableIter iter;
-  gpointer value;
-  guint64 offset = 0;
+  gpointer       value;
+  guint64        offset = 0;
 
   if (run == NULL)
     {
@@ -398,7 +376,7 @@ smiley_chrome_view_render (SmileyView    *view,
   writer = smiley_export_writer_new (output, cancellable);
   tracks = g_hash_table_new_full (NULL, NULL, NULL, thread_track_free);
   named_pids = g_hash_table_new (NULL, NULL);
-  trace = (ChromeTrace) { run, writer, tracks, named_pids, TRUE, 0 };
+  trace = (ChromeTrace){ run, writer, tracks, named_pids, TRUE, 0 };
 
   smiley_export_writer_append (writer, "{\"traceEvents\":[");
 
@@ -410,7 +388,8 @@ smiley_chrome_view_render (SmileyView    *view,
 
   for (;;)
     {
-      g_autoptr(SmileyBatch) batch = smiley_export_next_events (store, run, &offset, cancellable, error);
+      g_autoptr (SmileyBatch) batch
+          = smiley_export_next_events (store, run, &offset, cancellable, error);
       guint length;
 
       if (batch == NULL)

@@ -26,8 +26,7 @@ struct _SmileyExportWriter
  * Returns: (transfer full): a writer with an empty buffer
  */
 SmileyExportWriter *
-smiley_export_writer_new (GOutputStream *output,
-                          GCancellable  *cancellable)
+smiley_export_writer_new (GOutputStream *output, GCancellable *cancellable)
 {
   SmileyExportWriter *self = g_new0 (SmileyExportWriter, 1);
 
@@ -62,8 +61,7 @@ smiley_export_writer_free (SmileyExportWriter *self)
  * @text: text to write as it is
  */
 void
-smiley_export_writer_append (SmileyExportWriter *self,
-                             const char         *text)
+smiley_export_writer_append (SmileyExportWriter *self, const char *text)
 {
   g_string_append (self->buffer, text);
 }
@@ -74,8 +72,7 @@ smiley_export_writer_append (SmileyExportWriter *self,
  * @node: a JSON value, written compactly on one line
  */
 void
-smiley_export_writer_append_node (SmileyExportWriter *self,
-                                  JsonNode           *node)
+smiley_export_writer_append_node (SmileyExportWriter *self, JsonNode *node)
 {
   json_generator_set_root (self->generator, node);
   json_generator_to_gstring (self->generator, self->buffer);
@@ -93,12 +90,11 @@ smiley_export_writer_append_node (SmileyExportWriter *self,
  * times more than the rest of the export.
  */
 void
-smiley_export_writer_append_string (SmileyExportWriter *self,
-                                    const char         *value)
+smiley_export_writer_append_string (SmileyExportWriter *self, const char *value)
 {
   g_autofree char *valid = NULL;
-  GString *out = self->buffer;
-  const char *run;
+  GString         *out = self->buffer;
+  const char      *run;
 
   if (value == NULL)
     {
@@ -154,9 +150,7 @@ smiley_export_writer_append_string (SmileyExportWriter *self,
  * Returns: %FALSE with @error set if writing failed or was cancelled
  */
 gboolean
-smiley_export_writer_flush (SmileyExportWriter *self,
-                            gboolean            force,
-                            GError            **error)
+smiley_export_writer_flush (SmileyExportWriter *self, gboolean force, GError **error)
 {
   if (self->buffer->len == 0 || (!force && self->buffer->len < FLUSH_SIZE))
     return TRUE;
@@ -183,11 +177,8 @@ smiley_export_writer_flush (SmileyExportWriter *self,
  *   %NULL with @error set
  */
 SmileyBatch *
-smiley_export_next_events (SmileyStore  *store,
-                           SmileyRun    *run,
-                           guint64      *offset,
-                           GCancellable *cancellable,
-                           GError      **error)
+smiley_export_next_events (SmileyStore *store, SmileyRun *run, guint64 *offset,
+                           GCancellable *cancellable, GError **error)
 {
   SmileyBatch *batch;
 

@@ -19,24 +19,15 @@ G_BEGIN_DECLS
  */
 typedef struct _SmileyExportWriter SmileyExportWriter;
 
-SmileyExportWriter *smiley_export_writer_new         (GOutputStream      *output,
-                                                      GCancellable       *cancellable);
-void                smiley_export_writer_free        (SmileyExportWriter *self);
-void                smiley_export_writer_append      (SmileyExportWriter *self,
-                                                      const char         *text);
-void                smiley_export_writer_append_node (SmileyExportWriter *self,
-                                                      JsonNode           *node);
-void                smiley_export_writer_append_string (SmileyExportWriter *self,
-                                                      const char         *value);
-gboolean            smiley_export_writer_flush       (SmileyExportWriter *self,
-                                                      gboolean            force,
-                                                      GError            **error);
+SmileyExportWriter *smiley_export_writer_new (GOutputStream *output, GCancellable *cancellable);
+void                smiley_export_writer_free (SmileyExportWriter *self);
+void                smiley_export_writer_append (SmileyExportWriter *self, const char *text);
+void                smiley_export_writer_append_node (SmileyExportWriter *self, JsonNode *node);
+void     smiley_export_writer_append_string (SmileyExportWriter *self, const char *value);
+gboolean smiley_export_writer_flush (SmileyExportWriter *self, gboolean force, GError **error);
 
-SmileyBatch        *smiley_export_next_events        (SmileyStore        *store,
-                                                      SmileyRun          *run,
-                                                      guint64            *offset,
-                                                      GCancellable       *cancellable,
-                                                      GError            **error);
+SmileyBatch *smiley_export_next_events (SmileyStore *store, SmileyRun *run, guint64 *offset,
+                                        GCancellable *cancellable, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SmileyExportWriter, smiley_export_writer_free)
 

@@ -27,15 +27,13 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (SmileyJsonlView, smiley_jsonl_view, G_TYPE_OBJECT
 /* Written by hand rather than through a JsonBuilder tree: an export has
  * millions of these, and the object's shape never changes. */
 static void
-append_event (SmileyExportWriter *writer,
-              GString            *scratch,
-              SmileyRun          *run,
-              const SmileyEvent  *event)
+append_event (SmileyExportWriter *writer, GString *scratch, SmileyRun *run,
+              const SmileyEvent *event)
 {
   g_string_printf (scratch,
                    "{\"kind\":\"%s\",\"thread\":%u,\"call_id\":%" G_GUINT64_FORMAT
-                   ",\"parent_call_id\":%" G_GUINT64_FORMAT ",\"depth\":%u,\"time_ns\":%" G_GINT64_FORMAT
-                   ",\"file\":",
+                   ",\"parent_call_id\":%" G_GUINT64_FORMAT
+                   ",\"depth\":%u,\"time_ns\":%" G_GINT64_FORMAT ",\"file\":",
                    smiley_event_kind_to_string (event->kind), event->thread, event->call_id,
                    event->parent_call_id, event->depth, event->time_ns);
   smiley_export_writer_append (writer, scratch->str);
@@ -63,15 +61,11 @@ append_event (SmileyExportWriter *writer,
 }
 
 static gboolean
-smiley_jsonl_view_render (SmileyView    *view,
-                          SmileyStore   *store,
-                          SmileyRun     *run,
-                          GOutputStream *output,
-                          GCancellable  *cancellable,
-                          GError       **error)
+smiley_jsonl_view_render (SmileyView *view, SmileyStore *store, SmileyRun *run,
+                          GOutputStream *output, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(SmileyExportWriter) writer = NULL;
-  g_autoptr(GString) scratch = g_string_sized_new (256);
+  g_autoptr (SmileyExportWriter) writer = NULL;
+  g_autoptr (GString) scratch = g_string_sized_new (256);
   guint64 offset = 0;
 
   if (run == NULL)
@@ -84,7 +78,8 @@ smiley_jsonl_view_render (SmileyView    *view,
   writer = smiley_export_writer_new (output, cancellable);
   for (;;)
     {
-      g_autoptr(SmileyBatch) batch = smiley_export_next_events (store, run, &offset, cancellable, error);
+      g_autoptr (SmileyBatch) batch
+          = smiley_export_next_events (store, run, &offset, cancellable, error);
       guint length;
 
       if (batch == NULL)

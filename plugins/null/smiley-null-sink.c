@@ -17,7 +17,8 @@ struct _SmileyNullSink
   guint   runs;
 };
 
-enum {
+enum
+{
   PROP_0,
   PROP_EVENTS,
   PROP_RUNS,
@@ -29,38 +30,31 @@ static GParamSpec *properties[N_PROPS];
 static void smiley_null_sink_sink_iface_init (SmileySinkInterface *iface);
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (SmileyNullSink, smiley_null_sink, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (SMILEY_TYPE_SINK, smiley_null_sink_sink_iface_init))
+                               G_IMPLEMENT_INTERFACE (SMILEY_TYPE_SINK,
+                                                      smiley_null_sink_sink_iface_init))
 
 static gboolean
-smiley_null_sink_begin_run (SmileySink  *sink,
-                            SmileyRun   *run,
-                            GError     **error)
+smiley_null_sink_begin_run (SmileySink *sink, SmileyRun *run, GError **error)
 {
   SMILEY_NULL_SINK (sink)->runs++;
   return TRUE;
 }
 
 static gboolean
-smiley_null_sink_push (SmileySink   *sink,
-                       SmileyRun    *run,
-                       SmileyBatch  *batch,
-                       GError      **error)
+smiley_null_sink_push (SmileySink *sink, SmileyRun *run, SmileyBatch *batch, GError **error)
 {
   SMILEY_NULL_SINK (sink)->events += smiley_batch_get_length (batch);
   return TRUE;
 }
 
 static gboolean
-smiley_null_sink_end_run (SmileySink  *sink,
-                          SmileyRun   *run,
-                          GError     **error)
+smiley_null_sink_end_run (SmileySink *sink, SmileyRun *run, GError **error)
 {
   return TRUE;
 }
 
 static gboolean
-smiley_null_sink_flush (SmileySink  *sink,
-                        GError     **error)
+smiley_null_sink_flush (SmileySink *sink, GError **error)
 {
   return TRUE;
 }
@@ -75,10 +69,7 @@ smiley_null_sink_sink_iface_init (SmileySinkInterface *iface)
 }
 
 static void
-smiley_null_sink_get_property (GObject    *object,
-                               guint       prop_id,
-                               GValue     *value,
-                               GParamSpec *pspec)
+smiley_null_sink_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   SmileyNullSink *self = SMILEY_NULL_SINK (object);
 
@@ -102,12 +93,10 @@ smiley_null_sink_class_init (SmileyNullSinkClass *klass)
 
   object_class->get_property = smiley_null_sink_get_property;
 
-  properties[PROP_EVENTS] =
-    g_param_spec_uint64 ("events", NULL, "events received", 0, G_MAXUINT64, 0,
-                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  properties[PROP_RUNS] =
-    g_param_spec_uint ("runs", NULL, "runs begun", 0, G_MAXUINT, 0,
-                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_EVENTS] = g_param_spec_uint64 ("events", NULL, "events received", 0, G_MAXUINT64,
+                                                 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_RUNS] = g_param_spec_uint ("runs", NULL, "runs begun", 0, G_MAXUINT, 0,
+                                             G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }

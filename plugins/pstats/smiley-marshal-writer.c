@@ -11,18 +11,18 @@
 
 #include "smiley-marshal-writer.h"
 
-#define TYPE_NULL          '0'
-#define TYPE_INT           'i'
-#define TYPE_LONG          'l'
-#define TYPE_BINARY_FLOAT  'g'
-#define TYPE_UNICODE       'u'
-#define TYPE_TUPLE         '('
-#define TYPE_SMALL_TUPLE   ')'
-#define TYPE_DICT          '{'
+#define TYPE_NULL '0'
+#define TYPE_INT 'i'
+#define TYPE_LONG 'l'
+#define TYPE_BINARY_FLOAT 'g'
+#define TYPE_UNICODE 'u'
+#define TYPE_TUPLE '('
+#define TYPE_SMALL_TUPLE ')'
+#define TYPE_DICT '{'
 
 /* Python's long objects are marshalled in base 2**15 digits. */
 #define LONG_SHIFT 15
-#define LONG_MASK  ((1 << LONG_SHIFT) - 1)
+#define LONG_MASK ((1 << LONG_SHIFT) - 1)
 
 struct _SmileyMarshalWriter
 {
@@ -59,19 +59,17 @@ smiley_marshal_writer_free (SmileyMarshalWriter *self)
 }
 
 static void
-put_byte (SmileyMarshalWriter *self,
-          guint8               byte)
+put_byte (SmileyMarshalWriter *self, guint8 byte)
 {
   g_byte_array_append (self->buffer, &byte, 1);
 }
 
 static void
-put_int32 (SmileyMarshalWriter *self,
-           gint32               value)
+put_int32 (SmileyMarshalWriter *self, gint32 value)
 {
-  guint32 le = GUINT32_TO_LE ((guint32) value);
+  guint32 le = GUINT32_TO_LE ((guint32)value);
 
-  g_byte_array_append (self->buffer, (const guint8 *) &le, 4);
+  g_byte_array_append (self->buffer, (const guint8 *)&le, 4);
 }
 
 /**
@@ -105,8 +103,7 @@ smiley_marshal_writer_end_dict (SmileyMarshalWriter *self)
  * @n_items: how many values follow as the tuple's items
  */
 void
-smiley_marshal_writer_begin_tuple (SmileyMarshalWriter *self,
-                                   guint                n_items)
+smiley_marshal_writer_begin_tuple (SmileyMarshalWriter *self, guint n_items)
 {
   g_return_if_fail (n_items <= G_MAXINT32);
 
@@ -123,12 +120,10 @@ smiley_marshal_writer_begin_tuple (SmileyMarshalWriter *self,
 }
 
 static void
-put_long (SmileyMarshalWriter *self,
-          gboolean             negative,
-          guint64              magnitude)
+put_long (SmileyMarshalWriter *self, gboolean negative, guint64 magnitude)
 {
   guint16 digits[5];
-  gint32 n_digits = 0;
+  gint32  n_digits = 0;
 
   while (magnitude != 0)
     {
@@ -142,7 +137,7 @@ put_long (SmileyMarshalWriter *self,
     {
       guint16 le = GUINT16_TO_LE (digits[i]);
 
-      g_byte_array_append (self->buffer, (const guint8 *) &le, 2);
+      g_byte_array_append (self->buffer, (const guint8 *)&le, 2);
     }
 }
 
@@ -152,18 +147,17 @@ put_long (SmileyMarshalWriter *self,
  * @value: any 64-bit integer; those beyond 32 bits become Python longs
  */
 void
-smiley_marshal_writer_add_int (SmileyMarshalWriter *self,
-                               gint64               value)
+smiley_marshal_writer_add_int (SmileyMarshalWriter *self, gint64 value)
 {
   if (value >= G_MININT32 && value <= G_MAXINT32)
     {
       put_byte (self, TYPE_INT);
-      put_int32 (self, (gint32) value);
+      put_int32 (self, (gint32)value);
     }
   else if (value < 0)
-    put_long (self, TRUE, (guint64) 0 - (guint64) value);
+    put_long (self, TRUE, (guint64)0 - (guint64)value);
   else
-    put_long (self, FALSE, (guint64) value);
+    put_long (self, FALSE, (guint64)value);
 }
 
 /**
@@ -172,11 +166,10 @@ smiley_marshal_writer_add_int (SmileyMarshalWriter *self,
  * @value: any unsigned 64-bit integer
  */
 void
-smiley_marshal_writer_add_uint (SmileyMarshalWriter *self,
-                                guint64              value)
+smiley_marshal_writer_add_uint (SmileyMarshalWriter *self, guint64 value)
 {
   if (value <= G_MAXINT32)
-    smiley_marshal_writer_add_int (self, (gint64) value);
+    smiley_marshal_writer_add_int (self, (gint64)value);
   else
     put_long (self, FALSE, value);
 }
@@ -187,15 +180,14 @@ smiley_marshal_writer_add_uint (SmileyMarshalWriter *self,
  * @value: a double, stored bit for bit
  */
 void
-smiley_marshal_writer_add_float (SmileyMarshalWriter *self,
-                                 double               value)
+smiley_marshal_writer_add_float (SmileyMarshalWriter *self, double value)
 {
   guint64 bits;
 
   memcpy (&bits, &value, sizeof bits);
   bits = GUINT64_TO_LE (bits);
   put_byte (self, TYPE_BINARY_FLOAT);
-  g_byte_array_append (self->buffer, (const guint8 *) &bits, 8);
+  g_byte_array_append (self->buffer, (const guint8 *)&bits, 8);
 }
 
 /**
@@ -205,11 +197,10 @@ smiley_marshal_writer_add_float (SmileyMarshalWriter *self,
  *   marshal refuses to load a str that does not decode
  */
 void
-smiley_marshal_writer_add_string (SmileyMarshalWriter *self,
-                                  const char          *value)
+smiley_marshal_writer_add_string (SmileyMarshalWriter *self, const char *value)
 {
   g_autofree char *valid = NULL;
-  gsize length;
+  gsize            length;
 
   if (value == NULL)
     value = "";
@@ -219,8 +210,8 @@ smiley_marshal_writer_add_string (SmileyMarshalWriter *self,
   length = strlen (value);
   g_return_if_fail (length <= G_MAXINT32);
   put_byte (self, TYPE_UNICODE);
-  put_int32 (self, (gint32) length);
-  g_byte_array_append (self->buffer, (const guint8 *) value, length);
+  put_int32 (self, (gint32)length);
+  g_byte_array_append (self->buffer, (const guint8 *)value, length);
 }
 
 /**
@@ -231,8 +222,7 @@ smiley_marshal_writer_add_string (SmileyMarshalWriter *self,
  * Returns: (transfer none): the bytes written so far
  */
 const guint8 *
-smiley_marshal_writer_get_data (SmileyMarshalWriter *self,
-                                gsize               *length)
+smiley_marshal_writer_get_data (SmileyMarshalWriter *self, gsize *length)
 {
   *length = self->buffer->len;
   return self->buffer->data;

@@ -21,23 +21,17 @@ G_BEGIN_DECLS
  */
 typedef struct _SmileyMarshalWriter SmileyMarshalWriter;
 
-SmileyMarshalWriter *smiley_marshal_writer_new         (void);
-void                 smiley_marshal_writer_free        (SmileyMarshalWriter *self);
-void                 smiley_marshal_writer_begin_dict  (SmileyMarshalWriter *self);
-void                 smiley_marshal_writer_end_dict    (SmileyMarshalWriter *self);
-void                 smiley_marshal_writer_begin_tuple (SmileyMarshalWriter *self,
-                                                        guint                n_items);
-void                 smiley_marshal_writer_add_int     (SmileyMarshalWriter *self,
-                                                        gint64               value);
-void                 smiley_marshal_writer_add_uint    (SmileyMarshalWriter *self,
-                                                        guint64              value);
-void                 smiley_marshal_writer_add_float   (SmileyMarshalWriter *self,
-                                                        double               value);
-void                 smiley_marshal_writer_add_string  (SmileyMarshalWriter *self,
-                                                        const char          *value);
-const guint8        *smiley_marshal_writer_get_data    (SmileyMarshalWriter *self,
-                                                        gsize               *length);
-GBytes              *smiley_marshal_writer_steal_bytes (SmileyMarshalWriter *self);
+SmileyMarshalWriter *smiley_marshal_writer_new (void);
+void                 smiley_marshal_writer_free (SmileyMarshalWriter *self);
+void                 smiley_marshal_writer_begin_dict (SmileyMarshalWriter *self);
+void                 smiley_marshal_writer_end_dict (SmileyMarshalWriter *self);
+void                 smiley_marshal_writer_begin_tuple (SmileyMarshalWriter *self, guint n_items);
+void                 smiley_marshal_writer_add_int (SmileyMarshalWriter *self, gint64 value);
+void                 smiley_marshal_writer_add_uint (SmileyMarshalWriter *self, guint64 value);
+void                 smiley_marshal_writer_add_float (SmileyMarshalWriter *self, double value);
+void          smiley_marshal_writer_add_string (SmileyMarshalWriter *self, const char *value);
+const guint8 *smiley_marshal_writer_get_data (SmileyMarshalWriter *self, gsize *length);
+GBytes       *smiley_marshal_writer_steal_bytes (SmileyMarshalWriter *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SmileyMarshalWriter, smiley_marshal_writer_free)
 

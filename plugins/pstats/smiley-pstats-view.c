@@ -20,8 +20,7 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (SmileyPstatsView, smiley_pstats_view, G_TYPE_OBJE
                                                       smiley_pstats_view_iface_init))
 
 static void
-write_function_key (SmileyMarshalWriter    *writer,
-                    const SmileyStatsEntry *entry)
+write_function_key (SmileyMarshalWriter *writer, const SmileyStatsEntry *entry)
 {
   smiley_marshal_writer_begin_tuple (writer, 3);
   smiley_marshal_writer_add_string (writer, entry->file);
@@ -50,7 +49,7 @@ seconds (gint64 ns)
 GBytes *
 smiley_pstats_view_encode (SmileyStats *stats)
 {
-  g_autoptr(SmileyMarshalWriter) writer = smiley_marshal_writer_new ();
+  g_autoptr (SmileyMarshalWriter) writer = smiley_marshal_writer_new ();
 
   g_return_val_if_fail (stats != NULL, NULL);
 
@@ -87,16 +86,12 @@ smiley_pstats_view_encode (SmileyStats *stats)
 }
 
 static gboolean
-smiley_pstats_view_render (SmileyView    *view,
-                           SmileyStore   *store,
-                           SmileyRun     *run,
-                           GOutputStream *output,
-                           GCancellable  *cancellable,
-                           GError       **error)
+smiley_pstats_view_render (SmileyView *view, SmileyStore *store, SmileyRun *run,
+                           GOutputStream *output, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(SmileyStats) stats = NULL;
-  g_autoptr(GBytes) bytes = NULL;
-  gsize length;
+  g_autoptr (SmileyStats) stats = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  gsize         length;
   const guint8 *data;
 
   stats = smiley_profile_load (store, run, error);

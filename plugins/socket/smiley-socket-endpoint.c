@@ -13,7 +13,9 @@
 
 #include "smiley-socket-private.h"
 
+/* clang-format off */
 G_DEFINE_QUARK (smiley-socket-error-quark, smiley_socket_error)
+/* clang-format on */
 
 /* sun_path is 108 bytes on Linux, including the terminating NUL. */
 #define UNIX_PATH_MAX_LENGTH 107
@@ -31,7 +33,7 @@ G_DEFINE_QUARK (smiley-socket-error-quark, smiley_socket_error)
 char *
 smiley_socket_endpoint_get_default_string (void)
 {
-  const char *runtime_dir = g_getenv ("XDG_RUNTIME_DIR");
+  const char      *runtime_dir = g_getenv ("XDG_RUNTIME_DIR");
   g_autofree char *dir = NULL;
 
   /* The environment is read on every call rather than through
@@ -41,7 +43,7 @@ smiley_socket_endpoint_get_default_string (void)
     dir = g_build_filename (runtime_dir, "smiley", NULL);
   else
     {
-      g_autofree char *name = g_strdup_printf ("smiley-%u", (guint) getuid ());
+      g_autofree char *name = g_strdup_printf ("smiley-%u", (guint)getuid ());
 
       dir = g_build_filename (g_get_tmp_dir (), name, NULL);
     }
@@ -50,20 +52,18 @@ smiley_socket_endpoint_get_default_string (void)
 }
 
 static gboolean
-parse_port (const char *text,
-            guint16    *port)
+parse_port (const char *text, guint16 *port)
 {
   guint64 value;
 
   if (text[0] == '\0' || !g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT16, &value, NULL))
     return FALSE;
-  *port = (guint16) value;
+  *port = (guint16)value;
   return TRUE;
 }
 
 static gboolean
-parse_tcp (SmileySocketEndpoint *self,
-           const char           *rest)
+parse_tcp (SmileySocketEndpoint *self, const char *rest)
 {
   const char *colon;
 
@@ -102,10 +102,9 @@ parse_tcp (SmileySocketEndpoint *self,
  *   %SMILEY_SOCKET_ERROR_ENDPOINT set
  */
 SmileySocketEndpoint *
-smiley_socket_endpoint_parse (const char  *text,
-                              GError     **error)
+smiley_socket_endpoint_parse (const char *text, GError **error)
 {
-  g_autoptr(SmileySocketEndpoint) self = g_new0 (SmileySocketEndpoint, 1);
+  g_autoptr (SmileySocketEndpoint) self = g_new0 (SmileySocketEndpoint, 1);
   g_autofree char *default_string = smiley_socket_endpoint_get_default_string ();
 
   if (text == NULL || text[0] == '\0')
@@ -164,8 +163,7 @@ smiley_socket_endpoint_free (SmileySocketEndpoint *self)
 }
 
 static char *
-format_tcp (const char *host,
-            guint16     port)
+format_tcp (const char *host, guint16 port)
 {
   if (strchr (host, ':') != NULL)
     return g_strdup_printf ("tcp://[%s]:%u", host, port);
@@ -243,11 +241,10 @@ smiley_socket_endpoint_get_connectable (SmileySocketEndpoint *self)
  * Returns: (transfer full): the address, or %NULL if the host is unknown
  */
 GSocketAddress *
-smiley_socket_endpoint_resolve (SmileySocketEndpoint  *self,
-                                GCancellable          *cancellable,
-                                GError               **error)
+smiley_socket_endpoint_resolve (SmileySocketEndpoint *self, GCancellable *cancellable,
+                                GError **error)
 {
-  g_autoptr(GInetAddress) address = NULL;
+  g_autoptr (GInetAddress) address = NULL;
 
   if (self->kind == SMILEY_SOCKET_ENDPOINT_UNIX)
     return g_unix_socket_address_new (self->path);
@@ -259,8 +256,8 @@ smiley_socket_endpoint_resolve (SmileySocketEndpoint  *self,
 
   if (address == NULL)
     {
-      g_autoptr(GResolver) resolver = g_resolver_get_default ();
-      g_autoptr(GError) local_error = NULL;
+      g_autoptr (GResolver) resolver = g_resolver_get_default ();
+      g_autoptr (GError) local_error = NULL;
       GList *addresses;
 
       addresses = g_resolver_lookup_by_name (resolver, self->host, cancellable, &local_error);
@@ -269,8 +266,7 @@ smiley_socket_endpoint_resolve (SmileySocketEndpoint  *self,
           g_autofree char *text = smiley_socket_endpoint_to_string (self);
 
           g_set_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_ENDPOINT,
-                       "%s: cannot resolve host '%s': %s", text, self->host,
-                       local_error->message);
+                       "%s: cannot resolve host '%s': %s", text, self->host, local_error->message);
           return NULL;
         }
       address = g_object_ref (addresses->data);
@@ -294,11 +290,10 @@ smiley_socket_endpoint_resolve (SmileySocketEndpoint  *self,
  *   be made, or is not safe to use
  */
 gboolean
-smiley_socket_endpoint_ensure_directory (SmileySocketEndpoint  *self,
-                                         GError               **error)
+smiley_socket_endpoint_ensure_directory (SmileySocketEndpoint *self, GError **error)
 {
   g_autofree char *dir = NULL;
-  struct stat st;
+  struct stat      st;
 
   g_return_val_if_fail (self->kind == SMILEY_SOCKET_ENDPOINT_UNIX, FALSE);
 
@@ -328,7 +323,7 @@ smiley_socket_endpoint_ensure_directory (SmileySocketEndpoint  *self,
       g_set_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_UNSAFE,
                    "%s is not a directory private to you (it must be owned by uid %u with "
                    "mode 0700); remove it, or set XDG_RUNTIME_DIR, or pass --socket",
-                   dir, (guint) getuid ());
+                   dir, (guint)getuid ());
       return FALSE;
     }
 

@@ -79,17 +79,14 @@ typedef struct
 } SmileySocketEndpoint;
 
 char                 *smiley_socket_endpoint_get_default_string (void);
-SmileySocketEndpoint *smiley_socket_endpoint_parse              (const char            *text,
-                                                                 GError               **error);
-void                  smiley_socket_endpoint_free               (SmileySocketEndpoint  *self);
-char                 *smiley_socket_endpoint_to_string          (SmileySocketEndpoint  *self);
-GSocketConnectable   *smiley_socket_endpoint_get_connectable    (SmileySocketEndpoint  *self);
-GSocketAddress       *smiley_socket_endpoint_resolve            (SmileySocketEndpoint  *self,
-                                                                 GCancellable          *cancellable,
-                                                                 GError               **error);
-gboolean              smiley_socket_endpoint_ensure_directory   (SmileySocketEndpoint  *self,
-                                                                 GError               **error);
-char                 *smiley_socket_address_to_string           (GSocketAddress        *address);
+SmileySocketEndpoint *smiley_socket_endpoint_parse (const char *text, GError **error);
+void                  smiley_socket_endpoint_free (SmileySocketEndpoint *self);
+char                 *smiley_socket_endpoint_to_string (SmileySocketEndpoint *self);
+GSocketConnectable   *smiley_socket_endpoint_get_connectable (SmileySocketEndpoint *self);
+GSocketAddress       *smiley_socket_endpoint_resolve (SmileySocketEndpoint *self,
+                                                      GCancellable *cancellable, GError **error);
+gboolean smiley_socket_endpoint_ensure_directory (SmileySocketEndpoint *self, GError **error);
+char    *smiley_socket_address_to_string (GSocketAddress *address);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SmileySocketEndpoint, smiley_socket_endpoint_free)
 

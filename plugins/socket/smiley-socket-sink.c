@@ -30,22 +30,22 @@ typedef struct
   GSocketConnection *connection;
   SmileyFrameWriter *writer;
   /* Set once a write failed; later calls repeat the failure. */
-  char              *failure;
+  char *failure;
 } Stream;
 
 struct _SmileySocketSink
 {
-  GObject               parent_instance;
+  GObject parent_instance;
 
-  char                 *endpoint;
-  guint                 connect_timeout;
+  char *endpoint;
+  guint connect_timeout;
 
   SmileySocketEndpoint *parsed;
   char                 *name;
   /* Made by g_initable_init() so that `smiley run` fails before the
    * program starts when nobody listens; the first run takes it. */
-  GSocketConnection    *spare;
-  GHashTable           *streams;   /* SmileyRun* → Stream* */
+  GSocketConnection *spare;
+  GHashTable        *streams; /* SmileyRun* → Stream* */
 };
 
 enum
@@ -64,8 +64,8 @@ static void smiley_socket_sink_initable_iface_init (GInitableIface *iface);
 G_DEFINE_FINAL_TYPE_WITH_CODE (SmileySocketSink, smiley_socket_sink, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (SMILEY_TYPE_SINK,
                                                       smiley_socket_sink_iface_init)
-                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
-                                                      smiley_socket_sink_initable_iface_init))
+                                   G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
+                                                          smiley_socket_sink_initable_iface_init))
 
 static void
 stream_free (gpointer data)
@@ -82,8 +82,7 @@ stream_free (gpointer data)
 }
 
 static gboolean
-smiley_socket_sink_prepare (SmileySocketSink  *self,
-                            GError           **error)
+smiley_socket_sink_prepare (SmileySocketSink *self, GError **error)
 {
   if (self->parsed != NULL)
     return TRUE;
@@ -96,12 +95,10 @@ smiley_socket_sink_prepare (SmileySocketSink  *self,
 }
 
 static void
-set_connect_error (SmileySocketSink  *self,
-                   GError            *cause,
-                   GError           **error)
+set_connect_error (SmileySocketSink *self, GError *cause, GError **error)
 {
-  if (g_error_matches (cause, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) ||
-      g_error_matches (cause, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+  if (g_error_matches (cause, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED)
+      || g_error_matches (cause, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
     g_set_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_NOT_LISTENING,
                  "nobody is listening on %s: start 'smiley monitor' or 'smiley record', "
                  "or use 'smiley run --local'",
@@ -125,25 +122,23 @@ set_connect_error (SmileySocketSink  *self,
                  "%s: cannot resolve host '%s': %s", self->name, self->parsed->host,
                  cause->message);
   else
-    g_set_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_FAILED,
-                 "cannot connect to %s: %s", self->name, cause->message);
+    g_set_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_FAILED, "cannot connect to %s: %s",
+                 self->name, cause->message);
 }
 
 /* On a Unix socket the kernel tells who listens (SO_PEERCRED). Traces hold
  * program data, so they only go to a listener of the same user, even if
  * the socket file was left writable by someone. */
 static gboolean
-check_listener_user (SmileySocketSink  *self,
-                     GSocket           *socket,
-                     GError           **error)
+check_listener_user (SmileySocketSink *self, GSocket *socket, GError **error)
 {
-  g_autoptr(GCredentials) credentials = NULL;
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (GCredentials) credentials = NULL;
+  g_autoptr (GError) local_error = NULL;
   uid_t uid;
 
   credentials = g_socket_get_credentials (socket, &local_error);
-  uid = credentials != NULL ? g_credentials_get_unix_user (credentials, &local_error) : (uid_t) -1;
-  if (uid == (uid_t) -1)
+  uid = credentials != NULL ? g_credentials_get_unix_user (credentials, &local_error) : (uid_t)-1;
+  if (uid == (uid_t)-1)
     {
       g_set_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_UNSAFE,
                    "%s: cannot tell which user listens there (%s); refusing to send traces",
@@ -155,20 +150,19 @@ check_listener_user (SmileySocketSink  *self,
       g_set_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_UNSAFE,
                    "%s: the listener runs as uid %u, not as you (uid %u); refusing to send "
                    "traces to another user",
-                   self->name, (guint) uid, (guint) getuid ());
+                   self->name, (guint)uid, (guint)getuid ());
       return FALSE;
     }
   return TRUE;
 }
 
 static GSocketConnection *
-smiley_socket_sink_connect (SmileySocketSink  *self,
-                            GError           **error)
+smiley_socket_sink_connect (SmileySocketSink *self, GError **error)
 {
-  g_autoptr(GSocketClient) client = g_socket_client_new ();
-  g_autoptr(GSocketConnectable) connectable = NULL;
-  g_autoptr(GSocketConnection) connection = NULL;
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnectable) connectable = NULL;
+  g_autoptr (GSocketConnection) connection = NULL;
+  g_autoptr (GError) local_error = NULL;
   GSocket *socket;
 
   /* A stopped listener whose backlog is full would make connect() wait
@@ -191,17 +185,15 @@ smiley_socket_sink_connect (SmileySocketSink  *self,
    * wait as long as the listener needs (lossless back-pressure). */
   g_socket_set_timeout (socket, 0);
 
-  if (self->parsed->kind == SMILEY_SOCKET_ENDPOINT_UNIX &&
-      !check_listener_user (self, socket, error))
+  if (self->parsed->kind == SMILEY_SOCKET_ENDPOINT_UNIX
+      && !check_listener_user (self, socket, error))
     return NULL;
 
   return g_steal_pointer (&connection);
 }
 
 static gboolean
-smiley_socket_sink_initable_init (GInitable     *initable,
-                                  GCancellable  *cancellable,
-                                  GError       **error)
+smiley_socket_sink_initable_init (GInitable *initable, GCancellable *cancellable, GError **error)
 {
   SmileySocketSink *self = SMILEY_SOCKET_SINK (initable);
 
@@ -215,16 +207,13 @@ smiley_socket_sink_initable_init (GInitable     *initable,
 }
 
 static gboolean
-stream_write_pending (SmileySocketSink  *self,
-                      Stream            *stream,
-                      SmileyRun         *run,
-                      GError           **error)
+stream_write_pending (SmileySocketSink *self, Stream *stream, SmileyRun *run, GError **error)
 {
-  g_autoptr(GBytes) bytes = NULL;
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GError) local_error = NULL;
   GOutputStream *output;
-  gsize length;
-  const guint8 *data;
+  gsize          length;
+  const guint8  *data;
 
   if (stream->failure != NULL)
     {
@@ -243,8 +232,7 @@ stream_write_pending (SmileySocketSink  *self,
     {
       stream->failure = g_strdup_printf ("lost the connection to the listener on %s (%s): "
                                          "the rest of run %s cannot be recorded",
-                                         self->name, local_error->message,
-                                         smiley_run_get_id (run));
+                                         self->name, local_error->message, smiley_run_get_id (run));
       g_set_error_literal (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_DISCONNECTED,
                            stream->failure);
       return FALSE;
@@ -254,9 +242,7 @@ stream_write_pending (SmileySocketSink  *self,
 }
 
 static Stream *
-lookup_stream (SmileySocketSink  *self,
-               SmileyRun         *run,
-               GError           **error)
+lookup_stream (SmileySocketSink *self, SmileyRun *run, GError **error)
 {
   Stream *stream = g_hash_table_lookup (self->streams, run);
 
@@ -267,13 +253,11 @@ lookup_stream (SmileySocketSink  *self,
 }
 
 static gboolean
-smiley_socket_sink_begin_run (SmileySink  *sink,
-                              SmileyRun   *run,
-                              GError     **error)
+smiley_socket_sink_begin_run (SmileySink *sink, SmileyRun *run, GError **error)
 {
-  SmileySocketSink *self = SMILEY_SOCKET_SINK (sink);
+  SmileySocketSink  *self = SMILEY_SOCKET_SINK (sink);
   GSocketConnection *connection;
-  Stream *stream;
+  Stream            *stream;
 
   if (g_hash_table_contains (self->streams, run))
     {
@@ -301,13 +285,10 @@ smiley_socket_sink_begin_run (SmileySink  *sink,
 }
 
 static gboolean
-smiley_socket_sink_push (SmileySink   *sink,
-                         SmileyRun    *run,
-                         SmileyBatch  *batch,
-                         GError      **error)
+smiley_socket_sink_push (SmileySink *sink, SmileyRun *run, SmileyBatch *batch, GError **error)
 {
   SmileySocketSink *self = SMILEY_SOCKET_SINK (sink);
-  Stream *stream = lookup_stream (self, run, error);
+  Stream           *stream = lookup_stream (self, run, error);
 
   if (stream == NULL)
     return FALSE;
@@ -317,13 +298,10 @@ smiley_socket_sink_push (SmileySink   *sink,
 }
 
 static gboolean
-wait_for_ack (SmileySocketSink  *self,
-              Stream            *stream,
-              SmileyRun         *run,
-              GError           **error)
+wait_for_ack (SmileySocketSink *self, Stream *stream, SmileyRun *run, GError **error)
 {
   GInputStream *input = g_io_stream_get_input_stream (G_IO_STREAM (stream->connection));
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (GError) local_error = NULL;
   guint8 answer = 0;
   gssize n;
 
@@ -350,21 +328,18 @@ wait_for_ack (SmileySocketSink  *self,
 }
 
 static gboolean
-smiley_socket_sink_end_run (SmileySink  *sink,
-                            SmileyRun   *run,
-                            GError     **error)
+smiley_socket_sink_end_run (SmileySink *sink, SmileyRun *run, GError **error)
 {
   SmileySocketSink *self = SMILEY_SOCKET_SINK (sink);
-  Stream *stream = lookup_stream (self, run, error);
-  gboolean ok;
+  Stream           *stream = lookup_stream (self, run, error);
+  gboolean          ok;
 
   if (stream == NULL)
     return FALSE;
 
   if (stream->failure == NULL)
     smiley_frame_writer_end_run (stream->writer, run);
-  ok = stream_write_pending (self, stream, run, error) &&
-       wait_for_ack (self, stream, run, error);
+  ok = stream_write_pending (self, stream, run, error) && wait_for_ack (self, stream, run, error);
 
   g_hash_table_remove (self->streams, run);
   return ok;
@@ -401,10 +376,7 @@ smiley_socket_sink_finalize (GObject *object)
 }
 
 static void
-smiley_socket_sink_get_property (GObject    *object,
-                                 guint       prop_id,
-                                 GValue     *value,
-                                 GParamSpec *pspec)
+smiley_socket_sink_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   SmileySocketSink *self = SMILEY_SOCKET_SINK (object);
 
@@ -422,10 +394,8 @@ smiley_socket_sink_get_property (GObject    *object,
 }
 
 static void
-smiley_socket_sink_set_property (GObject      *object,
-                                 guint         prop_id,
-                                 const GValue *value,
-                                 GParamSpec   *pspec)
+smiley_socket_sink_set_property (GObject *object, guint prop_id, const GValue *value,
+                                 GParamSpec *pspec)
 {
   SmileySocketSink *self = SMILEY_SOCKET_SINK (object);
 
@@ -461,18 +431,18 @@ smiley_socket_sink_class_init (SmileySocketSinkClass *klass)
    * Where the listener is: `unix:PATH` or `tcp://HOST:PORT`; %NULL for
    * the per-user default socket (see docs/transport.md).
    */
-  properties[PROP_ENDPOINT] =
-    g_param_spec_string ("endpoint", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_ENDPOINT]
+      = g_param_spec_string ("endpoint", NULL, NULL, NULL,
+                             G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   /**
    * SmileySocketSink:connect-timeout:
    *
    * Seconds to wait for the listener to accept a connection.
    */
-  properties[PROP_CONNECT_TIMEOUT] =
-    g_param_spec_uint ("connect-timeout", NULL, NULL, 1, 600, 5,
-                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_CONNECT_TIMEOUT]
+      = g_param_spec_uint ("connect-timeout", NULL, NULL, 1, 600, 5,
+                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -481,6 +451,6 @@ static void
 smiley_socket_sink_init (SmileySocketSink *self)
 {
   self->connect_timeout = 5;
-  self->streams = g_hash_table_new_full (g_direct_hash, g_direct_equal, g_object_unref,
-                                         stream_free);
+  self->streams
+      = g_hash_table_new_full (g_direct_hash, g_direct_equal, g_object_unref, stream_free);
 }

@@ -46,9 +46,9 @@ typedef struct
   GSource           *watch;
   SmileyFrameReader *reader;
   /* Set between RUN_BEGIN and the run's end_run on the sink. */
-  SmileyRun         *run;
+  SmileyRun *run;
   /* Who is at the other end, for messages: "pid 1234" or "127.0.0.1:5678". */
-  char              *peer;
+  char *peer;
 } Connection;
 
 struct _Server
@@ -56,17 +56,17 @@ struct _Server
   SmileySocketSource *self;
   SmileySink         *sink;
   GMainLoop          *loop;
-  GHashTable         *connections;   /* set of Connection* */
-  GHashTable         *run_ids;       /* ids of runs being received */
-  GError             *error;         /* the sink failed: the listener stops */
+  GHashTable         *connections; /* set of Connection* */
+  GHashTable         *run_ids;     /* ids of runs being received */
+  GError             *error;       /* the sink failed: the listener stops */
   guint8             *buffer;
 };
 
 struct _SmileySocketSource
 {
-  GObject               parent_instance;
+  GObject parent_instance;
 
-  char                 *endpoint;
+  char *endpoint;
 
   SmileySocketEndpoint *parsed;
   char                 *bound_endpoint;
@@ -74,12 +74,12 @@ struct _SmileySocketSource
   gboolean              stopped;
   /* A Unix listener holds an exclusive lock on PATH.lock so that a second
    * listener can tell a live socket from a stale one without racing. */
-  int                   lock_fd;
+  int lock_fd;
   /* The socket file this listener made, removed when it stops unless
    * something else has replaced it. */
-  char                 *socket_path;
-  dev_t                 socket_dev;
-  ino_t                 socket_ino;
+  char *socket_path;
+  dev_t socket_dev;
+  ino_t socket_ino;
 };
 
 enum
@@ -106,18 +106,16 @@ static void smiley_socket_source_initable_iface_init (GInitableIface *iface);
 G_DEFINE_FINAL_TYPE_WITH_CODE (SmileySocketSource, smiley_socket_source, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (SMILEY_TYPE_SOURCE,
                                                       smiley_socket_source_iface_init)
-                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
-                                                      smiley_socket_source_initable_iface_init))
+                                   G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
+                                                          smiley_socket_source_initable_iface_init))
 
 /* Binding {{{1 */
 
 static gboolean
-lock_endpoint (SmileySocketSource  *self,
-               const char          *name,
-               GError             **error)
+lock_endpoint (SmileySocketSource *self, const char *name, GError **error)
 {
   g_autofree char *lock_path = g_strconcat (self->parsed->path, ".lock", NULL);
-  int fd;
+  int              fd;
 
   fd = g_open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0)
@@ -154,14 +152,12 @@ lock_endpoint (SmileySocketSource  *self,
  * only removed when nothing answers on it: a live listener that is not
  * ours (an older smiley, another program) keeps its socket. */
 static gboolean
-remove_stale_socket (SmileySocketSource  *self,
-                     GSocketAddress      *address,
-                     const char          *name,
-                     GError             **error)
+remove_stale_socket (SmileySocketSource *self, GSocketAddress *address, const char *name,
+                     GError **error)
 {
   const char *path = self->parsed->path;
-  g_autoptr(GSocket) probe = NULL;
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (GSocket) probe = NULL;
+  g_autoptr (GError) local_error = NULL;
   struct stat st;
 
   if (g_lstat (path, &st) != 0)
@@ -174,13 +170,13 @@ remove_stale_socket (SmileySocketSource  *self,
       return FALSE;
     }
 
-  probe = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT,
-                        error);
+  probe
+      = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, error);
   if (probe == NULL)
     return FALSE;
   g_socket_set_timeout (probe, 1);
-  if (g_socket_connect (probe, address, NULL, &local_error) ||
-      g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+  if (g_socket_connect (probe, address, NULL, &local_error)
+      || g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
     {
       g_set_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_ALREADY_LISTENING,
                    "%s: another program is already listening there; stop it, or give this "
@@ -208,17 +204,15 @@ remove_stale_socket (SmileySocketSource  *self,
 }
 
 static gboolean
-smiley_socket_source_initable_init (GInitable     *initable,
-                                    GCancellable  *cancellable,
-                                    GError       **error)
+smiley_socket_source_initable_init (GInitable *initable, GCancellable *cancellable, GError **error)
 {
   SmileySocketSource *self = SMILEY_SOCKET_SOURCE (initable);
-  g_autoptr(GSocketAddress) address = NULL;
-  g_autoptr(GSocketAddress) local_address = NULL;
-  g_autoptr(GSocket) listener = NULL;
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (GSocketAddress) address = NULL;
+  g_autoptr (GSocketAddress) local_address = NULL;
+  g_autoptr (GSocket) listener = NULL;
+  g_autoptr (GError) local_error = NULL;
   g_autofree char *name = NULL;
-  gboolean is_unix;
+  gboolean         is_unix;
 
   if (self->listener != NULL)
     return TRUE;
@@ -240,10 +234,10 @@ smiley_socket_source_initable_init (GInitable     *initable,
   if (address == NULL)
     return FALSE;
 
-  if (is_unix &&
-      (!smiley_socket_endpoint_ensure_directory (self->parsed, error) ||
-       (self->lock_fd < 0 && !lock_endpoint (self, name, error)) ||
-       !remove_stale_socket (self, address, name, error)))
+  if (is_unix
+      && (!smiley_socket_endpoint_ensure_directory (self->parsed, error)
+          || (self->lock_fd < 0 && !lock_endpoint (self, name, error))
+          || !remove_stale_socket (self, address, name, error)))
     return FALSE;
 
   listener = g_socket_new (g_socket_address_get_family (address), G_SOCKET_TYPE_STREAM,
@@ -301,8 +295,8 @@ smiley_socket_source_initable_init (GInitable     *initable,
 
   local_address = g_socket_get_local_address (listener, NULL);
   g_free (self->bound_endpoint);
-  self->bound_endpoint = local_address != NULL ? smiley_socket_address_to_string (local_address)
-                                               : g_strdup (name);
+  self->bound_endpoint
+      = local_address != NULL ? smiley_socket_address_to_string (local_address) : g_strdup (name);
 
   if (!is_unix)
     {
@@ -333,8 +327,8 @@ smiley_socket_source_close (SmileySocketSource *self)
       struct stat st;
 
       /* Only our own socket file goes; never one that replaced it. */
-      if (g_lstat (self->socket_path, &st) == 0 && st.st_dev == self->socket_dev &&
-          st.st_ino == self->socket_ino)
+      if (g_lstat (self->socket_path, &st) == 0 && st.st_dev == self->socket_dev
+          && st.st_ino == self->socket_ino)
         g_unlink (self->socket_path);
       g_clear_pointer (&self->socket_path, g_free);
     }
@@ -351,8 +345,7 @@ smiley_socket_source_close (SmileySocketSource *self)
 /* Serving {{{1 */
 
 static void
-server_fail (Server *server,
-             GError *error)
+server_fail (Server *server, GError *error)
 {
   if (server->error == NULL)
     server->error = g_error_copy (error);
@@ -385,12 +378,11 @@ connection_close (Connection *connection)
 
 /* Hands the run, cut short, to the sink. */
 static void
-connection_end_run_abnormally (Connection *connection,
-                               const char *reason)
+connection_end_run_abnormally (Connection *connection, const char *reason)
 {
   Server *server = connection->server;
-  g_autoptr(SmileyRun) run = g_steal_pointer (&connection->run);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (SmileyRun) run = g_steal_pointer (&connection->run);
+  g_autoptr (GError) error = NULL;
 
   if (run == NULL)
     return;
@@ -407,10 +399,9 @@ connection_end_run_abnormally (Connection *connection,
 
 /* A peer that broke the protocol: say why, end its run, close. */
 static void
-connection_reject (Connection *connection,
-                   const char *reason)
+connection_reject (Connection *connection, const char *reason)
 {
-  Server *server = connection->server;
+  Server          *server = connection->server;
   g_autofree char *run_reason = g_strconcat ("protocol error: ", reason, NULL);
 
   if (connection->run != NULL)
@@ -427,15 +418,14 @@ connection_reject (Connection *connection,
 static gboolean
 connection_begin_run (Connection *connection)
 {
-  Server *server = connection->server;
+  Server    *server = connection->server;
   SmileyRun *run = smiley_frame_reader_get_run (connection->reader);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (g_hash_table_contains (server->run_ids, smiley_run_get_id (run)))
     {
-      g_autofree char *reason =
-        g_strdup_printf ("run %s is already being received from another peer",
-                         smiley_run_get_id (run));
+      g_autofree char *reason = g_strdup_printf (
+          "run %s is already being received from another peer", smiley_run_get_id (run));
 
       connection_reject (connection, reason);
       return FALSE;
@@ -460,8 +450,8 @@ static void
 connection_end_run (Connection *connection)
 {
   Server *server = connection->server;
-  g_autoptr(SmileyRun) run = g_steal_pointer (&connection->run);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (SmileyRun) run = g_steal_pointer (&connection->run);
+  g_autoptr (GError) error = NULL;
   const guint8 ack = SMILEY_SOCKET_ACK;
 
   g_hash_table_remove (server->run_ids, smiley_run_get_id (run));
@@ -476,7 +466,7 @@ connection_end_run (Connection *connection)
   /* The socket buffer is empty at this point of the protocol, so the one
    * byte goes out without blocking; a publisher that has gone already
    * does not need it. */
-  g_socket_send (connection->socket, (const char *) &ack, 1, NULL, NULL);
+  g_socket_send (connection->socket, (const char *)&ack, 1, NULL, NULL);
   connection_close (connection);
 }
 
@@ -490,8 +480,8 @@ connection_drain (Connection *connection)
 
   for (;;)
     {
-      g_autoptr(SmileyBatch) batch = NULL;
-      g_autoptr(GError) error = NULL;
+      g_autoptr (SmileyBatch) batch = NULL;
+      g_autoptr (GError) error = NULL;
       SmileyFrameMessage message = SMILEY_FRAME_NEED_MORE;
 
       if (!smiley_frame_reader_next (connection->reader, &message, &batch, &error))
@@ -543,7 +533,7 @@ connection_drain (Connection *connection)
 static void
 connection_hang_up (Connection *connection)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (connection->run != NULL)
     {
@@ -556,8 +546,8 @@ connection_hang_up (Connection *connection)
 
   /* Connecting and closing without a byte is how a second listener checks
    * that this one is alive: that is not worth a message. */
-  if (smiley_frame_reader_get_buffered (connection->reader) > 0 &&
-      !smiley_frame_reader_finish (connection->reader, &error))
+  if (smiley_frame_reader_get_buffered (connection->reader) > 0
+      && !smiley_frame_reader_finish (connection->reader, &error))
     {
       connection_reject (connection, error->message);
       return;
@@ -566,13 +556,11 @@ connection_hang_up (Connection *connection)
 }
 
 static gboolean
-connection_readable (GSocket      *socket,
-                     GIOCondition  condition,
-                     gpointer      user_data)
+connection_readable (GSocket *socket, GIOCondition condition, gpointer user_data)
 {
   Connection *connection = user_data;
-  Server *server = connection->server;
-  g_autoptr(GError) error = NULL;
+  Server     *server = connection->server;
+  g_autoptr (GError) error = NULL;
   gssize n;
 
   /* The sink failed earlier in this main loop iteration: the listener is
@@ -580,7 +568,7 @@ connection_readable (GSocket      *socket,
   if (server->error != NULL)
     return G_SOURCE_CONTINUE;
 
-  n = g_socket_receive (socket, (char *) server->buffer, READ_CHUNK_SIZE, NULL, &error);
+  n = g_socket_receive (socket, (char *)server->buffer, READ_CHUNK_SIZE, NULL, &error);
   if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
     return G_SOURCE_CONTINUE;
 
@@ -597,15 +585,14 @@ connection_readable (GSocket      *socket,
 /* Returns: (transfer full) (nullable): who is at the other end, or %NULL
  * if the peer must be refused (the reason was printed) */
 static char *
-describe_peer (Server  *server,
-               GSocket *socket)
+describe_peer (Server *server, GSocket *socket)
 {
-  g_autoptr(GSocketAddress) remote = NULL;
-  g_autoptr(GCredentials) credentials = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GSocketAddress) remote = NULL;
+  g_autoptr (GCredentials) credentials = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *address = NULL;
-  uid_t uid;
-  pid_t pid;
+  uid_t            uid;
+  pid_t            pid;
 
   if (g_socket_get_family (socket) != G_SOCKET_FAMILY_UNIX)
     {
@@ -621,34 +608,32 @@ describe_peer (Server  *server,
    * a shared place is briefly open to everyone before chmod: the kernel's
    * word on who connected closes that gap. */
   credentials = g_socket_get_credentials (socket, &error);
-  uid = credentials != NULL ? g_credentials_get_unix_user (credentials, NULL) : (uid_t) -1;
+  uid = credentials != NULL ? g_credentials_get_unix_user (credentials, NULL) : (uid_t)-1;
   pid = credentials != NULL ? g_credentials_get_unix_pid (credentials, NULL) : -1;
   if (uid != getuid ())
     {
       g_autofree char *reason = NULL;
 
-      if (uid == (uid_t) -1)
+      if (uid == (uid_t)-1)
         reason = g_strdup ("cannot tell which user it runs as");
       else
-        reason = g_strdup_printf ("it runs as uid %u; only uid %u may publish here", (guint) uid,
-                                  (guint) getuid ());
-      g_printerr ("smiley: disconnecting peer pid %d: %s\n", (int) pid, reason);
+        reason = g_strdup_printf ("it runs as uid %u; only uid %u may publish here", (guint)uid,
+                                  (guint)getuid ());
+      g_printerr ("smiley: disconnecting peer pid %d: %s\n", (int)pid, reason);
       g_signal_emit (server->self, signals[PEER_DISCONNECTED], 0, "(another user)", reason);
       return NULL;
     }
-  return g_strdup_printf ("pid %d", (int) pid);
+  return g_strdup_printf ("pid %d", (int)pid);
 }
 
 static gboolean
-listener_acceptable (GSocket      *listener,
-                     GIOCondition  condition,
-                     gpointer      user_data)
+listener_acceptable (GSocket *listener, GIOCondition condition, gpointer user_data)
 {
   Server *server = user_data;
-  g_autoptr(GSocket) socket = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GSocket) socket = NULL;
+  g_autoptr (GError) error = NULL;
   Connection *connection;
-  char *peer;
+  char       *peer;
 
   if (server->error != NULL)
     return G_SOURCE_CONTINUE;
@@ -679,10 +664,9 @@ listener_acceptable (GSocket      *listener,
   connection->socket = g_steal_pointer (&socket);
   connection->reader = smiley_frame_reader_new (SMILEY_SOCKET_MAX_FRAME_SIZE);
   connection->peer = peer;
-  connection->watch = g_socket_create_source (connection->socket,
-                                              G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
-  g_source_set_callback (connection->watch, G_SOURCE_FUNC (connection_readable), connection,
-                         NULL);
+  connection->watch
+      = g_socket_create_source (connection->socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+  g_source_set_callback (connection->watch, G_SOURCE_FUNC (connection_readable), connection, NULL);
   g_source_set_static_name (connection->watch, "[smiley] socket connection");
   g_source_attach (connection->watch, g_main_loop_get_context (server->loop));
   g_hash_table_add (server->connections, connection);
@@ -703,10 +687,9 @@ quit_loop (gpointer user_data)
  * source attached to the listener's context quits the loop there, even if
  * the loop has not started yet. */
 static void
-on_cancelled (GCancellable *cancellable,
-              Server       *server)
+on_cancelled (GCancellable *cancellable, Server *server)
 {
-  g_autoptr(GSource) idle = g_idle_source_new ();
+  g_autoptr (GSource) idle = g_idle_source_new ();
 
   g_source_set_callback (idle, quit_loop, server, NULL);
   g_source_set_priority (idle, G_PRIORITY_HIGH);
@@ -715,18 +698,16 @@ on_cancelled (GCancellable *cancellable,
 }
 
 static gboolean
-smiley_socket_source_run (SmileySource  *source,
-                          SmileySink    *sink,
-                          GCancellable  *cancellable,
-                          GError       **error)
+smiley_socket_source_run (SmileySource *source, SmileySink *sink, GCancellable *cancellable,
+                          GError **error)
 {
   SmileySocketSource *self = SMILEY_SOCKET_SOURCE (source);
-  g_autoptr(GMainContext) context = NULL;
-  g_autoptr(GSource) accept_source = NULL;
-  gulong cancelled_id = 0;
-  Server server = { 0 };
+  g_autoptr (GMainContext) context = NULL;
+  g_autoptr (GSource) accept_source = NULL;
+  gulong         cancelled_id = 0;
+  Server         server = { 0 };
   GHashTableIter iter;
-  gpointer key;
+  gpointer       key;
 
   if (!g_initable_init (G_INITABLE (self), cancellable, error))
     return FALSE;
@@ -737,8 +718,7 @@ smiley_socket_source_run (SmileySource  *source,
   server.self = self;
   server.sink = sink;
   server.loop = g_main_loop_new (context, FALSE);
-  server.connections = g_hash_table_new_full (g_direct_hash, g_direct_equal, connection_free,
-                                              NULL);
+  server.connections = g_hash_table_new_full (g_direct_hash, g_direct_equal, connection_free, NULL);
   server.run_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   server.buffer = g_malloc (READ_CHUNK_SIZE);
 
@@ -808,10 +788,7 @@ smiley_socket_source_finalize (GObject *object)
 }
 
 static void
-smiley_socket_source_get_property (GObject    *object,
-                                   guint       prop_id,
-                                   GValue     *value,
-                                   GParamSpec *pspec)
+smiley_socket_source_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   SmileySocketSource *self = SMILEY_SOCKET_SOURCE (object);
 
@@ -829,10 +806,8 @@ smiley_socket_source_get_property (GObject    *object,
 }
 
 static void
-smiley_socket_source_set_property (GObject      *object,
-                                   guint         prop_id,
-                                   const GValue *value,
-                                   GParamSpec   *pspec)
+smiley_socket_source_set_property (GObject *object, guint prop_id, const GValue *value,
+                                   GParamSpec *pspec)
 {
   SmileySocketSource *self = SMILEY_SOCKET_SOURCE (object);
 
@@ -863,9 +838,9 @@ smiley_socket_source_class_init (SmileySocketSourceClass *klass)
    * loopback; port 0 picks a free one), or %NULL for the per-user default
    * socket. Read when the source is initialized.
    */
-  properties[PROP_ENDPOINT] =
-    g_param_spec_string ("endpoint", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_ENDPOINT]
+      = g_param_spec_string ("endpoint", NULL, NULL, NULL,
+                             G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   /**
    * SmileySocketSource:bound-endpoint:
@@ -873,9 +848,8 @@ smiley_socket_source_class_init (SmileySocketSourceClass *klass)
    * Where the source listens once initialized, with the port the system
    * chose for port 0; publishers connect to exactly this.
    */
-  properties[PROP_BOUND_ENDPOINT] =
-    g_param_spec_string ("bound-endpoint", NULL, NULL, NULL,
-                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_BOUND_ENDPOINT] = g_param_spec_string ("bound-endpoint", NULL, NULL, NULL,
+                                                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -888,9 +862,9 @@ smiley_socket_source_class_init (SmileySocketSourceClass *klass)
    * Emitted on the thread running the source when it disconnects a peer
    * for breaking the protocol or for being another user.
    */
-  signals[PEER_DISCONNECTED] =
-    g_signal_new ("peer-disconnected", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
-                  NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+  signals[PEER_DISCONNECTED]
+      = g_signal_new ("peer-disconnected", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                      NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
 }
 
 static void

@@ -8,8 +8,8 @@
 
 static const struct
 {
-  const char        *name;
-  SmileyProfileSort  sort;
+  const char       *name;
+  SmileyProfileSort sort;
 } sort_names[] = {
   { "cumtime", SMILEY_PROFILE_SORT_CUMTIME },
   { "tottime", SMILEY_PROFILE_SORT_TOTTIME },
@@ -34,9 +34,7 @@ static const struct
  * Returns: %FALSE with %G_IO_ERROR_INVALID_ARGUMENT for an unknown name
  */
 gboolean
-smiley_profile_sort_from_string (const char        *name,
-                                 SmileyProfileSort *sort,
-                                 GError           **error)
+smiley_profile_sort_from_string (const char *name, SmileyProfileSort *sort, GError **error)
 {
   if (name == NULL || *name == '\0')
     {
@@ -82,8 +80,7 @@ smiley_profile_sort_describe (SmileyProfileSort sort)
 }
 
 static int
-compare_names (const SmileyStatsEntry *a,
-               const SmileyStatsEntry *b)
+compare_names (const SmileyStatsEntry *a, const SmileyStatsEntry *b)
 {
   int cmp = strcmp (a->function, b->function);
 
@@ -95,8 +92,7 @@ compare_names (const SmileyStatsEntry *a,
 }
 
 static int
-compare_files (const SmileyStatsEntry *a,
-               const SmileyStatsEntry *b)
+compare_files (const SmileyStatsEntry *a, const SmileyStatsEntry *b)
 {
   int cmp = strcmp (a->file, b->file);
 
@@ -110,15 +106,13 @@ compare_files (const SmileyStatsEntry *a,
 #define DESCENDING(a, b) (((a) < (b)) - ((a) > (b)))
 
 static int
-compare_entries (gconstpointer a,
-                 gconstpointer b,
-                 gpointer      user_data)
+compare_entries (gconstpointer a, gconstpointer b, gpointer user_data)
 {
-  SmileyStats *stats = ((gpointer *) user_data)[0];
-  SmileyProfileSort sort = GPOINTER_TO_INT (((gpointer *) user_data)[1]);
-  const SmileyStatsEntry *ea = smiley_stats_get_entry (stats, *(const guint *) a);
-  const SmileyStatsEntry *eb = smiley_stats_get_entry (stats, *(const guint *) b);
-  int cmp = 0;
+  SmileyStats            *stats = ((gpointer *)user_data)[0];
+  SmileyProfileSort       sort = GPOINTER_TO_INT (((gpointer *)user_data)[1]);
+  const SmileyStatsEntry *ea = smiley_stats_get_entry (stats, *(const guint *)a);
+  const SmileyStatsEntry *eb = smiley_stats_get_entry (stats, *(const guint *)b);
+  int                     cmp = 0;
 
   switch (sort)
     {
@@ -152,11 +146,10 @@ compare_entries (gconstpointer a,
  *   entry of @stats in the order @sort asks for
  */
 GArray *
-smiley_profile_sort_entries (SmileyStats       *stats,
-                             SmileyProfileSort  sort)
+smiley_profile_sort_entries (SmileyStats *stats, SmileyProfileSort sort)
 {
-  guint n = smiley_stats_get_length (stats);
-  GArray *order = g_array_sized_new (FALSE, FALSE, sizeof (guint), n);
+  guint    n = smiley_stats_get_length (stats);
+  GArray  *order = g_array_sized_new (FALSE, FALSE, sizeof (guint), n);
   gpointer data[2] = { stats, GINT_TO_POINTER (sort) };
 
   for (guint i = 0; i < n; i++)
@@ -178,11 +171,9 @@ smiley_profile_sort_entries (SmileyStats       *stats,
  * Returns: (transfer full): the statistics, or %NULL with @error set
  */
 SmileyStats *
-smiley_profile_load (SmileyStore *store,
-                     SmileyRun   *run,
-                     GError     **error)
+smiley_profile_load (SmileyStore *store, SmileyRun *run, GError **error)
 {
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (GError) local_error = NULL;
   SmileyStats *stats;
 
   if (run == NULL)
@@ -230,7 +221,7 @@ smiley_profile_format_function (const SmileyStatsEntry *entry)
       gsize len = strlen (entry->function);
 
       if (len >= 2 && entry->function[0] == '<' && entry->function[len - 1] == '>')
-        return g_strdup_printf ("{%.*s}", (int) len - 2, entry->function + 1);
+        return g_strdup_printf ("{%.*s}", (int)len - 2, entry->function + 1);
       return g_strdup (entry->function);
     }
   return g_strdup_printf ("%s:%u(%s)", entry->file, entry->line, entry->function);
@@ -248,8 +239,7 @@ smiley_profile_format_function (const SmileyStatsEntry *entry)
  * Returns: whether @entry is one of the functions @pattern names
  */
 gboolean
-smiley_profile_entry_matches (const SmileyStatsEntry *entry,
-                              const char             *pattern)
+smiley_profile_entry_matches (const SmileyStatsEntry *entry, const char *pattern)
 {
   g_autofree char *full = NULL;
 

@@ -28,19 +28,14 @@ typedef enum
   SMILEY_PROFILE_SORT_FILE,
 } SmileyProfileSort;
 
-gboolean     smiley_profile_sort_from_string (const char        *name,
-                                              SmileyProfileSort *sort,
-                                              GError           **error);
-const char  *smiley_profile_sort_describe    (SmileyProfileSort  sort);
-GArray      *smiley_profile_sort_entries     (SmileyStats       *stats,
-                                              SmileyProfileSort  sort);
+gboolean    smiley_profile_sort_from_string (const char *name, SmileyProfileSort *sort,
+                                             GError **error);
+const char *smiley_profile_sort_describe (SmileyProfileSort sort);
+GArray     *smiley_profile_sort_entries (SmileyStats *stats, SmileyProfileSort sort);
 
-SmileyStats *smiley_profile_load             (SmileyStore       *store,
-                                              SmileyRun         *run,
-                                              GError           **error);
+SmileyStats *smiley_profile_load (SmileyStore *store, SmileyRun *run, GError **error);
 
-char        *smiley_profile_format_function  (const SmileyStatsEntry *entry);
-gboolean     smiley_profile_entry_matches    (const SmileyStatsEntry *entry,
-                                              const char             *pattern);
+char    *smiley_profile_format_function (const SmileyStatsEntry *entry);
+gboolean smiley_profile_entry_matches (const SmileyStatsEntry *entry, const char *pattern);
 
 G_END_DECLS

@@ -13,7 +13,7 @@
 
 /* The numeric columns are exactly pstats' ("%9s" then four "%8.3f"), so
  * people who read `python3 -m pstats` output read this table too. */
-#define NUMBERS_WIDTH  45
+#define NUMBERS_WIDTH 45
 #define EDGE_NUMBERS_WIDTH 27
 #define MIN_NAME_WIDTH 8
 /* Output is buffered and written in blocks of this size. */
@@ -21,13 +21,13 @@
 
 struct _SmileyStatsView
 {
-  GObject  parent_instance;
+  GObject parent_instance;
 
-  char    *sort;
-  guint    limit;
-  char    *callers;
-  char    *callees;
-  guint    width;
+  char *sort;
+  guint limit;
+  char *callers;
+  char *callees;
+  guint width;
 };
 
 enum
@@ -59,9 +59,7 @@ typedef struct
 } TableWriter;
 
 static gboolean
-table_writer_flush (TableWriter *writer,
-                    gboolean     force,
-                    GError     **error)
+table_writer_flush (TableWriter *writer, gboolean force, GError **error)
 {
   if (writer->text->len == 0 || (!force && writer->text->len < FLUSH_SIZE))
     return TRUE;
@@ -77,27 +75,24 @@ table_writer_flush (TableWriter *writer,
  * a damaged store, is repaired first: counting its characters could read
  * past its end.) */
 static void
-append_padded (GString    *text,
-               const char *value,
-               guint       width,
-               gboolean    right_align,
-               gboolean    cut_left)
+append_padded (GString *text, const char *value, guint width, gboolean right_align,
+               gboolean cut_left)
 {
   g_autofree char *valid = NULL;
-  glong len;
+  glong            len;
 
   if (!g_utf8_validate (value, -1, NULL))
     value = valid = g_utf8_make_valid (value, -1);
   len = g_utf8_strlen (value, -1);
 
-  if (width == 0 || (guint) len <= width)
+  if (width == 0 || (guint)len <= width)
     {
       if (right_align)
-        for (glong i = len; i < (glong) width; i++)
+        for (glong i = len; i < (glong)width; i++)
           g_string_append_c (text, ' ');
       g_string_append (text, value);
       if (!right_align)
-        for (glong i = len; i < (glong) width; i++)
+        for (glong i = len; i < (glong)width; i++)
           g_string_append_c (text, ' ');
       return;
     }
@@ -136,19 +131,18 @@ utf8_width (const char *value)
 
 typedef struct
 {
-  guint function;
-  guint file;
-  guint line;
-  guint span;      /* room for a C function's name, across all three */
-  gboolean truncate;
+  guint       function;
+  guint       file;
+  guint       line;
+  guint       span; /* room for a C function's name, across all three */
+  gboolean    truncate;
   const char *base_dir;
 } NameColumns;
 
 /* Files under the directory the program ran in are shown relative to it
  * (as the user typed them, usually): the table has little room. */
 static const char *
-shown_file (const char *file,
-            const char *base_dir)
+shown_file (const char *file, const char *base_dir)
 {
   gsize length;
 
@@ -168,20 +162,17 @@ static gboolean is_builtin (const SmileyStatsEntry *entry);
  * and file columns: each gets what it needs if both fit, otherwise the
  * function keeps at least half. A @width of 0 means no limit. */
 static NameColumns
-name_columns_fit (SmileyStats  *stats,
-                  const guint  *entries,
-                  guint         n_entries,
-                  guint         numbers_width,
-                  guint         width,
-                  const char   *base_dir)
+name_columns_fit (SmileyStats *stats, const guint *entries, guint n_entries, guint numbers_width,
+                  guint width, const char *base_dir)
 {
-  NameColumns columns = { strlen ("function"), strlen ("file"), strlen ("line"), 0, width != 0, base_dir };
+  NameColumns columns
+      = { strlen ("function"), strlen ("file"), strlen ("line"), 0, width != 0, base_dir };
   guint available;
 
   for (guint i = 0; i < n_entries; i++)
     {
       SmileyStatsEntry *entry = smiley_stats_get_entry (stats, entries[i]);
-      g_autofree char *line = g_strdup_printf ("%u", entry->line);
+      g_autofree char  *line = g_strdup_printf ("%u", entry->line);
 
       /* C functions span all three columns (see append_names()) */
       if (is_builtin (entry))
@@ -202,7 +193,8 @@ name_columns_fit (SmileyStats  *stats,
 
   if (columns.function + columns.file > available)
     {
-      guint function = MIN (columns.function, MAX (available / 2, available - MIN (columns.file, available)));
+      guint function
+          = MIN (columns.function, MAX (available / 2, available - MIN (columns.file, available)));
 
       function = MAX (function, MIN_NAME_WIDTH);
       columns.file = available - function;
@@ -224,18 +216,14 @@ is_builtin (const SmileyStatsEntry *entry)
 }
 
 static void
-append_names (GString                *text,
-              const SmileyStatsEntry *entry,
-              const NameColumns      *columns)
+append_names (GString *text, const SmileyStatsEntry *entry, const NameColumns *columns)
 {
   g_autofree char *line = g_strdup_printf ("%u", entry->line);
 
   g_string_append (text, "  ");
   if (is_builtin (entry))
     {
-      append_padded (text, entry->function,
-                     columns->truncate ? columns->span : 0,
-                     FALSE, FALSE);
+      append_padded (text, entry->function, columns->truncate ? columns->span : 0, FALSE, FALSE);
       while (text->len > 0 && text->str[text->len - 1] == ' ')
         g_string_truncate (text, text->len - 1);
       g_string_append_c (text, '\n');
@@ -253,9 +241,7 @@ append_names (GString                *text,
 }
 
 static void
-append_title (GString           *text,
-              const char        *numbers,
-              const NameColumns *columns)
+append_title (GString *text, const char *numbers, const NameColumns *columns)
 {
   g_string_append (text, numbers);
   g_string_append (text, "  ");
@@ -268,9 +254,7 @@ append_title (GString           *text,
 }
 
 static void
-append_ncalls (GString *text,
-               guint64  ncalls,
-               guint64  primcalls)
+append_ncalls (GString *text, guint64 ncalls, guint64 primcalls)
 {
   g_autofree char *calls = NULL;
 
@@ -288,9 +272,7 @@ seconds (gint64 ns)
 }
 
 static void
-append_row (GString                *text,
-            const SmileyStatsEntry *entry,
-            const NameColumns      *columns)
+append_row (GString *text, const SmileyStatsEntry *entry, const NameColumns *columns)
 {
   append_ncalls (text, entry->ncalls, entry->primcalls);
   g_string_append_printf (text, " %8.3f", seconds (entry->tottime_ns));
@@ -317,12 +299,10 @@ typedef struct
 } Edge;
 
 static int
-compare_edges (gconstpointer a,
-               gconstpointer b,
-               gpointer      user_data)
+compare_edges (gconstpointer a, gconstpointer b, gpointer user_data)
 {
-  const Edge *ea = a;
-  const Edge *eb = b;
+  const Edge  *ea = a;
+  const Edge  *eb = b;
   const guint *rank = user_data;
 
   /* Edges follow the table's order of the function at their other end. */
@@ -330,17 +310,13 @@ compare_edges (gconstpointer a,
 }
 
 static void
-append_edges (GString     *text,
-              SmileyStats *stats,
-              GArray      *edges,
-              const guint *rank,
-              guint        width,
-              const char  *base_dir)
+append_edges (GString *text, SmileyStats *stats, GArray *edges, const guint *rank, guint width,
+              const char *base_dir)
 {
   g_autofree guint *others = g_new (guint, MAX (edges->len, 1));
-  NameColumns columns;
+  NameColumns       columns;
 
-  g_array_sort_with_data (edges, compare_edges, (gpointer) rank);
+  g_array_sort_with_data (edges, compare_edges, (gpointer)rank);
   for (guint i = 0; i < edges->len; i++)
     others[i] = g_array_index (edges, Edge, i).other;
   columns = name_columns_fit (stats, others, edges->len, EDGE_NUMBERS_WIDTH, width, base_dir);
@@ -358,9 +334,7 @@ append_edges (GString     *text,
 }
 
 static void
-append_function_heading (GString                *text,
-                         const SmileyStatsEntry *entry,
-                         const char             *what)
+append_function_heading (GString *text, const SmileyStatsEntry *entry, const char *what)
 {
   if (g_str_equal (entry->file, "~") && entry->line == 0)
     g_string_append_printf (text, "\n%s %s:\n", entry->function, what);
@@ -376,7 +350,7 @@ static guint
 output_width (GOutputStream *output)
 {
   struct winsize size;
-  int fd;
+  int            fd;
 
   while (G_IS_FILTER_OUTPUT_STREAM (output))
     output = g_filter_output_stream_get_base_stream (G_FILTER_OUTPUT_STREAM (output));
@@ -394,29 +368,25 @@ output_width (GOutputStream *output)
  * %NULL pattern), at most @limit of them when @limit is not 0; fails when
  * a pattern names nothing, as a misspelt name would. */
 static GArray *
-select_entries (SmileyStats  *stats,
-                GArray       *order,
-                const char   *pattern,
-                guint         limit,
-                guint        *n_matching,
-                SmileyRun    *run,
-                GError      **error)
+select_entries (SmileyStats *stats, GArray *order, const char *pattern, guint limit,
+                guint *n_matching, SmileyRun *run, GError **error)
 {
-  g_autoptr(GArray) selected = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr (GArray) selected = g_array_new (FALSE, FALSE, sizeof (guint));
 
   for (guint i = 0; i < order->len; i++)
     {
       guint index = g_array_index (order, guint, i);
 
-      if (pattern == NULL || smiley_profile_entry_matches (smiley_stats_get_entry (stats, index), pattern))
+      if (pattern == NULL
+          || smiley_profile_entry_matches (smiley_stats_get_entry (stats, index), pattern))
         g_array_append_val (selected, index);
     }
 
   if (pattern != NULL && selected->len == 0)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                   "no function in the profile of run %s matches '%s'",
-                   smiley_run_get_id (run), pattern);
+                   "no function in the profile of run %s matches '%s'", smiley_run_get_id (run),
+                   pattern);
       return NULL;
     }
 
@@ -427,10 +397,7 @@ select_entries (SmileyStats  *stats,
 }
 
 static void
-append_selection_note (GString    *text,
-                       const char *pattern,
-                       guint       n_matching,
-                       guint       n_shown)
+append_selection_note (GString *text, const char *pattern, guint n_matching, guint n_shown)
 {
   if (pattern != NULL)
     g_string_append_printf (text, "   Functions matching '%s': %u\n", pattern, n_matching);
@@ -440,14 +407,11 @@ append_selection_note (GString    *text,
 }
 
 static void
-append_header (GString           *text,
-               SmileyRun         *run,
-               SmileyStats       *stats,
-               SmileyProfileSort  sort)
+append_header (GString *text, SmileyRun *run, SmileyStats *stats, SmileyProfileSort sort)
 {
   const char *description = smiley_run_get_description (run);
-  guint64 total_calls = 0;
-  guint64 prim_calls = 0;
+  guint64     total_calls = 0;
+  guint64     prim_calls = 0;
 
   for (guint i = 0; i < smiley_stats_get_length (stats); i++)
     {
@@ -466,18 +430,18 @@ append_header (GString           *text,
   g_string_append_printf (text, "%9" G_GUINT64_FORMAT " function calls", total_calls);
   if (total_calls != prim_calls)
     g_string_append_printf (text, " (%" G_GUINT64_FORMAT " primitive calls)", prim_calls);
-  g_string_append_printf (text, " in %.3f seconds\n\n", seconds (smiley_stats_get_total_time (stats)));
+  g_string_append_printf (text, " in %.3f seconds\n\n",
+                          seconds (smiley_stats_get_total_time (stats)));
   g_string_append_printf (text, "   Ordered by: %s\n", smiley_profile_sort_describe (sort));
 }
 
 /* For each selected function, the functions it called: statistics only
  * record callers, so every function's callers are looked at once. */
 static GPtrArray *
-collect_callees (SmileyStats *stats,
-                 GArray      *selected)
+collect_callees (SmileyStats *stats, GArray *selected)
 {
-  g_autoptr(GHashTable) slots = g_hash_table_new (NULL, NULL);
-  GPtrArray *callees = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
+  g_autoptr (GHashTable) slots = g_hash_table_new (NULL, NULL);
+  GPtrArray *callees = g_ptr_array_new_with_free_func ((GDestroyNotify)g_array_unref);
 
   for (guint i = 0; i < selected->len; i++)
     {
@@ -493,7 +457,8 @@ collect_callees (SmileyStats *stats,
       for (guint c = 0; c < entry->callers->len; c++)
         {
           const SmileyStatsCaller *caller = &g_array_index (entry->callers, SmileyStatsCaller, c);
-          guint slot = GPOINTER_TO_UINT (g_hash_table_lookup (slots, GUINT_TO_POINTER (caller->caller + 1)));
+          guint                    slot = GPOINTER_TO_UINT (
+                                 g_hash_table_lookup (slots, GUINT_TO_POINTER (caller->caller + 1)));
           Edge edge = { e, caller };
 
           if (slot != 0)
@@ -504,25 +469,21 @@ collect_callees (SmileyStats *stats,
 }
 
 static gboolean
-smiley_stats_view_render (SmileyView    *view,
-                          SmileyStore   *store,
-                          SmileyRun     *run,
-                          GOutputStream *output,
-                          GCancellable  *cancellable,
-                          GError       **error)
+smiley_stats_view_render (SmileyView *view, SmileyStore *store, SmileyRun *run,
+                          GOutputStream *output, GCancellable *cancellable, GError **error)
 {
   SmileyStatsView *self = SMILEY_STATS_VIEW (view);
-  g_autoptr(SmileyStats) stats = NULL;
-  g_autoptr(GArray) order = NULL;
-  g_autoptr(GArray) callers_of = NULL;
-  g_autoptr(GArray) callees_of = NULL;
-  g_autoptr(GString) text = g_string_sized_new (FLUSH_SIZE + 1024);
+  g_autoptr (SmileyStats) stats = NULL;
+  g_autoptr (GArray) order = NULL;
+  g_autoptr (GArray) callers_of = NULL;
+  g_autoptr (GArray) callees_of = NULL;
+  g_autoptr (GString) text = g_string_sized_new (FLUSH_SIZE + 1024);
   g_autofree guint *rank = NULL;
-  TableWriter writer = { text, output, cancellable };
+  TableWriter       writer = { text, output, cancellable };
   SmileyProfileSort sort;
-  guint n_callers_of = 0;
-  guint n_callees_of = 0;
-  guint width;
+  guint             n_callers_of = 0;
+  guint             n_callees_of = 0;
+  guint             width;
 
   if (!smiley_profile_sort_from_string (self->sort, &sort, error))
     return FALSE;
@@ -541,13 +502,15 @@ smiley_stats_view_render (SmileyView    *view,
    * misspelt name fails with nothing on the output. */
   if (self->callers != NULL)
     {
-      callers_of = select_entries (stats, order, self->callers, self->limit, &n_callers_of, run, error);
+      callers_of
+          = select_entries (stats, order, self->callers, self->limit, &n_callers_of, run, error);
       if (callers_of == NULL)
         return FALSE;
     }
   if (self->callees != NULL)
     {
-      callees_of = select_entries (stats, order, self->callees, self->limit, &n_callees_of, run, error);
+      callees_of
+          = select_entries (stats, order, self->callees, self->limit, &n_callees_of, run, error);
       if (callees_of == NULL)
         return FALSE;
     }
@@ -557,10 +520,10 @@ smiley_stats_view_render (SmileyView    *view,
   if (callers_of == NULL && callees_of == NULL)
     {
       guint n_matching = 0;
-      g_autoptr(GArray) selected = select_entries (stats, order, NULL, self->limit, &n_matching, run, error);
-      NameColumns columns = name_columns_fit (stats, (const guint *) selected->data, selected->len,
-                                              NUMBERS_WIDTH, width,
-                                              smiley_run_get_cwd (run));
+      g_autoptr (GArray) selected
+          = select_entries (stats, order, NULL, self->limit, &n_matching, run, error);
+      NameColumns columns = name_columns_fit (stats, (const guint *)selected->data, selected->len,
+                                              NUMBERS_WIDTH, width, smiley_run_get_cwd (run));
 
       append_selection_note (text, NULL, n_matching, selected->len);
       g_string_append_c (text, '\n');
@@ -581,12 +544,14 @@ smiley_stats_view_render (SmileyView    *view,
       append_selection_note (text, self->callers, n_callers_of, callers_of->len);
       for (guint i = 0; i < callers_of->len; i++)
         {
-          SmileyStatsEntry *entry = smiley_stats_get_entry (stats, g_array_index (callers_of, guint, i));
-          g_autoptr(GArray) edges = g_array_new (FALSE, FALSE, sizeof (Edge));
+          SmileyStatsEntry *entry
+              = smiley_stats_get_entry (stats, g_array_index (callers_of, guint, i));
+          g_autoptr (GArray) edges = g_array_new (FALSE, FALSE, sizeof (Edge));
 
           for (guint c = 0; c < entry->callers->len; c++)
             {
-              const SmileyStatsCaller *caller = &g_array_index (entry->callers, SmileyStatsCaller, c);
+              const SmileyStatsCaller *caller
+                  = &g_array_index (entry->callers, SmileyStatsCaller, c);
               Edge edge = { caller->caller, caller };
 
               g_array_append_val (edges, edge);
@@ -604,13 +569,14 @@ smiley_stats_view_render (SmileyView    *view,
 
   if (callees_of != NULL)
     {
-      g_autoptr(GPtrArray) callees = collect_callees (stats, callees_of);
+      g_autoptr (GPtrArray) callees = collect_callees (stats, callees_of);
 
       g_string_append_c (text, '\n');
       append_selection_note (text, self->callees, n_callees_of, callees_of->len);
       for (guint i = 0; i < callees_of->len; i++)
         {
-          SmileyStatsEntry *entry = smiley_stats_get_entry (stats, g_array_index (callees_of, guint, i));
+          SmileyStatsEntry *entry
+              = smiley_stats_get_entry (stats, g_array_index (callees_of, guint, i));
           GArray *edges = g_ptr_array_index (callees, i);
 
           append_function_heading (text, entry, "called");
@@ -654,10 +620,7 @@ dup_pattern (const GValue *value)
 }
 
 static void
-smiley_stats_view_get_property (GObject    *object,
-                                guint       prop_id,
-                                GValue     *value,
-                                GParamSpec *pspec)
+smiley_stats_view_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   SmileyStatsView *self = SMILEY_STATS_VIEW (object);
 
@@ -684,10 +647,8 @@ smiley_stats_view_get_property (GObject    *object,
 }
 
 static void
-smiley_stats_view_set_property (GObject      *object,
-                                guint         prop_id,
-                                const GValue *value,
-                                GParamSpec   *pspec)
+smiley_stats_view_set_property (GObject *object, guint prop_id, const GValue *value,
+                                GParamSpec *pspec)
 {
   SmileyStatsView *self = SMILEY_STATS_VIEW (object);
 
@@ -731,18 +692,17 @@ smiley_stats_view_class_init (SmileyStatsViewClass *klass)
    * The order of the table: "cumtime" (default), "tottime", "ncalls",
    * "name" or "file". An unknown order fails at render time.
    */
-  properties[PROP_SORT] =
-    g_param_spec_string ("sort", NULL, NULL, "cumtime",
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SORT]
+      = g_param_spec_string ("sort", NULL, NULL, "cumtime",
+                             G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
 
   /**
    * SmileyStatsView:limit:
    *
    * Show at most this many functions; 0 shows all.
    */
-  properties[PROP_LIMIT] =
-    g_param_spec_uint ("limit", NULL, NULL, 0, G_MAXUINT, 0,
-                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_LIMIT] = g_param_spec_uint ("limit", NULL, NULL, 0, G_MAXUINT, 0,
+                                              G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
   /**
    * SmileyStatsView:callers:
@@ -750,18 +710,16 @@ smiley_stats_view_class_init (SmileyStatsViewClass *klass)
    * Instead of the table, show who called the functions this names (a
    * part of the name, or "file:line(function)").
    */
-  properties[PROP_CALLERS] =
-    g_param_spec_string ("callers", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_CALLERS] = g_param_spec_string ("callers", NULL, NULL, NULL,
+                                                  G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
   /**
    * SmileyStatsView:callees:
    *
    * Instead of the table, show what the functions this names called.
    */
-  properties[PROP_CALLEES] =
-    g_param_spec_string ("callees", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_CALLEES] = g_param_spec_string ("callees", NULL, NULL, NULL,
+                                                  G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
   /**
    * SmileyStatsView:width:
@@ -771,9 +729,8 @@ smiley_stats_view_class_init (SmileyStatsViewClass *klass)
    * terminal the output goes to, and never shortens output to a file or
    * pipe.
    */
-  properties[PROP_WIDTH] =
-    g_param_spec_uint ("width", NULL, NULL, 0, G_MAXUINT, 0,
-                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_WIDTH] = g_param_spec_uint ("width", NULL, NULL, 0, G_MAXUINT, 0,
+                                              G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }

@@ -50,25 +50,25 @@ typedef struct
  * the log changes. */
 typedef struct
 {
-  char            *id;
-  SmileyRun       *run;
-  GHashTable      *cursors;   /* thread + 1 (0 for all) → SmileyLogCursor */
-  gint64           size;
-  gint64           mtime;
+  char       *id;
+  SmileyRun  *run;
+  GHashTable *cursors; /* thread + 1 (0 for all) → SmileyLogCursor */
+  gint64      size;
+  gint64      mtime;
 } DecodedRun;
 
 struct _SmileyFileStore
 {
-  GObject      parent_instance;
+  GObject parent_instance;
 
-  char        *location;
-  char        *index_path;
-  gboolean     opened;
+  char    *location;
+  char    *index_path;
+  gboolean opened;
   /* The directory cannot be written by this user: reading works, writing
    * is refused. */
-  gboolean     read_only;
-  GHashTable  *logs;           /* run id → RunLog */
-  DecodedRun  *decoded;        /* the last run read */
+  gboolean    read_only;
+  GHashTable *logs;    /* run id → RunLog */
+  DecodedRun *decoded; /* the last run read */
 };
 
 enum
@@ -84,13 +84,11 @@ static void smiley_file_store_initable_iface_init (GInitableIface *iface);
 static void smiley_file_store_sink_iface_init (SmileySinkInterface *iface);
 static void smiley_file_store_store_iface_init (SmileyStoreInterface *iface);
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (SmileyFileStore, smiley_file_store, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
-                                                      smiley_file_store_initable_iface_init)
-                               G_IMPLEMENT_INTERFACE (SMILEY_TYPE_SINK,
-                                                      smiley_file_store_sink_iface_init)
-                               G_IMPLEMENT_INTERFACE (SMILEY_TYPE_STORE,
-                                                      smiley_file_store_store_iface_init))
+G_DEFINE_FINAL_TYPE_WITH_CODE (
+    SmileyFileStore, smiley_file_store, G_TYPE_OBJECT,
+    G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE, smiley_file_store_initable_iface_init)
+        G_IMPLEMENT_INTERFACE (SMILEY_TYPE_SINK, smiley_file_store_sink_iface_init)
+            G_IMPLEMENT_INTERFACE (SMILEY_TYPE_STORE, smiley_file_store_store_iface_init))
 
 static void
 run_log_free (gpointer data)
@@ -117,15 +115,13 @@ decoded_run_free (DecodedRun *decoded)
 }
 
 static void
-io_error (GError     **error,
-          int          saved_errno,
-          const char  *path,
-          const char  *doing)
+io_error (GError **error, int saved_errno, const char *path, const char *doing)
 {
-  g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_IO,
-               "%s: %s: %s%s", path, doing, g_strerror (saved_errno),
+  g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_IO, "%s: %s: %s%s", path, doing,
+               g_strerror (saved_errno),
                saved_errno == ENOSPC || saved_errno == EFBIG || saved_errno == EDQUOT
-               ? " (the run is left unfinished)" : "");
+                   ? " (the run is left unfinished)"
+                   : "");
 }
 
 /* A run id becomes a file name and a key-file group name: it may not
@@ -136,14 +132,13 @@ run_id_is_valid (const char *id)
   if (id == NULL || *id == '\0' || *id == '.' || !g_utf8_validate (id, -1, NULL))
     return FALSE;
   for (const char *p = id; *p != '\0'; p++)
-    if (*p == '/' || *p == '[' || *p == ']' || (guchar) *p < 0x20 || *p == 0x7f)
+    if (*p == '/' || *p == '[' || *p == ']' || (guchar)*p < 0x20 || *p == 0x7f)
       return FALSE;
   return TRUE;
 }
 
 static char *
-log_path (SmileyFileStore *self,
-          const char      *id)
+log_path (SmileyFileStore *self, const char *id)
 {
   g_autofree char *name = g_strconcat (id, LOG_SUFFIX, NULL);
 
@@ -151,9 +146,7 @@ log_path (SmileyFileStore *self,
 }
 
 static void
-not_found (SmileyFileStore  *self,
-           const char       *id,
-           GError          **error)
+not_found (SmileyFileStore *self, const char *id, GError **error)
 {
   g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_NOT_FOUND,
                "no run with id '%s' in %s (see 'smiley list')", id, self->location);
@@ -163,13 +156,12 @@ not_found (SmileyFileStore  *self,
 
 /* Reads DIR/index; a missing index is an empty one. */
 static GKeyFile *
-load_index (SmileyFileStore  *self,
-            GError          **error)
+load_index (SmileyFileStore *self, GError **error)
 {
-  g_autoptr(GKeyFile) index = g_key_file_new ();
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (GKeyFile) index = g_key_file_new ();
+  g_autoptr (GError) local_error = NULL;
   g_autofree char *format = NULL;
-  gint64 version;
+  gint64           version;
 
   if (!g_key_file_load_from_file (index, self->index_path, G_KEY_FILE_KEEP_COMMENTS, &local_error))
     {
@@ -184,7 +176,8 @@ load_index (SmileyFileStore  *self,
                      "%s: cannot read the index: %s", self->index_path, local_error->message);
       else
         g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_NOT_A_STORE,
-                     "%s: not a smiley file store index (%s)", self->index_path, local_error->message);
+                     "%s: not a smiley file store index (%s)", self->index_path,
+                     local_error->message);
       return NULL;
     }
 
@@ -192,8 +185,8 @@ load_index (SmileyFileStore  *self,
   if (g_strcmp0 (format, INDEX_FORMAT) != 0)
     {
       g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_NOT_A_STORE,
-                   "%s: not a smiley file store index (no [%s] format=%s)",
-                   self->index_path, INDEX_GROUP, INDEX_FORMAT);
+                   "%s: not a smiley file store index (no [%s] format=%s)", self->index_path,
+                   INDEX_GROUP, INDEX_FORMAT);
       return NULL;
     }
   version = g_key_file_get_int64 (index, INDEX_GROUP, "version", &local_error);
@@ -207,30 +200,26 @@ load_index (SmileyFileStore  *self,
     {
       g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_VERSION,
                    "%s: written by a newer smiley (file store version %" G_GINT64_FORMAT
-                   ", this one reads up to %d)", self->index_path, version, SMILEY_FILE_STORE_VERSION);
+                   ", this one reads up to %d)",
+                   self->index_path, version, SMILEY_FILE_STORE_VERSION);
       return NULL;
     }
   return g_steal_pointer (&index);
 }
 
-typedef gboolean (*IndexEditFunc) (GKeyFile  *index,
-                                   gpointer   user_data,
-                                   GError   **error);
+typedef gboolean (*IndexEditFunc) (GKeyFile *index, gpointer user_data, GError **error);
 
 /* Re-reads the index, lets @edit change it and writes it back, all under
  * an exclusive lock of the directory, so that processes sharing the store
  * do not lose each other's runs. */
 static gboolean
-edit_index (SmileyFileStore  *self,
-            IndexEditFunc     edit,
-            gpointer          user_data,
-            GError          **error)
+edit_index (SmileyFileStore *self, IndexEditFunc edit, gpointer user_data, GError **error)
 {
-  g_autoptr(GKeyFile) index = NULL;
+  g_autoptr (GKeyFile) index = NULL;
   g_autofree char *data = NULL;
-  gsize length;
-  gboolean ok = FALSE;
-  int dir_fd;
+  gsize            length;
+  gboolean         ok = FALSE;
+  int              dir_fd;
 
   dir_fd = open (self->location, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir_fd < 0)
@@ -249,8 +238,8 @@ edit_index (SmileyFileStore  *self,
     goto out;
   data = g_key_file_to_data (index, &length, NULL);
   if (!g_file_set_contents_full (self->index_path, data, length,
-                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
-                                 0644, NULL))
+                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE, 0644,
+                                 NULL))
     {
       io_error (error, errno, self->index_path, "cannot write the index");
       goto out;
@@ -288,10 +277,7 @@ state_from_string (const char *text)
 }
 
 static void
-set_optional_string (GKeyFile   *index,
-                     const char *group,
-                     const char *key,
-                     const char *value)
+set_optional_string (GKeyFile *index, const char *group, const char *key, const char *value)
 {
   if (value != NULL)
     g_key_file_set_string (index, group, key, value);
@@ -302,12 +288,10 @@ set_optional_string (GKeyFile   *index,
 /* Writes a run's metadata into its group; @log_size is the log's length
  * once the run ended, 0 while it runs. */
 static void
-index_set_run (GKeyFile  *index,
-               SmileyRun *run,
-               guint64    log_size)
+index_set_run (GKeyFile *index, SmileyRun *run, guint64 log_size)
 {
-  g_autofree char *group = g_strconcat (RUN_GROUP_PREFIX, smiley_run_get_id (run), NULL);
-  const char * const *argv = smiley_run_get_argv (run);
+  g_autofree char   *group = g_strconcat (RUN_GROUP_PREFIX, smiley_run_get_id (run), NULL);
+  const char *const *argv = smiley_run_get_argv (run);
 
   if (!g_key_file_has_group (index, group))
     {
@@ -318,8 +302,10 @@ index_set_run (GKeyFile  *index,
     }
   g_key_file_set_string (index, group, "description",
                          smiley_run_get_description (run) ? smiley_run_get_description (run) : "");
-  g_key_file_set_string (index, group, "cwd", smiley_run_get_cwd (run) ? smiley_run_get_cwd (run) : "");
-  g_key_file_set_string_list (index, group, "argv", argv, argv != NULL ? g_strv_length ((char **) argv) : 0);
+  g_key_file_set_string (index, group, "cwd",
+                         smiley_run_get_cwd (run) ? smiley_run_get_cwd (run) : "");
+  g_key_file_set_string_list (index, group, "argv", argv,
+                              argv != NULL ? g_strv_length ((char **)argv) : 0);
   g_key_file_set_int64 (index, group, "pid", smiley_run_get_pid (run));
   g_key_file_set_int64 (index, group, "start", smiley_run_get_start_time (run));
   g_key_file_set_int64 (index, group, "end", smiley_run_get_end_time (run));
@@ -335,24 +321,23 @@ index_set_run (GKeyFile  *index,
 /* A run as the index describes it; the log may say otherwise (see
  * list_runs). */
 static SmileyRun *
-index_get_run (GKeyFile   *index,
-               const char *group)
+index_get_run (GKeyFile *index, const char *group)
 {
   SmileyRun *run = smiley_run_new (group + strlen (RUN_GROUP_PREFIX));
-  g_auto(GStrv) argv = g_key_file_get_string_list (index, group, "argv", NULL, NULL);
+  g_auto (GStrv) argv = g_key_file_get_string_list (index, group, "argv", NULL, NULL);
   g_autofree char *description = g_key_file_get_string (index, group, "description", NULL);
   g_autofree char *cwd = g_key_file_get_string (index, group, "cwd", NULL);
   g_autofree char *state = g_key_file_get_string (index, group, "state", NULL);
   g_autofree char *error_text = g_key_file_get_string (index, group, "error", NULL);
   g_autofree char *traceback = g_key_file_get_string (index, group, "traceback", NULL);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   int exit_status;
 
   smiley_run_set_description (run, description);
   smiley_run_set_cwd (run, cwd);
   if (argv != NULL)
-    smiley_run_set_argv (run, (const char * const *) argv);
-  smiley_run_set_pid (run, (guint32) g_key_file_get_int64 (index, group, "pid", NULL));
+    smiley_run_set_argv (run, (const char *const *)argv);
+  smiley_run_set_pid (run, (guint32)g_key_file_get_int64 (index, group, "pid", NULL));
   smiley_run_set_start_time (run, g_key_file_get_int64 (index, group, "start", NULL));
   smiley_run_set_end_time (run, g_key_file_get_int64 (index, group, "end", NULL));
   smiley_run_set_state (run, state_from_string (state));
@@ -372,9 +357,7 @@ typedef struct
 } IndexUpdate;
 
 static gboolean
-index_update_run (GKeyFile  *index,
-                  gpointer   user_data,
-                  GError   **error)
+index_update_run (GKeyFile *index, gpointer user_data, GError **error)
 {
   IndexUpdate *update = user_data;
 
@@ -383,11 +366,9 @@ index_update_run (GKeyFile  *index,
 }
 
 static gboolean
-index_remove_run (GKeyFile  *index,
-                  gpointer   user_data,
-                  GError   **error)
+index_remove_run (GKeyFile *index, gpointer user_data, GError **error)
 {
-  g_autofree char *group = g_strconcat (RUN_GROUP_PREFIX, (const char *) user_data, NULL);
+  g_autofree char *group = g_strconcat (RUN_GROUP_PREFIX, (const char *)user_data, NULL);
 
   g_key_file_remove_group (index, group, NULL);
   return TRUE;
@@ -396,11 +377,9 @@ index_remove_run (GKeyFile  *index,
 /* Writing runs */
 
 static gboolean
-write_all (RunLog  *log,
-           GBytes  *bytes,
-           GError **error)
+write_all (RunLog *log, GBytes *bytes, GError **error)
 {
-  gsize length;
+  gsize         length;
   const guint8 *data = g_bytes_get_data (bytes, &length);
 
   while (length > 0)
@@ -424,10 +403,9 @@ write_all (RunLog  *log,
 }
 
 static gboolean
-write_pending (RunLog  *log,
-               GError **error)
+write_pending (RunLog *log, GError **error)
 {
-  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr (GBytes) bytes = NULL;
 
   if (smiley_frame_writer_get_pending (log->writer) == 0)
     return TRUE;
@@ -436,8 +414,7 @@ write_pending (RunLog  *log,
 }
 
 static gboolean
-sync_log (RunLog  *log,
-          GError **error)
+sync_log (RunLog *log, GError **error)
 {
   if (fsync (log->fd) != 0)
     {
@@ -448,17 +425,14 @@ sync_log (RunLog  *log,
 }
 
 static void
-forget_decoded (SmileyFileStore *self,
-                const char      *id)
+forget_decoded (SmileyFileStore *self, const char *id)
 {
   if (self->decoded != NULL && g_str_equal (self->decoded->id, id))
     g_clear_pointer (&self->decoded, decoded_run_free);
 }
 
 static RunLog *
-lookup_log (SmileyFileStore  *self,
-            SmileyRun        *run,
-            GError          **error)
+lookup_log (SmileyFileStore *self, SmileyRun *run, GError **error)
 {
   RunLog *log = g_hash_table_lookup (self->logs, smiley_run_get_id (run));
 
@@ -486,14 +460,12 @@ abandon_log (RunLog *log)
 }
 
 static gboolean
-smiley_file_store_begin_run (SmileySink  *sink,
-                             SmileyRun   *run,
-                             GError     **error)
+smiley_file_store_begin_run (SmileySink *sink, SmileyRun *run, GError **error)
 {
   SmileyFileStore *self = SMILEY_FILE_STORE (sink);
-  const char *id = smiley_run_get_id (run);
-  IndexUpdate update = { run, 0 };
-  RunLog *log;
+  const char      *id = smiley_run_get_id (run);
+  IndexUpdate      update = { run, 0 };
+  RunLog          *log;
 
   if (self->read_only)
     {
@@ -540,13 +512,10 @@ smiley_file_store_begin_run (SmileySink  *sink,
 }
 
 static gboolean
-smiley_file_store_push (SmileySink   *sink,
-                        SmileyRun    *run,
-                        SmileyBatch  *batch,
-                        GError      **error)
+smiley_file_store_push (SmileySink *sink, SmileyRun *run, SmileyBatch *batch, GError **error)
 {
   SmileyFileStore *self = SMILEY_FILE_STORE (sink);
-  RunLog *log = lookup_log (self, run, error);
+  RunLog          *log = lookup_log (self, run, error);
 
   if (log == NULL)
     return FALSE;
@@ -560,13 +529,11 @@ smiley_file_store_push (SmileySink   *sink,
 }
 
 static gboolean
-smiley_file_store_end_run (SmileySink  *sink,
-                           SmileyRun   *run,
-                           GError     **error)
+smiley_file_store_end_run (SmileySink *sink, SmileyRun *run, GError **error)
 {
   SmileyFileStore *self = SMILEY_FILE_STORE (sink);
-  RunLog *log = lookup_log (self, run, error);
-  IndexUpdate update = { run, 0 };
+  RunLog          *log = lookup_log (self, run, error);
+  IndexUpdate      update = { run, 0 };
 
   if (log == NULL)
     return FALSE;
@@ -583,15 +550,14 @@ smiley_file_store_end_run (SmileySink  *sink,
 }
 
 static gboolean
-smiley_file_store_flush (SmileySink  *sink,
-                         GError     **error)
+smiley_file_store_flush (SmileySink *sink, GError **error)
 {
   SmileyFileStore *self = SMILEY_FILE_STORE (sink);
-  GHashTableIter iter;
-  RunLog *log;
+  GHashTableIter   iter;
+  RunLog          *log;
 
   g_hash_table_iter_init (&iter, self->logs);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &log))
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&log))
     if (log->fd >= 0 && (!write_pending (log, error) || !sync_log (log, error)))
       return abandon_log (log);
   return TRUE;
@@ -602,17 +568,15 @@ smiley_file_store_flush (SmileySink  *sink,
 /* Reads a whole log for the run's tables and end data. A log cut inside a
  * frame (its writer was killed) is read up to its last complete frame. */
 static DecodedRun *
-decode_log (SmileyFileStore  *self,
-            const char       *id,
-            GError          **error)
+decode_log (SmileyFileStore *self, const char *id, GError **error)
 {
   g_autofree char *path = NULL;
-  g_autoptr(SmileyLogCursor) cursor = NULL;
-  g_autoptr(SmileyRun) run = NULL;
-  GError *local_error = NULL;
+  g_autoptr (SmileyLogCursor) cursor = NULL;
+  g_autoptr (SmileyRun) run = NULL;
+  GError            *local_error = NULL;
   const SmileyEvent *event;
-  DecodedRun *decoded;
-  GStatBuf st;
+  DecodedRun        *decoded;
+  GStatBuf           st;
 
   if (!run_id_is_valid (id))
     {
@@ -628,8 +592,8 @@ decode_log (SmileyFileStore  *self,
         io_error (error, errno, path, "cannot read the run");
       return NULL;
     }
-  if (self->decoded != NULL && g_str_equal (self->decoded->id, id) &&
-      self->decoded->size == st.st_size && self->decoded->mtime == st.st_mtime)
+  if (self->decoded != NULL && g_str_equal (self->decoded->id, id)
+      && self->decoded->size == st.st_size && self->decoded->mtime == st.st_mtime)
     return self->decoded;
 
   cursor = smiley_log_cursor_new (path, &local_error);
@@ -656,7 +620,7 @@ decode_log (SmileyFileStore  *self,
     {
       /* Cut before its first frame was complete: the index still knows
        * the run, which has no events. */
-      g_autoptr(GKeyFile) index = load_index (self, NULL);
+      g_autoptr (GKeyFile) index = load_index (self, NULL);
       g_autofree char *group = g_strconcat (RUN_GROUP_PREFIX, id, NULL);
 
       if (index == NULL || !g_key_file_has_group (index, group))
@@ -681,7 +645,8 @@ decode_log (SmileyFileStore  *self,
   decoded = g_new0 (DecodedRun, 1);
   decoded->id = g_strdup (id);
   decoded->run = g_steal_pointer (&run);
-  decoded->cursors = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) smiley_log_cursor_free);
+  decoded->cursors
+      = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify)smiley_log_cursor_free);
   decoded->size = st.st_size;
   decoded->mtime = st.st_mtime;
   g_clear_pointer (&self->decoded, decoded_run_free);
@@ -690,31 +655,28 @@ decode_log (SmileyFileStore  *self,
 }
 
 static gint
-compare_runs (gconstpointer a,
-              gconstpointer b,
-              gpointer      user_data)
+compare_runs (gconstpointer a, gconstpointer b, gpointer user_data)
 {
   GHashTable *order = user_data;
-  SmileyRun *x = *(SmileyRun **) a;
-  SmileyRun *y = *(SmileyRun **) b;
-  gint64 ox, oy;
+  SmileyRun  *x = *(SmileyRun **)a;
+  SmileyRun  *y = *(SmileyRun **)b;
+  gint64      ox, oy;
 
   if (smiley_run_get_start_time (x) != smiley_run_get_start_time (y))
     return smiley_run_get_start_time (x) > smiley_run_get_start_time (y) ? -1 : 1;
-  ox = *(gint64 *) g_hash_table_lookup (order, x);
-  oy = *(gint64 *) g_hash_table_lookup (order, y);
+  ox = *(gint64 *)g_hash_table_lookup (order, x);
+  oy = *(gint64 *)g_hash_table_lookup (order, y);
   return ox > oy ? -1 : (ox < oy ? 1 : 0);
 }
 
 static GPtrArray *
-smiley_file_store_list_runs (SmileyStore  *store,
-                             GError      **error)
+smiley_file_store_list_runs (SmileyStore *store, GError **error)
 {
   SmileyFileStore *self = SMILEY_FILE_STORE (store);
-  g_autoptr(GKeyFile) index = load_index (self, error);
-  g_autoptr(GPtrArray) runs = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr(GHashTable) order = g_hash_table_new_full (NULL, NULL, NULL, g_free);
-  g_auto(GStrv) groups = NULL;
+  g_autoptr (GKeyFile) index = load_index (self, error);
+  g_autoptr (GPtrArray) runs = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GHashTable) order = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_auto (GStrv) groups = NULL;
 
   if (index == NULL)
     return NULL;
@@ -722,10 +684,10 @@ smiley_file_store_list_runs (SmileyStore  *store,
   for (guint i = 0; groups[i] != NULL; i++)
     {
       g_autofree char *path = NULL;
-      SmileyRun *run;
-      GStatBuf st;
-      guint64 log_size;
-      gint64 position;
+      SmileyRun       *run;
+      GStatBuf         st;
+      guint64          log_size;
+      gint64           position;
 
       if (!g_str_has_prefix (groups[i], RUN_GROUP_PREFIX))
         continue;
@@ -738,7 +700,7 @@ smiley_file_store_list_runs (SmileyStore  *store,
        * run reads back unfinished, so it is listed so. */
       log_size = g_key_file_get_uint64 (index, groups[i], "log-size", NULL);
       path = log_path (self, smiley_run_get_id (run));
-      if (log_size > 0 && (g_stat (path, &st) != 0 || (guint64) st.st_size < log_size))
+      if (log_size > 0 && (g_stat (path, &st) != 0 || (guint64)st.st_size < log_size))
         smiley_run_set_state (run, SMILEY_RUN_RUNNING);
     }
   g_ptr_array_sort_with_data (runs, compare_runs, order);
@@ -746,12 +708,10 @@ smiley_file_store_list_runs (SmileyStore  *store,
 }
 
 static SmileyRun *
-smiley_file_store_get_run (SmileyStore  *store,
-                           const char   *run_id,
-                           GError      **error)
+smiley_file_store_get_run (SmileyStore *store, const char *run_id, GError **error)
 {
   SmileyFileStore *self = SMILEY_FILE_STORE (store);
-  DecodedRun *decoded = decode_log (self, run_id, error);
+  DecodedRun      *decoded = decode_log (self, run_id, error);
 
   if (decoded == NULL)
     return NULL;
@@ -759,28 +719,26 @@ smiley_file_store_get_run (SmileyStore  *store,
 }
 
 static gboolean
-smiley_file_store_delete_run (SmileyStore  *store,
-                              const char   *run_id,
-                              GError      **error)
+smiley_file_store_delete_run (SmileyStore *store, const char *run_id, GError **error)
 {
   SmileyFileStore *self = SMILEY_FILE_STORE (store);
   g_autofree char *path = NULL;
-  g_autoptr(GKeyFile) index = NULL;
+  g_autoptr (GKeyFile) index = NULL;
   g_autofree char *group = NULL;
 
   if (g_hash_table_contains (self->logs, run_id))
     {
       g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_IO,
-                   "%s: run %s is being recorded; it can be deleted once it ends",
-                   self->location, run_id);
+                   "%s: run %s is being recorded; it can be deleted once it ends", self->location,
+                   run_id);
       return FALSE;
     }
   if ((index = load_index (self, error)) == NULL)
     return FALSE;
   path = log_path (self, run_id);
   group = g_strconcat (RUN_GROUP_PREFIX, run_id, NULL);
-  if (!run_id_is_valid (run_id) ||
-      (!g_key_file_has_group (index, group) && !g_file_test (path, G_FILE_TEST_EXISTS)))
+  if (!run_id_is_valid (run_id)
+      || (!g_key_file_has_group (index, group) && !g_file_test (path, G_FILE_TEST_EXISTS)))
     {
       not_found (self, run_id, error);
       return FALSE;
@@ -792,25 +750,21 @@ smiley_file_store_delete_run (SmileyStore  *store,
       io_error (error, errno, path, "cannot delete the run");
       return FALSE;
     }
-  return edit_index (self, index_remove_run, (gpointer) run_id, error);
+  return edit_index (self, index_remove_run, (gpointer)run_id, error);
 }
 
 static SmileyBatch *
-smiley_file_store_get_events (SmileyStore  *store,
-                              SmileyRun    *run,
-                              int           thread,
-                              guint64       offset,
-                              guint         limit,
-                              GError      **error)
+smiley_file_store_get_events (SmileyStore *store, SmileyRun *run, int thread, guint64 offset,
+                              guint limit, GError **error)
 {
   SmileyFileStore *self = SMILEY_FILE_STORE (store);
-  DecodedRun *decoded = decode_log (self, smiley_run_get_id (run), error);
-  g_autoptr(SmileyBatch) batch = NULL;
-  GError *local_error = NULL;
+  DecodedRun      *decoded = decode_log (self, smiley_run_get_id (run), error);
+  g_autoptr (SmileyBatch) batch = NULL;
+  GError            *local_error = NULL;
   const SmileyEvent *event;
-  SmileyLogCursor *cursor;
-  guint64 thread_index;
-  gpointer key;
+  SmileyLogCursor   *cursor;
+  guint64            thread_index;
+  gpointer           key;
 
   if (decoded == NULL)
     return NULL;
@@ -820,9 +774,10 @@ smiley_file_store_get_events (SmileyStore  *store,
 
   /* Pages are read forwards; going back means reading from the start. */
   cursor = g_hash_table_lookup (decoded->cursors, key);
-  if (cursor != NULL &&
-      (thread < 0 ? smiley_log_cursor_get_position (cursor)
-                  : smiley_log_cursor_get_thread_position (cursor, thread)) > offset)
+  if (cursor != NULL
+      && (thread < 0 ? smiley_log_cursor_get_position (cursor)
+                     : smiley_log_cursor_get_thread_position (cursor, thread))
+             > offset)
     {
       g_hash_table_remove (decoded->cursors, key);
       cursor = NULL;
@@ -840,11 +795,11 @@ smiley_file_store_get_events (SmileyStore  *store,
     }
 
   batch = smiley_batch_new ();
-  while (smiley_batch_get_length (batch) < limit &&
-         smiley_log_cursor_next (cursor, &event, &thread_index, &local_error))
+  while (smiley_batch_get_length (batch) < limit
+         && smiley_log_cursor_next (cursor, &event, &thread_index, &local_error))
     {
       if (thread < 0 ? smiley_log_cursor_get_position (cursor) > offset
-                     : event->thread == (guint32) thread && thread_index >= offset)
+                     : event->thread == (guint32)thread && thread_index >= offset)
         smiley_batch_add (batch, event);
     }
   if (local_error != NULL)
@@ -857,13 +812,10 @@ smiley_file_store_get_events (SmileyStore  *store,
 }
 
 static GBytes *
-smiley_file_store_get_source (SmileyStore  *store,
-                              SmileyRun    *run,
-                              const char   *path,
-                              GError      **error)
+smiley_file_store_get_source (SmileyStore *store, SmileyRun *run, const char *path, GError **error)
 {
   SmileyFileStore *self = SMILEY_FILE_STORE (store);
-  DecodedRun *decoded = decode_log (self, smiley_run_get_id (run), error);
+  DecodedRun      *decoded = decode_log (self, smiley_run_get_id (run), error);
 
   if (decoded == NULL)
     return NULL;
@@ -882,14 +834,12 @@ smiley_file_store_get_source (SmileyStore  *store,
 }
 
 static GStrv
-smiley_file_store_list_files (SmileyStore  *store,
-                              SmileyRun    *run,
-                              GError      **error)
+smiley_file_store_list_files (SmileyStore *store, SmileyRun *run, GError **error)
 {
   SmileyFileStore *self = SMILEY_FILE_STORE (store);
-  DecodedRun *decoded = decode_log (self, smiley_run_get_id (run), error);
-  g_autoptr(GStrvBuilder) files = NULL;
-  g_autoptr(GHashTable) seen = NULL;
+  DecodedRun      *decoded = decode_log (self, smiley_run_get_id (run), error);
+  g_autoptr (GStrvBuilder) files = NULL;
+  g_autoptr (GHashTable) seen = NULL;
 
   if (decoded == NULL)
     return NULL;
@@ -897,25 +847,23 @@ smiley_file_store_list_files (SmileyStore  *store,
   seen = g_hash_table_new (g_str_hash, g_str_equal);
   for (guint i = 0; i < smiley_run_get_n_sources (decoded->run); i++)
     {
-      guint32 file;
+      guint32     file;
       const char *name;
 
       smiley_run_get_source (decoded->run, i, &file);
       name = smiley_run_get_string (decoded->run, file);
-      if (name != NULL && g_hash_table_add (seen, (gpointer) name))
+      if (name != NULL && g_hash_table_add (seen, (gpointer)name))
         g_strv_builder_add (files, name);
     }
   return g_strv_builder_end (files);
 }
 
 static SmileyStats *
-smiley_file_store_get_stats (SmileyStore  *store,
-                             SmileyRun    *run,
-                             GError      **error)
+smiley_file_store_get_stats (SmileyStore *store, SmileyRun *run, GError **error)
 {
   SmileyFileStore *self = SMILEY_FILE_STORE (store);
-  DecodedRun *decoded = decode_log (self, smiley_run_get_id (run), error);
-  SmileyStats *stats;
+  DecodedRun      *decoded = decode_log (self, smiley_run_get_id (run), error);
+  SmileyStats     *stats;
 
   if (decoded == NULL)
     return NULL;
@@ -924,7 +872,8 @@ smiley_file_store_get_stats (SmileyStore  *store,
     {
       g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_NO_STATS,
                    "run %s has no profile statistics (it is still running, or ended before "
-                   "it could write them)", smiley_run_get_id (run));
+                   "it could write them)",
+                   smiley_run_get_id (run));
       return NULL;
     }
   return smiley_stats_ref (stats);
@@ -933,12 +882,10 @@ smiley_file_store_get_stats (SmileyStore  *store,
 /* Opening */
 
 static gboolean
-smiley_file_store_initable_init (GInitable     *initable,
-                                 GCancellable  *cancellable,
-                                 GError       **error)
+smiley_file_store_initable_init (GInitable *initable, GCancellable *cancellable, GError **error)
 {
   SmileyFileStore *self = SMILEY_FILE_STORE (initable);
-  g_autoptr(GKeyFile) index = NULL;
+  g_autoptr (GKeyFile) index = NULL;
   GStatBuf st;
 
   if (self->opened)
@@ -961,13 +908,13 @@ smiley_file_store_initable_init (GInitable     *initable,
         }
       if (g_mkdir (self->location, 0755) != 0)
         {
-          int saved_errno = errno;
+          int              saved_errno = errno;
           g_autofree char *parent = g_path_get_dirname (self->location);
 
           if (saved_errno == ENOENT && !g_file_test (parent, G_FILE_TEST_IS_DIR))
             g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_IO,
-                         "%s: cannot create the store: there is no directory %s",
-                         self->location, parent);
+                         "%s: cannot create the store: there is no directory %s", self->location,
+                         parent);
           else
             io_error (error, saved_errno, self->location, "cannot create the store");
           return FALSE;
@@ -977,12 +924,13 @@ smiley_file_store_initable_init (GInitable     *initable,
     {
       g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_NOT_A_STORE,
                    "%s: not a smiley file store (it is a file, not a directory; an SQLite "
-                   "database is opened with --store sqlite:%s)", self->location, self->location);
+                   "database is opened with --store sqlite:%s)",
+                   self->location, self->location);
       return FALSE;
     }
   else if (!g_file_test (self->index_path, G_FILE_TEST_EXISTS))
     {
-      g_autoptr(GDir) dir = g_dir_open (self->location, 0, NULL);
+      g_autoptr (GDir) dir = g_dir_open (self->location, 0, NULL);
 
       /* Only an empty directory becomes a store: anything else is some
        * other directory given by mistake. */
@@ -1042,10 +990,7 @@ smiley_file_store_finalize (GObject *object)
 }
 
 static void
-smiley_file_store_get_property (GObject    *object,
-                                guint       prop_id,
-                                GValue     *value,
-                                GParamSpec *pspec)
+smiley_file_store_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   SmileyFileStore *self = SMILEY_FILE_STORE (object);
 
@@ -1060,10 +1005,8 @@ smiley_file_store_get_property (GObject    *object,
 }
 
 static void
-smiley_file_store_set_property (GObject      *object,
-                                guint         prop_id,
-                                const GValue *value,
-                                GParamSpec   *pspec)
+smiley_file_store_set_property (GObject *object, guint prop_id, const GValue *value,
+                                GParamSpec *pspec)
 {
   SmileyFileStore *self = SMILEY_FILE_STORE (object);
 
@@ -1094,9 +1037,8 @@ smiley_file_store_class_init (SmileyFileStoreClass *klass)
    * The store's directory; created (with its parent required to exist)
    * when missing.
    */
-  properties[PROP_LOCATION] =
-    g_param_spec_string ("location", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_LOCATION] = g_param_spec_string ("location", NULL, NULL, NULL,
+                                                   G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }

@@ -22,8 +22,8 @@ struct _SmileyLogCursor
   SmileyFrameReader *reader;
   SmileyBatch       *batch;
   guint              batch_index;
-  guint64            position;          /* run-wide index of the next event */
-  GArray            *thread_positions;  /* guint64 per thread id */
+  guint64            position;         /* run-wide index of the next event */
+  GArray            *thread_positions; /* guint64 per thread id */
   gboolean           ended;
 };
 
@@ -36,18 +36,18 @@ struct _SmileyLogCursor
  * Returns: (transfer full): a cursor before the log's first event
  */
 SmileyLogCursor *
-smiley_log_cursor_new (const char  *path,
-                       GError     **error)
+smiley_log_cursor_new (const char *path, GError **error)
 {
-  g_autoptr(GError) local_error = NULL;
-  GMappedFile *mapped = g_mapped_file_new (path, FALSE, &local_error);
+  g_autoptr (GError) local_error = NULL;
+  GMappedFile     *mapped = g_mapped_file_new (path, FALSE, &local_error);
   SmileyLogCursor *self;
 
   if (mapped == NULL)
     {
       g_set_error (error, SMILEY_STORE_ERROR,
                    g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT)
-                   ? SMILEY_STORE_ERROR_NOT_FOUND : SMILEY_STORE_ERROR_IO,
+                       ? SMILEY_STORE_ERROR_NOT_FOUND
+                       : SMILEY_STORE_ERROR_IO,
                    "%s: cannot read the run: %s", path, local_error->message);
       return NULL;
     }
@@ -55,7 +55,7 @@ smiley_log_cursor_new (const char  *path,
   self = g_new0 (SmileyLogCursor, 1);
   self->path = g_strdup (path);
   self->mapped = mapped;
-  self->data = (const guint8 *) g_mapped_file_get_contents (mapped);
+  self->data = (const guint8 *)g_mapped_file_get_contents (mapped);
   self->length = g_mapped_file_get_length (mapped);
   self->reader = smiley_frame_reader_new (0);
   smiley_frame_reader_set_max_batch (self->reader, BATCH_EVENTS);
@@ -77,13 +77,12 @@ smiley_log_cursor_free (SmileyLogCursor *self)
 }
 
 static gboolean
-damaged (SmileyLogCursor  *self,
-         GError           *frame_error,
-         GError          **error)
+damaged (SmileyLogCursor *self, GError *frame_error, GError **error)
 {
   g_set_error (error, SMILEY_STORE_ERROR,
                g_error_matches (frame_error, SMILEY_FRAME_ERROR, SMILEY_FRAME_ERROR_VERSION)
-               ? SMILEY_STORE_ERROR_VERSION : SMILEY_STORE_ERROR_CORRUPT,
+                   ? SMILEY_STORE_ERROR_VERSION
+                   : SMILEY_STORE_ERROR_CORRUPT,
                "%s: the run's log is damaged (%s)", self->path, frame_error->message);
   g_error_free (frame_error);
   return FALSE;
@@ -91,8 +90,7 @@ damaged (SmileyLogCursor  *self,
 
 /* Decodes until the next batch; FALSE at the end of the log. */
 static gboolean
-next_batch (SmileyLogCursor  *self,
-            GError          **error)
+next_batch (SmileyLogCursor *self, GError **error)
 {
   GError *frame_error = NULL;
 
@@ -101,8 +99,8 @@ next_batch (SmileyLogCursor  *self,
   while (!self->ended)
     {
       SmileyFrameMessage message;
-      SmileyBatch *batch = NULL;
-      gsize piece;
+      SmileyBatch       *batch = NULL;
+      gsize              piece;
 
       if (!smiley_frame_reader_next (self->reader, &message, &batch, &frame_error))
         return damaged (self, frame_error, error);
@@ -145,13 +143,11 @@ next_batch (SmileyLogCursor  *self,
  *   set if the log is damaged
  */
 gboolean
-smiley_log_cursor_next (SmileyLogCursor    *self,
-                        const SmileyEvent **event,
-                        guint64            *thread_index,
-                        GError            **error)
+smiley_log_cursor_next (SmileyLogCursor *self, const SmileyEvent **event, guint64 *thread_index,
+                        GError **error)
 {
   const SmileyEvent *next;
-  guint64 *count;
+  guint64           *count;
 
   *event = NULL;
   while (self->batch == NULL || self->batch_index >= smiley_batch_get_length (self->batch))
@@ -190,8 +186,7 @@ smiley_log_cursor_get_position (SmileyLogCursor *self)
  * Returns: how many events of @thread were read
  */
 guint64
-smiley_log_cursor_get_thread_position (SmileyLogCursor *self,
-                                       guint32          thread)
+smiley_log_cursor_get_thread_position (SmileyLogCursor *self, guint32 thread)
 {
   if (thread >= self->thread_positions->len)
     return 0;

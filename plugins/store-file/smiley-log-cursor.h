@@ -19,17 +19,13 @@ G_BEGIN_DECLS
  */
 typedef struct _SmileyLogCursor SmileyLogCursor;
 
-SmileyLogCursor   *smiley_log_cursor_new          (const char        *path,
-                                                   GError           **error);
-void               smiley_log_cursor_free         (SmileyLogCursor   *self);
-gboolean           smiley_log_cursor_next         (SmileyLogCursor   *self,
-                                                   const SmileyEvent **event,
-                                                   guint64           *thread_index,
-                                                   GError           **error);
-guint64            smiley_log_cursor_get_position (SmileyLogCursor   *self);
-guint64            smiley_log_cursor_get_thread_position (SmileyLogCursor *self,
-                                                          guint32          thread);
-SmileyRun         *smiley_log_cursor_get_run      (SmileyLogCursor   *self);
+SmileyLogCursor *smiley_log_cursor_new (const char *path, GError **error);
+void             smiley_log_cursor_free (SmileyLogCursor *self);
+gboolean         smiley_log_cursor_next (SmileyLogCursor *self, const SmileyEvent **event,
+                                         guint64 *thread_index, GError **error);
+guint64          smiley_log_cursor_get_position (SmileyLogCursor *self);
+guint64          smiley_log_cursor_get_thread_position (SmileyLogCursor *self, guint32 thread);
+SmileyRun       *smiley_log_cursor_get_run (SmileyLogCursor *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SmileyLogCursor, smiley_log_cursor_free)
 

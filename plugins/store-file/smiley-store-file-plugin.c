@@ -9,8 +9,7 @@
 static void
 smiley_store_file_register (SmileyPluginRegistry *registry)
 {
-  smiley_plugin_registry_register (registry, SMILEY_TYPE_STORE, "file",
-                                   SMILEY_TYPE_FILE_STORE,
+  smiley_plugin_registry_register (registry, SMILEY_TYPE_STORE, "file", SMILEY_TYPE_FILE_STORE,
                                    "runs as append-only frame logs in a directory (file:DIR)");
 }
 

@@ -10,13 +10,13 @@
 
 /* The first byte of an encoded event: its kind in the low four bits, and
  * flags saying which fields repeat the previous event's. */
-#define HEADER_KIND_MASK   0x0f
+#define HEADER_KIND_MASK 0x0f
 #define HEADER_SAME_THREAD 0x10
-#define HEADER_SAME_FRAME  0x20 /* call id, parent, depth, file, function */
-#define HEADER_HAS_LOCALS  0x40
-#define HEADER_EXTENDED    0x80 /* a second byte of flags follows */
+#define HEADER_SAME_FRAME 0x20 /* call id, parent, depth, file, function */
+#define HEADER_HAS_LOCALS 0x40
+#define HEADER_EXTENDED 0x80 /* a second byte of flags follows */
 
-#define EXTENDED_HAS_ARG   0x01
+#define EXTENDED_HAS_ARG 0x01
 
 /* Values: varint v; 0 = absent (a deleted local), odd = inline UTF-8 of
  * v >> 1 bytes following, even = id v >> 1 in the value table. */
@@ -35,13 +35,13 @@ typedef struct
 
 struct _SmileySqliteBlock
 {
-  guint8     *data;
-  gsize       length;
-  gsize       allocated;
-  GArray     *threads;   /* SmileySqliteBlockThread */
-  guint64     first_seq;
-  guint       n_events;
-  BlockState  state;
+  guint8    *data;
+  gsize      length;
+  gsize      allocated;
+  GArray    *threads; /* SmileySqliteBlockThread */
+  guint64    first_seq;
+  guint      n_events;
+  BlockState state;
 };
 
 SmileySqliteBlock *
@@ -73,8 +73,7 @@ smiley_sqlite_block_free (SmileySqliteBlock *self)
  * Empties the block so it starts at @first_seq.
  */
 void
-smiley_sqlite_block_reset (SmileySqliteBlock *self,
-                           guint64            first_seq)
+smiley_sqlite_block_reset (SmileySqliteBlock *self, guint64 first_seq)
 {
   self->length = 0;
   g_array_set_size (self->threads, 0);
@@ -85,11 +84,9 @@ smiley_sqlite_block_reset (SmileySqliteBlock *self,
 
 /* An inline value: varint (length << 1 | 1), then the bytes. */
 static inline guint8 *
-put_inline_value (guint8     *p,
-                  const char *value,
-                  gsize       length)
+put_inline_value (guint8 *p, const char *value, gsize length)
 {
-  p = smiley_wire_put_varint (p, ((guint64) length << 1) | 1);
+  p = smiley_wire_put_varint (p, ((guint64)length << 1) | 1);
   memcpy (p, value, length);
   return p + length;
 }
@@ -97,8 +94,7 @@ put_inline_value (guint8     *p,
 /* Encoding appends to self->data with the inline encoders of
  * smiley-wire.h, after making room: no call or copy per field. */
 static inline void
-reserve (SmileySqliteBlock *self,
-         gsize              extra)
+reserve (SmileySqliteBlock *self, gsize extra)
 {
   if (G_UNLIKELY (self->length + extra > self->allocated))
     {
@@ -108,37 +104,31 @@ reserve (SmileySqliteBlock *self,
 }
 
 static inline void
-put_byte (SmileySqliteBlock *self,
-          guint8             byte)
+put_byte (SmileySqliteBlock *self, guint8 byte)
 {
   reserve (self, 1);
   self->data[self->length++] = byte;
 }
 
 static inline void
-put_varint (SmileySqliteBlock *self,
-            guint64            v)
+put_varint (SmileySqliteBlock *self, guint64 v)
 {
   reserve (self, SMILEY_WIRE_MAX_VARINT);
   self->length = smiley_wire_put_varint (self->data + self->length, v) - self->data;
 }
 
 static inline void
-put_svarint (SmileySqliteBlock *self,
-             gint64             v)
+put_svarint (SmileySqliteBlock *self, gint64 v)
 {
   reserve (self, SMILEY_WIRE_MAX_VARINT);
   self->length = smiley_wire_put_svarint (self->data + self->length, v) - self->data;
 }
 
 static gboolean
-put_value (SmileySqliteBlock           *self,
-           const char                  *value,
-           SmileySqliteInternValueFunc  intern,
-           gpointer                     user_data,
-           GError                     **error)
+put_value (SmileySqliteBlock *self, const char *value, SmileySqliteInternValueFunc intern,
+           gpointer user_data, GError **error)
 {
-  gsize length;
+  gsize   length;
   guint64 id = 0;
 
   if (value == NULL)
@@ -161,9 +151,7 @@ put_value (SmileySqliteBlock           *self,
 }
 
 static void
-count_thread (SmileySqliteBlock *self,
-              guint32            thread,
-              guint64            tseq)
+count_thread (SmileySqliteBlock *self, guint32 thread, guint64 tseq)
 {
   SmileySqliteBlockThread entry = { thread, tseq, 1 };
 
@@ -195,26 +183,20 @@ count_thread (SmileySqliteBlock *self,
  * Returns: %FALSE if @intern failed; the block is then unchanged
  */
 gboolean
-smiley_sqlite_block_add (SmileySqliteBlock           *self,
-                         const SmileyEvent           *event,
-                         guint64                      tseq,
-                         SmileySqliteInternValueFunc  intern,
-                         gpointer                     user_data,
-                         GError                     **error)
+smiley_sqlite_block_add (SmileySqliteBlock *self, const SmileyEvent *event, guint64 tseq,
+                         SmileySqliteInternValueFunc intern, gpointer user_data, GError **error)
 {
   BlockState *state = &self->state;
-  gsize old_length = self->length;
-  guint8 header = event->kind & HEADER_KIND_MASK;
-  gboolean same_frame;
+  gsize       old_length = self->length;
+  guint8      header = event->kind & HEADER_KIND_MASK;
+  gboolean    same_frame;
 
-  g_return_val_if_fail (event->kind >= SMILEY_EVENT_CALL && event->kind <= SMILEY_EVENT_KIND_LAST, FALSE);
+  g_return_val_if_fail (event->kind >= SMILEY_EVENT_CALL && event->kind <= SMILEY_EVENT_KIND_LAST,
+                        FALSE);
 
-  same_frame = self->n_events > 0 &&
-               event->call_id == state->call_id &&
-               event->parent_call_id == state->parent_call_id &&
-               event->depth == state->depth &&
-               event->file == state->file &&
-               event->function == state->function;
+  same_frame = self->n_events > 0 && event->call_id == state->call_id
+               && event->parent_call_id == state->parent_call_id && event->depth == state->depth
+               && event->file == state->file && event->function == state->function;
 
   if (self->n_events > 0 && event->thread == state->thread)
     header |= HEADER_SAME_THREAD;
@@ -234,14 +216,14 @@ smiley_sqlite_block_add (SmileySqliteBlock           *self,
     {
       /* A call's parent is usually the frame of the event before it, and
        * ids grow as frames start: both deltas stay small. */
-      put_svarint (self, (gint64) (event->call_id - state->call_id));
-      put_svarint (self, (gint64) (event->parent_call_id - state->call_id));
+      put_svarint (self, (gint64)(event->call_id - state->call_id));
+      put_svarint (self, (gint64)(event->parent_call_id - state->call_id));
       put_varint (self, event->depth);
       put_varint (self, event->file);
       put_varint (self, event->function);
     }
   put_svarint (self, event->time_ns - state->time_ns);
-  put_svarint (self, (gint64) event->line - (gint64) state->line);
+  put_svarint (self, (gint64)event->line - (gint64)state->line);
 
   if (event->n_locals > 0)
     {
@@ -276,8 +258,8 @@ failed:
 gboolean
 smiley_sqlite_block_is_full (SmileySqliteBlock *self)
 {
-  return self->n_events >= SMILEY_SQLITE_BLOCK_MAX_EVENTS ||
-         self->length >= SMILEY_SQLITE_BLOCK_MAX_BYTES;
+  return self->n_events >= SMILEY_SQLITE_BLOCK_MAX_EVENTS
+         || self->length >= SMILEY_SQLITE_BLOCK_MAX_BYTES;
 }
 
 guint
@@ -300,8 +282,7 @@ smiley_sqlite_block_get_first_seq (SmileySqliteBlock *self)
  * Returns: (transfer none): the encoded events
  */
 const guint8 *
-smiley_sqlite_block_get_data (SmileySqliteBlock *self,
-                              gsize             *length)
+smiley_sqlite_block_get_data (SmileySqliteBlock *self, gsize *length)
 {
   *length = self->length;
   return self->data;
@@ -315,11 +296,10 @@ smiley_sqlite_block_get_data (SmileySqliteBlock *self,
  * Returns: (transfer none): for each thread, where its events start
  */
 const SmileySqliteBlockThread *
-smiley_sqlite_block_get_threads (SmileySqliteBlock *self,
-                                 guint             *n_threads)
+smiley_sqlite_block_get_threads (SmileySqliteBlock *self, guint *n_threads)
 {
   *n_threads = self->threads->len;
-  return (const SmileySqliteBlockThread *) self->threads->data;
+  return (const SmileySqliteBlockThread *)self->threads->data;
 }
 
 /**
@@ -334,8 +314,7 @@ smiley_sqlite_block_get_threads (SmileySqliteBlock *self,
  * Returns: the checksum
  */
 gint64
-smiley_sqlite_block_checksum (const guint8 *data,
-                              gsize         length)
+smiley_sqlite_block_checksum (const guint8 *data, gsize length)
 {
   guint64 hash = G_GUINT64_CONSTANT (0x9e3779b97f4a7c15) ^ length;
   guint64 word;
@@ -351,7 +330,7 @@ smiley_sqlite_block_checksum (const guint8 *data,
     memcpy (&word, data, length);
   hash = (hash ^ word) * G_GUINT64_CONSTANT (0xc4ceb9fe1a85ec53);
   hash ^= hash >> 29;
-  return (gint64) hash;
+  return (gint64)hash;
 }
 
 /* Decoding: every read is bounds-checked, because a block comes from a
@@ -364,8 +343,7 @@ typedef struct
 } Cursor;
 
 static gboolean
-get_varint (Cursor  *cursor,
-            guint64 *value)
+get_varint (Cursor *cursor, guint64 *value)
 {
   guint64 v = 0;
 
@@ -376,7 +354,7 @@ get_varint (Cursor  *cursor,
       if (cursor->p >= cursor->end)
         return FALSE;
       byte = *cursor->p++;
-      v |= (guint64) (byte & 0x7f) << shift;
+      v |= (guint64)(byte & 0x7f) << shift;
       if (!(byte & 0x80))
         {
           *value = v;
@@ -387,43 +365,38 @@ get_varint (Cursor  *cursor,
 }
 
 static gboolean
-get_svarint (Cursor *cursor,
-             gint64 *value)
+get_svarint (Cursor *cursor, gint64 *value)
 {
   guint64 v;
 
   if (!get_varint (cursor, &v))
     return FALSE;
-  *value = (gint64) (v >> 1) ^ -(gint64) (v & 1);
+  *value = (gint64)(v >> 1) ^ -(gint64)(v & 1);
   return TRUE;
 }
 
 static gboolean
-get_u32 (Cursor  *cursor,
-         guint32 *value)
+get_u32 (Cursor *cursor, guint32 *value)
 {
   guint64 v;
 
   if (!get_varint (cursor, &v) || v > G_MAXUINT32)
     return FALSE;
-  *value = (guint32) v;
+  *value = (guint32)v;
   return TRUE;
 }
 
 typedef struct
 {
-  SmileySqliteLookupValueFunc  lookup;
-  gpointer                     lookup_data;
-  GStringChunk                *texts;
+  SmileySqliteLookupValueFunc lookup;
+  gpointer                    lookup_data;
+  GStringChunk               *texts;
 } ValueReader;
 
 /* Reads a value into @out (NULL for an absent one). Returns FALSE on
  * damage; @error is set only when the value table failed. */
 static gboolean
-get_value (Cursor       *cursor,
-           ValueReader  *reader,
-           const char  **out,
-           GError      **error)
+get_value (Cursor *cursor, ValueReader *reader, const char **out, GError **error)
 {
   guint64 v;
 
@@ -438,10 +411,10 @@ get_value (Cursor       *cursor,
     {
       guint64 length = v >> 1;
 
-      if (length > (guint64) (cursor->end - cursor->p) ||
-          !g_utf8_validate ((const char *) cursor->p, length, NULL))
+      if (length > (guint64)(cursor->end - cursor->p)
+          || !g_utf8_validate ((const char *)cursor->p, length, NULL))
         return FALSE;
-      *out = g_string_chunk_insert_len (reader->texts, (const char *) cursor->p, length);
+      *out = g_string_chunk_insert_len (reader->texts, (const char *)cursor->p, length);
       cursor->p += length;
       return TRUE;
     }
@@ -474,35 +447,31 @@ get_value (Cursor       *cursor,
  *   (or @lookup's error); %TRUE when done or when @func stopped
  */
 gboolean
-smiley_sqlite_block_decode (const guint8                *data,
-                            gsize                        length,
-                            guint                        n_events,
-                            guint32                      n_strings,
-                            SmileySqliteLookupValueFunc  lookup,
-                            gpointer                     lookup_data,
-                            SmileySqliteEventFunc        func,
-                            gpointer                     func_data,
-                            GError                     **error)
+smiley_sqlite_block_decode (const guint8 *data, gsize length, guint n_events, guint32 n_strings,
+                            SmileySqliteLookupValueFunc lookup, gpointer lookup_data,
+                            SmileySqliteEventFunc func, gpointer func_data, GError **error)
 {
   Cursor cursor = { data, data + length };
-  g_autoptr(GArray) locals = g_array_new (FALSE, FALSE, sizeof (SmileyLocal));
+  g_autoptr (GArray) locals = g_array_new (FALSE, FALSE, sizeof (SmileyLocal));
   ValueReader reader = { lookup, lookup_data, g_string_chunk_new (4096) };
-  SmileyEvent event = { 0, };
-  GError *lookup_error = NULL;
+  SmileyEvent event = {
+    0,
+  };
+  GError  *lookup_error = NULL;
   gboolean ok = FALSE;
-  guint index;
+  guint    index;
 
   for (index = 0; index < n_events; index++)
     {
-      guint8 header, extended = 0;
+      guint8  header, extended = 0;
       guint64 v;
-      gint64 delta;
+      gint64  delta;
 
       if (cursor.p >= cursor.end)
         goto damaged;
       header = *cursor.p++;
-      if ((header & HEADER_KIND_MASK) < SMILEY_EVENT_CALL ||
-          (header & HEADER_KIND_MASK) > SMILEY_EVENT_KIND_LAST)
+      if ((header & HEADER_KIND_MASK) < SMILEY_EVENT_CALL
+          || (header & HEADER_KIND_MASK) > SMILEY_EVENT_KIND_LAST)
         goto damaged;
       if (header & HEADER_EXTENDED)
         {
@@ -524,46 +493,45 @@ smiley_sqlite_block_decode (const guint8                *data,
 
           if (!get_svarint (&cursor, &delta))
             goto damaged;
-          event.call_id = previous_call + (guint64) delta;
+          event.call_id = previous_call + (guint64)delta;
           if (!get_svarint (&cursor, &delta))
             goto damaged;
-          event.parent_call_id = previous_call + (guint64) delta;
-          if (!get_u32 (&cursor, &event.depth) ||
-              !get_u32 (&cursor, &event.file) ||
-              !get_u32 (&cursor, &event.function) ||
-              event.file >= n_strings || event.function >= n_strings)
+          event.parent_call_id = previous_call + (guint64)delta;
+          if (!get_u32 (&cursor, &event.depth) || !get_u32 (&cursor, &event.file)
+              || !get_u32 (&cursor, &event.function) || event.file >= n_strings
+              || event.function >= n_strings)
             goto damaged;
         }
       if (!get_svarint (&cursor, &delta))
         goto damaged;
       event.time_ns += delta;
-      if (!get_svarint (&cursor, &delta) || (gint64) event.line + delta < 0 ||
-          (gint64) event.line + delta > G_MAXUINT32)
+      if (!get_svarint (&cursor, &delta) || (gint64)event.line + delta < 0
+          || (gint64)event.line + delta > G_MAXUINT32)
         goto damaged;
-      event.line = (guint32) ((gint64) event.line + delta);
+      event.line = (guint32)((gint64)event.line + delta);
 
       g_array_set_size (locals, 0);
       g_string_chunk_clear (reader.texts);
       if (header & HEADER_HAS_LOCALS)
         {
-          if (!get_varint (&cursor, &v) || v == 0 || v > (guint64) (cursor.end - cursor.p))
+          if (!get_varint (&cursor, &v) || v == 0 || v > (guint64)(cursor.end - cursor.p))
             goto damaged;
           for (guint64 i = 0; i < v; i++)
             {
               SmileyLocal local;
 
-              if (!get_u32 (&cursor, &local.name) || local.name >= n_strings ||
-                  !get_value (&cursor, &reader, &local.value, &lookup_error))
+              if (!get_u32 (&cursor, &local.name) || local.name >= n_strings
+                  || !get_value (&cursor, &reader, &local.value, &lookup_error))
                 goto damaged;
               g_array_append_val (locals, local);
             }
         }
       event.n_locals = locals->len;
-      event.locals = (const SmileyLocal *) locals->data;
+      event.locals = (const SmileyLocal *)locals->data;
 
       event.arg = NULL;
-      if ((extended & EXTENDED_HAS_ARG) &&
-          (!get_value (&cursor, &reader, &event.arg, &lookup_error) || event.arg == NULL))
+      if ((extended & EXTENDED_HAS_ARG)
+          && (!get_value (&cursor, &reader, &event.arg, &lookup_error) || event.arg == NULL))
         goto damaged;
 
       if (!func (&event, index, func_data))

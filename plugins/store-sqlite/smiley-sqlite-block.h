@@ -23,23 +23,17 @@ G_BEGIN_DECLS
 /* Decides how a value is stored: sets @id to its id in the value table
  * (adding it there if needed), or to 0 to keep it inline in the block.
  * Returns FALSE with @error set if the value table could not be written. */
-typedef gboolean (*SmileySqliteInternValueFunc) (const char  *text,
-                                                 gsize        length,
-                                                 guint64     *id,
-                                                 gpointer     user_data,
-                                                 GError     **error);
+typedef gboolean (*SmileySqliteInternValueFunc) (const char *text, gsize length, guint64 *id,
+                                                 gpointer user_data, GError **error);
 
 /* Returns the text of value @id, owned by the callee and valid until the
  * next call; NULL with @error set if unknown. */
-typedef const char *(*SmileySqliteLookupValueFunc) (guint64    id,
-                                                    gpointer   user_data,
-                                                    GError   **error);
+typedef const char *(*SmileySqliteLookupValueFunc) (guint64 id, gpointer user_data, GError **error);
 
 /* Called for each decoded event, with its index in the block; return FALSE
  * to stop decoding. */
-typedef gboolean (*SmileySqliteEventFunc) (const SmileyEvent *event,
-                                           guint              index,
-                                           gpointer           user_data);
+typedef gboolean (*SmileySqliteEventFunc) (const SmileyEvent *event, guint index,
+                                           gpointer user_data);
 
 /**
  * SmileySqliteBlockThread:
@@ -56,36 +50,24 @@ typedef struct
 
 typedef struct _SmileySqliteBlock SmileySqliteBlock;
 
-SmileySqliteBlock *smiley_sqlite_block_new         (void);
-void               smiley_sqlite_block_free        (SmileySqliteBlock          *self);
-void               smiley_sqlite_block_reset       (SmileySqliteBlock          *self,
-                                                    guint64                     first_seq);
-gboolean           smiley_sqlite_block_add         (SmileySqliteBlock          *self,
-                                                    const SmileyEvent          *event,
-                                                    guint64                     tseq,
-                                                    SmileySqliteInternValueFunc intern,
-                                                    gpointer                    user_data,
-                                                    GError                    **error);
-gboolean           smiley_sqlite_block_is_full     (SmileySqliteBlock          *self);
-guint              smiley_sqlite_block_get_n_events (SmileySqliteBlock         *self);
-guint64            smiley_sqlite_block_get_first_seq (SmileySqliteBlock        *self);
-const guint8      *smiley_sqlite_block_get_data    (SmileySqliteBlock          *self,
-                                                    gsize                      *length);
-const SmileySqliteBlockThread *
-                   smiley_sqlite_block_get_threads (SmileySqliteBlock          *self,
-                                                    guint                      *n_threads);
+SmileySqliteBlock *smiley_sqlite_block_new (void);
+void               smiley_sqlite_block_free (SmileySqliteBlock *self);
+void               smiley_sqlite_block_reset (SmileySqliteBlock *self, guint64 first_seq);
+gboolean smiley_sqlite_block_add (SmileySqliteBlock *self, const SmileyEvent *event, guint64 tseq,
+                                  SmileySqliteInternValueFunc intern, gpointer user_data,
+                                  GError **error);
+gboolean smiley_sqlite_block_is_full (SmileySqliteBlock *self);
+guint    smiley_sqlite_block_get_n_events (SmileySqliteBlock *self);
+guint64  smiley_sqlite_block_get_first_seq (SmileySqliteBlock *self);
+const guint8 *smiley_sqlite_block_get_data (SmileySqliteBlock *self, gsize *length);
+const SmileySqliteBlockThread *smiley_sqlite_block_get_threads (SmileySqliteBlock *self,
+                                                                guint             *n_threads);
 
-gint64             smiley_sqlite_block_checksum    (const guint8               *data,
-                                                    gsize                       length);
-gboolean           smiley_sqlite_block_decode      (const guint8               *data,
-                                                    gsize                       length,
-                                                    guint                       n_events,
-                                                    guint32                     n_strings,
-                                                    SmileySqliteLookupValueFunc lookup,
-                                                    gpointer                    lookup_data,
-                                                    SmileySqliteEventFunc       func,
-                                                    gpointer                    func_data,
-                                                    GError                    **error);
+gint64   smiley_sqlite_block_checksum (const guint8 *data, gsize length);
+gboolean smiley_sqlite_block_decode (const guint8 *data, gsize length, guint n_events,
+                                     guint32 n_strings, SmileySqliteLookupValueFunc lookup,
+                                     gpointer lookup_data, SmileySqliteEventFunc func,
+                                     gpointer func_data, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SmileySqliteBlock, smiley_sqlite_block_free)
 

@@ -45,9 +45,9 @@
 #define BUSY_TIMEOUT_MS 5000
 
 /* The tables of schema 1; a database without one of them is not ours. */
-static const char * const required_tables[] = {
-  "run", "string", "thread", "value", "event_block", "block_thread",
-  "source", "run_file", "stat", "stat_caller",
+static const char *const required_tables[] = {
+  "run",          "string", "thread",   "value", "event_block",
+  "block_thread", "source", "run_file", "stat",  "stat_caller",
 };
 
 typedef enum
@@ -94,85 +94,79 @@ typedef enum
   N_STMTS
 } Stmt;
 
-#define RUN_COLUMNS \
-  "id, description, cwd, argv, pid, start_us, end_us, state, exit_status, " \
+#define RUN_COLUMNS                                                                                \
+  "id, description, cwd, argv, pid, start_us, end_us, state, exit_status, "                        \
   "signal, error, traceback, events_emitted, key"
 
-static const char * const stmt_sql[N_STMTS] = {
+static const char *const stmt_sql[N_STMTS] = {
   [STMT_BEGIN] = "BEGIN IMMEDIATE",
   [STMT_COMMIT] = "COMMIT",
   [STMT_ROLLBACK] = "ROLLBACK",
   [STMT_FIND_RUN_KEY] = "SELECT key FROM run WHERE id = ?1",
-  [STMT_INSERT_RUN] =
-    "INSERT INTO run (id, description, cwd, argv, pid, start_us, state) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)",
+  [STMT_INSERT_RUN] = "INSERT INTO run (id, description, cwd, argv, pid, start_us, state) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)",
   [STMT_INSERT_STRING] = "INSERT INTO string (run, id, text) VALUES (?1, ?2, ?3)",
-  [STMT_UPSERT_THREAD] =
-    "INSERT OR REPLACE INTO thread (run, id, pid, native_id, name) VALUES (?1, ?2, ?3, ?4, ?5)",
+  [STMT_UPSERT_THREAD]
+  = "INSERT OR REPLACE INTO thread (run, id, pid, native_id, name) VALUES (?1, ?2, ?3, ?4, ?5)",
   [STMT_INSERT_SOURCE] = "INSERT OR IGNORE INTO source (sha256, content) VALUES (?1, ?2)",
-  [STMT_INSERT_RUN_FILE] =
-    "INSERT INTO run_file (run, seq, path, sha256) VALUES (?1, ?2, ?3, ?4)",
+  [STMT_INSERT_RUN_FILE] = "INSERT INTO run_file (run, seq, path, sha256) VALUES (?1, ?2, ?3, ?4)",
   [STMT_INSERT_VALUE] = "INSERT INTO value (key, text) VALUES (?1, ?2)",
-  [STMT_INSERT_BLOCK] =
-    "INSERT INTO event_block (run, first_seq, n_events, data, checksum) VALUES (?1, ?2, ?3, ?4, ?5)",
-  [STMT_INSERT_BLOCK_THREAD] =
-    "INSERT INTO block_thread (run, thread, first_tseq, n_events, block) "
+  [STMT_INSERT_BLOCK] = "INSERT INTO event_block (run, first_seq, n_events, data, checksum) VALUES "
+                        "(?1, ?2, ?3, ?4, ?5)",
+  [STMT_INSERT_BLOCK_THREAD]
+  = "INSERT INTO block_thread (run, thread, first_tseq, n_events, block) "
     "VALUES (?1, ?2, ?3, ?4, ?5)",
   [STMT_UPDATE_PROGRESS] = "UPDATE run SET events_stored = ?2 WHERE key = ?1",
-  [STMT_END_RUN] =
-    "UPDATE run SET end_us = ?2, state = ?3, exit_status = ?4, signal = ?5, error = ?6, "
+  [STMT_END_RUN]
+  = "UPDATE run SET end_us = ?2, state = ?3, exit_status = ?4, signal = ?5, error = ?6, "
     "traceback = ?7, events_emitted = ?8, events_stored = ?9, has_stats = ?10, "
     "description = ?11 WHERE key = ?1",
   [STMT_DELETE_STATS] = "DELETE FROM stat WHERE run = ?1",
   [STMT_DELETE_STAT_CALLERS] = "DELETE FROM stat_caller WHERE run = ?1",
-  [STMT_INSERT_STAT] =
-    "INSERT INTO stat (run, idx, file, line, function, ncalls, primcalls, tottime_ns, cumtime_ns) "
+  [STMT_INSERT_STAT]
+  = "INSERT INTO stat (run, idx, file, line, function, ncalls, primcalls, tottime_ns, cumtime_ns) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-  [STMT_INSERT_STAT_CALLER] =
-    "INSERT INTO stat_caller (run, callee, caller, ncalls, primcalls, tottime_ns, cumtime_ns) "
+  [STMT_INSERT_STAT_CALLER]
+  = "INSERT INTO stat_caller (run, callee, caller, ncalls, primcalls, tottime_ns, cumtime_ns) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
   [STMT_LIST_RUNS] = "SELECT " RUN_COLUMNS " FROM run ORDER BY start_us DESC, key DESC",
   [STMT_GET_RUN] = "SELECT " RUN_COLUMNS " FROM run WHERE id = ?1",
   [STMT_GET_STRINGS] = "SELECT id, text FROM string WHERE run = ?1 ORDER BY id",
-  [STMT_GET_THREADS] =
-    "SELECT id, pid, native_id, name FROM thread WHERE run = ?1 ORDER BY id",
-  [STMT_GET_SOURCES] =
-    "SELECT f.path, s.content FROM run_file f JOIN source s ON s.sha256 = f.sha256 "
+  [STMT_GET_THREADS] = "SELECT id, pid, native_id, name FROM thread WHERE run = ?1 ORDER BY id",
+  [STMT_GET_SOURCES]
+  = "SELECT f.path, s.content FROM run_file f JOIN source s ON s.sha256 = f.sha256 "
     "WHERE f.run = ?1 ORDER BY f.seq",
   [STMT_GET_VALUE] = "SELECT text FROM value WHERE key = ?1",
-  [STMT_BLOCKS_FROM_SEQ] =
-    "SELECT first_seq, n_events, data, checksum FROM event_block "
+  [STMT_BLOCKS_FROM_SEQ]
+  = "SELECT first_seq, n_events, data, checksum FROM event_block "
     "WHERE run = ?1 AND first_seq >= "
     "  (SELECT ifnull (max (first_seq), 0) FROM event_block WHERE run = ?1 AND first_seq <= ?2) "
     "ORDER BY first_seq",
-  [STMT_BLOCKS_FROM_TSEQ] =
-    "SELECT t.first_tseq, b.n_events, b.data, b.checksum FROM block_thread t "
+  [STMT_BLOCKS_FROM_TSEQ]
+  = "SELECT t.first_tseq, b.n_events, b.data, b.checksum FROM block_thread t "
     "JOIN event_block b ON b.key = t.block "
     "WHERE t.run = ?1 AND t.thread = ?2 AND t.first_tseq >= "
     "  (SELECT ifnull (max (first_tseq), 0) FROM block_thread "
     "   WHERE run = ?1 AND thread = ?2 AND first_tseq <= ?3) "
     "ORDER BY t.first_tseq",
-  [STMT_GET_SOURCE] =
-    "SELECT s.content FROM run_file f JOIN source s ON s.sha256 = f.sha256 "
-    "WHERE f.run = ?1 AND f.path = ?2 ORDER BY f.seq DESC LIMIT 1",
-  [STMT_LIST_FILES] =
-    "SELECT path FROM run_file WHERE run = ?1 GROUP BY path ORDER BY min (seq)",
+  [STMT_GET_SOURCE] = "SELECT s.content FROM run_file f JOIN source s ON s.sha256 = f.sha256 "
+                      "WHERE f.run = ?1 AND f.path = ?2 ORDER BY f.seq DESC LIMIT 1",
+  [STMT_LIST_FILES] = "SELECT path FROM run_file WHERE run = ?1 GROUP BY path ORDER BY min (seq)",
   [STMT_HAS_STATS] = "SELECT has_stats FROM run WHERE key = ?1",
-  [STMT_GET_STATS] =
-    "SELECT idx, file, line, function, ncalls, primcalls, tottime_ns, cumtime_ns "
-    "FROM stat WHERE run = ?1 ORDER BY idx",
-  [STMT_GET_STAT_CALLERS] =
-    "SELECT callee, caller, ncalls, primcalls, tottime_ns, cumtime_ns "
-    "FROM stat_caller WHERE run = ?1 ORDER BY callee, caller",
+  [STMT_GET_STATS] = "SELECT idx, file, line, function, ncalls, primcalls, tottime_ns, cumtime_ns "
+                     "FROM stat WHERE run = ?1 ORDER BY idx",
+  [STMT_GET_STAT_CALLERS] = "SELECT callee, caller, ncalls, primcalls, tottime_ns, cumtime_ns "
+                            "FROM stat_caller WHERE run = ?1 ORDER BY callee, caller",
   /* Sources go when no other run refers to them; the run's own links are
    * deleted right after, so they are excluded here. */
-  [STMT_DELETE_RUN_SOURCES] =
-    "DELETE FROM source WHERE sha256 IN (SELECT sha256 FROM run_file WHERE run = ?1) "
+  [STMT_DELETE_RUN_SOURCES]
+  = "DELETE FROM source WHERE sha256 IN (SELECT sha256 FROM run_file WHERE run = ?1) "
     "AND NOT EXISTS (SELECT 1 FROM run_file f WHERE f.sha256 = source.sha256 AND f.run != ?1)",
   [STMT_DELETE_RUN_FILES] = "DELETE FROM run_file WHERE run = ?1",
   [STMT_DELETE_RUN_BLOCK_THREADS] = "DELETE FROM block_thread WHERE run = ?1",
   [STMT_DELETE_RUN_BLOCKS] = "DELETE FROM event_block WHERE run = ?1",
-  [STMT_DELETE_RUN_VALUES] = "DELETE FROM value WHERE key BETWEEN ?1 * 4294967296 AND ?1 * 4294967296 + 4294967295",
+  [STMT_DELETE_RUN_VALUES]
+  = "DELETE FROM value WHERE key BETWEEN ?1 * 4294967296 AND ?1 * 4294967296 + 4294967295",
   [STMT_DELETE_RUN_STRINGS] = "DELETE FROM string WHERE run = ?1",
   [STMT_DELETE_RUN_THREADS] = "DELETE FROM thread WHERE run = ?1",
   [STMT_DELETE_RUN] = "DELETE FROM run WHERE key = ?1",
@@ -181,7 +175,7 @@ static const char * const stmt_sql[N_STMTS] = {
 typedef struct
 {
   guint32 hash;
-  guint32 id;          /* in the value table, 0 = stored inline so far */
+  guint32 id; /* in the value table, 0 = stored inline so far */
   guint8  used;
   guint8  length;
   char    text[SMILEY_SQLITE_BLOCK_INLINE_MAX];
@@ -190,7 +184,7 @@ typedef struct
 /* What the store has written of a run it is recording. */
 typedef struct
 {
-  SmileySqliteStore *store;        /* unowned */
+  SmileySqliteStore *store; /* unowned */
   SmileyRun         *run;
   sqlite3_int64      key;
   guint32            strings_saved; /* ids below this are in the database */
@@ -208,21 +202,21 @@ typedef struct
 
 struct _SmileySqliteStore
 {
-  GObject        parent_instance;
+  GObject parent_instance;
 
-  char          *location;
-  sqlite3       *db;
-  sqlite3_stmt  *stmts[N_STMTS];
-  gboolean       in_transaction;
+  char         *location;
+  sqlite3      *db;
+  sqlite3_stmt *stmts[N_STMTS];
+  gboolean      in_transaction;
   /* Opened read-only because this user cannot write the database or the
    * directory it is in: reading works, writing is refused. */
-  gboolean       read_only;
+  gboolean read_only;
   /* After a failed write the transaction was rolled back and what the
    * writers remember no longer matches the database; refuse more writes. */
-  char          *write_failure;
+  char *write_failure;
 
-  GHashTable    *writers;          /* run id → RunWriter */
-  GHashTable    *value_cache;      /* value key (gint64*) → text, for reading */
+  GHashTable *writers;     /* run id → RunWriter */
+  GHashTable *value_cache; /* value key (gint64*) → text, for reading */
 };
 
 enum
@@ -238,13 +232,11 @@ static void smiley_sqlite_store_initable_iface_init (GInitableIface *iface);
 static void smiley_sqlite_store_sink_iface_init (SmileySinkInterface *iface);
 static void smiley_sqlite_store_store_iface_init (SmileyStoreInterface *iface);
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (SmileySqliteStore, smiley_sqlite_store, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
-                                                      smiley_sqlite_store_initable_iface_init)
-                               G_IMPLEMENT_INTERFACE (SMILEY_TYPE_SINK,
-                                                      smiley_sqlite_store_sink_iface_init)
-                               G_IMPLEMENT_INTERFACE (SMILEY_TYPE_STORE,
-                                                      smiley_sqlite_store_store_iface_init))
+G_DEFINE_FINAL_TYPE_WITH_CODE (
+    SmileySqliteStore, smiley_sqlite_store, G_TYPE_OBJECT,
+    G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE, smiley_sqlite_store_initable_iface_init)
+        G_IMPLEMENT_INTERFACE (SMILEY_TYPE_SINK, smiley_sqlite_store_sink_iface_init)
+            G_IMPLEMENT_INTERFACE (SMILEY_TYPE_STORE, smiley_sqlite_store_store_iface_init))
 
 /* Errors */
 
@@ -265,11 +257,7 @@ error_code_for (int rc)
 /* Sets @error from SQLite's last failure on @db, in words: "smiley.db:
  * cannot save events: database or disk is full". */
 static void
-set_error_from_db (GError     **error,
-                   const char  *location,
-                   sqlite3     *db,
-                   int          rc,
-                   const char  *doing)
+set_error_from_db (GError **error, const char *location, sqlite3 *db, int rc, const char *doing)
 {
   const char *detail = db != NULL ? sqlite3_errmsg (db) : sqlite3_errstr (rc);
 
@@ -284,39 +272,37 @@ set_error_from_db (GError     **error,
                    "%s: not a smiley database (%s)", location, detail);
       break;
     case SQLITE_FULL:
-      g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_IO,
-                   "%s: %s: the disk is full", location, doing);
+      g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_IO, "%s: %s: the disk is full",
+                   location, doing);
       break;
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
       g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_IO,
-                   "%s: %s: the database stayed locked by another process for %d s",
-                   location, doing, BUSY_TIMEOUT_MS / 1000);
+                   "%s: %s: the database stayed locked by another process for %d s", location,
+                   doing, BUSY_TIMEOUT_MS / 1000);
       break;
     default:
       {
         int system_errno = db != NULL ? sqlite3_system_errno (db) : 0;
 
         if (system_errno != 0)
-          g_set_error (error, SMILEY_STORE_ERROR, error_code_for (rc),
-                       "%s: %s: %s (%s)", location, doing, detail, g_strerror (system_errno));
-        else if (rc == SQLITE_IOERR_WRITE || rc == SQLITE_IOERR_FSYNC || rc == SQLITE_IOERR_TRUNCATE)
+          g_set_error (error, SMILEY_STORE_ERROR, error_code_for (rc), "%s: %s: %s (%s)", location,
+                       doing, detail, g_strerror (system_errno));
+        else if (rc == SQLITE_IOERR_WRITE || rc == SQLITE_IOERR_FSYNC
+                 || rc == SQLITE_IOERR_TRUNCATE)
           g_set_error (error, SMILEY_STORE_ERROR, error_code_for (rc),
                        "%s: %s: writing failed (is the disk full, or the file too large?)",
                        location, doing);
         else
-          g_set_error (error, SMILEY_STORE_ERROR, error_code_for (rc),
-                       "%s: %s: %s", location, doing, detail);
+          g_set_error (error, SMILEY_STORE_ERROR, error_code_for (rc), "%s: %s: %s", location,
+                       doing, detail);
       }
       break;
     }
 }
 
 static gboolean
-store_error (SmileySqliteStore  *self,
-             int                 rc,
-             const char         *doing,
-             GError            **error)
+store_error (SmileySqliteStore *self, int rc, const char *doing, GError **error)
 {
   set_error_from_db (error, self->location, self->db, rc, doing);
   return FALSE;
@@ -325,9 +311,7 @@ store_error (SmileySqliteStore  *self,
 /* Statements */
 
 static sqlite3_stmt *
-get_stmt (SmileySqliteStore  *self,
-          Stmt                which,
-          GError            **error)
+get_stmt (SmileySqliteStore *self, Stmt which, GError **error)
 {
   int rc;
 
@@ -350,10 +334,7 @@ get_stmt (SmileySqliteStore  *self,
 
 /* Runs a statement that returns no rows, after its parameters are bound. */
 static gboolean
-step_done (SmileySqliteStore  *self,
-           sqlite3_stmt       *stmt,
-           const char         *doing,
-           GError            **error)
+step_done (SmileySqliteStore *self, sqlite3_stmt *stmt, const char *doing, GError **error)
 {
   int rc = sqlite3_step (stmt);
 
@@ -364,11 +345,8 @@ step_done (SmileySqliteStore  *self,
 }
 
 static gboolean
-exec_key_stmt (SmileySqliteStore  *self,
-               Stmt                which,
-               sqlite3_int64       key,
-               const char         *doing,
-               GError            **error)
+exec_key_stmt (SmileySqliteStore *self, Stmt which, sqlite3_int64 key, const char *doing,
+               GError **error)
 {
   sqlite3_stmt *stmt = get_stmt (self, which, error);
 
@@ -379,9 +357,7 @@ exec_key_stmt (SmileySqliteStore  *self,
 }
 
 static void
-bind_text (sqlite3_stmt *stmt,
-           int           column,
-           const char   *text)
+bind_text (sqlite3_stmt *stmt, int column, const char *text)
 {
   if (text == NULL)
     sqlite3_bind_null (stmt, column);
@@ -390,17 +366,15 @@ bind_text (sqlite3_stmt *stmt,
 }
 
 static const char *
-column_text (sqlite3_stmt *stmt,
-             int           column)
+column_text (sqlite3_stmt *stmt, int column)
 {
-  return (const char *) sqlite3_column_text (stmt, column);
+  return (const char *)sqlite3_column_text (stmt, column);
 }
 
 /* Transactions */
 
 static gboolean
-begin_transaction (SmileySqliteStore  *self,
-                   GError            **error)
+begin_transaction (SmileySqliteStore *self, GError **error)
 {
   sqlite3_stmt *stmt;
 
@@ -414,14 +388,14 @@ begin_transaction (SmileySqliteStore  *self,
   if (self->write_failure != NULL)
     {
       g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_IO,
-                   "%s: not writing after an earlier failure (%s)",
-                   self->location, self->write_failure);
+                   "%s: not writing after an earlier failure (%s)", self->location,
+                   self->write_failure);
       return FALSE;
     }
   if (self->in_transaction)
     return TRUE;
-  if ((stmt = get_stmt (self, STMT_BEGIN, error)) == NULL ||
-      !step_done (self, stmt, "cannot start writing", error))
+  if ((stmt = get_stmt (self, STMT_BEGIN, error)) == NULL
+      || !step_done (self, stmt, "cannot start writing", error))
     return FALSE;
   self->in_transaction = TRUE;
   return TRUE;
@@ -430,8 +404,7 @@ begin_transaction (SmileySqliteStore  *self,
 /* Abandons the open transaction after a failed write, so that nothing
  * half-written is committed, and remembers why. Returns FALSE. */
 static gboolean
-abandon_transaction (SmileySqliteStore  *self,
-                     GError            **error)
+abandon_transaction (SmileySqliteStore *self, GError **error)
 {
   if (self->in_transaction)
     {
@@ -441,26 +414,24 @@ abandon_transaction (SmileySqliteStore  *self,
       self->in_transaction = FALSE;
     }
   if (self->write_failure == NULL)
-    self->write_failure = g_strdup (error != NULL && *error != NULL ? (*error)->message : "write failed");
+    self->write_failure
+        = g_strdup (error != NULL && *error != NULL ? (*error)->message : "write failed");
   return FALSE;
 }
 
-static gboolean write_block (RunWriter  *writer,
-                             GError    **error);
+static gboolean write_block (RunWriter *writer, GError **error);
 
 /* Commits what was written, with each run's count of stored events;
  * with @write_partial, the events still waiting in blocks go first. */
 static gboolean
-commit (SmileySqliteStore  *self,
-        gboolean            write_partial,
-        GError            **error)
+commit (SmileySqliteStore *self, gboolean write_partial, GError **error)
 {
   GHashTableIter iter;
-  RunWriter *writer;
-  sqlite3_stmt *stmt;
+  RunWriter     *writer;
+  sqlite3_stmt  *stmt;
 
   g_hash_table_iter_init (&iter, self->writers);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &writer))
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&writer))
     {
       if (write_partial && smiley_sqlite_block_get_n_events (writer->block) > 0)
         {
@@ -475,7 +446,8 @@ commit (SmileySqliteStore  *self,
             return abandon_transaction (self, error);
           sqlite3_bind_int64 (stmt, 1, writer->key);
           /* The next block starts after the last one written. */
-          sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) smiley_sqlite_block_get_first_seq (writer->block));
+          sqlite3_bind_int64 (stmt, 2,
+                              (sqlite3_int64)smiley_sqlite_block_get_first_seq (writer->block));
           if (!step_done (self, stmt, "cannot save events", error))
             return abandon_transaction (self, error);
           writer->progress_dirty = FALSE;
@@ -484,8 +456,8 @@ commit (SmileySqliteStore  *self,
 
   if (!self->in_transaction)
     return TRUE;
-  if ((stmt = get_stmt (self, STMT_COMMIT, error)) == NULL ||
-      !step_done (self, stmt, "cannot save events", error))
+  if ((stmt = get_stmt (self, STMT_COMMIT, error)) == NULL
+      || !step_done (self, stmt, "cannot save events", error))
     return abandon_transaction (self, error);
   self->in_transaction = FALSE;
   return TRUE;
@@ -494,8 +466,7 @@ commit (SmileySqliteStore  *self,
 /* Queries see everything pushed through this object so far (after a
  * failed write, what made it into the database). */
 static gboolean
-commit_before_reading (SmileySqliteStore  *self,
-                       GError            **error)
+commit_before_reading (SmileySqliteStore *self, GError **error)
 {
   if (self->write_failure != NULL)
     return TRUE;
@@ -529,9 +500,7 @@ saved_thread_free (gpointer data)
 }
 
 static RunWriter *
-run_writer_new (SmileySqliteStore *self,
-                SmileyRun         *run,
-                sqlite3_int64      key)
+run_writer_new (SmileySqliteStore *self, SmileyRun *run, sqlite3_int64 key)
 {
   RunWriter *writer = g_new0 (RunWriter, 1);
 
@@ -550,39 +519,34 @@ run_writer_new (SmileySqliteStore *self,
 }
 
 static RunWriter *
-lookup_writer (SmileySqliteStore  *self,
-               SmileyRun          *run,
-               GError            **error)
+lookup_writer (SmileySqliteStore *self, SmileyRun *run, GError **error)
 {
   RunWriter *writer = g_hash_table_lookup (self->writers, smiley_run_get_id (run));
 
   if (writer == NULL)
     g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_NOT_FOUND,
-                 "%s: run %s was not begun in this store", self->location,
-                 smiley_run_get_id (run));
+                 "%s: run %s was not begun in this store", self->location, smiley_run_get_id (run));
   return writer;
 }
 
 static gboolean
-thread_changed (const SmileyThread *saved,
-                const SmileyThread *now)
+thread_changed (const SmileyThread *saved, const SmileyThread *now)
 {
-  return saved == NULL || saved->pid != now->pid || saved->native_id != now->native_id ||
-         g_strcmp0 (saved->name, now->name) != 0;
+  return saved == NULL || saved->pid != now->pid || saved->native_id != now->native_id
+         || g_strcmp0 (saved->name, now->name) != 0;
 }
 
 /* Saves the strings, threads and sources the run gained since the last
  * call, so they are in the database before the events that use them. */
 static gboolean
-save_run_tables (RunWriter  *writer,
-                 GError    **error)
+save_run_tables (RunWriter *writer, GError **error)
 {
   SmileySqliteStore *self = writer->store;
-  SmileyRun *run = writer->run;
-  guint32 n_strings = smiley_run_get_n_strings (run);
-  guint32 n_threads = smiley_run_get_n_threads (run);
-  guint n_sources = smiley_run_get_n_sources (run);
-  sqlite3_stmt *stmt;
+  SmileyRun         *run = writer->run;
+  guint32            n_strings = smiley_run_get_n_strings (run);
+  guint32            n_threads = smiley_run_get_n_threads (run);
+  guint              n_sources = smiley_run_get_n_sources (run);
+  sqlite3_stmt      *stmt;
 
   for (; writer->strings_saved < n_strings; writer->strings_saved++)
     {
@@ -600,7 +564,7 @@ save_run_tables (RunWriter  *writer,
   for (guint32 id = 1; id <= n_threads; id++)
     {
       const SmileyThread *thread = smiley_run_get_thread (run, id);
-      SmileyThread *saved = g_ptr_array_index (writer->threads_saved, id - 1);
+      SmileyThread       *saved = g_ptr_array_index (writer->threads_saved, id - 1);
 
       if (thread == NULL || !thread_changed (saved, thread))
         continue;
@@ -609,7 +573,7 @@ save_run_tables (RunWriter  *writer,
       sqlite3_bind_int64 (stmt, 1, writer->key);
       sqlite3_bind_int64 (stmt, 2, id);
       sqlite3_bind_int64 (stmt, 3, thread->pid);
-      sqlite3_bind_int64 (stmt, 4, (sqlite3_int64) thread->native_id);
+      sqlite3_bind_int64 (stmt, 4, (sqlite3_int64)thread->native_id);
       bind_text (stmt, 5, thread->name);
       if (!step_done (self, stmt, "cannot save the run's threads", error))
         return FALSE;
@@ -627,11 +591,11 @@ save_run_tables (RunWriter  *writer,
 
   for (; writer->sources_saved < n_sources; writer->sources_saved++)
     {
-      guint32 file;
-      GBytes *content = smiley_run_get_source (run, writer->sources_saved, &file);
+      guint32          file;
+      GBytes          *content = smiley_run_get_source (run, writer->sources_saved, &file);
       g_autofree char *sha256 = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, content);
-      gsize size;
-      gconstpointer data = g_bytes_get_data (content, &size);
+      gsize            size;
+      gconstpointer    data = g_bytes_get_data (content, &size);
 
       if ((stmt = get_stmt (self, STMT_INSERT_SOURCE, error)) == NULL)
         return FALSE;
@@ -644,7 +608,9 @@ save_run_tables (RunWriter  *writer,
         return FALSE;
       sqlite3_bind_int64 (stmt, 1, writer->key);
       sqlite3_bind_int64 (stmt, 2, writer->sources_saved);
-      bind_text (stmt, 3, smiley_run_get_string (run, file) != NULL ? smiley_run_get_string (run, file) : "");
+      bind_text (stmt, 3,
+                 smiley_run_get_string (run, file) != NULL ? smiley_run_get_string (run, file)
+                                                           : "");
       sqlite3_bind_text (stmt, 4, sha256, -1, SQLITE_STATIC);
       if (!step_done (self, stmt, "cannot save a source file", error))
         return FALSE;
@@ -654,14 +620,10 @@ save_run_tables (RunWriter  *writer,
 }
 
 static gboolean
-insert_value (RunWriter   *writer,
-              const char  *text,
-              gsize        length,
-              guint32     *id,
-              GError     **error)
+insert_value (RunWriter *writer, const char *text, gsize length, guint32 *id, GError **error)
 {
   SmileySqliteStore *self = writer->store;
-  sqlite3_stmt *stmt;
+  sqlite3_stmt      *stmt;
 
   if ((stmt = get_stmt (self, STMT_INSERT_VALUE, error)) == NULL)
     return FALSE;
@@ -676,8 +638,7 @@ insert_value (RunWriter   *writer,
 /* Short values are hashed on every event that carries them: eight bytes
  * at a time, with multiply-xorshift mixing. */
 static inline guint32
-hash_value (const char *text,
-            gsize       length)
+hash_value (const char *text, gsize length)
 {
   guint64 hash = G_GUINT64_CONSTANT (0x9e3779b97f4a7c15) ^ length;
   guint64 word;
@@ -695,7 +656,7 @@ hash_value (const char *text,
       hash = (hash ^ word) * G_GUINT64_CONSTANT (0xc4ceb9fe1a85ec53);
       hash ^= hash >> 29;
     }
-  return (guint32) (hash ^ (hash >> 32));
+  return (guint32)(hash ^ (hash >> 32));
 }
 
 /* Short values go inline the first time they are seen and into the value
@@ -704,15 +665,11 @@ hash_value (const char *text,
  * A value the caches forgot is stored again, under a new id: a little
  * space, never a wrong answer. */
 static gboolean
-intern_value (const char  *text,
-              gsize        length,
-              guint64     *id,
-              gpointer     user_data,
-              GError     **error)
+intern_value (const char *text, gsize length, guint64 *id, gpointer user_data, GError **error)
 {
   RunWriter *writer = user_data;
-  gpointer known;
-  guint32 new_id;
+  gpointer   known;
+  guint32    new_id;
 
   *id = 0;
   /* Value ids are 32 bits wide (see the value table's key); past that,
@@ -722,11 +679,11 @@ intern_value (const char  *text,
 
   if (length <= SMILEY_SQLITE_BLOCK_INLINE_MAX)
     {
-      guint32 hash = hash_value (text, length);
+      guint32    hash = hash_value (text, length);
       ValueSlot *slot = &writer->short_values[hash % VALUE_SLOTS];
 
-      if (slot->used && slot->hash == hash && slot->length == length &&
-          memcmp (slot->text, text, length) == 0)
+      if (slot->used && slot->hash == hash && slot->length == length
+          && memcmp (slot->text, text, length) == 0)
         {
           if (slot->id == 0 && !insert_value (writer, text, length, &slot->id, error))
             return FALSE;
@@ -736,7 +693,7 @@ intern_value (const char  *text,
       slot->used = TRUE;
       slot->hash = hash;
       slot->id = 0;
-      slot->length = (guint8) length;
+      slot->length = (guint8)length;
       memcpy (slot->text, text, length);
       return TRUE;
     }
@@ -751,22 +708,22 @@ intern_value (const char  *text,
   *id = new_id;
   if (g_hash_table_size (writer->long_values) >= VALUE_MEMORY_MAX)
     g_hash_table_remove_all (writer->long_values);
-  g_hash_table_insert (writer->long_values, g_strndup (text, length), GUINT_TO_POINTER ((guint) *id));
+  g_hash_table_insert (writer->long_values, g_strndup (text, length),
+                       GUINT_TO_POINTER ((guint)*id));
   return TRUE;
 }
 
 static gboolean
-write_block (RunWriter  *writer,
-             GError    **error)
+write_block (RunWriter *writer, GError **error)
 {
-  SmileySqliteStore *self = writer->store;
-  SmileySqliteBlock *block = writer->block;
+  SmileySqliteStore             *self = writer->store;
+  SmileySqliteBlock             *block = writer->block;
   const SmileySqliteBlockThread *threads;
-  guint n_threads;
-  sqlite3_int64 block_key;
-  sqlite3_stmt *stmt;
-  const guint8 *data;
-  gsize length;
+  guint                          n_threads;
+  sqlite3_int64                  block_key;
+  sqlite3_stmt                  *stmt;
+  const guint8                  *data;
+  gsize                          length;
 
   if (smiley_sqlite_block_get_n_events (block) == 0)
     return TRUE;
@@ -775,7 +732,7 @@ write_block (RunWriter  *writer,
   if ((stmt = get_stmt (self, STMT_INSERT_BLOCK, error)) == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, writer->key);
-  sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) smiley_sqlite_block_get_first_seq (block));
+  sqlite3_bind_int64 (stmt, 2, (sqlite3_int64)smiley_sqlite_block_get_first_seq (block));
   sqlite3_bind_int64 (stmt, 3, smiley_sqlite_block_get_n_events (block));
   sqlite3_bind_blob64 (stmt, 4, data, length, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 5, smiley_sqlite_block_checksum (data, length));
@@ -790,7 +747,7 @@ write_block (RunWriter  *writer,
         return FALSE;
       sqlite3_bind_int64 (stmt, 1, writer->key);
       sqlite3_bind_int64 (stmt, 2, threads[i].thread);
-      sqlite3_bind_int64 (stmt, 3, (sqlite3_int64) threads[i].first_tseq);
+      sqlite3_bind_int64 (stmt, 3, (sqlite3_int64)threads[i].first_tseq);
       sqlite3_bind_int64 (stmt, 4, threads[i].n_events);
       sqlite3_bind_int64 (stmt, 5, block_key);
       if (!step_done (self, stmt, "cannot save events", error))
@@ -803,17 +760,15 @@ write_block (RunWriter  *writer,
 }
 
 static gboolean
-add_event (RunWriter          *writer,
-           const SmileyEvent  *event,
-           GError            **error)
+add_event (RunWriter *writer, const SmileyEvent *event, GError **error)
 {
   guint64 *count;
 
   if (event->kind < SMILEY_EVENT_CALL || event->kind > SMILEY_EVENT_KIND_LAST)
     {
       g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_IO,
-                   "%s: event of unknown kind %d in run %s", writer->store->location,
-                   event->kind, smiley_run_get_id (writer->run));
+                   "%s: event of unknown kind %d in run %s", writer->store->location, event->kind,
+                   smiley_run_get_id (writer->run));
       return FALSE;
     }
 
@@ -835,9 +790,9 @@ add_event (RunWriter          *writer,
 static char *
 argv_to_json (SmileyRun *run)
 {
-  const char * const *argv = smiley_run_get_argv (run);
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) root = NULL;
+  const char *const *argv = smiley_run_get_argv (run);
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
 
   json_builder_begin_array (builder);
   for (guint i = 0; argv != NULL && argv[i] != NULL; i++)
@@ -848,16 +803,14 @@ argv_to_json (SmileyRun *run)
 }
 
 static gboolean
-smiley_sqlite_store_begin_run (SmileySink  *sink,
-                               SmileyRun   *run,
-                               GError     **error)
+smiley_sqlite_store_begin_run (SmileySink *sink, SmileyRun *run, GError **error)
 {
   SmileySqliteStore *self = SMILEY_SQLITE_STORE (sink);
-  const char *id = smiley_run_get_id (run);
-  g_autofree char *argv = argv_to_json (run);
-  RunWriter *writer;
-  sqlite3_stmt *stmt;
-  int rc;
+  const char        *id = smiley_run_get_id (run);
+  g_autofree char   *argv = argv_to_json (run);
+  RunWriter         *writer;
+  sqlite3_stmt      *stmt;
+  int                rc;
 
   if (g_hash_table_contains (self->writers, id))
     {
@@ -871,7 +824,8 @@ smiley_sqlite_store_begin_run (SmileySink  *sink,
   if ((stmt = get_stmt (self, STMT_INSERT_RUN, error)) == NULL)
     return abandon_transaction (self, error);
   bind_text (stmt, 1, id);
-  bind_text (stmt, 2, smiley_run_get_description (run) != NULL ? smiley_run_get_description (run) : "");
+  bind_text (stmt, 2,
+             smiley_run_get_description (run) != NULL ? smiley_run_get_description (run) : "");
   bind_text (stmt, 3, smiley_run_get_cwd (run) != NULL ? smiley_run_get_cwd (run) : "");
   bind_text (stmt, 4, argv);
   sqlite3_bind_int64 (stmt, 5, smiley_run_get_pid (run));
@@ -903,14 +857,11 @@ smiley_sqlite_store_begin_run (SmileySink  *sink,
 }
 
 static gboolean
-smiley_sqlite_store_push (SmileySink   *sink,
-                          SmileyRun    *run,
-                          SmileyBatch  *batch,
-                          GError      **error)
+smiley_sqlite_store_push (SmileySink *sink, SmileyRun *run, SmileyBatch *batch, GError **error)
 {
   SmileySqliteStore *self = SMILEY_SQLITE_STORE (sink);
-  RunWriter *writer = lookup_writer (self, run, error);
-  guint n_events = smiley_batch_get_length (batch);
+  RunWriter         *writer = lookup_writer (self, run, error);
+  guint              n_events = smiley_batch_get_length (batch);
 
   if (writer == NULL || !begin_transaction (self, error))
     return FALSE;
@@ -921,24 +872,23 @@ smiley_sqlite_store_push (SmileySink   *sink,
     if (!add_event (writer, smiley_batch_get_event (batch, i), error))
       return abandon_transaction (self, error);
 
-  if (smiley_sqlite_block_get_n_events (writer->block) > 0 &&
-      g_get_monotonic_time () - writer->block_started >= BLOCK_MAX_AGE_US &&
-      !write_block (writer, error))
+  if (smiley_sqlite_block_get_n_events (writer->block) > 0
+      && g_get_monotonic_time () - writer->block_started >= BLOCK_MAX_AGE_US
+      && !write_block (writer, error))
     return abandon_transaction (self, error);
   return commit (self, FALSE, error);
 }
 
 static gboolean
-save_stats (RunWriter    *writer,
-            SmileyStats  *stats,
-            GError      **error)
+save_stats (RunWriter *writer, SmileyStats *stats, GError **error)
 {
   SmileySqliteStore *self = writer->store;
-  guint n_entries = smiley_stats_get_length (stats);
-  sqlite3_stmt *stmt;
+  guint              n_entries = smiley_stats_get_length (stats);
+  sqlite3_stmt      *stmt;
 
-  if (!exec_key_stmt (self, STMT_DELETE_STATS, writer->key, "cannot save statistics", error) ||
-      !exec_key_stmt (self, STMT_DELETE_STAT_CALLERS, writer->key, "cannot save statistics", error))
+  if (!exec_key_stmt (self, STMT_DELETE_STATS, writer->key, "cannot save statistics", error)
+      || !exec_key_stmt (self, STMT_DELETE_STAT_CALLERS, writer->key, "cannot save statistics",
+                         error))
     return FALSE;
 
   for (guint i = 0; i < n_entries; i++)
@@ -952,8 +902,8 @@ save_stats (RunWriter    *writer,
       bind_text (stmt, 3, entry->file);
       sqlite3_bind_int64 (stmt, 4, entry->line);
       bind_text (stmt, 5, entry->function);
-      sqlite3_bind_int64 (stmt, 6, (sqlite3_int64) entry->ncalls);
-      sqlite3_bind_int64 (stmt, 7, (sqlite3_int64) entry->primcalls);
+      sqlite3_bind_int64 (stmt, 6, (sqlite3_int64)entry->ncalls);
+      sqlite3_bind_int64 (stmt, 7, (sqlite3_int64)entry->primcalls);
       sqlite3_bind_int64 (stmt, 8, entry->tottime_ns);
       sqlite3_bind_int64 (stmt, 9, entry->cumtime_ns);
       if (!step_done (self, stmt, "cannot save statistics", error))
@@ -968,8 +918,8 @@ save_stats (RunWriter    *writer,
           sqlite3_bind_int64 (stmt, 1, writer->key);
           sqlite3_bind_int64 (stmt, 2, i);
           sqlite3_bind_int64 (stmt, 3, caller->caller);
-          sqlite3_bind_int64 (stmt, 4, (sqlite3_int64) caller->ncalls);
-          sqlite3_bind_int64 (stmt, 5, (sqlite3_int64) caller->primcalls);
+          sqlite3_bind_int64 (stmt, 4, (sqlite3_int64)caller->ncalls);
+          sqlite3_bind_int64 (stmt, 5, (sqlite3_int64)caller->primcalls);
           sqlite3_bind_int64 (stmt, 6, caller->tottime_ns);
           sqlite3_bind_int64 (stmt, 7, caller->cumtime_ns);
           if (!step_done (self, stmt, "cannot save statistics", error))
@@ -980,14 +930,12 @@ save_stats (RunWriter    *writer,
 }
 
 static gboolean
-smiley_sqlite_store_end_run (SmileySink  *sink,
-                             SmileyRun   *run,
-                             GError     **error)
+smiley_sqlite_store_end_run (SmileySink *sink, SmileyRun *run, GError **error)
 {
   SmileySqliteStore *self = SMILEY_SQLITE_STORE (sink);
-  RunWriter *writer = lookup_writer (self, run, error);
-  SmileyStats *stats = smiley_run_get_stats (run);
-  sqlite3_stmt *stmt;
+  RunWriter         *writer = lookup_writer (self, run, error);
+  SmileyStats       *stats = smiley_run_get_stats (run);
+  sqlite3_stmt      *stmt;
 
   if (writer == NULL || !begin_transaction (self, error))
     return FALSE;
@@ -1005,10 +953,11 @@ smiley_sqlite_store_end_run (SmileySink  *sink,
   sqlite3_bind_int (stmt, 5, smiley_run_get_signal (run));
   bind_text (stmt, 6, smiley_run_get_error (run));
   bind_text (stmt, 7, smiley_run_get_traceback (run));
-  sqlite3_bind_int64 (stmt, 8, (sqlite3_int64) smiley_run_get_events_emitted (run));
-  sqlite3_bind_int64 (stmt, 9, (sqlite3_int64) writer->n_events);
+  sqlite3_bind_int64 (stmt, 8, (sqlite3_int64)smiley_run_get_events_emitted (run));
+  sqlite3_bind_int64 (stmt, 9, (sqlite3_int64)writer->n_events);
   sqlite3_bind_int (stmt, 10, stats != NULL);
-  bind_text (stmt, 11, smiley_run_get_description (run) != NULL ? smiley_run_get_description (run) : "");
+  bind_text (stmt, 11,
+             smiley_run_get_description (run) != NULL ? smiley_run_get_description (run) : "");
   if (!step_done (self, stmt, "cannot save the end of the run", error))
     return abandon_transaction (self, error);
 
@@ -1018,8 +967,7 @@ smiley_sqlite_store_end_run (SmileySink  *sink,
 }
 
 static gboolean
-smiley_sqlite_store_flush (SmileySink  *sink,
-                           GError     **error)
+smiley_sqlite_store_flush (SmileySink *sink, GError **error)
 {
   return commit (SMILEY_SQLITE_STORE (sink), TRUE, error);
 }
@@ -1027,52 +975,51 @@ smiley_sqlite_store_flush (SmileySink  *sink,
 /* Reading runs */
 
 static SmileyRun *
-run_from_row (SmileySqliteStore *self,
-              sqlite3_stmt      *stmt)
+run_from_row (SmileySqliteStore *self, sqlite3_stmt *stmt)
 {
   SmileyRun *run = smiley_run_new (column_text (stmt, 0));
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonParser) parser = json_parser_new ();
   const char *argv_json = column_text (stmt, 3);
 
   smiley_run_set_description (run, column_text (stmt, 1));
   smiley_run_set_cwd (run, column_text (stmt, 2));
-  if (argv_json != NULL && json_parser_load_from_data (parser, argv_json, -1, NULL) &&
-      JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)))
+  if (argv_json != NULL && json_parser_load_from_data (parser, argv_json, -1, NULL)
+      && JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)))
     {
       JsonArray *array = json_node_get_array (json_parser_get_root (parser));
-      g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+      g_autoptr (GPtrArray) argv = g_ptr_array_new ();
 
       for (guint i = 0; i < json_array_get_length (array); i++)
         {
           const char *arg = json_array_get_string_element (array, i);
-          g_ptr_array_add (argv, (gpointer) (arg != NULL ? arg : ""));
+          g_ptr_array_add (argv, (gpointer)(arg != NULL ? arg : ""));
         }
       g_ptr_array_add (argv, NULL);
-      smiley_run_set_argv (run, (const char * const *) argv->pdata);
+      smiley_run_set_argv (run, (const char *const *)argv->pdata);
     }
-  smiley_run_set_pid (run, (guint32) sqlite3_column_int64 (stmt, 4));
+  smiley_run_set_pid (run, (guint32)sqlite3_column_int64 (stmt, 4));
   smiley_run_set_start_time (run, sqlite3_column_int64 (stmt, 5));
   smiley_run_set_end_time (run, sqlite3_column_int64 (stmt, 6));
-  smiley_run_set_state (run, CLAMP (sqlite3_column_int (stmt, 7), SMILEY_RUN_RUNNING, SMILEY_RUN_ABNORMAL));
+  smiley_run_set_state (
+      run, CLAMP (sqlite3_column_int (stmt, 7), SMILEY_RUN_RUNNING, SMILEY_RUN_ABNORMAL));
   smiley_run_set_exit_status (run, sqlite3_column_int (stmt, 8));
   smiley_run_set_signal (run, sqlite3_column_int (stmt, 9));
   smiley_run_set_error (run, column_text (stmt, 10));
   smiley_run_set_traceback (run, column_text (stmt, 11));
-  smiley_run_set_events_emitted (run, (guint64) sqlite3_column_int64 (stmt, 12));
+  smiley_run_set_events_emitted (run, (guint64)sqlite3_column_int64 (stmt, 12));
   return run;
 }
 
 static GPtrArray *
-smiley_sqlite_store_list_runs (SmileyStore  *store,
-                               GError      **error)
+smiley_sqlite_store_list_runs (SmileyStore *store, GError **error)
 {
   SmileySqliteStore *self = SMILEY_SQLITE_STORE (store);
-  g_autoptr(GPtrArray) runs = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) runs = g_ptr_array_new_with_free_func (g_object_unref);
   sqlite3_stmt *stmt;
-  int rc;
+  int           rc;
 
-  if (!commit_before_reading (self, error) ||
-      (stmt = get_stmt (self, STMT_LIST_RUNS, error)) == NULL)
+  if (!commit_before_reading (self, error)
+      || (stmt = get_stmt (self, STMT_LIST_RUNS, error)) == NULL)
     return NULL;
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     g_ptr_array_add (runs, run_from_row (self, stmt));
@@ -1087,13 +1034,11 @@ smiley_sqlite_store_list_runs (SmileyStore  *store,
 
 /* The integer key of a run, or -1 with NOT_FOUND. */
 static sqlite3_int64
-find_run_key (SmileySqliteStore  *self,
-              const char         *run_id,
-              GError            **error)
+find_run_key (SmileySqliteStore *self, const char *run_id, GError **error)
 {
   sqlite3_stmt *stmt = get_stmt (self, STMT_FIND_RUN_KEY, error);
   sqlite3_int64 key;
-  int rc;
+  int           rc;
 
   if (stmt == NULL)
     return -1;
@@ -1110,13 +1055,10 @@ find_run_key (SmileySqliteStore  *self,
 }
 
 static gboolean
-load_run_tables (SmileySqliteStore  *self,
-                 SmileyRun          *run,
-                 sqlite3_int64       key,
-                 GError            **error)
+load_run_tables (SmileySqliteStore *self, SmileyRun *run, sqlite3_int64 key, GError **error)
 {
   sqlite3_stmt *stmt;
-  int rc;
+  int           rc;
 
   if ((stmt = get_stmt (self, STMT_GET_STRINGS, error)) == NULL)
     return FALSE;
@@ -1124,15 +1066,16 @@ load_run_tables (SmileySqliteStore  *self,
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       sqlite3_int64 id = sqlite3_column_int64 (stmt, 0);
-      const char *text = column_text (stmt, 1);
+      const char   *text = column_text (stmt, 1);
 
-      if (id < 0 || id > G_MAXUINT32 || text == NULL ||
-          !smiley_run_set_string (run, (guint32) id, text, NULL))
+      if (id < 0 || id > G_MAXUINT32 || text == NULL
+          || !smiley_run_set_string (run, (guint32)id, text, NULL))
         {
           sqlite3_reset (stmt);
           g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_CORRUPT,
-                       "%s: the database is damaged (run %s: string %" G_GINT64_FORMAT " out of sequence)",
-                       self->location, smiley_run_get_id (run), (gint64) id);
+                       "%s: the database is damaged (run %s: string %" G_GINT64_FORMAT
+                       " out of sequence)",
+                       self->location, smiley_run_get_id (run), (gint64)id);
           return FALSE;
         }
     }
@@ -1149,8 +1092,8 @@ load_run_tables (SmileySqliteStore  *self,
 
       if (id <= 0 || id > G_MAXUINT32)
         continue;
-      smiley_run_set_thread (run, (guint32) id, (guint32) sqlite3_column_int64 (stmt, 1),
-                             (guint64) sqlite3_column_int64 (stmt, 2), column_text (stmt, 3));
+      smiley_run_set_thread (run, (guint32)id, (guint32)sqlite3_column_int64 (stmt, 1),
+                             (guint64)sqlite3_column_int64 (stmt, 2), column_text (stmt, 3));
     }
   sqlite3_reset (stmt);
   if (rc != SQLITE_DONE)
@@ -1163,8 +1106,8 @@ load_run_tables (SmileySqliteStore  *self,
   sqlite3_bind_int64 (stmt, 1, key);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
-      g_autoptr(GBytes) content = g_bytes_new (sqlite3_column_blob (stmt, 1),
-                                               sqlite3_column_bytes (stmt, 1));
+      g_autoptr (GBytes) content
+          = g_bytes_new (sqlite3_column_blob (stmt, 1), sqlite3_column_bytes (stmt, 1));
       const char *path = column_text (stmt, 0);
 
       smiley_run_add_source (run, smiley_run_intern (run, path != NULL ? path : ""), content);
@@ -1177,18 +1120,15 @@ load_run_tables (SmileySqliteStore  *self,
 }
 
 static SmileyRun *
-smiley_sqlite_store_get_run (SmileyStore  *store,
-                             const char   *run_id,
-                             GError      **error)
+smiley_sqlite_store_get_run (SmileyStore *store, const char *run_id, GError **error)
 {
   SmileySqliteStore *self = SMILEY_SQLITE_STORE (store);
-  g_autoptr(SmileyRun) run = NULL;
+  g_autoptr (SmileyRun) run = NULL;
   sqlite3_stmt *stmt;
   sqlite3_int64 key;
-  int rc;
+  int           rc;
 
-  if (!commit_before_reading (self, error) ||
-      (stmt = get_stmt (self, STMT_GET_RUN, error)) == NULL)
+  if (!commit_before_reading (self, error) || (stmt = get_stmt (self, STMT_GET_RUN, error)) == NULL)
     return NULL;
   bind_text (stmt, 1, run_id);
   rc = sqlite3_step (stmt);
@@ -1216,28 +1156,26 @@ smiley_sqlite_store_get_run (SmileyStore  *store,
 }
 
 static gboolean
-smiley_sqlite_store_delete_run (SmileyStore  *store,
-                                const char   *run_id,
-                                GError      **error)
+smiley_sqlite_store_delete_run (SmileyStore *store, const char *run_id, GError **error)
 {
   SmileySqliteStore *self = SMILEY_SQLITE_STORE (store);
-  static const Stmt deletes[] = {
-    STMT_DELETE_RUN_SOURCES, STMT_DELETE_RUN_FILES, STMT_DELETE_RUN_BLOCK_THREADS,
-    STMT_DELETE_RUN_BLOCKS, STMT_DELETE_RUN_VALUES, STMT_DELETE_RUN_STRINGS,
-    STMT_DELETE_RUN_THREADS, STMT_DELETE_STATS, STMT_DELETE_STAT_CALLERS, STMT_DELETE_RUN,
+  static const Stmt  deletes[] = {
+     STMT_DELETE_RUN_SOURCES, STMT_DELETE_RUN_FILES,  STMT_DELETE_RUN_BLOCK_THREADS,
+     STMT_DELETE_RUN_BLOCKS,  STMT_DELETE_RUN_VALUES, STMT_DELETE_RUN_STRINGS,
+     STMT_DELETE_RUN_THREADS, STMT_DELETE_STATS,      STMT_DELETE_STAT_CALLERS,
+     STMT_DELETE_RUN,
   };
   sqlite3_int64 key;
 
   if (g_hash_table_contains (self->writers, run_id))
     {
       g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_IO,
-                   "%s: run %s is being recorded; it can be deleted once it ends",
-                   self->location, run_id);
+                   "%s: run %s is being recorded; it can be deleted once it ends", self->location,
+                   run_id);
       return FALSE;
     }
-  if (!commit_before_reading (self, error) ||
-      (key = find_run_key (self, run_id, error)) < 0 ||
-      !begin_transaction (self, error))
+  if (!commit_before_reading (self, error) || (key = find_run_key (self, run_id, error)) < 0
+      || !begin_transaction (self, error))
     return FALSE;
 
   for (guint i = 0; i < G_N_ELEMENTS (deletes); i++)
@@ -1261,22 +1199,20 @@ typedef struct
 {
   SmileySqliteStore *store;
   SmileyBatch       *batch;
-  gint64             thread;     /* -1 for all */
-  guint64            position;   /* index of the next decoded event (run- or thread-wide) */
-  guint64            offset;     /* first index wanted */
+  gint64             thread;   /* -1 for all */
+  guint64            position; /* index of the next decoded event (run- or thread-wide) */
+  guint64            offset;   /* first index wanted */
   guint              limit;
 } EventPage;
 
 static const char *
-lookup_value (guint64    id,
-              gpointer   user_data,
-              GError   **error)
+lookup_value (guint64 id, gpointer user_data, GError **error)
 {
   SmileySqliteStore *self = user_data;
-  const char *text;
-  sqlite3_stmt *stmt;
-  gint64 key = (gint64) id;
-  int rc;
+  const char        *text;
+  sqlite3_stmt      *stmt;
+  gint64             key = (gint64)id;
+  int                rc;
 
   text = g_hash_table_lookup (self->value_cache, &key);
   if (text != NULL)
@@ -1291,7 +1227,7 @@ lookup_value (guint64    id,
       if (g_hash_table_size (self->value_cache) >= VALUE_MEMORY_MAX)
         g_hash_table_remove_all (self->value_cache);
       text = g_strdup (column_text (stmt, 0));
-      g_hash_table_insert (self->value_cache, g_memdup2 (&key, sizeof key), (char *) text);
+      g_hash_table_insert (self->value_cache, g_memdup2 (&key, sizeof key), (char *)text);
     }
   sqlite3_reset (stmt);
   if (rc == SQLITE_ROW && text == NULL)
@@ -1306,13 +1242,11 @@ lookup_value (guint64    id,
 }
 
 static gboolean
-add_to_page (const SmileyEvent *event,
-             guint              index,
-             gpointer           user_data)
+add_to_page (const SmileyEvent *event, guint index, gpointer user_data)
 {
   EventPage *page = user_data;
 
-  if (page->thread >= 0 && event->thread != (guint32) page->thread)
+  if (page->thread >= 0 && event->thread != (guint32)page->thread)
     return TRUE;
   if (page->position++ < page->offset)
     return TRUE;
@@ -1328,9 +1262,7 @@ typedef struct
 } ValueScope;
 
 static const char *
-lookup_run_value (guint64    id,
-                  gpointer   user_data,
-                  GError   **error)
+lookup_run_value (guint64 id, gpointer user_data, GError **error)
 {
   ValueScope *scope = user_data;
 
@@ -1341,26 +1273,22 @@ lookup_run_value (guint64    id,
                    scope->store->location, id);
       return NULL;
     }
-  return lookup_value (((guint64) scope->run_key << 32) | id, scope->store, error);
+  return lookup_value (((guint64)scope->run_key << 32) | id, scope->store, error);
 }
 
 static SmileyBatch *
-smiley_sqlite_store_get_events (SmileyStore  *store,
-                                SmileyRun    *run,
-                                int           thread,
-                                guint64       offset,
-                                guint         limit,
-                                GError      **error)
+smiley_sqlite_store_get_events (SmileyStore *store, SmileyRun *run, int thread, guint64 offset,
+                                guint limit, GError **error)
 {
   SmileySqliteStore *self = SMILEY_SQLITE_STORE (store);
-  g_autoptr(SmileyBatch) batch = smiley_batch_new ();
-  EventPage page = { self, batch, thread < 0 ? -1 : thread, 0, offset, limit };
-  ValueScope scope = { self, 0 };
+  g_autoptr (SmileyBatch) batch = smiley_batch_new ();
+  EventPage     page = { self, batch, thread < 0 ? -1 : thread, 0, offset, limit };
+  ValueScope    scope = { self, 0 };
   sqlite3_stmt *stmt;
-  int rc = SQLITE_DONE;
+  int           rc = SQLITE_DONE;
 
-  if (!commit_before_reading (self, error) ||
-      (scope.run_key = find_run_key (self, smiley_run_get_id (run), error)) < 0)
+  if (!commit_before_reading (self, error)
+      || (scope.run_key = find_run_key (self, smiley_run_get_id (run), error)) < 0)
     return NULL;
   if (limit == 0)
     return g_steal_pointer (&batch);
@@ -1370,11 +1298,11 @@ smiley_sqlite_store_get_events (SmileyStore  *store,
     return NULL;
   sqlite3_bind_int64 (stmt, 1, scope.run_key);
   if (thread < 0)
-    sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) MIN (offset, (guint64) G_MAXINT64));
+    sqlite3_bind_int64 (stmt, 2, (sqlite3_int64)MIN (offset, (guint64)G_MAXINT64));
   else
     {
       sqlite3_bind_int64 (stmt, 2, thread);
-      sqlite3_bind_int64 (stmt, 3, (sqlite3_int64) MIN (offset, (guint64) G_MAXINT64));
+      sqlite3_bind_int64 (stmt, 3, (sqlite3_int64)MIN (offset, (guint64)G_MAXINT64));
     }
 
   while (smiley_batch_get_length (batch) < limit && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
@@ -1382,11 +1310,10 @@ smiley_sqlite_store_get_events (SmileyStore  *store,
       sqlite3_int64 first = sqlite3_column_int64 (stmt, 0);
       sqlite3_int64 n_events = sqlite3_column_int64 (stmt, 1);
       const guint8 *data = sqlite3_column_blob (stmt, 2);
-      gsize length = sqlite3_column_bytes (stmt, 2);
-      g_autoptr(GError) local_error = NULL;
+      gsize         length = sqlite3_column_bytes (stmt, 2);
+      g_autoptr (GError) local_error = NULL;
 
-      if (first < 0 || n_events <= 0 || n_events > G_MAXUINT ||
-          (data == NULL && length > 0))
+      if (first < 0 || n_events <= 0 || n_events > G_MAXUINT || (data == NULL && length > 0))
         {
           rc = SQLITE_CORRUPT;
           break;
@@ -1394,25 +1321,25 @@ smiley_sqlite_store_get_events (SmileyStore  *store,
       if (smiley_sqlite_block_checksum (data, length) != sqlite3_column_int64 (stmt, 3))
         {
           sqlite3_reset (stmt);
-          g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_CORRUPT,
-                       "%s: the database is damaged (run %s: the block of events from %"
-                       G_GINT64_FORMAT " fails its checksum)",
-                       self->location, smiley_run_get_id (run), (gint64) first);
+          g_set_error (
+              error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_CORRUPT,
+              "%s: the database is damaged (run %s: the block of events from %" G_GINT64_FORMAT
+              " fails its checksum)",
+              self->location, smiley_run_get_id (run), (gint64)first);
           return NULL;
         }
-      page.position = (guint64) first;
-      if (!smiley_sqlite_block_decode (data, length, (guint) n_events,
-                                       smiley_run_get_n_strings (run),
-                                       lookup_run_value, &scope,
+      page.position = (guint64)first;
+      if (!smiley_sqlite_block_decode (data, length, (guint)n_events,
+                                       smiley_run_get_n_strings (run), lookup_run_value, &scope,
                                        add_to_page, &page, &local_error))
         {
           sqlite3_reset (stmt);
-          if (local_error->code == SMILEY_STORE_ERROR_CORRUPT &&
-              !g_str_has_prefix (local_error->message, self->location))
-            g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_CORRUPT,
-                         "%s: the database is damaged (run %s, events from %" G_GINT64_FORMAT ": %s)",
-                         self->location, smiley_run_get_id (run), (gint64) first,
-                         local_error->message);
+          if (local_error->code == SMILEY_STORE_ERROR_CORRUPT
+              && !g_str_has_prefix (local_error->message, self->location))
+            g_set_error (
+                error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_CORRUPT,
+                "%s: the database is damaged (run %s, events from %" G_GINT64_FORMAT ": %s)",
+                self->location, smiley_run_get_id (run), (gint64)first, local_error->message);
           else
             g_propagate_error (error, g_steal_pointer (&local_error));
           return NULL;
@@ -1429,20 +1356,18 @@ smiley_sqlite_store_get_events (SmileyStore  *store,
 }
 
 static GBytes *
-smiley_sqlite_store_get_source (SmileyStore  *store,
-                                SmileyRun    *run,
-                                const char   *path,
-                                GError      **error)
+smiley_sqlite_store_get_source (SmileyStore *store, SmileyRun *run, const char *path,
+                                GError **error)
 {
   SmileySqliteStore *self = SMILEY_SQLITE_STORE (store);
-  GBytes *content = NULL;
-  sqlite3_stmt *stmt;
-  sqlite3_int64 key;
-  int rc;
+  GBytes            *content = NULL;
+  sqlite3_stmt      *stmt;
+  sqlite3_int64      key;
+  int                rc;
 
-  if (!commit_before_reading (self, error) ||
-      (key = find_run_key (self, smiley_run_get_id (run), error)) < 0 ||
-      (stmt = get_stmt (self, STMT_GET_SOURCE, error)) == NULL)
+  if (!commit_before_reading (self, error)
+      || (key = find_run_key (self, smiley_run_get_id (run), error)) < 0
+      || (stmt = get_stmt (self, STMT_GET_SOURCE, error)) == NULL)
     return NULL;
   sqlite3_bind_int64 (stmt, 1, key);
   bind_text (stmt, 2, path);
@@ -1459,19 +1384,17 @@ smiley_sqlite_store_get_source (SmileyStore  *store,
 }
 
 static GStrv
-smiley_sqlite_store_list_files (SmileyStore  *store,
-                                SmileyRun    *run,
-                                GError      **error)
+smiley_sqlite_store_list_files (SmileyStore *store, SmileyRun *run, GError **error)
 {
   SmileySqliteStore *self = SMILEY_SQLITE_STORE (store);
-  g_autoptr(GStrvBuilder) files = g_strv_builder_new ();
+  g_autoptr (GStrvBuilder) files = g_strv_builder_new ();
   sqlite3_stmt *stmt;
   sqlite3_int64 key;
-  int rc;
+  int           rc;
 
-  if (!commit_before_reading (self, error) ||
-      (key = find_run_key (self, smiley_run_get_id (run), error)) < 0 ||
-      (stmt = get_stmt (self, STMT_LIST_FILES, error)) == NULL)
+  if (!commit_before_reading (self, error)
+      || (key = find_run_key (self, smiley_run_get_id (run), error)) < 0
+      || (stmt = get_stmt (self, STMT_LIST_FILES, error)) == NULL)
     return NULL;
   sqlite3_bind_int64 (stmt, 1, key);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
@@ -1486,20 +1409,18 @@ smiley_sqlite_store_list_files (SmileyStore  *store,
 }
 
 static SmileyStats *
-smiley_sqlite_store_get_stats (SmileyStore  *store,
-                               SmileyRun    *run,
-                               GError      **error)
+smiley_sqlite_store_get_stats (SmileyStore *store, SmileyRun *run, GError **error)
 {
   SmileySqliteStore *self = SMILEY_SQLITE_STORE (store);
-  g_autoptr(SmileyStats) stats = NULL;
+  g_autoptr (SmileyStats) stats = NULL;
   sqlite3_stmt *stmt;
   sqlite3_int64 key;
-  gboolean has_stats;
-  int rc;
+  gboolean      has_stats;
+  int           rc;
 
-  if (!commit_before_reading (self, error) ||
-      (key = find_run_key (self, smiley_run_get_id (run), error)) < 0 ||
-      (stmt = get_stmt (self, STMT_HAS_STATS, error)) == NULL)
+  if (!commit_before_reading (self, error)
+      || (key = find_run_key (self, smiley_run_get_id (run), error)) < 0
+      || (stmt = get_stmt (self, STMT_HAS_STATS, error)) == NULL)
     return NULL;
   sqlite3_bind_int64 (stmt, 1, key);
   rc = sqlite3_step (stmt);
@@ -1514,7 +1435,8 @@ smiley_sqlite_store_get_stats (SmileyStore  *store,
     {
       g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_NO_STATS,
                    "run %s has no profile statistics (it is still running, or ended before "
-                   "it could write them)", smiley_run_get_id (run));
+                   "it could write them)",
+                   smiley_run_get_id (run));
       return NULL;
     }
 
@@ -1525,19 +1447,19 @@ smiley_sqlite_store_get_stats (SmileyStore  *store,
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       SmileyStatsEntry *entry;
-      guint index;
+      guint             index;
 
       index = smiley_stats_add_entry (stats, column_text (stmt, 1) ? column_text (stmt, 1) : "",
-                                      (guint) sqlite3_column_int64 (stmt, 2),
+                                      (guint)sqlite3_column_int64 (stmt, 2),
                                       column_text (stmt, 3) ? column_text (stmt, 3) : "");
-      if (index != (guint) sqlite3_column_int64 (stmt, 0))
+      if (index != (guint)sqlite3_column_int64 (stmt, 0))
         {
           rc = SQLITE_CORRUPT;
           break;
         }
       entry = smiley_stats_get_entry (stats, index);
-      entry->ncalls = (guint64) sqlite3_column_int64 (stmt, 4);
-      entry->primcalls = (guint64) sqlite3_column_int64 (stmt, 5);
+      entry->ncalls = (guint64)sqlite3_column_int64 (stmt, 4);
+      entry->primcalls = (guint64)sqlite3_column_int64 (stmt, 5);
       entry->tottime_ns = sqlite3_column_int64 (stmt, 6);
       entry->cumtime_ns = sqlite3_column_int64 (stmt, 7);
     }
@@ -1553,22 +1475,22 @@ smiley_sqlite_store_get_stats (SmileyStore  *store,
   sqlite3_bind_int64 (stmt, 1, key);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
-      sqlite3_int64 callee = sqlite3_column_int64 (stmt, 0);
+      sqlite3_int64     callee = sqlite3_column_int64 (stmt, 0);
       SmileyStatsCaller caller = {
-        .caller = (guint) sqlite3_column_int64 (stmt, 1),
-        .ncalls = (guint64) sqlite3_column_int64 (stmt, 2),
-        .primcalls = (guint64) sqlite3_column_int64 (stmt, 3),
+        .caller = (guint)sqlite3_column_int64 (stmt, 1),
+        .ncalls = (guint64)sqlite3_column_int64 (stmt, 2),
+        .primcalls = (guint64)sqlite3_column_int64 (stmt, 3),
         .tottime_ns = sqlite3_column_int64 (stmt, 4),
         .cumtime_ns = sqlite3_column_int64 (stmt, 5),
       };
 
-      if (callee < 0 || callee >= smiley_stats_get_length (stats) ||
-          sqlite3_column_int64 (stmt, 1) < 0 || caller.caller >= smiley_stats_get_length (stats))
+      if (callee < 0 || callee >= smiley_stats_get_length (stats)
+          || sqlite3_column_int64 (stmt, 1) < 0 || caller.caller >= smiley_stats_get_length (stats))
         {
           rc = SQLITE_CORRUPT;
           break;
         }
-      smiley_stats_add_caller (stats, (guint) callee, &caller);
+      smiley_stats_add_caller (stats, (guint)callee, &caller);
     }
   sqlite3_reset (stmt);
   if (rc != SQLITE_DONE)
@@ -1582,13 +1504,10 @@ smiley_sqlite_store_get_stats (SmileyStore  *store,
 /* Opening */
 
 static gboolean
-query_int (sqlite3      *db,
-           const char   *sql,
-           sqlite3_int64 *value,
-           int          *rc_out)
+query_int (sqlite3 *db, const char *sql, sqlite3_int64 *value, int *rc_out)
 {
   sqlite3_stmt *stmt = NULL;
-  int rc = sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL);
+  int           rc = sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL);
 
   if (rc == SQLITE_OK)
     {
@@ -1610,9 +1529,7 @@ query_int (sqlite3      *db,
  * file is read alone (immutable=1) instead. A rollback-journal database
  * needs no side files and keeps its locks. */
 static int
-open_without_side_files (const char  *location,
-                         gboolean     wal_mode,
-                         sqlite3    **db)
+open_without_side_files (const char *location, gboolean wal_mode, sqlite3 **db)
 {
   g_autofree char *wal = g_strconcat (location, "-wal", NULL);
 
@@ -1622,7 +1539,8 @@ open_without_side_files (const char  *location,
       g_autofree char *escaped = g_uri_escape_string (absolute, "/", FALSE);
       g_autofree char *uri = g_strconcat ("file:", escaped, "?immutable=1", NULL);
 
-      return sqlite3_open_v2 (uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL);
+      return sqlite3_open_v2 (uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
+                              NULL);
     }
   return sqlite3_open_v2 (location, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
 }
@@ -1630,20 +1548,18 @@ open_without_side_files (const char  *location,
 /* Looks at an existing file without changing a byte of it: only a smiley
  * database (or an empty one) may be opened for writing afterwards. */
 static gboolean
-check_existing_file (const char  *location,
-                     gboolean    *is_new,
-                     GError     **error)
+check_existing_file (const char *location, gboolean *is_new, GError **error)
 {
   static const char sqlite_magic[16] = "SQLite format 3";
-  guint8 header_bytes[100];
-  GStatBuf st;
-  FILE *file;
-  gsize got;
-  sqlite3 *db = NULL;
-  sqlite3_int64 application_id = 0, user_version = 0, n_tables = 0;
-  sqlite3_stmt *stmt = NULL;
-  g_autofree char *quick_check = NULL;
-  int rc;
+  guint8            header_bytes[100];
+  GStatBuf          st;
+  FILE             *file;
+  gsize             got;
+  sqlite3          *db = NULL;
+  sqlite3_int64     application_id = 0, user_version = 0, n_tables = 0;
+  sqlite3_stmt     *stmt = NULL;
+  g_autofree char  *quick_check = NULL;
+  int               rc;
 
   *is_new = FALSE;
   if (g_stat (location, &st) != 0)
@@ -1663,7 +1579,8 @@ check_existing_file (const char  *location,
     {
       g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_NOT_A_STORE,
                    "%s: not a smiley database (it is a directory; a file store is opened "
-                   "with --store file:%s)", location, location);
+                   "with --store file:%s)",
+                   location, location);
       return FALSE;
     }
   /* An empty file is what `touch smiley.db` leaves: it becomes a store. */
@@ -1683,8 +1600,8 @@ check_existing_file (const char  *location,
     }
   got = fread (header_bytes, 1, sizeof header_bytes, file);
   fclose (file);
-  if (got < sizeof header_bytes || memcmp (header_bytes, sqlite_magic, sizeof sqlite_magic) != 0 ||
-      st.st_size < 512)
+  if (got < sizeof header_bytes || memcmp (header_bytes, sqlite_magic, sizeof sqlite_magic) != 0
+      || st.st_size < 512)
     {
       g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_NOT_A_STORE,
                    "%s: not a smiley database (not an SQLite file)", location);
@@ -1698,16 +1615,17 @@ check_existing_file (const char  *location,
     goto sqlite_failed;
   sqlite3_busy_timeout (db, BUSY_TIMEOUT_MS);
 
-  if (!query_int (db, "PRAGMA application_id", &application_id, &rc) ||
-      !query_int (db, "PRAGMA user_version", &user_version, &rc) ||
-      !query_int (db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'", &n_tables, &rc))
+  if (!query_int (db, "PRAGMA application_id", &application_id, &rc)
+      || !query_int (db, "PRAGMA user_version", &user_version, &rc)
+      || !query_int (db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'", &n_tables, &rc))
     goto sqlite_failed;
 
   if (application_id != 0 && application_id != SMILEY_SQLITE_APPLICATION_ID)
     {
       g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_NOT_A_STORE,
                    "%s: not a smiley database (an SQLite database of another program, "
-                   "application id 0x%08x)", location, (guint32) application_id);
+                   "application id 0x%08x)",
+                   location, (guint32)application_id);
       goto failed;
     }
   if (application_id == 0 && user_version == 0 && n_tables == 0)
@@ -1721,7 +1639,8 @@ check_existing_file (const char  *location,
     {
       g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_VERSION,
                    "%s: written by a newer smiley (schema %" G_GINT64_FORMAT ", this one "
-                   "reads up to %d)", location, (gint64) user_version, SMILEY_SQLITE_SCHEMA_VERSION);
+                   "reads up to %d)",
+                   location, (gint64)user_version, SMILEY_SQLITE_SCHEMA_VERSION);
       goto failed;
     }
 
@@ -1730,7 +1649,7 @@ check_existing_file (const char  *location,
       g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM sqlite_schema "
                                               "WHERE type = 'table' AND name = '%s'",
                                               required_tables[i]);
-      sqlite3_int64 found = 0;
+      sqlite3_int64    found = 0;
 
       if (!query_int (db, sql, &found, &rc))
         goto sqlite_failed;
@@ -1775,10 +1694,7 @@ failed:
 }
 
 static gboolean
-exec_sql (SmileySqliteStore  *self,
-          const char         *sql,
-          const char         *doing,
-          GError            **error)
+exec_sql (SmileySqliteStore *self, const char *sql, const char *doing, GError **error)
 {
   int rc = sqlite3_exec (self->db, sql, NULL, NULL, NULL);
 
@@ -1790,11 +1706,10 @@ exec_sql (SmileySqliteStore  *self,
 /* Brings the schema up to date, one migration (data/store/sqlite-N.sql)
  * at a time, in one transaction with the version bump. */
 static gboolean
-migrate (SmileySqliteStore  *self,
-         GError            **error)
+migrate (SmileySqliteStore *self, GError **error)
 {
   sqlite3_int64 version = 0;
-  int rc;
+  int           rc;
 
   /* Up to date: no write transaction, which would wait for a process
    * recording into the database. */
@@ -1816,29 +1731,32 @@ migrate (SmileySqliteStore  *self,
     {
       g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_VERSION,
                    "%s: written by a newer smiley (schema %" G_GINT64_FORMAT ", this one "
-                   "reads up to %d)", self->location, (gint64) version, SMILEY_SQLITE_SCHEMA_VERSION);
+                   "reads up to %d)",
+                   self->location, (gint64)version, SMILEY_SQLITE_SCHEMA_VERSION);
       goto failed;
     }
 
   for (sqlite3_int64 next = version + 1; next <= SMILEY_SQLITE_SCHEMA_VERSION; next++)
     {
-      g_autofree char *path = g_strdup_printf ("/org/smiley/store/sqlite-%" G_GINT64_FORMAT ".sql", (gint64) next);
-      g_autoptr(GBytes) script = g_resources_lookup_data (path, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+      g_autofree char *path
+          = g_strdup_printf ("/org/smiley/store/sqlite-%" G_GINT64_FORMAT ".sql", (gint64)next);
+      g_autoptr (GBytes) script
+          = g_resources_lookup_data (path, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
       g_autofree char *sql = NULL;
       g_autofree char *bump = NULL;
 
       /* The scripts are compiled in; a missing one is a build bug. */
       g_assert (script != NULL);
       sql = g_strndup (g_bytes_get_data (script, NULL), g_bytes_get_size (script));
-      bump = g_strdup_printf ("PRAGMA user_version = %" G_GINT64_FORMAT, (gint64) next);
-      if (!exec_sql (self, sql, "cannot set up the database", error) ||
-          !exec_sql (self, bump, "cannot set up the database", error))
+      bump = g_strdup_printf ("PRAGMA user_version = %" G_GINT64_FORMAT, (gint64)next);
+      if (!exec_sql (self, sql, "cannot set up the database", error)
+          || !exec_sql (self, bump, "cannot set up the database", error))
         goto failed;
     }
   if (version < SMILEY_SQLITE_SCHEMA_VERSION)
     {
-      g_autofree char *application_id = g_strdup_printf ("PRAGMA application_id = %d",
-                                                         SMILEY_SQLITE_APPLICATION_ID);
+      g_autofree char *application_id
+          = g_strdup_printf ("PRAGMA application_id = %d", SMILEY_SQLITE_APPLICATION_ID);
       if (!exec_sql (self, application_id, "cannot set up the database", error))
         goto failed;
     }
@@ -1868,11 +1786,10 @@ is_permission_error (int rc)
  * read-only, so that SQLite cannot create its -shm file) for reading:
  * list and replay work, writes are refused (see begin_transaction). */
 static gboolean
-open_read_only (SmileySqliteStore  *self,
-                GError            **error)
+open_read_only (SmileySqliteStore *self, GError **error)
 {
   sqlite3_int64 version = 0;
-  int rc;
+  int           rc;
 
   g_clear_pointer (&self->db, sqlite3_close);
   /* A smiley database is always in WAL mode. */
@@ -1893,8 +1810,8 @@ open_read_only (SmileySqliteStore  *self,
     {
       g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_VERSION,
                    "%s: the database needs upgrading (schema %" G_GINT64_FORMAT " to %d), "
-                   "but it is read-only for this user", self->location, (gint64) version,
-                   SMILEY_SQLITE_SCHEMA_VERSION);
+                   "but it is read-only for this user",
+                   self->location, (gint64)version, SMILEY_SQLITE_SCHEMA_VERSION);
       g_clear_pointer (&self->db, sqlite3_close);
       return FALSE;
     }
@@ -1903,14 +1820,12 @@ open_read_only (SmileySqliteStore  *self,
 }
 
 static gboolean
-smiley_sqlite_store_initable_init (GInitable     *initable,
-                                   GCancellable  *cancellable,
-                                   GError       **error)
+smiley_sqlite_store_initable_init (GInitable *initable, GCancellable *cancellable, GError **error)
 {
   SmileySqliteStore *self = SMILEY_SQLITE_STORE (initable);
-  gboolean is_new;
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-  int rc;
+  gboolean           is_new;
+  int                flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+  int                rc;
 
   if (self->db != NULL)
     return TRUE;
@@ -1934,14 +1849,16 @@ smiley_sqlite_store_initable_init (GInitable     *initable,
 
       if (is_new && !g_file_test (directory, G_FILE_TEST_IS_DIR))
         g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_IO,
-                     "%s: cannot create the database: there is no directory %s",
-                     self->location, directory);
+                     "%s: cannot create the database: there is no directory %s", self->location,
+                     directory);
       else if (is_new && g_access (directory, W_OK) != 0)
         g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_IO,
                      "%s: cannot create the database: the directory %s is not writable (%s)",
                      self->location, directory, g_strerror (errno));
       else
-        store_error (self, rc, is_new ? "cannot create the database" : "cannot open the database for writing", error);
+        store_error (self, rc,
+                     is_new ? "cannot create the database" : "cannot open the database for writing",
+                     error);
       g_clear_pointer (&self->db, sqlite3_close);
       return FALSE;
     }
@@ -1950,7 +1867,8 @@ smiley_sqlite_store_initable_init (GInitable     *initable,
 
   /* Deleted runs give their pages back to the file system (see
    * delete_run); this can only be chosen before anything is written. */
-  if (is_new && !exec_sql (self, "PRAGMA auto_vacuum = INCREMENTAL", "cannot create the database", error))
+  if (is_new
+      && !exec_sql (self, "PRAGMA auto_vacuum = INCREMENTAL", "cannot create the database", error))
     {
       g_clear_pointer (&self->db, sqlite3_close);
       return FALSE;
@@ -1967,9 +1885,10 @@ smiley_sqlite_store_initable_init (GInitable     *initable,
       if (sqlite3_db_readonly (self->db, "main") == 1 || is_permission_error (rc))
         return open_read_only (self, error);
     }
-  if (!exec_sql (self, "PRAGMA journal_mode = WAL", "cannot open the database for writing", error) ||
-      !exec_sql (self, "PRAGMA synchronous = NORMAL", "cannot open the database for writing", error) ||
-      !migrate (self, error))
+  if (!exec_sql (self, "PRAGMA journal_mode = WAL", "cannot open the database for writing", error)
+      || !exec_sql (self, "PRAGMA synchronous = NORMAL", "cannot open the database for writing",
+                    error)
+      || !migrate (self, error))
     {
       g_clear_pointer (&self->db, sqlite3_close);
       return FALSE;
@@ -1986,7 +1905,7 @@ smiley_sqlite_store_dispose (GObject *object)
 
   if (self->db != NULL && self->write_failure == NULL)
     {
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
 
       /* Runs not ended stay RUNNING with the events pushed so far. */
       if (!commit (self, TRUE, &error))
@@ -2014,10 +1933,7 @@ smiley_sqlite_store_finalize (GObject *object)
 }
 
 static void
-smiley_sqlite_store_get_property (GObject    *object,
-                                  guint       prop_id,
-                                  GValue     *value,
-                                  GParamSpec *pspec)
+smiley_sqlite_store_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   SmileySqliteStore *self = SMILEY_SQLITE_STORE (object);
 
@@ -2032,10 +1948,8 @@ smiley_sqlite_store_get_property (GObject    *object,
 }
 
 static void
-smiley_sqlite_store_set_property (GObject      *object,
-                                  guint         prop_id,
-                                  const GValue *value,
-                                  GParamSpec   *pspec)
+smiley_sqlite_store_set_property (GObject *object, guint prop_id, const GValue *value,
+                                  GParamSpec *pspec)
 {
   SmileySqliteStore *self = SMILEY_SQLITE_STORE (object);
 
@@ -2065,9 +1979,9 @@ smiley_sqlite_store_class_init (SmileySqliteStoreClass *klass)
    *
    * The database file; `smiley.db` in the working directory when unset.
    */
-  properties[PROP_LOCATION] =
-    g_param_spec_string ("location", NULL, NULL, "smiley.db",
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
+  properties[PROP_LOCATION]
+      = g_param_spec_string ("location", NULL, NULL, "smiley.db",
+                             G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }

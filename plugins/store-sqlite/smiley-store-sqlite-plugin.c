@@ -9,9 +9,9 @@
 static void
 smiley_store_sqlite_register (SmileyPluginRegistry *registry)
 {
-  smiley_plugin_registry_register (registry, SMILEY_TYPE_STORE, "sqlite",
-                                   SMILEY_TYPE_SQLITE_STORE,
-                                   "runs in an SQLite database (sqlite:PATH; the default is smiley.db)");
+  smiley_plugin_registry_register (
+      registry, SMILEY_TYPE_STORE, "sqlite", SMILEY_TYPE_SQLITE_STORE,
+      "runs in an SQLite database (sqlite:PATH; the default is smiley.db)");
 }
 
 SMILEY_PLUGIN_DEFINE (smiley_store_sqlite_register)

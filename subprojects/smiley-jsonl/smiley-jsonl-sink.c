@@ -21,7 +21,7 @@
 
 struct _SmileyJsonlSink
 {
-  GObject        parent_instance;
+  GObject parent_instance;
 
   char          *output_path;
   GOutputStream *output;
@@ -29,7 +29,8 @@ struct _SmileyJsonlSink
   GString       *buffer;
 };
 
-enum {
+enum
+{
   PROP_0,
   PROP_OUTPUT,
   N_PROPS
@@ -37,22 +38,22 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-static void smiley_jsonl_sink_sink_iface_init     (SmileySinkInterface *iface);
-static void smiley_jsonl_sink_initable_iface_init (GInitableIface      *iface);
+static void smiley_jsonl_sink_sink_iface_init (SmileySinkInterface *iface);
+static void smiley_jsonl_sink_initable_iface_init (GInitableIface *iface);
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (SmileyJsonlSink, smiley_jsonl_sink, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (SMILEY_TYPE_SINK, smiley_jsonl_sink_sink_iface_init)
-                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE, smiley_jsonl_sink_initable_iface_init))
+                               G_IMPLEMENT_INTERFACE (SMILEY_TYPE_SINK,
+                                                      smiley_jsonl_sink_sink_iface_init)
+                                   G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
+                                                          smiley_jsonl_sink_initable_iface_init))
 
 /* smiley calls g_initable_init() after setting properties and before the
  * traced program starts: an unwritable file fails here, not mid-run. */
 static gboolean
-smiley_jsonl_sink_initable_init (GInitable     *initable,
-                                 GCancellable  *cancellable,
-                                 GError       **error)
+smiley_jsonl_sink_initable_init (GInitable *initable, GCancellable *cancellable, GError **error)
 {
   SmileyJsonlSink *self = SMILEY_JSONL_SINK (initable);
-  int fd;
+  int              fd;
 
   if (self->output != NULL)
     return TRUE;
@@ -70,8 +71,8 @@ smiley_jsonl_sink_initable_init (GInitable     *initable,
     {
       int saved_errno = errno;
 
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                   "cannot write %s: %s", self->output_path, g_strerror (saved_errno));
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno), "cannot write %s: %s",
+                   self->output_path, g_strerror (saved_errno));
       return FALSE;
     }
   self->output = g_unix_output_stream_new (fd, TRUE);
@@ -85,10 +86,9 @@ smiley_jsonl_sink_initable_iface_init (GInitableIface *iface)
 }
 
 static void
-append_line (SmileyJsonlSink *self,
-             JsonBuilder     *builder)
+append_line (SmileyJsonlSink *self, JsonBuilder *builder)
 {
-  g_autoptr(JsonNode) root = json_builder_get_root (builder);
+  g_autoptr (JsonNode) root = json_builder_get_root (builder);
   g_autofree char *text = NULL;
 
   json_generator_set_root (self->generator, root);
@@ -98,10 +98,9 @@ append_line (SmileyJsonlSink *self,
 }
 
 static gboolean
-write_buffer (SmileyJsonlSink  *self,
-              GError          **error)
+write_buffer (SmileyJsonlSink *self, GError **error)
 {
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (GError) local_error = NULL;
   gboolean ok;
 
   if (self->output == NULL)
@@ -115,15 +114,13 @@ write_buffer (SmileyJsonlSink  *self,
                                   &local_error);
   g_string_truncate (self->buffer, 0);
   if (!ok)
-    g_set_error (error, G_IO_ERROR, local_error->code, "cannot write %s: %s",
-                 self->output_path, local_error->message);
+    g_set_error (error, G_IO_ERROR, local_error->code, "cannot write %s: %s", self->output_path,
+                 local_error->message);
   return ok;
 }
 
 static void
-add_string (JsonBuilder *builder,
-            const char  *name,
-            const char  *value)
+add_string (JsonBuilder *builder, const char *name, const char *value)
 {
   json_builder_set_member_name (builder, name);
   if (value != NULL)
@@ -133,22 +130,18 @@ add_string (JsonBuilder *builder,
 }
 
 static void
-add_int (JsonBuilder *builder,
-         const char  *name,
-         gint64       value)
+add_int (JsonBuilder *builder, const char *name, gint64 value)
 {
   json_builder_set_member_name (builder, name);
   json_builder_add_int_value (builder, value);
 }
 
 static gboolean
-smiley_jsonl_sink_begin_run (SmileySink  *sink,
-                             SmileyRun   *run,
-                             GError     **error)
+smiley_jsonl_sink_begin_run (SmileySink *sink, SmileyRun *run, GError **error)
 {
   SmileyJsonlSink *self = SMILEY_JSONL_SINK (sink);
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  const char * const *argv = smiley_run_get_argv (run);
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  const char *const *argv = smiley_run_get_argv (run);
 
   json_builder_begin_object (builder);
   add_string (builder, "type", "run-begin");
@@ -169,19 +162,16 @@ smiley_jsonl_sink_begin_run (SmileySink  *sink,
 }
 
 static gboolean
-smiley_jsonl_sink_push (SmileySink   *sink,
-                        SmileyRun    *run,
-                        SmileyBatch  *batch,
-                        GError      **error)
+smiley_jsonl_sink_push (SmileySink *sink, SmileyRun *run, SmileyBatch *batch, GError **error)
 {
   SmileyJsonlSink *self = SMILEY_JSONL_SINK (sink);
-  guint length = smiley_batch_get_length (batch);
+  guint            length = smiley_batch_get_length (batch);
 
   for (guint i = 0; i < length; i++)
     {
-      const SmileyEvent *event = smiley_batch_get_event (batch, i);
+      const SmileyEvent  *event = smiley_batch_get_event (batch, i);
       const SmileyThread *thread = smiley_run_get_thread (run, event->thread);
-      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr (JsonBuilder) builder = json_builder_new ();
 
       json_builder_begin_object (builder);
       add_string (builder, "type", "event");
@@ -189,8 +179,8 @@ smiley_jsonl_sink_push (SmileySink   *sink,
       add_string (builder, "kind", smiley_event_kind_to_string (event->kind));
       add_int (builder, "thread", event->thread);
       add_string (builder, "thread_name", thread ? thread->name : NULL);
-      add_int (builder, "call_id", (gint64) event->call_id);
-      add_int (builder, "parent_call_id", (gint64) event->parent_call_id);
+      add_int (builder, "call_id", (gint64)event->call_id);
+      add_int (builder, "parent_call_id", (gint64)event->parent_call_id);
       add_int (builder, "depth", event->depth);
       add_int (builder, "time_ns", event->time_ns);
       add_string (builder, "file", smiley_run_get_string (run, event->file));
@@ -200,7 +190,8 @@ smiley_jsonl_sink_push (SmileySink   *sink,
       json_builder_set_member_name (builder, "locals");
       json_builder_begin_object (builder);
       for (guint j = 0; j < event->n_locals; j++)
-        add_string (builder, smiley_run_get_string (run, event->locals[j].name), event->locals[j].value);
+        add_string (builder, smiley_run_get_string (run, event->locals[j].name),
+                    event->locals[j].value);
       json_builder_end_object (builder);
       json_builder_end_object (builder);
       append_line (self, builder);
@@ -210,12 +201,10 @@ smiley_jsonl_sink_push (SmileySink   *sink,
 }
 
 static gboolean
-smiley_jsonl_sink_end_run (SmileySink  *sink,
-                           SmileyRun   *run,
-                           GError     **error)
+smiley_jsonl_sink_end_run (SmileySink *sink, SmileyRun *run, GError **error)
 {
   SmileyJsonlSink *self = SMILEY_JSONL_SINK (sink);
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autofree char *status = smiley_run_format_status (run);
 
   json_builder_begin_object (builder);
@@ -235,8 +224,7 @@ smiley_jsonl_sink_end_run (SmileySink  *sink,
 }
 
 static gboolean
-smiley_jsonl_sink_flush (SmileySink  *sink,
-                         GError     **error)
+smiley_jsonl_sink_flush (SmileySink *sink, GError **error)
 {
   SmileyJsonlSink *self = SMILEY_JSONL_SINK (sink);
 
@@ -266,10 +254,7 @@ smiley_jsonl_sink_finalize (GObject *object)
 }
 
 static void
-smiley_jsonl_sink_get_property (GObject    *object,
-                                guint       prop_id,
-                                GValue     *value,
-                                GParamSpec *pspec)
+smiley_jsonl_sink_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   SmileyJsonlSink *self = SMILEY_JSONL_SINK (object);
 
@@ -284,10 +269,8 @@ smiley_jsonl_sink_get_property (GObject    *object,
 }
 
 static void
-smiley_jsonl_sink_set_property (GObject      *object,
-                                guint         prop_id,
-                                const GValue *value,
-                                GParamSpec   *pspec)
+smiley_jsonl_sink_set_property (GObject *object, guint prop_id, const GValue *value,
+                                GParamSpec *pspec)
 {
   SmileyJsonlSink *self = SMILEY_JSONL_SINK (object);
 
@@ -313,9 +296,8 @@ smiley_jsonl_sink_class_init (SmileyJsonlSinkClass *klass)
 
   /* Settable from the command line and the configuration file by name:
    * `--set output=FILE`, or `output = FILE` in smiley.conf. */
-  properties[PROP_OUTPUT] =
-    g_param_spec_string ("output", NULL, "the file to write", NULL,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_OUTPUT] = g_param_spec_string ("output", NULL, "the file to write", NULL,
+                                                 G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }

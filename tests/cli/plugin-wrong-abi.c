@@ -8,7 +8,7 @@
 #include "smiley.h"
 
 G_MODULE_EXPORT const guint32 smiley_plugin_abi_version = SMILEY_PLUGIN_ABI_VERSION + 1000;
-G_MODULE_EXPORT void smiley_plugin_register (SmileyPluginRegistry *registry);
+G_MODULE_EXPORT void          smiley_plugin_register (SmileyPluginRegistry *registry);
 
 G_MODULE_EXPORT void
 smiley_plugin_register (SmileyPluginRegistry *registry)

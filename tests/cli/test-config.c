@@ -20,19 +20,31 @@ G_DECLARE_FINAL_TYPE (TestSource, test_source, TEST, SOURCE, GObject)
 
 struct _TestSource
 {
-  GObject   parent_instance;
-  GStrv     argv;
-  gboolean  include_stdlib;
-  gboolean  include_site_packages;
-  guint     repr_limit;
-  gint64    offset;
-  double    ratio;
-  char     *python;
-  char     *endpoint;
+  GObject  parent_instance;
+  GStrv    argv;
+  gboolean include_stdlib;
+  gboolean include_site_packages;
+  guint    repr_limit;
+  gint64   offset;
+  double   ratio;
+  char    *python;
+  char    *endpoint;
 };
 
-enum { SRC_PROP_0, SRC_ARGV, SRC_STDLIB, SRC_SITE, SRC_LIMIT, SRC_OFFSET, SRC_RATIO, SRC_PYTHON,
-       SRC_EMITTED, SRC_ENDPOINT, SRC_N };
+enum
+{
+  SRC_PROP_0,
+  SRC_ARGV,
+  SRC_STDLIB,
+  SRC_SITE,
+  SRC_LIMIT,
+  SRC_OFFSET,
+  SRC_RATIO,
+  SRC_PYTHON,
+  SRC_EMITTED,
+  SRC_ENDPOINT,
+  SRC_N
+};
 
 static gboolean
 test_source_run (SmileySource *source, SmileySink *sink, GCancellable *cancellable, GError **error)
@@ -56,15 +68,35 @@ test_source_set_property (GObject *object, guint id, const GValue *value, GParam
 
   switch (id)
     {
-    case SRC_ARGV: g_strfreev (self->argv); self->argv = g_value_dup_boxed (value); break;
-    case SRC_STDLIB: self->include_stdlib = g_value_get_boolean (value); break;
-    case SRC_SITE: self->include_site_packages = g_value_get_boolean (value); break;
-    case SRC_LIMIT: self->repr_limit = g_value_get_uint (value); break;
-    case SRC_OFFSET: self->offset = g_value_get_int64 (value); break;
-    case SRC_RATIO: self->ratio = g_value_get_double (value); break;
-    case SRC_PYTHON: g_free (self->python); self->python = g_value_dup_string (value); break;
-    case SRC_ENDPOINT: g_free (self->endpoint); self->endpoint = g_value_dup_string (value); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+    case SRC_ARGV:
+      g_strfreev (self->argv);
+      self->argv = g_value_dup_boxed (value);
+      break;
+    case SRC_STDLIB:
+      self->include_stdlib = g_value_get_boolean (value);
+      break;
+    case SRC_SITE:
+      self->include_site_packages = g_value_get_boolean (value);
+      break;
+    case SRC_LIMIT:
+      self->repr_limit = g_value_get_uint (value);
+      break;
+    case SRC_OFFSET:
+      self->offset = g_value_get_int64 (value);
+      break;
+    case SRC_RATIO:
+      self->ratio = g_value_get_double (value);
+      break;
+    case SRC_PYTHON:
+      g_free (self->python);
+      self->python = g_value_dup_string (value);
+      break;
+    case SRC_ENDPOINT:
+      g_free (self->endpoint);
+      self->endpoint = g_value_dup_string (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
     }
 }
 
@@ -73,8 +105,11 @@ test_source_get_property (GObject *object, guint id, GValue *value, GParamSpec *
 {
   switch (id)
     {
-    case SRC_EMITTED: g_value_set_uint64 (value, 7); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+    case SRC_EMITTED:
+      g_value_set_uint64 (value, 7);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
     }
 }
 
@@ -93,23 +128,30 @@ static void
 test_source_class_init (TestSourceClass *klass)
 {
   GObjectClass *oc = G_OBJECT_CLASS (klass);
-  GParamFlags rw = G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS;
+  GParamFlags   rw = G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS;
 
   oc->set_property = test_source_set_property;
   oc->get_property = test_source_get_property;
   oc->finalize = test_source_finalize;
-  g_object_class_install_property (oc, SRC_ARGV, g_param_spec_boxed ("argv", NULL, NULL, G_TYPE_STRV, rw));
-  g_object_class_install_property (oc, SRC_STDLIB, g_param_spec_boolean ("include-stdlib", NULL, NULL, FALSE, rw));
-  g_object_class_install_property (oc, SRC_SITE,
-                                   g_param_spec_boolean ("include-site-packages", NULL, NULL, TRUE, rw));
-  g_object_class_install_property (oc, SRC_LIMIT, g_param_spec_uint ("repr-limit", NULL, NULL, 8, 4096, 256, rw));
+  g_object_class_install_property (oc, SRC_ARGV,
+                                   g_param_spec_boxed ("argv", NULL, NULL, G_TYPE_STRV, rw));
+  g_object_class_install_property (oc, SRC_STDLIB,
+                                   g_param_spec_boolean ("include-stdlib", NULL, NULL, FALSE, rw));
+  g_object_class_install_property (
+      oc, SRC_SITE, g_param_spec_boolean ("include-site-packages", NULL, NULL, TRUE, rw));
+  g_object_class_install_property (oc, SRC_LIMIT,
+                                   g_param_spec_uint ("repr-limit", NULL, NULL, 8, 4096, 256, rw));
   g_object_class_install_property (oc, SRC_OFFSET,
                                    g_param_spec_int64 ("offset", NULL, NULL, -10, 10, 0, rw));
-  g_object_class_install_property (oc, SRC_RATIO, g_param_spec_double ("ratio", NULL, NULL, 0, 100, 1, rw));
-  g_object_class_install_property (oc, SRC_PYTHON, g_param_spec_string ("python", NULL, NULL, NULL, rw));
-  g_object_class_install_property (oc, SRC_ENDPOINT, g_param_spec_string ("endpoint", NULL, NULL, NULL, rw));
+  g_object_class_install_property (oc, SRC_RATIO,
+                                   g_param_spec_double ("ratio", NULL, NULL, 0, 100, 1, rw));
+  g_object_class_install_property (oc, SRC_PYTHON,
+                                   g_param_spec_string ("python", NULL, NULL, NULL, rw));
+  g_object_class_install_property (oc, SRC_ENDPOINT,
+                                   g_param_spec_string ("endpoint", NULL, NULL, NULL, rw));
   g_object_class_install_property (oc, SRC_EMITTED,
-                                   g_param_spec_uint64 ("events-emitted", NULL, NULL, 0, G_MAXUINT64, 0,
+                                   g_param_spec_uint64 ("events-emitted", NULL, NULL, 0,
+                                                        G_MAXUINT64, 0,
                                                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 }
 
@@ -128,17 +170,38 @@ G_DECLARE_FINAL_TYPE (TestSink, test_sink, TEST, SINK, GObject)
 
 struct _TestSink
 {
-  GObject  parent_instance;
-  char    *color;
-  char    *stream;
+  GObject parent_instance;
+  char   *color;
+  char   *stream;
 };
 
-enum { SINK_PROP_0, SINK_COLOR, SINK_STREAM };
+enum
+{
+  SINK_PROP_0,
+  SINK_COLOR,
+  SINK_STREAM
+};
 
-static gboolean sink_begin (SmileySink *s, SmileyRun *r, GError **e) { return TRUE; }
-static gboolean sink_push (SmileySink *s, SmileyRun *r, SmileyBatch *b, GError **e) { return TRUE; }
-static gboolean sink_end (SmileySink *s, SmileyRun *r, GError **e) { return TRUE; }
-static gboolean sink_flush (SmileySink *s, GError **e) { return TRUE; }
+static gboolean
+sink_begin (SmileySink *s, SmileyRun *r, GError **e)
+{
+  return TRUE;
+}
+static gboolean
+sink_push (SmileySink *s, SmileyRun *r, SmileyBatch *b, GError **e)
+{
+  return TRUE;
+}
+static gboolean
+sink_end (SmileySink *s, SmileyRun *r, GError **e)
+{
+  return TRUE;
+}
+static gboolean
+sink_flush (SmileySink *s, GError **e)
+{
+  return TRUE;
+}
 
 static void
 test_sink_iface_init (SmileySinkInterface *iface)
@@ -159,9 +222,16 @@ test_sink_set_property (GObject *object, guint id, const GValue *value, GParamSp
 
   switch (id)
     {
-    case SINK_COLOR: g_free (self->color); self->color = g_value_dup_string (value); break;
-    case SINK_STREAM: g_free (self->stream); self->stream = g_value_dup_string (value); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+    case SINK_COLOR:
+      g_free (self->color);
+      self->color = g_value_dup_string (value);
+      break;
+    case SINK_STREAM:
+      g_free (self->stream);
+      self->stream = g_value_dup_string (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
     }
 }
 
@@ -179,12 +249,14 @@ static void
 test_sink_class_init (TestSinkClass *klass)
 {
   GObjectClass *oc = G_OBJECT_CLASS (klass);
-  GParamFlags w = G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS;
+  GParamFlags   w = G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS;
 
   oc->set_property = test_sink_set_property;
   oc->finalize = test_sink_finalize;
-  g_object_class_install_property (oc, SINK_COLOR, g_param_spec_string ("color", NULL, NULL, "auto", w));
-  g_object_class_install_property (oc, SINK_STREAM, g_param_spec_string ("stream", NULL, NULL, "stdout", w));
+  g_object_class_install_property (oc, SINK_COLOR,
+                                   g_param_spec_string ("color", NULL, NULL, "auto", w));
+  g_object_class_install_property (oc, SINK_STREAM,
+                                   g_param_spec_string ("stream", NULL, NULL, "stdout", w));
 }
 
 static void
@@ -195,11 +267,20 @@ test_sink_init (TestSink *self)
 /* A plain sink with no properties (the "null" of this test). */
 #define TEST_TYPE_BARE_SINK (test_bare_sink_get_type ())
 G_DECLARE_FINAL_TYPE (TestBareSink, test_bare_sink, TEST, BARE_SINK, GObject)
-struct _TestBareSink { GObject parent_instance; };
+struct _TestBareSink
+{
+  GObject parent_instance;
+};
 G_DEFINE_FINAL_TYPE_WITH_CODE (TestBareSink, test_bare_sink, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (SMILEY_TYPE_SINK, test_sink_iface_init))
-static void test_bare_sink_class_init (TestBareSinkClass *klass) { }
-static void test_bare_sink_init (TestBareSink *self) { }
+static void
+test_bare_sink_class_init (TestBareSinkClass *klass)
+{
+}
+static void
+test_bare_sink_init (TestBareSink *self)
+{
+}
 
 /* ---- a store ----------------------------------------------------------- */
 
@@ -208,11 +289,15 @@ G_DECLARE_FINAL_TYPE (TestStore, test_store, TEST, STORE, GObject)
 
 struct _TestStore
 {
-  GObject  parent_instance;
-  char    *location;
+  GObject parent_instance;
+  char   *location;
 };
 
-enum { STORE_PROP_0, STORE_LOCATION };
+enum
+{
+  STORE_PROP_0,
+  STORE_LOCATION
+};
 
 static void
 test_store_iface_init (SmileyStoreInterface *iface)
@@ -221,7 +306,7 @@ test_store_iface_init (SmileyStoreInterface *iface)
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (TestStore, test_store, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (SMILEY_TYPE_SINK, test_sink_iface_init)
-                               G_IMPLEMENT_INTERFACE (SMILEY_TYPE_STORE, test_store_iface_init))
+                                   G_IMPLEMENT_INTERFACE (SMILEY_TYPE_STORE, test_store_iface_init))
 
 static void
 test_store_set_property (GObject *object, guint id, const GValue *value, GParamSpec *pspec)
@@ -230,8 +315,12 @@ test_store_set_property (GObject *object, guint id, const GValue *value, GParamS
 
   switch (id)
     {
-    case STORE_LOCATION: g_free (self->location); self->location = g_value_dup_string (value); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+    case STORE_LOCATION:
+      g_free (self->location);
+      self->location = g_value_dup_string (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
     }
 }
 
@@ -271,13 +360,17 @@ typedef struct
 static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   f->registry = smiley_plugin_registry_new ();
-  smiley_plugin_registry_register (f->registry, SMILEY_TYPE_SOURCE, "python", TEST_TYPE_SOURCE, "test");
-  smiley_plugin_registry_register (f->registry, SMILEY_TYPE_SINK, "console", TEST_TYPE_SINK, "test");
-  smiley_plugin_registry_register (f->registry, SMILEY_TYPE_SINK, "null", TEST_TYPE_BARE_SINK, "test");
-  smiley_plugin_registry_register (f->registry, SMILEY_TYPE_STORE, "sqlite", TEST_TYPE_STORE, "test");
+  smiley_plugin_registry_register (f->registry, SMILEY_TYPE_SOURCE, "python", TEST_TYPE_SOURCE,
+                                   "test");
+  smiley_plugin_registry_register (f->registry, SMILEY_TYPE_SINK, "console", TEST_TYPE_SINK,
+                                   "test");
+  smiley_plugin_registry_register (f->registry, SMILEY_TYPE_SINK, "null", TEST_TYPE_BARE_SINK,
+                                   "test");
+  smiley_plugin_registry_register (f->registry, SMILEY_TYPE_STORE, "sqlite", TEST_TYPE_STORE,
+                                   "test");
   smiley_plugin_registry_register (f->registry, SMILEY_TYPE_STORE, "file", TEST_TYPE_STORE, "test");
   f->dir = g_dir_make_tmp ("smiley-config-XXXXXX", &error);
   g_assert_no_error (error);
@@ -297,7 +390,7 @@ fixture_teardown (Fixture *f, gconstpointer data)
 static void
 write_config (Fixture *f, const char *text)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_file_set_contents (f->path, text, -1, &error);
   g_assert_no_error (error);
@@ -307,8 +400,8 @@ write_config (Fixture *f, const char *text)
 static SmileyPipeline *
 run_pipeline (Fixture *f, const char *command, const char *config_text, GError **error)
 {
-  g_autoptr(SmileyConfig) config = smiley_config_new ();
-  g_autoptr(SmileyPipeline) pipeline = smiley_pipeline_new (f->registry);
+  g_autoptr (SmileyConfig) config = smiley_config_new ();
+  g_autoptr (SmileyPipeline) pipeline = smiley_pipeline_new (f->registry);
 
   if (config_text != NULL)
     {
@@ -337,10 +430,10 @@ assert_error_is (GError *error, const char *path, const char *expected_after_pat
 static void
 test_defaults (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SmileyPipeline) pipeline = run_pipeline (f, "run", NULL, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmileyPipeline) pipeline = run_pipeline (f, "run", NULL, &error);
   TestSource *source;
-  TestSink *sink;
+  TestSink   *sink;
 
   g_assert_true (smiley_pipeline_build (pipeline, &error));
   g_assert_no_error (error);
@@ -357,27 +450,26 @@ test_defaults (Fixture *f, gconstpointer data)
 static void
 test_precedence (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SmileyPipeline) pipeline =
-    run_pipeline (f, "run",
-                  "# shared by every command\n"
-                  "[smiley]\n"
-                  "repr-limit = 100\n"
-                  "include-stdlib = yes\n"
-                  "ratio = 2.5\n"
-                  "python = /shared/python\n"
-                  "stream = stdout\n"
-                  "\n"
-                  "[run]\n"
-                  "repr-limit = 200\n"
-                  "include-stdlib = 0\n"
-                  "python = /run/python\n"
-                  "\n"
-                  "[monitor]\n"
-                  "repr-limit = 999\n",
-                  &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmileyPipeline) pipeline = run_pipeline (f, "run",
+                                                      "# shared by every command\n"
+                                                      "[smiley]\n"
+                                                      "repr-limit = 100\n"
+                                                      "include-stdlib = yes\n"
+                                                      "ratio = 2.5\n"
+                                                      "python = /shared/python\n"
+                                                      "stream = stdout\n"
+                                                      "\n"
+                                                      "[run]\n"
+                                                      "repr-limit = 200\n"
+                                                      "include-stdlib = 0\n"
+                                                      "python = /run/python\n"
+                                                      "\n"
+                                                      "[monitor]\n"
+                                                      "repr-limit = 999\n",
+                                                      &error);
   TestSource *source;
-  TestSink *sink;
+  TestSink   *sink;
 
   g_assert_no_error (error);
   /* The flag beats both groups. */
@@ -398,8 +490,8 @@ test_precedence (Fixture *f, gconstpointer data)
 static void
 test_flag_order_within_layer (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SmileyPipeline) pipeline = run_pipeline (f, "run", NULL, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmileyPipeline) pipeline = run_pipeline (f, "run", NULL, &error);
   TestSource *source;
 
   /* Added in the wrong order on purpose: the layer decides, then order. */
@@ -415,17 +507,16 @@ test_flag_order_within_layer (Fixture *f, gconstpointer data)
 static void
 test_reserved_keys (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SmileyPipeline) pipeline =
-    run_pipeline (f, "run",
-                  "[smiley]\n"
-                  "store = file:/shared/runs\n"
-                  "socket = unix:/shared.sock\n"
-                  "[run]\n"
-                  "sink = store\n"
-                  "database = /run/x.db\n",
-                  &error);
-  TestStore *store;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmileyPipeline) pipeline = run_pipeline (f, "run",
+                                                      "[smiley]\n"
+                                                      "store = file:/shared/runs\n"
+                                                      "socket = unix:/shared.sock\n"
+                                                      "[run]\n"
+                                                      "sink = store\n"
+                                                      "database = /run/x.db\n",
+                                                      &error);
+  TestStore  *store;
   TestSource *source;
 
   g_assert_no_error (error);
@@ -433,12 +524,13 @@ test_reserved_keys (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
 
   /* [run] database beats [smiley] store: they are one setting. */
-  g_assert_cmpstr (smiley_pipeline_get_name (pipeline, SMILEY_PIPELINE_STORE), ==, "sqlite:/run/x.db");
+  g_assert_cmpstr (smiley_pipeline_get_name (pipeline, SMILEY_PIPELINE_STORE), ==,
+                   "sqlite:/run/x.db");
   store = smiley_pipeline_get_object (pipeline, SMILEY_PIPELINE_STORE);
   g_assert_true (TEST_IS_STORE (store));
   g_assert_cmpstr (store->location, ==, "/run/x.db");
   /* sink = store makes the store the sink. */
-  g_assert_true (smiley_pipeline_get_object (pipeline, SMILEY_PIPELINE_SINK) == (gpointer) store);
+  g_assert_true (smiley_pipeline_get_object (pipeline, SMILEY_PIPELINE_SINK) == (gpointer)store);
   /* socket = … sets whichever object has an endpoint. */
   source = smiley_pipeline_get_object (pipeline, SMILEY_PIPELINE_SOURCE);
   g_assert_cmpstr (source->endpoint, ==, "unix:/shared.sock");
@@ -447,36 +539,37 @@ test_reserved_keys (Fixture *f, gconstpointer data)
 static void
 test_store_flag_beats_config (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SmileyPipeline) pipeline = run_pipeline (f, "list", "[list]\ndatabase = /conf.db\n", &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmileyPipeline) pipeline
+      = run_pipeline (f, "list", "[list]\ndatabase = /conf.db\n", &error);
 
   g_assert_no_error (error);
   smiley_pipeline_set_role (pipeline, SMILEY_PIPELINE_STORE, "sqlite:smiley.db");
   smiley_pipeline_add_setting (pipeline, SMILEY_SETTING_FLAG, "store", "file:/flag", "--store");
   g_assert_true (smiley_pipeline_build (pipeline, &error));
   g_assert_cmpstr (smiley_pipeline_get_name (pipeline, SMILEY_PIPELINE_STORE), ==, "file:/flag");
-  g_assert_cmpstr (TEST_STORE (smiley_pipeline_get_object (pipeline, SMILEY_PIPELINE_STORE))->location,
-                   ==, "/flag");
+  g_assert_cmpstr (
+      TEST_STORE (smiley_pipeline_get_object (pipeline, SMILEY_PIPELINE_STORE))->location, ==,
+      "/flag");
 }
 
 static void
 test_value_forms (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SmileyPipeline) pipeline =
-    run_pipeline (f, "run",
-                  "[run]\n"
-                  "argv = a.py, -x;  second arg  \n"
-                  "include-site-packages = No\n"
-                  "offset = -3\n",
-                  &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmileyPipeline) pipeline = run_pipeline (f, "run",
+                                                      "[run]\n"
+                                                      "argv = a.py, -x;  second arg  \n"
+                                                      "include-site-packages = No\n"
+                                                      "offset = -3\n",
+                                                      &error);
   TestSource *source;
 
   g_assert_no_error (error);
   g_assert_true (smiley_pipeline_build (pipeline, &error));
   g_assert_no_error (error);
   source = smiley_pipeline_get_object (pipeline, SMILEY_PIPELINE_SOURCE);
-  g_assert_cmpstrv (source->argv, ((const char *[]) { "a.py", "-x", "second arg", NULL }));
+  g_assert_cmpstrv (source->argv, ((const char *[]){ "a.py", "-x", "second arg", NULL }));
   g_assert_false (source->include_site_packages);
   g_assert_cmpint (source->offset, ==, -3);
 }
@@ -484,8 +577,8 @@ test_value_forms (Fixture *f, gconstpointer data)
 static void
 test_shared_key_for_other_command (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SmileyPipeline) pipeline = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmileyPipeline) pipeline = NULL;
 
   /* [smiley] color is for the console sink; a command with the null sink
    * ignores it rather than failing. */
@@ -498,8 +591,8 @@ test_shared_key_for_other_command (Fixture *f, gconstpointer data)
 static void
 test_shared_command_group (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SmileyPipeline) pipeline = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmileyPipeline) pipeline = NULL;
 
   /* [stats] serves commands with different views: a key another view of
    * the group takes is not an error here… */
@@ -533,9 +626,9 @@ test_shared_command_group (Fixture *f, gconstpointer data)
 static void
 test_error_unknown_sink (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SmileyPipeline) pipeline =
-    run_pipeline (f, "run", "[smiley]\n\n# comment\n\n\n[run]\nsink = consol\n", &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmileyPipeline) pipeline
+      = run_pipeline (f, "run", "[smiley]\n\n# comment\n\n\n[run]\nsink = consol\n", &error);
 
   g_assert_no_error (error);
   g_assert_false (smiley_pipeline_build (pipeline, &error));
@@ -547,8 +640,9 @@ test_error_unknown_sink (Fixture *f, gconstpointer data)
 static void
 test_error_unknown_key (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SmileyPipeline) pipeline = run_pipeline (f, "run", "[run]\nrepr-limit = 9\ncolour = always\n", &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmileyPipeline) pipeline
+      = run_pipeline (f, "run", "[run]\nrepr-limit = 9\ncolour = always\n", &error);
 
   g_assert_no_error (error);
   g_assert_false (smiley_pipeline_build (pipeline, &error));
@@ -561,8 +655,9 @@ test_error_unknown_key (Fixture *f, gconstpointer data)
 static void
 test_error_unknown_shared_key (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SmileyPipeline) pipeline = run_pipeline (f, "run", "[smiley]\nno-such-thing = 1\n", &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmileyPipeline) pipeline
+      = run_pipeline (f, "run", "[smiley]\nno-such-thing = 1\n", &error);
 
   g_assert_no_error (error);
   g_assert_false (smiley_pipeline_build (pipeline, &error));
@@ -574,12 +669,19 @@ test_error_unknown_shared_key (Fixture *f, gconstpointer data)
 static void
 test_error_bad_values (Fixture *f, gconstpointer data)
 {
-  static const struct { const char *config; const char *message; } cases[] = {
+  static const struct
+  {
+    const char *config;
+    const char *message;
+  } cases[] = {
     { "[run]\ninclude-stdlib = maybe\n",
       ":2: [run] include-stdlib: 'maybe' is not a boolean (use true/false, yes/no or 1/0)" },
-    { "[run]\nrepr-limit = 5\n", ":2: [run] repr-limit: '5' is not a whole number between 8 and 4096" },
-    { "[run]\nrepr-limit = lots\n", ":2: [run] repr-limit: 'lots' is not a whole number between 8 and 4096" },
-    { "[run]\nrepr-limit = -1\n", ":2: [run] repr-limit: '-1' is not a whole number between 8 and 4096" },
+    { "[run]\nrepr-limit = 5\n",
+      ":2: [run] repr-limit: '5' is not a whole number between 8 and 4096" },
+    { "[run]\nrepr-limit = lots\n",
+      ":2: [run] repr-limit: 'lots' is not a whole number between 8 and 4096" },
+    { "[run]\nrepr-limit = -1\n",
+      ":2: [run] repr-limit: '-1' is not a whole number between 8 and 4096" },
     { "[run]\noffset = 11\n", ":2: [run] offset: '11' is not a whole number between -10 and 10" },
     { "[run]\nratio = 1e3\n", ":2: [run] ratio: '1e3' is not a number between 0 and 100" },
     { "[run]\nratio = \n", ":2: [run] ratio: '' is not a number between 0 and 100" },
@@ -593,8 +695,8 @@ test_error_bad_values (Fixture *f, gconstpointer data)
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(SmileyPipeline) pipeline = run_pipeline (f, "run", cases[i].config, &error);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (SmileyPipeline) pipeline = run_pipeline (f, "run", cases[i].config, &error);
 
       g_assert_no_error (error);
       g_assert_false (smiley_pipeline_build (pipeline, &error));
@@ -605,22 +707,28 @@ test_error_bad_values (Fixture *f, gconstpointer data)
 static void
 test_error_flag_origin (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SmileyPipeline) pipeline = run_pipeline (f, "run", NULL, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmileyPipeline) pipeline = run_pipeline (f, "run", NULL, &error);
 
   smiley_pipeline_add_setting (pipeline, SMILEY_SETTING_FLAG, "sink", "bogus", "--sink");
   g_assert_false (smiley_pipeline_build (pipeline, &error));
-  g_assert_cmpstr (error->message, ==, "--sink: no sink plugin named 'bogus' (known: console, null, store)");
+  g_assert_cmpstr (error->message, ==,
+                   "--sink: no sink plugin named 'bogus' (known: console, null, store)");
 }
 
 static void
 test_error_syntax (Fixture *f, gconstpointer data)
 {
-  static const struct { const char *config; const char *message; } cases[] = {
+  static const struct
+  {
+    const char *config;
+    const char *message;
+  } cases[] = {
     { "[run]\nsink = console\nthis line has no equals sign\n",
       ":3: syntax error: 'this line has no equals sign' is not a 'key = value' line" },
     { "[run\nsink = console\n", ":1: syntax error: '[run' is not a group header like [run]" },
-    { "sink = console\n[run]\n", ":1: syntax error: setting before the first group (start with [smiley])" },
+    { "sink = console\n[run]\n",
+      ":1: syntax error: setting before the first group (start with [smiley])" },
     { "[smiley]\n= value\n", ":2: syntax error: '= value' is not a 'key = value' line" },
     { "[run]\n\nsink = console\na[b = c\n", ":4: syntax error: Invalid key name: a[b" },
     { "[run]\nsink = console\npython = C:\\q\n",
@@ -632,8 +740,8 @@ test_error_syntax (Fixture *f, gconstpointer data)
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(SmileyPipeline) pipeline = run_pipeline (f, "run", cases[i].config, &error);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (SmileyPipeline) pipeline = run_pipeline (f, "run", cases[i].config, &error);
 
       g_assert_null (pipeline);
       g_assert_nonnull (error);
@@ -645,8 +753,8 @@ test_error_syntax (Fixture *f, gconstpointer data)
 static void
 test_error_binary (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SmileyConfig) config = smiley_config_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmileyConfig) config = smiley_config_new ();
 
   g_file_set_contents (f->path, "\x89PNG\r\n\x1a\n\0\0\0", 11, &error);
   g_assert_no_error (error);
@@ -657,8 +765,8 @@ test_error_binary (Fixture *f, gconstpointer data)
 static void
 test_error_missing_file (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SmileyConfig) config = smiley_config_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmileyConfig) config = smiley_config_new ();
   g_autofree char *missing = g_build_filename (f->dir, "nope.conf", NULL);
 
   g_assert_false (smiley_config_load_file (config, missing, &error));
@@ -669,8 +777,8 @@ test_error_missing_file (Fixture *f, gconstpointer data)
 static void
 test_default_location (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SmileyConfig) config = smiley_config_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmileyConfig) config = smiley_config_new ();
   g_autofree char *config_dir = g_build_filename (g_get_user_config_dir (), "smiley", NULL);
   g_autofree char *config_file = g_build_filename (config_dir, "smiley.conf", NULL);
 
@@ -691,14 +799,13 @@ test_default_location (Fixture *f, gconstpointer data)
 }
 
 int
-main (int    argc,
-      char **argv)
+main (int argc, char **argv)
 {
   g_autofree char *xdg = NULL;
 
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) \
+#define ADD(path, func)                                                                            \
   g_test_add ("/smiley/config/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
 
   ADD ("defaults", test_defaults);
@@ -721,13 +828,13 @@ main (int    argc,
   /* g_get_user_config_dir() is cached on first use: point it at the
    * fixture's directory through a test of its own. */
   {
-    g_autoptr(GError) error = NULL;
+    g_autoptr (GError) error = NULL;
     xdg = g_dir_make_tmp ("smiley-xdg-XXXXXX", &error);
     g_assert_no_error (error);
     g_setenv ("XDG_CONFIG_HOME", xdg, TRUE);
   }
-  g_test_add ("/smiley/config/default-location", Fixture, NULL, fixture_setup, test_default_location,
-              fixture_teardown);
+  g_test_add ("/smiley/config/default-location", Fixture, NULL, fixture_setup,
+              test_default_location, fixture_teardown);
 
   {
     int status = g_test_run ();

@@ -18,7 +18,7 @@ typedef struct
 static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   f->registry = smiley_plugin_registry_new ();
   smiley_plugin_registry_load_defaults (f->registry);
@@ -41,7 +41,7 @@ fixture_teardown (Fixture *f, gconstpointer data)
 static SmileySink *
 make_console (Fixture *f, const char *color)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   GObject *sink = smiley_plugin_registry_create (f->registry, SMILEY_TYPE_SINK, "console", &error);
 
   g_assert_no_error (error);
@@ -54,7 +54,7 @@ make_console (Fixture *f, const char *color)
 static char *
 read_output (Fixture *f)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   char *text = NULL;
 
   g_file_get_contents (f->output, &text, NULL, &error);
@@ -66,10 +66,11 @@ static SmileyRun *
 make_run (const char *id)
 {
   SmileyRun *run = smiley_run_new (id);
-  g_autoptr(GBytes) source = g_bytes_new_static ("def f(a):\n    b = a * 2   \n    return b\n", 40);
+  g_autoptr (GBytes) source
+      = g_bytes_new_static ("def f(a):\n    b = a * 2   \n    return b\n", 40);
 
   smiley_run_set_cwd (run, "/home/u/proj");
-  smiley_run_set_argv (run, (const char * const[]) { "prog.py", "it's", "a \"b\"\n", NULL });
+  smiley_run_set_argv (run, (const char *const[]){ "prog.py", "it's", "a \"b\"\n", NULL });
   smiley_run_set_thread (run, 1, 10, 10, "MainThread");
   smiley_run_set_thread (run, 2, 10, 11, "worker");
   smiley_run_add_source (run, smiley_run_intern (run, "/home/u/proj/prog.py"), source);
@@ -80,7 +81,9 @@ static void
 add (SmileyBatch *batch, SmileyRun *run, SmileyEventKind kind, guint32 thread, const char *file,
      guint32 line, const char *function, const char *arg, guint n_locals, const SmileyLocal *locals)
 {
-  SmileyEvent ev = { 0, };
+  SmileyEvent ev = {
+    0,
+  };
 
   ev.kind = kind;
   ev.thread = thread;
@@ -96,7 +99,7 @@ add (SmileyBatch *batch, SmileyRun *run, SmileyEventKind kind, guint32 thread, c
 static void
 push (SmileySink *sink, SmileyRun *run, SmileyBatch *batch)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_assert_true (smiley_sink_push (sink, run, batch, &error));
   g_assert_no_error (error);
@@ -106,24 +109,25 @@ push (SmileySink *sink, SmileyRun *run, SmileyBatch *batch)
 static void
 test_format (Fixture *f, gconstpointer data)
 {
-  g_autoptr(SmileySink) sink = make_console (f, "never");
-  g_autoptr(SmileyRun) run = make_run ("0123456789abcdef");
-  g_autoptr(SmileyBatch) batch = smiley_batch_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (SmileySink) sink = make_console (f, "never");
+  g_autoptr (SmileyRun) run = make_run ("0123456789abcdef");
+  g_autoptr (SmileyBatch) batch = smiley_batch_new ();
+  g_autoptr (GError) error = NULL;
   g_autofree char *text = NULL;
-  const char *prog = "/home/u/proj/prog.py";
-  guint32 a = smiley_run_intern (run, "a"), b = smiley_run_intern (run, "b");
+  const char      *prog = "/home/u/proj/prog.py";
+  guint32          a = smiley_run_intern (run, "a"), b = smiley_run_intern (run, "b");
 
   g_assert_true (smiley_sink_begin_run (sink, run, &error));
-  add (batch, run, SMILEY_EVENT_CALL, 1, prog, 1, "f", NULL, 1, (SmileyLocal[]) { { a, "21" } });
+  add (batch, run, SMILEY_EVENT_CALL, 1, prog, 1, "f", NULL, 1, (SmileyLocal[]){ { a, "21" } });
   add (batch, run, SMILEY_EVENT_LINE, 1, prog, 2, "f", NULL, 0, NULL);
   add (batch, run, SMILEY_EVENT_C_CALL, 1, "~", 0, "<built-in function len>", NULL, 0, NULL);
   add (batch, run, SMILEY_EVENT_C_RETURN, 1, "~", 0, "<built-in function len>", NULL, 0, NULL);
   add (batch, run, SMILEY_EVENT_LINE, 1, prog, 3, "f", NULL, 2,
-       (SmileyLocal[]) { { b, "42" }, { a, NULL } });
+       (SmileyLocal[]){ { b, "42" }, { a, NULL } });
   add (batch, run, SMILEY_EVENT_YIELD, 1, prog, 3, "f", "42", 0, NULL);
   add (batch, run, SMILEY_EVENT_RESUME, 1, prog, 3, "f", NULL, 0, NULL);
-  add (batch, run, SMILEY_EVENT_LINE, 1, "/usr/lib/python3.11/json/__init__.py", 7, "loads", NULL, 0, NULL);
+  add (batch, run, SMILEY_EVENT_LINE, 1, "/usr/lib/python3.11/json/__init__.py", 7, "loads", NULL,
+       0, NULL);
   add (batch, run, SMILEY_EVENT_LINE, 1, prog, 99, "f", NULL, 0, NULL);
   add (batch, run, SMILEY_EVENT_EXCEPTION, 1, prog, 3, "f", "ValueError: no <b>", 0, NULL);
   add (batch, run, SMILEY_EVENT_RETURN, 1, prog, 3, "f", "None", 0, NULL);
@@ -153,11 +157,11 @@ test_format (Fixture *f, gconstpointer data)
 static void
 test_threads (Fixture *f, gconstpointer data)
 {
-  g_autoptr(SmileySink) sink = make_console (f, "never");
-  g_autoptr(SmileyRun) run = make_run ("0123456789abcdef");
-  g_autoptr(SmileyBatch) batch = smiley_batch_new ();
+  g_autoptr (SmileySink) sink = make_console (f, "never");
+  g_autoptr (SmileyRun) run = make_run ("0123456789abcdef");
+  g_autoptr (SmileyBatch) batch = smiley_batch_new ();
   g_autofree char *text = NULL;
-  const char *prog = "/home/u/proj/prog.py";
+  const char      *prog = "/home/u/proj/prog.py";
 
   g_assert_true (smiley_sink_begin_run (sink, run, NULL));
   add (batch, run, SMILEY_EVENT_CALL, 1, prog, 1, "f", NULL, 0, NULL);
@@ -183,13 +187,13 @@ test_threads (Fixture *f, gconstpointer data)
 static void
 test_runs (Fixture *f, gconstpointer data)
 {
-  g_autoptr(SmileySink) sink = make_console (f, "never");
-  g_autoptr(SmileyRun) one = make_run ("11111111-aaaa");
-  g_autoptr(SmileyRun) two = make_run ("22222222-bbbb");
-  g_autoptr(SmileyBatch) batch = smiley_batch_new ();
+  g_autoptr (SmileySink) sink = make_console (f, "never");
+  g_autoptr (SmileyRun) one = make_run ("11111111-aaaa");
+  g_autoptr (SmileyRun) two = make_run ("22222222-bbbb");
+  g_autoptr (SmileyBatch) batch = smiley_batch_new ();
   g_autofree char *text = NULL;
 
-  smiley_run_set_argv (two, (const char * const[]) { "two.py", NULL });
+  smiley_run_set_argv (two, (const char *const[]){ "two.py", NULL });
   smiley_run_set_cwd (two, "/elsewhere/");
 
   g_assert_true (smiley_sink_begin_run (sink, one, NULL));
@@ -226,25 +230,26 @@ test_runs (Fixture *f, gconstpointer data)
 static void
 test_unfinished (Fixture *f, gconstpointer data)
 {
-  g_autoptr(SmileySink) sink = make_console (f, "never");
-  g_autoptr(SmileyRun) run = make_run ("0123456789abcdef");
+  g_autoptr (SmileySink) sink = make_console (f, "never");
+  g_autoptr (SmileyRun) run = make_run ("0123456789abcdef");
   g_autofree char *text = NULL;
 
   /* What a replay of a run whose recorder was killed shows at its end. */
   g_assert_true (smiley_sink_begin_run (sink, run, NULL));
   g_assert_true (smiley_sink_end_run (sink, run, NULL));
   text = read_output (f);
-  g_assert_cmpstr (text, ==,
-                   "Starting new run: ['prog.py', \"it's\", 'a \"b\"\\n']\n"
-                   "Finished run: not finished (still running, or its recording stopped before the end)\n");
+  g_assert_cmpstr (
+      text, ==,
+      "Starting new run: ['prog.py', \"it's\", 'a \"b\"\\n']\n"
+      "Finished run: not finished (still running, or its recording stopped before the end)\n");
 }
 
 static void
 test_color (Fixture *f, gconstpointer data)
 {
-  g_autoptr(SmileySink) sink = make_console (f, "always");
-  g_autoptr(SmileyRun) run = make_run ("0123456789abcdef");
-  g_autoptr(SmileyBatch) batch = smiley_batch_new ();
+  g_autoptr (SmileySink) sink = make_console (f, "always");
+  g_autoptr (SmileyRun) run = make_run ("0123456789abcdef");
+  g_autoptr (SmileyBatch) batch = smiley_batch_new ();
   g_autofree char *text = NULL;
 
   g_assert_true (smiley_sink_begin_run (sink, run, NULL));
@@ -261,8 +266,8 @@ test_color (Fixture *f, gconstpointer data)
 static void
 test_auto_color_in_file (Fixture *f, gconstpointer data)
 {
-  g_autoptr(SmileySink) sink = make_console (f, "auto");
-  g_autoptr(SmileyRun) run = make_run ("0123456789abcdef");
+  g_autoptr (SmileySink) sink = make_console (f, "auto");
+  g_autoptr (SmileyRun) run = make_run ("0123456789abcdef");
   g_autofree char *text = NULL;
 
   g_assert_true (smiley_sink_begin_run (sink, run, NULL));
@@ -274,16 +279,24 @@ test_auto_color_in_file (Fixture *f, gconstpointer data)
 static void
 test_errors (Fixture *f, gconstpointer data)
 {
-  static const struct { const char *prop; const char *value; const char *message; } cases[] = {
-    { "output", "/nonexistent/dir/out.txt", "cannot write /nonexistent/dir/out.txt: No such file or directory" },
-    { "stream", "stdlog", "console stream must be stdout or stderr, not 'stdlog' (use 'output' for a file)" },
+  static const struct
+  {
+    const char *prop;
+    const char *value;
+    const char *message;
+  } cases[] = {
+    { "output", "/nonexistent/dir/out.txt",
+      "cannot write /nonexistent/dir/out.txt: No such file or directory" },
+    { "stream", "stdlog",
+      "console stream must be stdout or stderr, not 'stdlog' (use 'output' for a file)" },
     { "color", "sometimes", "console color must be auto, always or never, not 'sometimes'" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(GObject) sink = smiley_plugin_registry_create (f->registry, SMILEY_TYPE_SINK, "console", &error);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GObject) sink
+          = smiley_plugin_registry_create (f->registry, SMILEY_TYPE_SINK, "console", &error);
 
       g_object_set (sink, cases[i].prop, cases[i].value, NULL);
       g_assert_false (g_initable_init (G_INITABLE (sink), NULL, &error));
@@ -292,12 +305,11 @@ test_errors (Fixture *f, gconstpointer data)
 }
 
 int
-main (int    argc,
-      char **argv)
+main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) \
+#define ADD(path, func)                                                                            \
   g_test_add ("/smiley/console/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
 
   ADD ("format", test_format);

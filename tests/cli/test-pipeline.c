@@ -22,7 +22,7 @@ journal_text (void)
 {
   g_ptr_array_add (journal, NULL);
   {
-    char *text = g_strjoinv (" ", (char **) journal->pdata);
+    char *text = g_strjoinv (" ", (char **)journal->pdata);
     g_ptr_array_remove_index (journal, journal->len - 1);
     return text;
   }
@@ -35,10 +35,10 @@ G_DECLARE_FINAL_TYPE (TestMemoryStore, test_memory_store, TEST, MEMORY_STORE, GO
 
 struct _TestMemoryStore
 {
-  GObject  parent_instance;
-  char    *location;
-  guint    n_events;
-  guint    fail_init;
+  GObject parent_instance;
+  char   *location;
+  guint   n_events;
+  guint   fail_init;
 };
 
 static SmileyRun *
@@ -46,7 +46,7 @@ memory_make_run (void)
 {
   SmileyRun *run = smiley_run_new ("feedface-0001");
 
-  smiley_run_set_argv (run, (const char * const[]) { "x.py", NULL });
+  smiley_run_set_argv (run, (const char *const[]){ "x.py", NULL });
   smiley_run_intern (run, "/x.py");
   smiley_run_intern (run, "f");
   smiley_run_set_state (run, SMILEY_RUN_FINISHED);
@@ -78,20 +78,22 @@ memory_get_events (SmileyStore *store, SmileyRun *run, int thread, guint64 offse
                    GError **error)
 {
   TestMemoryStore *self = TEST_MEMORY_STORE (store);
-  SmileyBatch *batch = smiley_batch_new ();
+  SmileyBatch     *batch = smiley_batch_new ();
   g_autofree char *what = g_strdup_printf ("get:%" G_GUINT64_FORMAT "+%u", offset, limit);
 
   note (what);
   g_assert_cmpint (thread, ==, -1);
   for (guint64 i = offset; i < self->n_events && i < offset + limit; i++)
     {
-      SmileyEvent ev = { 0, };
+      SmileyEvent ev = {
+        0,
+      };
 
       ev.kind = SMILEY_EVENT_LINE;
       ev.thread = 1;
       ev.file = 1;
       ev.function = 2;
-      ev.line = (guint32) i + 1;
+      ev.line = (guint32)i + 1;
       smiley_batch_add (batch, &ev);
     }
   return batch;
@@ -158,10 +160,18 @@ memory_initable_iface_init (GInitableIface *iface)
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (TestMemoryStore, test_memory_store, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (SMILEY_TYPE_SINK, memory_sink_iface_init)
-                               G_IMPLEMENT_INTERFACE (SMILEY_TYPE_STORE, memory_store_iface_init)
-                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE, memory_initable_iface_init))
+                                   G_IMPLEMENT_INTERFACE (SMILEY_TYPE_STORE,
+                                                          memory_store_iface_init)
+                                       G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
+                                                              memory_initable_iface_init))
 
-enum { MEM_PROP_0, MEM_LOCATION, MEM_N_EVENTS, MEM_FAIL_INIT };
+enum
+{
+  MEM_PROP_0,
+  MEM_LOCATION,
+  MEM_N_EVENTS,
+  MEM_FAIL_INIT
+};
 
 static void
 test_memory_store_set_property (GObject *object, guint id, const GValue *value, GParamSpec *pspec)
@@ -170,10 +180,18 @@ test_memory_store_set_property (GObject *object, guint id, const GValue *value, 
 
   switch (id)
     {
-    case MEM_LOCATION: g_free (self->location); self->location = g_value_dup_string (value); break;
-    case MEM_N_EVENTS: self->n_events = g_value_get_uint (value); break;
-    case MEM_FAIL_INIT: self->fail_init = g_value_get_boolean (value); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+    case MEM_LOCATION:
+      g_free (self->location);
+      self->location = g_value_dup_string (value);
+      break;
+    case MEM_N_EVENTS:
+      self->n_events = g_value_get_uint (value);
+      break;
+    case MEM_FAIL_INIT:
+      self->fail_init = g_value_get_boolean (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
     }
 }
 
@@ -188,11 +206,12 @@ static void
 test_memory_store_class_init (TestMemoryStoreClass *klass)
 {
   GObjectClass *oc = G_OBJECT_CLASS (klass);
-  GParamFlags w = G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS;
+  GParamFlags   w = G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS;
 
   oc->set_property = test_memory_store_set_property;
   oc->finalize = test_memory_store_finalize;
-  g_object_class_install_property (oc, MEM_LOCATION, g_param_spec_string ("location", NULL, NULL, NULL, w));
+  g_object_class_install_property (oc, MEM_LOCATION,
+                                   g_param_spec_string ("location", NULL, NULL, NULL, w));
   g_object_class_install_property (oc, MEM_N_EVENTS,
                                    g_param_spec_uint ("n-events", NULL, NULL, 0, G_MAXUINT, 0, w));
   g_object_class_install_property (oc, MEM_FAIL_INIT,
@@ -229,7 +248,7 @@ static gboolean
 rec_push (SmileySink *s, SmileyRun *r, SmileyBatch *b, GError **e)
 {
   TestRecordingSink *self = TEST_RECORDING_SINK (s);
-  g_autofree char *what = g_strdup_printf ("push:%u", smiley_batch_get_length (b));
+  g_autofree char   *what = g_strdup_printf ("push:%u", smiley_batch_get_length (b));
 
   note (what);
   for (guint i = 0; i < smiley_batch_get_length (b); i++)
@@ -284,7 +303,7 @@ rec_initable_iface_init (GInitableIface *iface)
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (TestRecordingSink, test_recording_sink, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (SMILEY_TYPE_SINK, rec_sink_iface_init)
-                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE, rec_initable_iface_init))
+                                   G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE, rec_initable_iface_init))
 
 static void
 test_recording_sink_class_init (TestRecordingSinkClass *klass)
@@ -301,7 +320,10 @@ test_recording_sink_init (TestRecordingSink *self)
 
 #define TEST_TYPE_FAILING_SOURCE (test_failing_source_get_type ())
 G_DECLARE_FINAL_TYPE (TestFailingSource, test_failing_source, TEST, FAILING_SOURCE, GObject)
-struct _TestFailingSource { GObject parent_instance; };
+struct _TestFailingSource
+{
+  GObject parent_instance;
+};
 
 static gboolean
 failing_run (SmileySource *source, SmileySink *sink, GCancellable *cancellable, GError **error)
@@ -339,10 +361,17 @@ failing_initable_iface_init (GInitableIface *iface)
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (TestFailingSource, test_failing_source, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (SMILEY_TYPE_SOURCE, failing_source_iface_init)
-                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE, failing_initable_iface_init))
+                                   G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
+                                                          failing_initable_iface_init))
 
-static void test_failing_source_class_init (TestFailingSourceClass *klass) { }
-static void test_failing_source_init (TestFailingSource *self) { }
+static void
+test_failing_source_class_init (TestFailingSourceClass *klass)
+{
+}
+static void
+test_failing_source_init (TestFailingSource *self)
+{
+}
 
 /* ---- tests --------------------------------------------------------------- */
 
@@ -351,9 +380,12 @@ make_registry (void)
 {
   SmileyPluginRegistry *registry = smiley_plugin_registry_new ();
 
-  smiley_plugin_registry_register (registry, SMILEY_TYPE_STORE, "memory", TEST_TYPE_MEMORY_STORE, "test");
-  smiley_plugin_registry_register (registry, SMILEY_TYPE_SINK, "recording", TEST_TYPE_RECORDING_SINK, "test");
-  smiley_plugin_registry_register (registry, SMILEY_TYPE_SOURCE, "failing", TEST_TYPE_FAILING_SOURCE, "test");
+  smiley_plugin_registry_register (registry, SMILEY_TYPE_STORE, "memory", TEST_TYPE_MEMORY_STORE,
+                                   "test");
+  smiley_plugin_registry_register (registry, SMILEY_TYPE_SINK, "recording",
+                                   TEST_TYPE_RECORDING_SINK, "test");
+  smiley_plugin_registry_register (registry, SMILEY_TYPE_SOURCE, "failing",
+                                   TEST_TYPE_FAILING_SOURCE, "test");
   return registry;
 }
 
@@ -368,7 +400,7 @@ setup_journal (void)
 static SmileyPipeline *
 replay_pipeline (SmileyPluginRegistry *registry, const char *run_id, const char *n_events)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   SmileyPipeline *pipeline = smiley_pipeline_new (registry);
 
   smiley_pipeline_set_role (pipeline, SMILEY_PIPELINE_SOURCE, "replay");
@@ -377,9 +409,8 @@ replay_pipeline (SmileyPluginRegistry *registry, const char *run_id, const char 
   smiley_pipeline_add_setting (pipeline, SMILEY_SETTING_FLAG, "n-events", n_events, NULL);
   g_assert_true (smiley_pipeline_build (pipeline, &error));
   g_assert_no_error (error);
-  g_object_set (smiley_pipeline_get_object (pipeline, SMILEY_PIPELINE_SOURCE),
-                "store", smiley_pipeline_get_object (pipeline, SMILEY_PIPELINE_STORE),
-                "run-id", run_id,
+  g_object_set (smiley_pipeline_get_object (pipeline, SMILEY_PIPELINE_SOURCE), "store",
+                smiley_pipeline_get_object (pipeline, SMILEY_PIPELINE_STORE), "run-id", run_id,
                 NULL);
   g_assert_true (smiley_pipeline_initialize (pipeline, NULL, &error));
   g_assert_no_error (error);
@@ -389,10 +420,10 @@ replay_pipeline (SmileyPluginRegistry *registry, const char *run_id, const char 
 static void
 test_replay_pages (void)
 {
-  g_autoptr(SmileyPluginRegistry) registry = make_registry ();
-  g_autoptr(SmileyPipeline) pipeline = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *text = NULL;
+  g_autoptr (SmileyPluginRegistry) registry = make_registry ();
+  g_autoptr (SmileyPipeline) pipeline = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char   *text = NULL;
   TestRecordingSink *sink;
 
   setup_journal ();
@@ -412,9 +443,9 @@ test_replay_pages (void)
 static void
 test_replay_empty_run (void)
 {
-  g_autoptr(SmileyPluginRegistry) registry = make_registry ();
-  g_autoptr(SmileyPipeline) pipeline = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (SmileyPluginRegistry) registry = make_registry ();
+  g_autoptr (SmileyPipeline) pipeline = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *text = NULL;
 
   setup_journal ();
@@ -427,9 +458,9 @@ test_replay_empty_run (void)
 static void
 test_replay_unknown_run (void)
 {
-  g_autoptr(SmileyPluginRegistry) registry = make_registry ();
-  g_autoptr(SmileyPipeline) pipeline = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (SmileyPluginRegistry) registry = make_registry ();
+  g_autoptr (SmileyPipeline) pipeline = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *text = NULL;
 
   setup_journal ();
@@ -445,15 +476,16 @@ test_replay_unknown_run (void)
 static void
 test_replay_cancelled (void)
 {
-  g_autoptr(SmileyPluginRegistry) registry = make_registry ();
-  g_autoptr(SmileyPipeline) pipeline = NULL;
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (SmileyPluginRegistry) registry = make_registry ();
+  g_autoptr (SmileyPipeline) pipeline = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
   g_autofree char *text = NULL;
 
   setup_journal ();
   pipeline = replay_pipeline (registry, "feedface", "10000");
-  TEST_RECORDING_SINK (smiley_pipeline_get_object (pipeline, SMILEY_PIPELINE_SINK))->cancel_on_push = cancellable;
+  TEST_RECORDING_SINK (smiley_pipeline_get_object (pipeline, SMILEY_PIPELINE_SINK))->cancel_on_push
+      = cancellable;
   g_assert_false (smiley_pipeline_run (pipeline, cancellable, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   text = journal_text ();
@@ -463,10 +495,11 @@ test_replay_cancelled (void)
 static void
 test_replay_new (void)
 {
-  g_autoptr(TestMemoryStore) store = g_object_new (TEST_TYPE_MEMORY_STORE, "n-events", 3, NULL);
-  g_autoptr(SmileyStoreReplay) replay = smiley_store_replay_new (SMILEY_STORE (store), "feedface-0001");
-  g_autoptr(TestRecordingSink) sink = g_object_new (TEST_TYPE_RECORDING_SINK, NULL);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (TestMemoryStore) store = g_object_new (TEST_TYPE_MEMORY_STORE, "n-events", 3, NULL);
+  g_autoptr (SmileyStoreReplay) replay
+      = smiley_store_replay_new (SMILEY_STORE (store), "feedface-0001");
+  g_autoptr (TestRecordingSink) sink = g_object_new (TEST_TYPE_RECORDING_SINK, NULL);
+  g_autoptr (GError) error = NULL;
 
   setup_journal ();
   g_assert_true (smiley_source_run (SMILEY_SOURCE (replay), SMILEY_SINK (sink), NULL, &error));
@@ -477,9 +510,9 @@ test_replay_new (void)
 static void
 test_init_order_and_failure (void)
 {
-  g_autoptr(SmileyPluginRegistry) registry = make_registry ();
-  g_autoptr(SmileyPipeline) pipeline = smiley_pipeline_new (registry);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (SmileyPluginRegistry) registry = make_registry ();
+  g_autoptr (SmileyPipeline) pipeline = smiley_pipeline_new (registry);
+  g_autoptr (GError) error = NULL;
   g_autofree char *text = NULL;
 
   setup_journal ();
@@ -498,9 +531,9 @@ test_init_order_and_failure (void)
 static void
 test_source_failure_still_flushes (void)
 {
-  g_autoptr(SmileyPluginRegistry) registry = make_registry ();
-  g_autoptr(SmileyPipeline) pipeline = smiley_pipeline_new (registry);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (SmileyPluginRegistry) registry = make_registry ();
+  g_autoptr (SmileyPipeline) pipeline = smiley_pipeline_new (registry);
+  g_autoptr (GError) error = NULL;
   g_autofree char *text = NULL;
 
   setup_journal ();
@@ -510,16 +543,15 @@ test_source_failure_still_flushes (void)
   g_assert_true (smiley_pipeline_initialize (pipeline, NULL, &error));
   g_assert_false (smiley_pipeline_run (pipeline, NULL, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE);
-  g_assert_cmpint (smiley_source_get_exit_status (smiley_pipeline_get_object (pipeline,
-                                                                               SMILEY_PIPELINE_SOURCE)),
-                   ==, 77);
+  g_assert_cmpint (
+      smiley_source_get_exit_status (smiley_pipeline_get_object (pipeline, SMILEY_PIPELINE_SOURCE)),
+      ==, 77);
   text = journal_text ();
   g_assert_cmpstr (text, ==, "init:sink init:source run flush");
 }
 
 int
-main (int    argc,
-      char **argv)
+main (int argc, char **argv)
 {
   int status;
 
@@ -531,7 +563,8 @@ main (int    argc,
   g_test_add_func ("/smiley/pipeline/replay-cancelled", test_replay_cancelled);
   g_test_add_func ("/smiley/pipeline/replay-new", test_replay_new);
   g_test_add_func ("/smiley/pipeline/init-order-and-failure", test_init_order_and_failure);
-  g_test_add_func ("/smiley/pipeline/source-failure-still-flushes", test_source_failure_still_flushes);
+  g_test_add_func ("/smiley/pipeline/source-failure-still-flushes",
+                   test_source_failure_still_flushes);
 
   status = g_test_run ();
   g_clear_pointer (&journal, g_ptr_array_unref);

@@ -22,7 +22,7 @@ fixture (const char *name)
 static char *
 make_temp_dir (void)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   char *dir = g_dir_make_tmp ("smiley-registry-XXXXXX", &error);
 
   g_assert_no_error (error);
@@ -32,17 +32,15 @@ make_temp_dir (void)
 /* A symbolic link, not a copy: dlopen() maps one file once, and a copy
  * would register the module's types a second time in this process. */
 static void
-link_file (const char *from,
-           const char *to)
+link_file (const char *from, const char *to)
 {
   g_assert_cmpint (symlink (from, to), ==, 0);
 }
 
 static void
-write_text (const char *path,
-            const char *text)
+write_text (const char *path, const char *text)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_file_set_contents (path, text, -1, &error);
   g_assert_no_error (error);
@@ -51,7 +49,7 @@ write_text (const char *path,
 static void
 remove_tree (const char *dir)
 {
-  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
   const char *name;
 
   while (d != NULL && (name = g_dir_read_name (d)) != NULL)
@@ -65,9 +63,9 @@ remove_tree (const char *dir)
 static void
 test_builtin (void)
 {
-  g_autoptr(SmileyPluginRegistry) registry = smiley_plugin_registry_new ();
+  g_autoptr (SmileyPluginRegistry) registry = smiley_plugin_registry_new ();
   const SmileyImplementation *impl;
-  g_autoptr(GPtrArray) failures = NULL;
+  g_autoptr (GPtrArray) failures = NULL;
 
   impl = smiley_plugin_registry_lookup (registry, SMILEY_TYPE_SOURCE, "replay");
   g_assert_nonnull (impl);
@@ -82,10 +80,10 @@ test_builtin (void)
 static void
 test_load_good (void)
 {
-  g_autoptr(SmileyPluginRegistry) registry = smiley_plugin_registry_new ();
+  g_autoptr (SmileyPluginRegistry) registry = smiley_plugin_registry_new ();
   g_autofree char *path = fixture ("smiley-test-good.so");
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GObject) sink = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GObject) sink = NULL;
   const SmileyImplementation *impl;
 
   g_assert_true (smiley_plugin_registry_load_module (registry, path, &error));
@@ -106,12 +104,10 @@ test_load_good (void)
 }
 
 static void
-assert_load_fails (const char *file,
-                   int         code,
-                   const char *expected)
+assert_load_fails (const char *file, int code, const char *expected)
 {
-  g_autoptr(SmileyPluginRegistry) registry = smiley_plugin_registry_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (SmileyPluginRegistry) registry = smiley_plugin_registry_new ();
+  g_autoptr (GError) error = NULL;
 
   g_assert_false (smiley_plugin_registry_load_module (registry, file, &error));
   g_assert_error (error, SMILEY_PLUGIN_ERROR, code);
@@ -121,7 +117,7 @@ assert_load_fails (const char *file,
   g_assert_cmpuint (smiley_plugin_registry_list (registry)->len, ==, 1);
   /* The failure is recorded for `smiley plugins`. */
   {
-    g_autoptr(GPtrArray) failures = smiley_plugin_registry_list_failures (registry);
+    g_autoptr (GPtrArray) failures = smiley_plugin_registry_list_failures (registry);
     const SmileyPluginFailure *failure;
 
     g_assert_cmpuint (failures->len, ==, 1);
@@ -152,8 +148,9 @@ static void
 test_wrong_abi (void)
 {
   g_autofree char *path = fixture ("smiley-test-wrong-abi.so");
-  g_autofree char *expected = g_strdup_printf ("plugin built for plugin ABI %u, this smiley has ABI %u",
-                                               SMILEY_PLUGIN_ABI_VERSION + 1000, SMILEY_PLUGIN_ABI_VERSION);
+  g_autofree char *expected
+      = g_strdup_printf ("plugin built for plugin ABI %u, this smiley has ABI %u",
+                         SMILEY_PLUGIN_ABI_VERSION + 1000, SMILEY_PLUGIN_ABI_VERSION);
 
   assert_load_fails (path, SMILEY_PLUGIN_ERROR_ABI, expected);
 }
@@ -172,7 +169,7 @@ test_not_shared_object (void)
 static void
 test_directory (void)
 {
-  g_autoptr(SmileyPluginRegistry) registry = smiley_plugin_registry_new ();
+  g_autoptr (SmileyPluginRegistry) registry = smiley_plugin_registry_new ();
   g_autofree char *dir = make_temp_dir ();
   g_autofree char *good = fixture ("smiley-test-good.so");
   g_autofree char *wrong_abi = fixture ("smiley-test-wrong-abi.so");
@@ -182,8 +179,8 @@ test_directory (void)
   g_autofree char *helper = g_build_filename (dir, "helper.so", NULL);
   g_autofree char *notes = g_build_filename (dir, "smiley-notes.txt", NULL);
   g_autofree char *subdir = g_build_filename (dir, "smiley-dir.so", NULL);
-  g_autoptr(GPtrArray) failures = NULL;
-  g_autoptr(GPtrArray) impls = NULL;
+  g_autoptr (GPtrArray) failures = NULL;
+  g_autoptr (GPtrArray) impls = NULL;
   gboolean saw_broken = FALSE, saw_abi = FALSE;
 
   link_file (good, good_copy);
@@ -230,15 +227,15 @@ test_directory (void)
 static void
 test_plugin_path (void)
 {
-  g_autoptr(SmileyPluginRegistry) registry = smiley_plugin_registry_new ();
+  g_autoptr (SmileyPluginRegistry) registry = smiley_plugin_registry_new ();
   g_autofree char *dir = make_temp_dir ();
   g_autofree char *good = fixture ("smiley-test-good.so");
   g_autofree char *good_copy = g_build_filename (dir, "smiley-test-good.so", NULL);
   g_autofree char *dir2 = make_temp_dir ();
   g_autofree char *good_copy2 = g_build_filename (dir2, "smiley-test-good.so", NULL);
   g_autofree char *path = g_strdup_printf ("/nonexistent::%s:%s", dir, dir2);
-  g_autoptr(GPtrArray) failures = NULL;
-  const SmileyPluginFailure *failure;
+  g_autoptr (GPtrArray) failures = NULL;
+  const SmileyPluginFailure  *failure;
   const SmileyImplementation *impl;
 
   link_file (good, good_copy);
@@ -268,9 +265,9 @@ test_plugin_path (void)
 static void
 test_unknown_name (void)
 {
-  g_autoptr(SmileyPluginRegistry) registry = smiley_plugin_registry_new ();
+  g_autoptr (SmileyPluginRegistry) registry = smiley_plugin_registry_new ();
   g_autofree char *good = fixture ("smiley-test-good.so");
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   gpointer object;
 
   g_assert_true (smiley_plugin_registry_load_module (registry, good, NULL));
@@ -289,34 +286,35 @@ test_unknown_name (void)
 static void
 test_not_built (void)
 {
-  g_autoptr(SmileyPluginRegistry) registry = smiley_plugin_registry_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (SmileyPluginRegistry) registry = smiley_plugin_registry_new ();
+  g_autoptr (GError) error = NULL;
 
   g_assert_null (smiley_plugin_registry_create (registry, SMILEY_TYPE_VIEW, "web", &error));
   g_assert_error (error, SMILEY_PLUGIN_ERROR, SMILEY_PLUGIN_ERROR_NOT_BUILT);
-  g_assert_cmpstr (error->message, ==,
-                   "smiley server needs the 'web' view plugin, which is not built in this installation");
+  g_assert_cmpstr (
+      error->message, ==,
+      "smiley server needs the 'web' view plugin, which is not built in this installation");
   g_clear_error (&error);
 
   g_assert_null (smiley_plugin_registry_create (registry, SMILEY_TYPE_VIEW, "report", &error));
   g_assert_error (error, SMILEY_PLUGIN_ERROR, SMILEY_PLUGIN_ERROR_NOT_BUILT);
-  g_assert_cmpstr (error->message, ==,
-                   "smiley report needs the 'report' view plugin, which is not built in this installation");
+  g_assert_cmpstr (
+      error->message, ==,
+      "smiley report needs the 'report' view plugin, which is not built in this installation");
 }
 
 static void
 test_duplicate_name (void)
 {
-  g_autoptr(SmileyPluginRegistry) registry = smiley_plugin_registry_new ();
-  g_autoptr(GPtrArray) failures = NULL;
+  g_autoptr (SmileyPluginRegistry) registry = smiley_plugin_registry_new ();
+  g_autoptr (GPtrArray) failures = NULL;
   const SmileyImplementation *impl;
-  const SmileyPluginFailure *failure;
+  const SmileyPluginFailure  *failure;
 
   /* A second "replay" source is refused; the built-in one stays. */
-  smiley_plugin_registry_register (registry, SMILEY_TYPE_SOURCE, "replay",
-                                   smiley_plugin_registry_lookup (registry, SMILEY_TYPE_SOURCE,
-                                                                  "replay")->type,
-                                   "an impostor");
+  smiley_plugin_registry_register (
+      registry, SMILEY_TYPE_SOURCE, "replay",
+      smiley_plugin_registry_lookup (registry, SMILEY_TYPE_SOURCE, "replay")->type, "an impostor");
   impl = smiley_plugin_registry_lookup (registry, SMILEY_TYPE_SOURCE, "replay");
   g_assert_cmpstr (impl->file, ==, "(built-in)");
   g_assert_cmpstr (impl->description, !=, "an impostor");
@@ -324,12 +322,12 @@ test_duplicate_name (void)
   failures = smiley_plugin_registry_list_failures (registry);
   g_assert_cmpuint (failures->len, ==, 1);
   failure = g_ptr_array_index (failures, 0);
-  g_assert_cmpstr (failure->reason, ==, "source 'replay' is already provided by (built-in); ignored");
+  g_assert_cmpstr (failure->reason, ==,
+                   "source 'replay' is already provided by (built-in); ignored");
 }
 
 int
-main (int    argc,
-      char **argv)
+main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 

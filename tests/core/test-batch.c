@@ -9,11 +9,11 @@
 static void
 test_add_copies (void)
 {
-  g_autoptr(SmileyBatch) batch = smiley_batch_new ();
-  char arg[] = "return value";
-  char value[] = "'v'";
-  SmileyLocal locals[2] = { { 3, value }, { 4, NULL } };
-  SmileyEvent event = { SMILEY_EVENT_RETURN, 1, 2, 1, 5, 1000, 6, 7, 8, arg, 2, locals };
+  g_autoptr (SmileyBatch) batch = smiley_batch_new ();
+  char               arg[] = "return value";
+  char               value[] = "'v'";
+  SmileyLocal        locals[2] = { { 3, value }, { 4, NULL } };
+  SmileyEvent        event = { SMILEY_EVENT_RETURN, 1, 2, 1, 5, 1000, 6, 7, 8, arg, 2, locals };
   const SmileyEvent *copy;
 
   smiley_batch_add (batch, &event);
@@ -36,10 +36,10 @@ test_add_copies (void)
 static void
 test_pointers_stable (void)
 {
-  g_autoptr(SmileyBatch) batch = smiley_batch_new ();
+  g_autoptr (SmileyBatch) batch = smiley_batch_new ();
   g_autofree char *big = g_strnfill (40000, 'b');
-  const char *first_arg;
-  SmileyEvent event = { SMILEY_EVENT_LINE, 1, 1, 0, 0, 0, 0, 1, 0, "first", 0, NULL };
+  const char      *first_arg;
+  SmileyEvent      event = { SMILEY_EVENT_LINE, 1, 1, 0, 0, 0, 0, 1, 0, "first", 0, NULL };
 
   smiley_batch_add (batch, &event);
   first_arg = smiley_batch_get_event (batch, 0)->arg;
@@ -55,8 +55,8 @@ test_pointers_stable (void)
 static void
 test_equal_and_clear (void)
 {
-  g_autoptr(SmileyBatch) a = smiley_batch_new ();
-  g_autoptr(SmileyBatch) b = smiley_batch_new ();
+  g_autoptr (SmileyBatch) a = smiley_batch_new ();
+  g_autoptr (SmileyBatch) b = smiley_batch_new ();
   SmileyLocal local = { 2, "1" };
   SmileyEvent event = { SMILEY_EVENT_CALL, 1, 1, 0, 0, 5, 1, 1, 1, NULL, 1, &local };
 
@@ -83,7 +83,7 @@ static void
 test_ref (void)
 {
   SmileyBatch *batch = smiley_batch_new ();
-  GValue value = G_VALUE_INIT;
+  GValue       value = G_VALUE_INIT;
 
   g_assert_true (smiley_batch_ref (batch) == batch);
   smiley_batch_unref (batch);
@@ -95,8 +95,7 @@ test_ref (void)
 }
 
 int
-main (int   argc,
-      char *argv[])
+main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
 

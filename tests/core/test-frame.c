@@ -11,9 +11,9 @@
 /* How a test feeds a stream to the reader. */
 typedef enum
 {
-  FEED_ALL,        /* everything at once */
-  FEED_BYTES,      /* one byte at a time */
-  FEED_CHUNKS,     /* pseudo-random pieces of 1..4096 bytes */
+  FEED_ALL,    /* everything at once */
+  FEED_BYTES,  /* one byte at a time */
+  FEED_CHUNKS, /* pseudo-random pieces of 1..4096 bytes */
 } FeedMode;
 
 /* ------------------------------------------------------------------ */
@@ -22,8 +22,8 @@ typedef enum
 static SmileyRun *
 make_run (const char *id)
 {
-  SmileyRun *run = smiley_run_new (id);
-  const char * const argv[] = { "prog.py", "--flag", "ümlaut", NULL };
+  SmileyRun        *run = smiley_run_new (id);
+  const char *const argv[] = { "prog.py", "--flag", "ümlaut", NULL };
 
   smiley_run_set_pid (run, 4242);
   smiley_run_set_start_time (run, G_GINT64_CONSTANT (1700000000123456));
@@ -42,24 +42,17 @@ end_run (SmileyRun *run)
   smiley_run_set_exit_status (run, 3);
   smiley_run_set_signal (run, 0);
   smiley_run_set_error (run, "RuntimeError: boom");
-  smiley_run_set_traceback (run, "Traceback (most recent call last):\n  File \"prog.py\", line 3\nRuntimeError: boom\n");
+  smiley_run_set_traceback (
+      run, "Traceback (most recent call last):\n  File \"prog.py\", line 3\nRuntimeError: boom\n");
   smiley_run_set_events_emitted (run, 12345);
 }
 
 /* Adds an event with the given locals ("name", "value" pairs, a NULL
  * value meaning deleted), interning names in @run. */
 static void
-add_event (SmileyRun       *run,
-           SmileyBatch     *batch,
-           SmileyEventKind  kind,
-           guint32          thread,
-           guint64          call_id,
-           const char      *file,
-           guint32          line,
-           const char      *function,
-           const char      *arg,
-           guint            n_locals,
-           const char     **locals)
+add_event (SmileyRun *run, SmileyBatch *batch, SmileyEventKind kind, guint32 thread,
+           guint64 call_id, const char *file, guint32 line, const char *function, const char *arg,
+           guint n_locals, const char **locals)
 {
   SmileyLocal l[16];
   SmileyEvent event = {
@@ -67,8 +60,8 @@ add_event (SmileyRun       *run,
     .thread = thread,
     .call_id = call_id,
     .parent_call_id = call_id > 0 ? call_id - 1 : 0,
-    .depth = (guint32) (call_id % 50),
-    .time_ns = (gint64) call_id * 1000 + line,
+    .depth = (guint32)(call_id % 50),
+    .time_ns = (gint64)call_id * 1000 + line,
     .file = smiley_run_intern (run, file),
     .line = line,
     .function = smiley_run_intern (run, function),
@@ -91,12 +84,12 @@ add_event (SmileyRun       *run,
 
 typedef struct
 {
-  SmileyRun   *run;       /* owned */
-  GPtrArray   *batches;   /* SmileyBatch, as reported */
-  gboolean     begun;
-  gboolean     ended;
-  GError      *error;     /* from next() */
-  GError      *finish_error;
+  SmileyRun *run;     /* owned */
+  GPtrArray *batches; /* SmileyBatch, as reported */
+  gboolean   begun;
+  gboolean   ended;
+  GError    *error; /* from next() */
+  GError    *finish_error;
 } Decoded;
 
 static void
@@ -114,20 +107,19 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Decoded, decoded_free)
 /* Drains next() the way every consumer does, checking the message
  * protocol as it goes. Returns FALSE on error. */
 static gboolean
-drain (SmileyFrameReader *reader,
-       Decoded           *d)
+drain (SmileyFrameReader *reader, Decoded *d)
 {
   for (;;)
     {
       SmileyFrameMessage message;
-      SmileyBatch *batch = NULL;
+      SmileyBatch       *batch = NULL;
 
       if (!smiley_frame_reader_next (reader, &message, &batch, &d->error))
         {
           g_assert_null (batch);
           /* The error sticks. */
           {
-            GError *again = NULL;
+            GError            *again = NULL;
             SmileyFrameMessage m2;
 
             g_assert_false (smiley_frame_reader_next (reader, &m2, NULL, &again));
@@ -168,18 +160,14 @@ drain (SmileyFrameReader *reader,
 }
 
 static Decoded *
-decode_full (const guint8 *data,
-             gsize         len,
-             FeedMode      mode,
-             guint         max_batch,
-             gsize         max_frame_size)
+decode_full (const guint8 *data, gsize len, FeedMode mode, guint max_batch, gsize max_frame_size)
 {
-  g_autoptr(SmileyFrameReader) reader = smiley_frame_reader_new (max_frame_size);
+  g_autoptr (SmileyFrameReader) reader = smiley_frame_reader_new (max_frame_size);
   Decoded *d = g_new0 (Decoded, 1);
-  GRand *rand = g_rand_new_with_seed (len);
-  gsize at = 0;
+  GRand   *rand = g_rand_new_with_seed (len);
+  gsize    at = 0;
 
-  d->batches = g_ptr_array_new_with_free_func ((GDestroyNotify) smiley_batch_unref);
+  d->batches = g_ptr_array_new_with_free_func ((GDestroyNotify)smiley_batch_unref);
   smiley_frame_reader_set_max_batch (reader, max_batch);
 
   while (at < len)
@@ -214,11 +202,9 @@ decode_full (const guint8 *data,
 }
 
 static Decoded *
-decode (GBytes   *bytes,
-        FeedMode  mode,
-        guint     max_batch)
+decode (GBytes *bytes, FeedMode mode, guint max_batch)
 {
-  gsize len;
+  gsize         len;
   const guint8 *data = g_bytes_get_data (bytes, &len);
 
   return decode_full (data, len, mode, max_batch, 0);
@@ -228,8 +214,7 @@ decode (GBytes   *bytes,
 /* Comparing                                                            */
 
 static void
-assert_stats_equal (SmileyStats *a,
-                    SmileyStats *b)
+assert_stats_equal (SmileyStats *a, SmileyStats *b)
 {
   if (a == NULL || b == NULL)
     {
@@ -266,24 +251,24 @@ assert_stats_equal (SmileyStats *a,
 
 /* Everything but the end data, which only RUN_END carries. */
 static void
-assert_run_tables_equal (SmileyRun *a,
-                         SmileyRun *b)
+assert_run_tables_equal (SmileyRun *a, SmileyRun *b)
 {
-  const char * const *argv_a = smiley_run_get_argv (a);
-  const char * const *argv_b = smiley_run_get_argv (b);
+  const char *const *argv_a = smiley_run_get_argv (a);
+  const char *const *argv_b = smiley_run_get_argv (b);
 
   g_assert_cmpstr (smiley_run_get_id (a), ==, smiley_run_get_id (b));
   g_assert_cmpuint (smiley_run_get_pid (a), ==, smiley_run_get_pid (b));
   g_assert_cmpint (smiley_run_get_start_time (a), ==, smiley_run_get_start_time (b));
   /* The wire has no NULL cwd or description: they arrive as "". */
-  g_assert_cmpstr (smiley_run_get_cwd (a) ? smiley_run_get_cwd (a) : "", ==, smiley_run_get_cwd (b));
+  g_assert_cmpstr (smiley_run_get_cwd (a) ? smiley_run_get_cwd (a) : "", ==,
+                   smiley_run_get_cwd (b));
   g_assert_cmpstr (smiley_run_get_description (a) ? smiley_run_get_description (a) : "", ==,
                    smiley_run_get_description (b));
   g_assert_nonnull (argv_b);
   if (argv_a == NULL)
     g_assert_null (argv_b[0]);
   else
-    g_assert_true (g_strv_equal ((const char * const *) argv_a, (const char * const *) argv_b));
+    g_assert_true (g_strv_equal ((const char *const *)argv_a, (const char *const *)argv_b));
 
   g_assert_cmpuint (smiley_run_get_n_strings (a), ==, smiley_run_get_n_strings (b));
   for (guint32 i = 0; i < smiley_run_get_n_strings (a); i++)
@@ -317,8 +302,7 @@ assert_run_tables_equal (SmileyRun *a,
 }
 
 static void
-assert_run_equal (SmileyRun *a,
-                  SmileyRun *b)
+assert_run_equal (SmileyRun *a, SmileyRun *b)
 {
   assert_run_tables_equal (a, b);
   g_assert_cmpint (smiley_run_get_end_time (a), ==, smiley_run_get_end_time (b));
@@ -349,8 +333,7 @@ concat (GPtrArray *batches)
 /* Field by field, with messages that say which field differs, so a
  * failure points at the codec's bug rather than "not equal". */
 static void
-assert_batch_equal (SmileyBatch *a,
-                    SmileyBatch *b)
+assert_batch_equal (SmileyBatch *a, SmileyBatch *b)
 {
   g_assert_cmpuint (smiley_batch_get_length (a), ==, smiley_batch_get_length (b));
   for (guint i = 0; i < smiley_batch_get_length (a); i++)
@@ -381,11 +364,9 @@ assert_batch_equal (SmileyBatch *a,
 /* Encodes @run with @batches pushed one by one (the run's tables as they
  * are now, since the helpers intern before pushing). */
 static GBytes *
-encode (SmileyRun *run,
-        GPtrArray *batches,
-        gboolean   with_end)
+encode (SmileyRun *run, GPtrArray *batches, gboolean with_end)
 {
-  g_autoptr(SmileyFrameWriter) writer = smiley_frame_writer_new ();
+  g_autoptr (SmileyFrameWriter) writer = smiley_frame_writer_new ();
 
   smiley_frame_writer_begin_run (writer, run);
   for (guint i = 0; batches != NULL && i < batches->len; i++)
@@ -400,14 +381,13 @@ encode (SmileyRun *run,
  * boundaries must be the pushed ones (frames never merge or split for
  * batches this small). */
 static void
-assert_roundtrip (SmileyRun *run,
-                  GPtrArray *batches)
+assert_roundtrip (SmileyRun *run, GPtrArray *batches)
 {
-  g_autoptr(GBytes) bytes = encode (run, batches, TRUE);
-  g_autoptr(GPtrArray) nonempty = g_ptr_array_new ();
-  g_autoptr(SmileyBatch) expected = NULL;
+  g_autoptr (GBytes) bytes = encode (run, batches, TRUE);
+  g_autoptr (GPtrArray) nonempty = g_ptr_array_new ();
+  g_autoptr (SmileyBatch) expected = NULL;
   const FeedMode modes[] = { FEED_ALL, FEED_BYTES, FEED_CHUNKS };
-  const guint max_batches[] = { 0, 1, 7, 100000 };
+  const guint    max_batches[] = { 0, 1, 7, 100000 };
 
   for (guint i = 0; batches != NULL && i < batches->len; i++)
     if (smiley_batch_get_length (g_ptr_array_index (batches, i)) > 0)
@@ -417,8 +397,8 @@ assert_roundtrip (SmileyRun *run,
   for (guint m = 0; m < G_N_ELEMENTS (modes); m++)
     for (guint b = 0; b < G_N_ELEMENTS (max_batches); b++)
       {
-        g_autoptr(Decoded) d = NULL;
-        g_autoptr(SmileyBatch) got = NULL;
+        g_autoptr (Decoded) d = NULL;
+        g_autoptr (SmileyBatch) got = NULL;
 
         /* Byte by byte is slow for big streams and adds nothing there. */
         if (modes[m] == FEED_BYTES && g_bytes_get_size (bytes) > 2 * 1024 * 1024)
@@ -437,7 +417,8 @@ assert_roundtrip (SmileyRun *run,
           {
             g_assert_cmpuint (d->batches->len, ==, nonempty->len);
             for (guint i = 0; i < nonempty->len; i++)
-              assert_batch_equal (g_ptr_array_index (nonempty, i), g_ptr_array_index (d->batches, i));
+              assert_batch_equal (g_ptr_array_index (nonempty, i),
+                                  g_ptr_array_index (d->batches, i));
           }
         else
           {
@@ -459,7 +440,7 @@ assert_roundtrip (SmileyRun *run,
 static GPtrArray *
 batches_new (void)
 {
-  return g_ptr_array_new_with_free_func ((GDestroyNotify) smiley_batch_unref);
+  return g_ptr_array_new_with_free_func ((GDestroyNotify)smiley_batch_unref);
 }
 
 /* ------------------------------------------------------------------ */
@@ -468,7 +449,7 @@ batches_new (void)
 static void
 test_empty_run (void)
 {
-  g_autoptr(SmileyRun) run = smiley_run_new ("empty");
+  g_autoptr (SmileyRun) run = smiley_run_new ("empty");
 
   /* Nothing set at all: no cwd, no argv, no threads, no end data. */
   assert_roundtrip (run, NULL);
@@ -477,9 +458,9 @@ test_empty_run (void)
 static void
 test_no_events (void)
 {
-  g_autoptr(SmileyRun) run = make_run ("no-events");
-  g_autoptr(GPtrArray) batches = batches_new ();
-  g_autoptr(GBytes) source = g_bytes_new_static ("print('hi')\n", 12);
+  g_autoptr (SmileyRun) run = make_run ("no-events");
+  g_autoptr (GPtrArray) batches = batches_new ();
+  g_autoptr (GBytes) source = g_bytes_new_static ("print('hi')\n", 12);
 
   smiley_run_intern (run, "prog.py");
   smiley_run_add_source (run, smiley_run_intern (run, "prog.py"), source);
@@ -491,15 +472,17 @@ test_no_events (void)
 static void
 test_every_kind (void)
 {
-  g_autoptr(SmileyRun) run = make_run ("every-kind");
-  g_autoptr(GPtrArray) batches = batches_new ();
+  g_autoptr (SmileyRun) run = make_run ("every-kind");
+  g_autoptr (GPtrArray) batches = batches_new ();
   SmileyBatch *batch = smiley_batch_new ();
-  const char *locals[] = { "a", "1", "b", "'two'", "c", "[3]" };
+  const char  *locals[] = { "a", "1", "b", "'two'", "c", "[3]" };
 
   g_ptr_array_add (batches, batch);
   for (guint kind = SMILEY_EVENT_CALL; kind <= SMILEY_EVENT_KIND_LAST; kind++)
     add_event (run, batch, kind, 1, kind, "prog.py", kind * 10, "main",
-               kind == SMILEY_EVENT_RETURN ? "42" : kind == SMILEY_EVENT_EXCEPTION ? "ValueError: bad" : NULL,
+               kind == SMILEY_EVENT_RETURN      ? "42"
+               : kind == SMILEY_EVENT_EXCEPTION ? "ValueError: bad"
+                                                : NULL,
                kind % 4, locals);
   end_run (run);
   assert_roundtrip (run, batches);
@@ -508,24 +491,24 @@ test_every_kind (void)
 static void
 test_huge_values (void)
 {
-  g_autoptr(SmileyRun) run = smiley_run_new ("huge");
-  g_autoptr(GPtrArray) batches = batches_new ();
-  g_autoptr(SmileyStats) stats = smiley_stats_new ();
-  SmileyBatch *batch = smiley_batch_new ();
+  g_autoptr (SmileyRun) run = smiley_run_new ("huge");
+  g_autoptr (GPtrArray) batches = batches_new ();
+  g_autoptr (SmileyStats) stats = smiley_stats_new ();
+  SmileyBatch      *batch = smiley_batch_new ();
   SmileyStatsCaller caller = { 0, G_MAXUINT64, G_MAXUINT64 - 1, G_MININT64, G_MAXINT64 };
-  g_autofree char *big = g_strnfill (300000, 'x');
-  SmileyLocal local = { 0, big };
-  SmileyEvent event = {
-    .kind = SMILEY_EVENT_C_EXCEPTION,
-    .thread = G_MAXUINT32,
-    .call_id = G_MAXUINT64,
-    .parent_call_id = G_MAXUINT64 - 1,
-    .depth = G_MAXUINT32,
-    .time_ns = G_MAXINT64,
-    .line = G_MAXUINT32,
-    .arg = big,
-    .n_locals = 1,
-    .locals = &local,
+  g_autofree char  *big = g_strnfill (300000, 'x');
+  SmileyLocal       local = { 0, big };
+  SmileyEvent       event = {
+          .kind = SMILEY_EVENT_C_EXCEPTION,
+          .thread = G_MAXUINT32,
+          .call_id = G_MAXUINT64,
+          .parent_call_id = G_MAXUINT64 - 1,
+          .depth = G_MAXUINT32,
+          .time_ns = G_MAXINT64,
+          .line = G_MAXUINT32,
+          .arg = big,
+          .n_locals = 1,
+          .locals = &local,
   };
   guint e;
 
@@ -539,7 +522,7 @@ test_huge_values (void)
   event.function = smiley_run_intern (run, "g");
   local.name = smiley_run_intern (run, "v");
   smiley_batch_add (batch, &event);
-  event.time_ns = -1;   /* round-trips through the unsigned field */
+  event.time_ns = -1; /* round-trips through the unsigned field */
   event.call_id = 0;
   smiley_batch_add (batch, &event);
 
@@ -564,11 +547,11 @@ test_huge_values (void)
 static void
 test_unicode (void)
 {
-  g_autoptr(SmileyRun) run = smiley_run_new ("unicode");
-  g_autoptr(GPtrArray) batches = batches_new ();
-  SmileyBatch *batch = smiley_batch_new ();
-  const char *locals[] = { "名前", "'値 — ☃'", "émoji", "'🐍🐍'" };
-  const char * const argv[] = { "プログラム.py", "Ω", NULL };
+  g_autoptr (SmileyRun) run = smiley_run_new ("unicode");
+  g_autoptr (GPtrArray) batches = batches_new ();
+  SmileyBatch      *batch = smiley_batch_new ();
+  const char       *locals[] = { "名前", "'値 — ☃'", "émoji", "'🐍🐍'" };
+  const char *const argv[] = { "プログラム.py", "Ω", NULL };
 
   smiley_run_set_description (run, "Ünïcödé ☃ run 🐍");
   smiley_run_set_cwd (run, "/tmp/ディレクトリ");
@@ -586,8 +569,8 @@ test_unicode (void)
 static void
 test_many_threads (void)
 {
-  g_autoptr(SmileyRun) run = make_run ("threads");
-  g_autoptr(GPtrArray) batches = batches_new ();
+  g_autoptr (SmileyRun) run = make_run ("threads");
+  g_autoptr (GPtrArray) batches = batches_new ();
 
   for (guint round = 0; round < 5; round++)
     {
@@ -621,16 +604,16 @@ test_many_threads (void)
 static void
 test_thread_rename_between_pushes (void)
 {
-  g_autoptr(SmileyRun) run = make_run ("rename");
-  g_autoptr(SmileyFrameWriter) writer = smiley_frame_writer_new ();
-  g_autoptr(SmileyFrameReader) reader = smiley_frame_reader_new (0);
-  g_autoptr(SmileyBatch) batch = smiley_batch_new ();
-  g_autoptr(GBytes) first = NULL;
-  g_autoptr(GBytes) second = NULL;
-  g_autoptr(GBytes) third = NULL;
+  g_autoptr (SmileyRun) run = make_run ("rename");
+  g_autoptr (SmileyFrameWriter) writer = smiley_frame_writer_new ();
+  g_autoptr (SmileyFrameReader) reader = smiley_frame_reader_new (0);
+  g_autoptr (SmileyBatch) batch = smiley_batch_new ();
+  g_autoptr (GBytes) first = NULL;
+  g_autoptr (GBytes) second = NULL;
+  g_autoptr (GBytes) third = NULL;
   SmileyFrameMessage message;
-  SmileyBatch *got = NULL;
-  GError *error = NULL;
+  SmileyBatch       *got = NULL;
+  GError            *error = NULL;
 
   add_event (run, batch, SMILEY_EVENT_CALL, 1, 1, "prog.py", 1, "main", NULL, 0, NULL);
   smiley_frame_writer_begin_run (writer, run);
@@ -644,7 +627,8 @@ test_thread_rename_between_pushes (void)
   g_assert_true (smiley_frame_reader_next (reader, &message, &got, &error));
   g_assert_cmpint (message, ==, SMILEY_FRAME_BATCH);
   g_clear_pointer (&got, smiley_batch_unref);
-  g_assert_cmpstr (smiley_run_get_thread (smiley_frame_reader_get_run (reader), 1)->name, ==, "MainThread");
+  g_assert_cmpstr (smiley_run_get_thread (smiley_frame_reader_get_run (reader), 1)->name, ==,
+                   "MainThread");
 
   /* Nothing changed: a push of an empty batch sends nothing at all. */
   smiley_batch_clear (batch);
@@ -659,7 +643,8 @@ test_thread_rename_between_pushes (void)
   g_assert_true (smiley_frame_reader_next (reader, &message, &got, &error));
   g_assert_no_error (error);
   g_assert_cmpint (message, ==, SMILEY_FRAME_NEED_MORE);
-  g_assert_cmpstr (smiley_run_get_thread (smiley_frame_reader_get_run (reader), 1)->name, ==, "Renamed");
+  g_assert_cmpstr (smiley_run_get_thread (smiley_frame_reader_get_run (reader), 1)->name, ==,
+                   "Renamed");
 
   smiley_frame_writer_end_run (writer, run);
   third = smiley_frame_writer_take_bytes (writer);
@@ -676,11 +661,11 @@ test_thread_rename_between_pushes (void)
 static void
 test_thread_gap (void)
 {
-  g_autoptr(SmileyRun) run = make_run ("gap");
-  g_autoptr(GPtrArray) batches = batches_new ();
+  g_autoptr (SmileyRun) run = make_run ("gap");
+  g_autoptr (GPtrArray) batches = batches_new ();
   SmileyBatch *batch = smiley_batch_new ();
-  g_autoptr(GBytes) bytes = NULL;
-  g_autoptr(Decoded) d = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (Decoded) d = NULL;
 
   smiley_run_set_thread (run, 3, 4242, 3, "Third");
   add_event (run, batch, SMILEY_EVENT_CALL, 3, 1, "prog.py", 1, "t", NULL, 0, NULL);
@@ -705,18 +690,19 @@ test_thread_gap (void)
 static void
 test_many_strings (void)
 {
-  g_autoptr(SmileyRun) run = make_run ("strings");
-  g_autoptr(GPtrArray) batches = batches_new ();
+  g_autoptr (SmileyRun) run = make_run ("strings");
+  g_autoptr (GPtrArray) batches = batches_new ();
   SmileyBatch *batch = smiley_batch_new ();
-  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr (GBytes) bytes = NULL;
   const guint8 *data;
-  gsize len, at;
-  guint n_strings_frames = 0;
+  gsize         len, at;
+  guint         n_strings_frames = 0;
 
   for (guint i = 0; i < 60000; i++)
     {
       g_autofree char *name = g_strdup_printf ("/a/rather/long/path/to/some/module/number_%06u/"
-                                               "with/more/directories/inside.py", i);
+                                               "with/more/directories/inside.py",
+                                               i);
 
       smiley_run_intern (run, name);
     }
@@ -739,13 +725,13 @@ test_many_strings (void)
 static void
 test_sources (void)
 {
-  g_autoptr(SmileyRun) run = make_run ("sources");
-  g_autoptr(GPtrArray) batches = batches_new ();
-  g_autoptr(GBytes) empty = g_bytes_new (NULL, 0);
+  g_autoptr (SmileyRun) run = make_run ("sources");
+  g_autoptr (GPtrArray) batches = batches_new ();
+  g_autoptr (GBytes) empty = g_bytes_new (NULL, 0);
   static const char binary_data[] = "\0\xff\xfe not utf-8 \x80";
-  g_autoptr(GBytes) binary = g_bytes_new (binary_data, sizeof binary_data - 1);
-  g_autoptr(GString) large = g_string_new (NULL);
-  g_autoptr(GBytes) large_bytes = NULL;
+  g_autoptr (GBytes) binary = g_bytes_new (binary_data, sizeof binary_data - 1);
+  g_autoptr (GString) large = g_string_new (NULL);
+  g_autoptr (GBytes) large_bytes = NULL;
   SmileyBatch *batch;
 
   for (guint i = 0; i < 20000; i++)
@@ -771,13 +757,13 @@ test_sources (void)
 static void
 test_stats (void)
 {
-  g_autoptr(SmileyRun) run = make_run ("stats");
-  g_autoptr(SmileyStats) stats = smiley_stats_new ();
+  g_autoptr (SmileyRun) run = make_run ("stats");
+  g_autoptr (SmileyStats) stats = smiley_stats_new ();
 
   for (guint i = 0; i < 50; i++)
     {
-      g_autofree char *function = g_strdup_printf ("f%u", i);
-      guint e = smiley_stats_add_entry (stats, i % 5 ? "prog.py" : "~", i, function);
+      g_autofree char  *function = g_strdup_printf ("f%u", i);
+      guint             e = smiley_stats_add_entry (stats, i % 5 ? "prog.py" : "~", i, function);
       SmileyStatsEntry *entry = smiley_stats_get_entry (stats, e);
 
       entry->ncalls = i * 3;
@@ -789,7 +775,7 @@ test_stats (void)
     for (guint k = 0; k < i % 4; k++)
       {
         /* Callers both before and after the callee: forward references. */
-        SmileyStatsCaller caller = { (i * 7 + k * 13) % 50, i + k, k, -(gint64) i, i * 2 };
+        SmileyStatsCaller caller = { (i * 7 + k * 13) % 50, i + k, k, -(gint64)i, i * 2 };
 
         smiley_stats_add_caller (stats, i, &caller);
       }
@@ -801,8 +787,8 @@ test_stats (void)
 static void
 test_empty_stats (void)
 {
-  g_autoptr(SmileyRun) run = make_run ("stats-empty");
-  g_autoptr(SmileyStats) stats = smiley_stats_new ();
+  g_autoptr (SmileyRun) run = make_run ("stats-empty");
+  g_autoptr (SmileyStats) stats = smiley_stats_new ();
 
   smiley_run_set_stats (run, stats);
   assert_roundtrip (run, NULL);
@@ -811,11 +797,11 @@ test_empty_stats (void)
 static void
 test_deleted_locals (void)
 {
-  g_autoptr(SmileyRun) run = make_run ("deleted");
-  g_autoptr(GPtrArray) batches = batches_new ();
+  g_autoptr (SmileyRun) run = make_run ("deleted");
+  g_autoptr (GPtrArray) batches = batches_new ();
   SmileyBatch *batch = smiley_batch_new ();
-  const char *call[] = { "x", "1", "y", "''" };
-  const char *del[] = { "x", NULL, "y", "'now set'", "z", NULL };
+  const char  *call[] = { "x", "1", "y", "''" };
+  const char  *del[] = { "x", NULL, "y", "'now set'", "z", NULL };
 
   add_event (run, batch, SMILEY_EVENT_CALL, 1, 1, "prog.py", 1, "f", NULL, 2, call);
   add_event (run, batch, SMILEY_EVENT_LINE, 1, 1, "prog.py", 2, "f", NULL, 3, del);
@@ -829,8 +815,8 @@ test_deleted_locals (void)
 static void
 test_many_batches (void)
 {
-  g_autoptr(SmileyRun) run = make_run ("many-batches");
-  g_autoptr(GPtrArray) batches = batches_new ();
+  g_autoptr (SmileyRun) run = make_run ("many-batches");
+  g_autoptr (GPtrArray) batches = batches_new ();
   guint64 call = 1;
 
   for (guint b = 0; b < 200; b++)
@@ -841,7 +827,7 @@ test_many_batches (void)
         {
           g_autofree char *file = g_strdup_printf ("mod%u.py", (b + e) % 37);
           g_autofree char *value = g_strdup_printf ("%u", b * e);
-          const char *locals[] = { "i", value };
+          const char      *locals[] = { "i", value };
 
           add_event (run, batch, 1 + (b + e) % SMILEY_EVENT_KIND_LAST, 1, call++, file, e, "loop",
                      e % 3 ? NULL : value, e % 2, locals);
@@ -858,16 +844,16 @@ test_many_batches (void)
 static void
 test_large_batch_split (void)
 {
-  g_autoptr(SmileyRun) run = make_run ("split");
-  g_autoptr(GPtrArray) batches = batches_new ();
-  SmileyBatch *batch = smiley_batch_new ();
+  g_autoptr (SmileyRun) run = make_run ("split");
+  g_autoptr (GPtrArray) batches = batches_new ();
+  SmileyBatch     *batch = smiley_batch_new ();
   g_autofree char *value = g_strnfill (2000, 'v');
-  const char *locals[] = { "big", value };
-  g_autoptr(GBytes) bytes = NULL;
-  g_autoptr(Decoded) d = NULL;
+  const char      *locals[] = { "big", value };
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (Decoded) d = NULL;
   const guint8 *data;
-  gsize len, at;
-  guint n_events_frames = 0;
+  gsize         len, at;
+  guint         n_events_frames = 0;
 
   for (guint e = 0; e < 5000; e++)
     add_event (run, batch, SMILEY_EVENT_LINE, 1, e, "prog.py", e, "f", value, 1, locals);
@@ -889,7 +875,7 @@ test_large_batch_split (void)
   g_assert_no_error (d->error);
   g_assert_cmpuint (d->batches->len, ==, n_events_frames);
   {
-    g_autoptr(SmileyBatch) got = concat (d->batches);
+    g_autoptr (SmileyBatch) got = concat (d->batches);
 
     assert_batch_equal (batch, got);
   }
@@ -903,11 +889,11 @@ test_large_batch_split (void)
   /* A reader that held a big buffer lets it go once it is drained, and
    * carries on with what comes next (RUN_END here). */
   {
-    g_autoptr(SmileyFrameReader) reader = smiley_frame_reader_new (0);
-    gsize cut = SMILEY_WIRE_STREAM_HEADER_SIZE;
+    g_autoptr (SmileyFrameReader) reader = smiley_frame_reader_new (0);
+    gsize              cut = SMILEY_WIRE_STREAM_HEADER_SIZE;
     SmileyFrameMessage message;
-    GError *error = NULL;
-    guint n = 0;
+    GError            *error = NULL;
+    guint              n = 0;
 
     while (cut + smiley_wire_get_u32 (data + cut) < len)
       cut += smiley_wire_get_u32 (data + cut);
@@ -939,23 +925,23 @@ test_large_batch_split (void)
 static void
 test_coalesce (void)
 {
-  g_autoptr(SmileyRun) run = make_run ("coalesce");
-  g_autoptr(SmileyFrameWriter) writer = smiley_frame_writer_new ();
-  g_autoptr(SmileyFrameReader) reader = smiley_frame_reader_new (0);
-  g_autoptr(GBytes) bytes = NULL;
-  g_autoptr(GPtrArray) batches = batches_new ();
-  g_autoptr(SmileyBatch) all = smiley_batch_new ();
+  g_autoptr (SmileyRun) run = make_run ("coalesce");
+  g_autoptr (SmileyFrameWriter) writer = smiley_frame_writer_new ();
+  g_autoptr (SmileyFrameReader) reader = smiley_frame_reader_new (0);
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GPtrArray) batches = batches_new ();
+  g_autoptr (SmileyBatch) all = smiley_batch_new ();
   SmileyFrameMessage message;
-  SmileyBatch *got = NULL;
-  GError *error = NULL;
-  const guint8 *data;
-  gsize len;
-  guint n = 0;
+  SmileyBatch       *got = NULL;
+  GError            *error = NULL;
+  const guint8      *data;
+  gsize              len;
+  guint              n = 0;
 
   smiley_frame_writer_begin_run (writer, run);
   for (guint e = 0; e < 103; e++)
     {
-      g_autoptr(SmileyBatch) one = smiley_batch_new ();
+      g_autoptr (SmileyBatch) one = smiley_batch_new ();
 
       add_event (run, one, SMILEY_EVENT_LINE, 1, e, "prog.py", e, "f", NULL, 0, NULL);
       add_event (run, all, SMILEY_EVENT_LINE, 1, e, "prog.py", e, "f", NULL, 0, NULL);
@@ -983,7 +969,7 @@ test_coalesce (void)
   g_assert_cmpint (message, ==, SMILEY_FRAME_RUN_END);
   g_assert_cmpuint (n, ==, 103);
   {
-    g_autoptr(SmileyBatch) merged = concat (batches);
+    g_autoptr (SmileyBatch) merged = concat (batches);
 
     assert_batch_equal (all, merged);
   }
@@ -996,20 +982,20 @@ test_coalesce (void)
 static void
 test_coalesce_partial (void)
 {
-  g_autoptr(SmileyRun) run = make_run ("coalesce-partial");
-  g_autoptr(SmileyFrameWriter) writer = smiley_frame_writer_new ();
-  g_autoptr(SmileyFrameReader) reader = smiley_frame_reader_new (0);
-  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr (SmileyRun) run = make_run ("coalesce-partial");
+  g_autoptr (SmileyFrameWriter) writer = smiley_frame_writer_new ();
+  g_autoptr (SmileyFrameReader) reader = smiley_frame_reader_new (0);
+  g_autoptr (GBytes) bytes = NULL;
   SmileyFrameMessage message;
-  SmileyBatch *got = NULL;
-  GError *error = NULL;
-  const guint8 *data;
-  gsize len;
+  SmileyBatch       *got = NULL;
+  GError            *error = NULL;
+  const guint8      *data;
+  gsize              len;
 
   smiley_frame_writer_begin_run (writer, run);
   for (guint e = 0; e < 5; e++)
     {
-      g_autoptr(SmileyBatch) one = smiley_batch_new ();
+      g_autoptr (SmileyBatch) one = smiley_batch_new ();
 
       add_event (run, one, SMILEY_EVENT_LINE, 1, e, "prog.py", e, "f", NULL, 0, NULL);
       smiley_frame_writer_push (writer, run, one);
@@ -1040,7 +1026,8 @@ test_coalesce_partial (void)
   /* A writer killed here: no RUN_END, not an error for finish(). */
   g_assert_true (smiley_frame_reader_finish (reader, &error));
   g_assert_no_error (error);
-  g_assert_cmpint (smiley_run_get_state (smiley_frame_reader_get_run (reader)), ==, SMILEY_RUN_RUNNING);
+  g_assert_cmpint (smiley_run_get_state (smiley_frame_reader_get_run (reader)), ==,
+                   SMILEY_RUN_RUNNING);
 }
 
 /* A stream cut between frames (the writer was killed) decodes up to the
@@ -1048,11 +1035,11 @@ test_coalesce_partial (void)
 static void
 test_killed_writer (void)
 {
-  g_autoptr(SmileyRun) run = make_run ("killed");
-  g_autoptr(GPtrArray) batches = batches_new ();
+  g_autoptr (SmileyRun) run = make_run ("killed");
+  g_autoptr (GPtrArray) batches = batches_new ();
   SmileyBatch *batch = smiley_batch_new ();
-  g_autoptr(GBytes) bytes = NULL;
-  g_autoptr(Decoded) d = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (Decoded) d = NULL;
 
   add_event (run, batch, SMILEY_EVENT_CALL, 1, 1, "prog.py", 1, "main", NULL, 0, NULL);
   g_ptr_array_add (batches, batch);
@@ -1070,9 +1057,9 @@ test_killed_writer (void)
 static void
 test_empty_stream (void)
 {
-  g_autoptr(SmileyFrameReader) reader = smiley_frame_reader_new (0);
+  g_autoptr (SmileyFrameReader) reader = smiley_frame_reader_new (0);
   SmileyFrameMessage message;
-  GError *error = NULL;
+  GError            *error = NULL;
 
   g_assert_true (smiley_frame_reader_next (reader, &message, NULL, &error));
   g_assert_cmpint (message, ==, SMILEY_FRAME_NEED_MORE);
@@ -1083,35 +1070,35 @@ test_empty_stream (void)
 
 /* The example of docs/wire-format.md, byte for byte. */
 static const char golden_hex[] =
-  /* stream header */
-  "534d4c5901000000"
-  /* RUN_BEGIN */
-  "2700000001000000"
-  "0272312a8080f28183898506042f746d700464656d6f010764656d6f2e7079"
-  /* STRINGS */
-  "1b00000002000000"
-  "03010764656d6f2e707902046d61696e030178"
-  /* THREADS */
-  "1700000003000000"
-  "01012a2a0a4d61696e546872656164"
-  /* EVENTS */
-  "2800000005000000"
-  "02"
-  "0101010000e80701010200010302310"
-  "3010100008827010202054e6f6e6500"
-  /* RUN_END */
-  "1600000007000000"
-  "90cef28183898506010000000002";
+    /* stream header */
+    "534d4c5901000000"
+    /* RUN_BEGIN */
+    "2700000001000000"
+    "0272312a8080f28183898506042f746d700464656d6f010764656d6f2e7079"
+    /* STRINGS */
+    "1b00000002000000"
+    "03010764656d6f2e707902046d61696e030178"
+    /* THREADS */
+    "1700000003000000"
+    "01012a2a0a4d61696e546872656164"
+    /* EVENTS */
+    "2800000005000000"
+    "02"
+    "0101010000e80701010200010302310"
+    "3010100008827010202054e6f6e6500"
+    /* RUN_END */
+    "1600000007000000"
+    "90cef28183898506010000000002";
 
 static SmileyRun *
 golden_run (SmileyBatch **batch_out)
 {
-  SmileyRun *run = smiley_run_new ("r1");
-  SmileyBatch *batch = smiley_batch_new ();
-  const char * const argv[] = { "demo.py", NULL };
-  SmileyLocal x = { 0, "1" };
-  SmileyEvent call = { SMILEY_EVENT_CALL, 1, 1, 0, 0, 1000, 0, 1, 0, NULL, 1, &x };
-  SmileyEvent ret = { SMILEY_EVENT_RETURN, 1, 1, 0, 0, 5000, 0, 2, 0, "None", 0, NULL };
+  SmileyRun        *run = smiley_run_new ("r1");
+  SmileyBatch      *batch = smiley_batch_new ();
+  const char *const argv[] = { "demo.py", NULL };
+  SmileyLocal       x = { 0, "1" };
+  SmileyEvent       call = { SMILEY_EVENT_CALL, 1, 1, 0, 0, 1000, 0, 1, 0, NULL, 1, &x };
+  SmileyEvent       ret = { SMILEY_EVENT_RETURN, 1, 1, 0, 0, 5000, 0, 2, 0, "None", 0, NULL };
 
   smiley_run_set_pid (run, 42);
   smiley_run_set_start_time (run, G_GINT64_CONSTANT (1700000000000000));
@@ -1136,14 +1123,14 @@ golden_run (SmileyBatch **batch_out)
 static void
 test_golden (void)
 {
-  g_autoptr(SmileyBatch) batch = NULL;
-  g_autoptr(SmileyRun) run = golden_run (&batch);
-  g_autoptr(SmileyFrameWriter) writer = smiley_frame_writer_new ();
-  g_autoptr(GBytes) bytes = NULL;
-  g_autoptr(GString) hex = g_string_new (NULL);
-  g_autoptr(GPtrArray) batches = batches_new ();
+  g_autoptr (SmileyBatch) batch = NULL;
+  g_autoptr (SmileyRun) run = golden_run (&batch);
+  g_autoptr (SmileyFrameWriter) writer = smiley_frame_writer_new ();
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GString) hex = g_string_new (NULL);
+  g_autoptr (GPtrArray) batches = batches_new ();
   const guint8 *data;
-  gsize len;
+  gsize         len;
 
   smiley_frame_writer_begin_run (writer, run);
   smiley_frame_writer_push (writer, run, batch);
@@ -1162,14 +1149,14 @@ test_golden (void)
 static void
 test_writer_reuse (void)
 {
-  g_autoptr(SmileyFrameWriter) writer = smiley_frame_writer_new ();
-  g_autoptr(SmileyRun) a = make_run ("first");
-  g_autoptr(SmileyRun) b = make_run ("second");
-  g_autoptr(SmileyBatch) batch = smiley_batch_new ();
-  g_autoptr(GBytes) first = NULL;
-  g_autoptr(GBytes) second = NULL;
-  g_autoptr(GBytes) none = NULL;
-  g_autoptr(Decoded) d = NULL;
+  g_autoptr (SmileyFrameWriter) writer = smiley_frame_writer_new ();
+  g_autoptr (SmileyRun) a = make_run ("first");
+  g_autoptr (SmileyRun) b = make_run ("second");
+  g_autoptr (SmileyBatch) batch = smiley_batch_new ();
+  g_autoptr (GBytes) first = NULL;
+  g_autoptr (GBytes) second = NULL;
+  g_autoptr (GBytes) none = NULL;
+  g_autoptr (Decoded) d = NULL;
 
   add_event (a, batch, SMILEY_EVENT_CALL, 1, 1, "a.py", 1, "fa", NULL, 0, NULL);
   smiley_frame_writer_begin_run (writer, a);
@@ -1205,8 +1192,7 @@ test_writer_reuse (void)
 /* Hand-built streams for the negative tests                           */
 
 static void
-put_varint (GByteArray *a,
-            guint64     v)
+put_varint (GByteArray *a, guint64 v)
 {
   guint8 tmp[SMILEY_WIRE_MAX_VARINT];
 
@@ -1214,8 +1200,7 @@ put_varint (GByteArray *a,
 }
 
 static void
-put_svarint (GByteArray *a,
-             gint64      v)
+put_svarint (GByteArray *a, gint64 v)
 {
   guint8 tmp[SMILEY_WIRE_MAX_VARINT];
 
@@ -1223,25 +1208,20 @@ put_svarint (GByteArray *a,
 }
 
 static void
-put_raw (GByteArray *a,
-         const void *data,
-         gsize       len)
+put_raw (GByteArray *a, const void *data, gsize len)
 {
   g_byte_array_append (a, data, len);
 }
 
 static void
-put_str (GByteArray *a,
-         const char *s)
+put_str (GByteArray *a, const char *s)
 {
   put_varint (a, strlen (s));
   put_raw (a, s, strlen (s));
 }
 
 static void
-put_frame (GByteArray *stream,
-           guint       type,
-           GByteArray *payload)
+put_frame (GByteArray *stream, guint type, GByteArray *payload)
 {
   guint8 header[SMILEY_WIRE_FRAME_HEADER_SIZE];
 
@@ -1261,10 +1241,9 @@ put_stream_header (GByteArray *stream)
 }
 
 static void
-put_run_begin (GByteArray *stream,
-               const char *id)
+put_run_begin (GByteArray *stream, const char *id)
 {
-  g_autoptr(GByteArray) p = g_byte_array_new ();
+  g_autoptr (GByteArray) p = g_byte_array_new ();
 
   put_str (p, id);
   put_varint (p, 1);
@@ -1280,7 +1259,7 @@ static GByteArray *
 valid_prefix (void)
 {
   GByteArray *stream = g_byte_array_new ();
-  g_autoptr(GByteArray) p = g_byte_array_new ();
+  g_autoptr (GByteArray) p = g_byte_array_new ();
 
   put_stream_header (stream);
   put_run_begin (stream, "run");
@@ -1301,21 +1280,17 @@ valid_prefix (void)
 
 /* A valid event; fields can be replaced by the caller writing its own. */
 static void
-put_event (GByteArray *p,
-           guint       kind,
-           guint64     thread,
-           guint64     file,
-           const char *arg)
+put_event (GByteArray *p, guint kind, guint64 thread, guint64 file, const char *arg)
 {
-  g_byte_array_append (p, (guint8[]) { kind }, 1);
+  g_byte_array_append (p, (guint8[]){ kind }, 1);
   put_varint (p, thread);
-  put_varint (p, 7);      /* call id */
-  put_varint (p, 0);      /* parent */
-  put_varint (p, 0);      /* depth */
-  put_varint (p, 123);    /* time */
+  put_varint (p, 7);   /* call id */
+  put_varint (p, 0);   /* parent */
+  put_varint (p, 0);   /* depth */
+  put_varint (p, 123); /* time */
   put_varint (p, file);
-  put_varint (p, 3);      /* line */
-  put_varint (p, 2);      /* function */
+  put_varint (p, 3); /* line */
+  put_varint (p, 2); /* function */
   if (arg == NULL)
     put_varint (p, 0);
   else
@@ -1323,13 +1298,13 @@ put_event (GByteArray *p,
       put_varint (p, strlen (arg) + 1);
       put_raw (p, arg, strlen (arg));
     }
-  put_varint (p, 0);      /* locals */
+  put_varint (p, 0); /* locals */
 }
 
 static void
 put_run_end (GByteArray *stream)
 {
-  g_autoptr(GByteArray) p = g_byte_array_new ();
+  g_autoptr (GByteArray) p = g_byte_array_new ();
 
   put_svarint (p, 5);
   put_varint (p, SMILEY_RUN_FINISHED);
@@ -1345,15 +1320,13 @@ put_run_end (GByteArray *stream)
  * give: code and a piece of the message (which names the offset). Errors
  * from next() and from finish() are both accepted. */
 static void
-assert_stream_error (GByteArray *stream,
-                     gint        code,
-                     const char *message_part)
+assert_stream_error (GByteArray *stream, gint code, const char *message_part)
 {
   const FeedMode modes[] = { FEED_ALL, FEED_BYTES, FEED_CHUNKS };
 
   for (guint m = 0; m < G_N_ELEMENTS (modes); m++)
     {
-      g_autoptr(Decoded) d = decode_full (stream->data, stream->len, modes[m], m == 2 ? 5 : 0, 0);
+      g_autoptr (Decoded) d = decode_full (stream->data, stream->len, modes[m], m == 2 ? 5 : 0, 0);
       GError *error = d->error != NULL ? d->error : d->finish_error;
 
       if (error == NULL)
@@ -1370,7 +1343,7 @@ assert_stream_error (GByteArray *stream,
 static void
 test_bad_magic (void)
 {
-  g_autoptr(GByteArray) stream = g_byte_array_new ();
+  g_autoptr (GByteArray) stream = g_byte_array_new ();
 
   put_raw (stream, "GARBAGE!", 8);
   assert_stream_error (stream, SMILEY_FRAME_ERROR_BAD_MAGIC, "not a smiley event stream");
@@ -1383,7 +1356,7 @@ test_bad_magic (void)
 static void
 test_version_2 (void)
 {
-  g_autoptr(GByteArray) stream = g_byte_array_new ();
+  g_autoptr (GByteArray) stream = g_byte_array_new ();
 
   put_raw (stream, "SMLY\x02\x00\x00\x00", 8);
   put_run_begin (stream, "run");
@@ -1393,7 +1366,7 @@ test_version_2 (void)
 static void
 test_header_flags (void)
 {
-  g_autoptr(GByteArray) stream = g_byte_array_new ();
+  g_autoptr (GByteArray) stream = g_byte_array_new ();
 
   put_raw (stream, "SMLY\x01\x00\x01\x00", 8);
   assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "unknown flags 0x0001");
@@ -1402,12 +1375,12 @@ test_header_flags (void)
 static void
 test_oversized_frame (void)
 {
-  g_autoptr(GByteArray) stream = valid_prefix ();
-  g_autoptr(SmileyFrameReader) reader = smiley_frame_reader_new (1024);
-  guint8 header[SMILEY_WIRE_FRAME_HEADER_SIZE];
+  g_autoptr (GByteArray) stream = valid_prefix ();
+  g_autoptr (SmileyFrameReader) reader = smiley_frame_reader_new (1024);
+  guint8             header[SMILEY_WIRE_FRAME_HEADER_SIZE];
   SmileyFrameMessage message;
-  GError *error = NULL;
-  guint64 offset = stream->len;
+  GError            *error = NULL;
+  guint64            offset = stream->len;
 
   /* Over the wire limit: refused by any reader. */
   smiley_wire_put_frame_header (header, SMILEY_WIRE_MAX_FRAME_SIZE + 1, SMILEY_WIRE_EVENTS);
@@ -1425,14 +1398,15 @@ test_oversized_frame (void)
   g_assert_false (smiley_frame_reader_next (reader, &message, NULL, &error));
   g_assert_error (error, SMILEY_FRAME_ERROR, SMILEY_FRAME_ERROR_TOO_LARGE);
   {
-    g_autofree char *where = g_strdup_printf ("frame at offset %" G_GUINT64_FORMAT " (EVENTS) is 2000 bytes", offset);
+    g_autofree char *where
+        = g_strdup_printf ("frame at offset %" G_GUINT64_FORMAT " (EVENTS) is 2000 bytes", offset);
 
     g_assert_nonnull (strstr (error->message, where));
   }
   g_clear_error (&error);
   /* Bytes fed after an error are dropped, not buffered. */
   {
-    gsize before = smiley_frame_reader_get_buffered (reader);
+    gsize              before = smiley_frame_reader_get_buffered (reader);
     g_autofree guint8 *junk = g_malloc0 (100000);
 
     smiley_frame_reader_feed (reader, junk, 100000);
@@ -1446,7 +1420,7 @@ test_oversized_frame (void)
 static void
 test_frame_size_too_small (void)
 {
-  g_autoptr(GByteArray) stream = valid_prefix ();
+  g_autoptr (GByteArray) stream = valid_prefix ();
   guint8 header[SMILEY_WIRE_FRAME_HEADER_SIZE];
 
   smiley_wire_put_frame_header (header, 3, SMILEY_WIRE_EVENTS);
@@ -1457,7 +1431,7 @@ test_frame_size_too_small (void)
 static void
 test_reserved_bytes (void)
 {
-  g_autoptr(GByteArray) stream = valid_prefix ();
+  g_autoptr (GByteArray) stream = valid_prefix ();
 
   put_raw (stream, "\x08\x00\x00\x00\x05\x00\x01\x00", 8);
   assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "reserved header bytes are not zero");
@@ -1466,8 +1440,8 @@ test_reserved_bytes (void)
 static void
 test_unknown_frame_type (void)
 {
-  g_autoptr(GByteArray) stream = valid_prefix ();
-  g_autoptr(GByteArray) p = g_byte_array_new ();
+  g_autoptr (GByteArray) stream = valid_prefix ();
+  g_autoptr (GByteArray) p = g_byte_array_new ();
 
   put_frame (stream, 8, p);
   assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "unknown frame type 8");
@@ -1479,18 +1453,19 @@ test_unknown_frame_type (void)
 static void
 test_truncated_stream_header (void)
 {
-  g_autoptr(GByteArray) stream = g_byte_array_new ();
+  g_autoptr (GByteArray) stream = g_byte_array_new ();
 
   put_raw (stream, "SMLY\x01", 5);
-  assert_stream_error (stream, SMILEY_FRAME_ERROR_TRUNCATED, "after 5 bytes, inside its 8-byte header");
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_TRUNCATED,
+                       "after 5 bytes, inside its 8-byte header");
 }
 
 static void
 test_truncated_frame_header (void)
 {
-  g_autoptr(GByteArray) stream = valid_prefix ();
-  g_autofree char *where = g_strdup_printf ("inside the header of the frame at offset %u (3 of 8 bytes)",
-                                            stream->len);
+  g_autoptr (GByteArray) stream = valid_prefix ();
+  g_autofree char *where
+      = g_strdup_printf ("inside the header of the frame at offset %u (3 of 8 bytes)", stream->len);
 
   put_raw (stream, "\x20\x00\x00", 3);
   assert_stream_error (stream, SMILEY_FRAME_ERROR_TRUNCATED, where);
@@ -1499,16 +1474,16 @@ test_truncated_frame_header (void)
 static void
 test_truncated_payload (void)
 {
-  g_autoptr(GByteArray) stream = valid_prefix ();
-  g_autoptr(GByteArray) p = g_byte_array_new ();
-  guint offset = stream->len;
+  g_autoptr (GByteArray) stream = valid_prefix ();
+  g_autoptr (GByteArray) p = g_byte_array_new ();
+  guint            offset = stream->len;
   g_autofree char *where = NULL;
 
   put_varint (p, 1);
   put_event (p, SMILEY_EVENT_LINE, 1, 1, NULL);
   put_frame (stream, SMILEY_WIRE_EVENTS, p);
-  where = g_strdup_printf ("inside the frame at offset %u (EVENTS, %u of %u bytes)",
-                           offset, stream->len - offset - 1, stream->len - offset);
+  where = g_strdup_printf ("inside the frame at offset %u (EVENTS, %u of %u bytes)", offset,
+                           stream->len - offset - 1, stream->len - offset);
   g_byte_array_set_size (stream, stream->len - 1);
   assert_stream_error (stream, SMILEY_FRAME_ERROR_TRUNCATED, where);
 }
@@ -1516,32 +1491,35 @@ test_truncated_payload (void)
 static void
 test_varint_overflow (void)
 {
-  g_autoptr(GByteArray) stream = valid_prefix ();
-  g_autoptr(GByteArray) p = g_byte_array_new ();
+  g_autoptr (GByteArray) stream = valid_prefix ();
+  g_autoptr (GByteArray) p = g_byte_array_new ();
   gsize prefix = stream->len;
 
   /* Eleven bytes. */
   put_raw (p, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\x81\x00", 11);
   put_frame (stream, SMILEY_WIRE_EVENTS, p);
-  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "event count: varint longer than 10 bytes");
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID,
+                       "event count: varint longer than 10 bytes");
 
   /* Ten bytes, but the last carries bits above 2^64. */
   g_byte_array_set_size (stream, prefix);
   put_raw (p, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02", 10);
   put_frame (stream, SMILEY_WIRE_EVENTS, p);
-  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "event count: varint does not fit in 64 bits");
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID,
+                       "event count: varint does not fit in 64 bits");
 
   /* A varint cut by the end of the frame. */
   g_byte_array_set_size (stream, prefix);
   put_raw (p, "\x81", 1);
   put_frame (stream, SMILEY_WIRE_EVENTS, p);
-  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "event count: the frame ends inside a varint");
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID,
+                       "event count: the frame ends inside a varint");
 
   /* 2^64 - 1 is fine where 64 bits are allowed, but not in a 32-bit
    * field such as a line number. */
   g_byte_array_set_size (stream, prefix);
   put_varint (p, 1);
-  g_byte_array_append (p, (guint8[]) { SMILEY_EVENT_LINE }, 1);
+  g_byte_array_append (p, (guint8[]){ SMILEY_EVENT_LINE }, 1);
   put_varint (p, 1);
   put_varint (p, G_MAXUINT64);
   put_varint (p, 0);
@@ -1559,10 +1537,10 @@ test_varint_overflow (void)
 static void
 test_undefined_string (void)
 {
-  g_autoptr(GByteArray) stream = valid_prefix ();
-  g_autoptr(GByteArray) p = g_byte_array_new ();
-  g_autofree char *where = g_strdup_printf ("frame at offset %u (EVENTS), event 1: file: string id 77 not defined",
-                                            stream->len);
+  g_autoptr (GByteArray) stream = valid_prefix ();
+  g_autoptr (GByteArray) p = g_byte_array_new ();
+  g_autofree char *where = g_strdup_printf (
+      "frame at offset %u (EVENTS), event 1: file: string id 77 not defined", stream->len);
 
   put_varint (p, 2);
   put_event (p, SMILEY_EVENT_LINE, 1, 1, NULL);
@@ -1575,8 +1553,8 @@ test_undefined_string (void)
 static void
 test_undefined_local_name (void)
 {
-  g_autoptr(GByteArray) stream = valid_prefix ();
-  g_autoptr(GByteArray) p = g_byte_array_new ();
+  g_autoptr (GByteArray) stream = valid_prefix ();
+  g_autoptr (GByteArray) p = g_byte_array_new ();
 
   put_varint (p, 1);
   put_event (p, SMILEY_EVENT_LINE, 1, 1, NULL);
@@ -1591,8 +1569,8 @@ test_undefined_local_name (void)
 static void
 test_undefined_thread (void)
 {
-  g_autoptr(GByteArray) stream = valid_prefix ();
-  g_autoptr(GByteArray) p = g_byte_array_new ();
+  g_autoptr (GByteArray) stream = valid_prefix ();
+  g_autoptr (GByteArray) p = g_byte_array_new ();
   gsize prefix = stream->len;
 
   put_varint (p, 1);
@@ -1610,8 +1588,8 @@ test_undefined_thread (void)
 static void
 test_bad_kind (void)
 {
-  g_autoptr(GByteArray) stream = valid_prefix ();
-  g_autoptr(GByteArray) p = g_byte_array_new ();
+  g_autoptr (GByteArray) stream = valid_prefix ();
+  g_autoptr (GByteArray) p = g_byte_array_new ();
   gsize prefix = stream->len;
 
   put_varint (p, 1);
@@ -1629,8 +1607,8 @@ test_bad_kind (void)
 static void
 test_bad_utf8 (void)
 {
-  g_autoptr(GByteArray) stream = valid_prefix ();
-  g_autoptr(GByteArray) p = g_byte_array_new ();
+  g_autoptr (GByteArray) stream = valid_prefix ();
+  g_autoptr (GByteArray) p = g_byte_array_new ();
   gsize prefix = stream->len;
 
   put_varint (p, 1);
@@ -1661,12 +1639,12 @@ test_bad_utf8 (void)
 static void
 test_count_too_large (void)
 {
-  g_autoptr(GByteArray) stream = valid_prefix ();
-  g_autoptr(GByteArray) p = g_byte_array_new ();
+  g_autoptr (GByteArray) stream = valid_prefix ();
+  g_autoptr (GByteArray) p = g_byte_array_new ();
   gsize prefix = stream->len;
   const struct
   {
-    guint type;
+    guint       type;
     const char *message;
   } cases[] = {
     { SMILEY_WIRE_EVENTS, "event count 1099511627776 is more than" },
@@ -1691,7 +1669,8 @@ test_count_too_large (void)
   g_byte_array_set_size (p, p->len - 1);
   put_varint (p, 1000);
   put_frame (stream, SMILEY_WIRE_EVENTS, p);
-  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "number of locals 1000 is more than the 0 bytes");
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID,
+                       "number of locals 1000 is more than the 0 bytes");
 
   /* A string length beyond the frame. */
   g_byte_array_set_size (stream, prefix);
@@ -1700,7 +1679,8 @@ test_count_too_large (void)
   put_varint (p, 1000);
   put_raw (p, "abc", 3);
   put_frame (stream, SMILEY_WIRE_STRINGS, p);
-  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "text: length 1000 runs past the end of the frame");
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID,
+                       "text: length 1000 runs past the end of the frame");
 
   g_byte_array_set_size (stream, 0);
   put_stream_header (stream);
@@ -1711,23 +1691,25 @@ test_count_too_large (void)
   put_str (p, "");
   put_varint (p, G_MAXUINT64);
   put_frame (stream, SMILEY_WIRE_RUN_BEGIN, p);
-  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "argc 18446744073709551615 is more than");
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID,
+                       "argc 18446744073709551615 is more than");
 }
 
 static void
 test_trailing_bytes (void)
 {
-  g_autoptr(GByteArray) stream = valid_prefix ();
-  g_autoptr(GByteArray) p = g_byte_array_new ();
-  gsize prefix = stream->len;
-  const guint types[] = { SMILEY_WIRE_EVENTS, SMILEY_WIRE_STRINGS, SMILEY_WIRE_THREADS,
-                          SMILEY_WIRE_STATS };
+  g_autoptr (GByteArray) stream = valid_prefix ();
+  g_autoptr (GByteArray) p = g_byte_array_new ();
+  gsize       prefix = stream->len;
+  const guint types[]
+      = { SMILEY_WIRE_EVENTS, SMILEY_WIRE_STRINGS, SMILEY_WIRE_THREADS, SMILEY_WIRE_STATS };
 
   put_varint (p, 1);
   put_event (p, SMILEY_EVENT_LINE, 1, 1, NULL);
   put_raw (p, "\0", 1);
   put_frame (stream, SMILEY_WIRE_EVENTS, p);
-  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "(EVENTS): 1 bytes left over after the last field");
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID,
+                       "(EVENTS): 1 bytes left over after the last field");
 
   for (guint i = 0; i < G_N_ELEMENTS (types); i++)
     {
@@ -1735,7 +1717,8 @@ test_trailing_bytes (void)
       put_varint (p, 0);
       put_raw (p, "xy", 2);
       put_frame (stream, types[i], p);
-      assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "2 bytes left over after the last field");
+      assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID,
+                           "2 bytes left over after the last field");
     }
 
   g_byte_array_set_size (stream, prefix);
@@ -1763,8 +1746,8 @@ test_trailing_bytes (void)
 static void
 test_frame_after_run_end (void)
 {
-  g_autoptr(GByteArray) stream = valid_prefix ();
-  g_autoptr(GByteArray) p = g_byte_array_new ();
+  g_autoptr (GByteArray) stream = valid_prefix ();
+  g_autoptr (GByteArray) p = g_byte_array_new ();
   g_autofree char *where = NULL;
 
   put_run_end (stream);
@@ -1782,15 +1765,16 @@ test_frame_after_run_end (void)
 static void
 test_frame_before_run_begin (void)
 {
-  g_autoptr(GByteArray) stream = g_byte_array_new ();
-  g_autoptr(GByteArray) p = g_byte_array_new ();
+  g_autoptr (GByteArray) stream = g_byte_array_new ();
+  g_autoptr (GByteArray) p = g_byte_array_new ();
 
   put_stream_header (stream);
   put_varint (p, 1);
   put_varint (p, 1);
   put_str (p, "a.py");
   put_frame (stream, SMILEY_WIRE_STRINGS, p);
-  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "frame at offset 8 (STRINGS) comes before RUN_BEGIN");
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID,
+                       "frame at offset 8 (STRINGS) comes before RUN_BEGIN");
 
   g_byte_array_set_size (stream, 8);
   put_run_end (stream);
@@ -1800,10 +1784,11 @@ test_frame_before_run_begin (void)
 static void
 test_repeated_run_begin (void)
 {
-  g_autoptr(GByteArray) stream = valid_prefix ();
+  g_autoptr (GByteArray) stream = valid_prefix ();
 
   put_run_begin (stream, "again");
-  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "(RUN_BEGIN): the run has already begun");
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID,
+                       "(RUN_BEGIN): the run has already begun");
 }
 
 static void
@@ -1813,7 +1798,7 @@ test_bad_run_id (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
     {
-      g_autoptr(GByteArray) stream = g_byte_array_new ();
+      g_autoptr (GByteArray) stream = g_byte_array_new ();
 
       put_stream_header (stream);
       put_run_begin (stream, ids[i]);
@@ -1824,8 +1809,8 @@ test_bad_run_id (void)
 static void
 test_string_id_gap (void)
 {
-  g_autoptr(GByteArray) stream = valid_prefix ();
-  g_autoptr(GByteArray) p = g_byte_array_new ();
+  g_autoptr (GByteArray) stream = valid_prefix ();
+  g_autoptr (GByteArray) p = g_byte_array_new ();
   gsize prefix = stream->len;
 
   put_varint (p, 1);
@@ -1846,8 +1831,8 @@ test_string_id_gap (void)
 static void
 test_thread_id_gap (void)
 {
-  g_autoptr(GByteArray) stream = valid_prefix ();
-  g_autoptr(GByteArray) p = g_byte_array_new ();
+  g_autoptr (GByteArray) stream = valid_prefix ();
+  g_autoptr (GByteArray) p = g_byte_array_new ();
   gsize prefix = stream->len;
 
   /* A hostile id must not size the thread table. */
@@ -1857,7 +1842,8 @@ test_thread_id_gap (void)
   put_varint (p, 1);
   put_str (p, "x");
   put_frame (stream, SMILEY_WIRE_THREADS, p);
-  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "thread id 4294967295 is neither a known thread nor the next free id 2");
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID,
+                       "thread id 4294967295 is neither a known thread nor the next free id 2");
 
   g_byte_array_set_size (stream, prefix);
   put_varint (p, 1);
@@ -1872,20 +1858,21 @@ test_thread_id_gap (void)
 static void
 test_bad_source (void)
 {
-  g_autoptr(GByteArray) stream = valid_prefix ();
-  g_autoptr(GByteArray) p = g_byte_array_new ();
+  g_autoptr (GByteArray) stream = valid_prefix ();
+  g_autoptr (GByteArray) p = g_byte_array_new ();
 
   put_varint (p, 9);
   put_varint (p, 0);
   put_frame (stream, SMILEY_WIRE_SOURCE, p);
-  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "(SOURCE): file: string id 9 not defined");
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID,
+                       "(SOURCE): file: string id 9 not defined");
 }
 
 static void
 test_bad_stats (void)
 {
-  g_autoptr(GByteArray) stream = valid_prefix ();
-  g_autoptr(GByteArray) p = g_byte_array_new ();
+  g_autoptr (GByteArray) stream = valid_prefix ();
+  g_autoptr (GByteArray) p = g_byte_array_new ();
 
   put_varint (p, 1);
   put_str (p, "a.py");
@@ -1896,23 +1883,19 @@ test_bad_stats (void)
   put_svarint (p, 1);
   put_svarint (p, 1);
   put_varint (p, 1);
-  put_varint (p, 1);   /* caller 1 of 1 entry */
+  put_varint (p, 1); /* caller 1 of 1 entry */
   put_varint (p, 1);
   put_varint (p, 1);
   put_svarint (p, 1);
   put_svarint (p, 1);
   put_frame (stream, SMILEY_WIRE_STATS, p);
-  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "entry 0: caller index 1 is not below the entry count 1");
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID,
+                       "entry 0: caller index 1 is not below the entry count 1");
 }
 
 static void
-put_stats_entry (GByteArray *p,
-                 const char *function,
-                 guint       line,
-                 guint64     ncalls,
-                 gint64      time,
-                 guint       caller,
-                 guint64     caller_ncalls)
+put_stats_entry (GByteArray *p, const char *function, guint line, guint64 ncalls, gint64 time,
+                 guint caller, guint64 caller_ncalls)
 {
   put_str (p, "a.py");
   put_varint (p, line);
@@ -1934,11 +1917,11 @@ put_stats_entry (GByteArray *p,
 static void
 test_stats_duplicates (void)
 {
-  g_autoptr(GByteArray) stream = valid_prefix ();
-  g_autoptr(GByteArray) p = g_byte_array_new ();
-  g_autoptr(Decoded) d = NULL;
-  SmileyStats *stats;
-  SmileyStatsEntry *f, *g;
+  g_autoptr (GByteArray) stream = valid_prefix ();
+  g_autoptr (GByteArray) p = g_byte_array_new ();
+  g_autoptr (Decoded) d = NULL;
+  SmileyStats       *stats;
+  SmileyStatsEntry  *f, *g;
   SmileyStatsCaller *caller;
 
   put_varint (p, 3);
@@ -1959,7 +1942,7 @@ test_stats_duplicates (void)
   g_assert_cmpuint (f->ncalls, ==, 4);
   g_assert_cmpuint (f->primcalls, ==, 4);
   /* Sums wrap rather than overflow. */
-  g_assert_cmpint (f->tottime_ns, ==, (gint64) ((guint64) G_MAXINT64 + 10));
+  g_assert_cmpint (f->tottime_ns, ==, (gint64)((guint64)G_MAXINT64 + 10));
   g_assert_cmpuint (f->callers->len, ==, 1);
   caller = &g_array_index (f->callers, SmileyStatsCaller, 0);
   g_assert_cmpuint (caller->caller, ==, 1);
@@ -1975,8 +1958,8 @@ test_stats_duplicates (void)
 static void
 test_bad_run_end (void)
 {
-  g_autoptr(GByteArray) stream = valid_prefix ();
-  g_autoptr(GByteArray) p = g_byte_array_new ();
+  g_autoptr (GByteArray) stream = valid_prefix ();
+  g_autoptr (GByteArray) p = g_byte_array_new ();
   gsize prefix = stream->len;
 
   put_svarint (p, 5);
@@ -1989,7 +1972,8 @@ test_bad_run_end (void)
   put_varint (p, 1);
   put_svarint (p, G_GINT64_CONSTANT (1) << 40);
   put_frame (stream, SMILEY_WIRE_RUN_END, p);
-  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "exit status 1099511627776 is out of range");
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID,
+                       "exit status 1099511627776 is out of range");
 }
 
 /* Events of intact frames merged before a broken one are reported first;
@@ -1997,12 +1981,12 @@ test_bad_run_end (void)
 static void
 test_error_after_merged_events (void)
 {
-  g_autoptr(GByteArray) stream = valid_prefix ();
-  g_autoptr(GByteArray) p = g_byte_array_new ();
-  g_autoptr(SmileyFrameReader) reader = smiley_frame_reader_new (0);
+  g_autoptr (GByteArray) stream = valid_prefix ();
+  g_autoptr (GByteArray) p = g_byte_array_new ();
+  g_autoptr (SmileyFrameReader) reader = smiley_frame_reader_new (0);
   SmileyFrameMessage message;
-  SmileyBatch *batch = NULL;
-  GError *error = NULL;
+  SmileyBatch       *batch = NULL;
+  GError            *error = NULL;
 
   for (guint i = 0; i < 3; i++)
     {
@@ -2040,14 +2024,14 @@ test_error_after_merged_events (void)
 static void
 test_corruptions (void)
 {
-  g_autoptr(SmileyBatch) batch = NULL;
-  g_autoptr(SmileyRun) run = golden_run (&batch);
-  g_autoptr(GPtrArray) batches = batches_new ();
-  g_autoptr(GBytes) bytes = NULL;
-  g_autoptr(SmileyStats) stats = smiley_stats_new ();
+  g_autoptr (SmileyBatch) batch = NULL;
+  g_autoptr (SmileyRun) run = golden_run (&batch);
+  g_autoptr (GPtrArray) batches = batches_new ();
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (SmileyStats) stats = smiley_stats_new ();
   SmileyStatsCaller caller = { 0, 1, 1, 1, 1 };
-  const guint8 *data;
-  gsize len;
+  const guint8     *data;
+  gsize             len;
 
   smiley_stats_add_entry (stats, "demo.py", 1, "main");
   smiley_stats_add_caller (stats, 0, &caller);
@@ -2058,7 +2042,7 @@ test_corruptions (void)
 
   for (gsize cut = 0; cut < len; cut++)
     {
-      g_autoptr(Decoded) d = decode_full (data, cut, FEED_ALL, 0, 0);
+      g_autoptr (Decoded) d = decode_full (data, cut, FEED_ALL, 0, 0);
 
       /* A prefix never decodes to an ended run. */
       g_assert_false (d->ended);
@@ -2067,7 +2051,7 @@ test_corruptions (void)
     for (guint bit = 0; bit < 8; bit++)
       {
         g_autofree guint8 *copy = g_memdup2 (data, len);
-        g_autoptr(Decoded) d = NULL;
+        g_autoptr (Decoded) d = NULL;
 
         copy[at] ^= 1u << bit;
         d = decode_full (copy, len, FEED_ALL, 3, 0);
@@ -2082,13 +2066,13 @@ test_corruptions (void)
 static void
 test_perf (void)
 {
-  g_autoptr(SmileyRun) run = make_run ("perf");
-  g_autoptr(SmileyBatch) batch = smiley_batch_new ();
-  const char *locals[] = { "i", "12345", "name", "'some string value'" };
-  const guint n_batches = 200, per_batch = 5000;
-  const guint64 n_events = (guint64) n_batches * per_batch;
-  double best_encode = G_MAXDOUBLE, best_decode = G_MAXDOUBLE;
-  gsize total = 0;
+  g_autoptr (SmileyRun) run = make_run ("perf");
+  g_autoptr (SmileyBatch) batch = smiley_batch_new ();
+  const char   *locals[] = { "i", "12345", "name", "'some string value'" };
+  const guint   n_batches = 200, per_batch = 5000;
+  const guint64 n_events = (guint64)n_batches * per_batch;
+  double        best_encode = G_MAXDOUBLE, best_decode = G_MAXDOUBLE;
+  gsize         total = 0;
 
   if (!g_test_perf ())
     {
@@ -2101,9 +2085,9 @@ test_perf (void)
 
   for (guint round = 0; round < 5; round++)
     {
-      g_autoptr(SmileyFrameWriter) writer = smiley_frame_writer_new ();
-      g_autoptr(SmileyFrameReader) reader = smiley_frame_reader_new (0);
-      g_autoptr(GPtrArray) chunks = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+      g_autoptr (SmileyFrameWriter) writer = smiley_frame_writer_new ();
+      g_autoptr (SmileyFrameReader) reader = smiley_frame_reader_new (0);
+      g_autoptr (GPtrArray) chunks = g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
       GTimer *timer = g_timer_new ();
       guint64 decoded = 0;
 
@@ -2121,7 +2105,7 @@ test_perf (void)
       g_timer_start (timer);
       for (guint c = 0; c < chunks->len; c++)
         {
-          gsize len;
+          gsize         len;
           const guint8 *data = g_bytes_get_data (chunks->pdata[c], &len);
 
           total += len;
@@ -2133,7 +2117,7 @@ test_perf (void)
               do
                 {
                   SmileyBatch *got = NULL;
-                  GError *error = NULL;
+                  GError      *error = NULL;
 
                   g_assert_true (smiley_frame_reader_next (reader, &message, &got, &error));
                   if (got != NULL)
@@ -2151,14 +2135,13 @@ test_perf (void)
     }
 
   g_test_minimized_result (best_encode, "encode: %.1f M events/s, %.1f bytes/event",
-                           n_events / best_encode / 1e6, (double) total / n_events);
+                           n_events / best_encode / 1e6, (double)total / n_events);
   g_test_minimized_result (best_decode, "decode: %.1f M events/s (%.0f MB/s)",
                            n_events / best_decode / 1e6, total / best_decode / 1e6);
 }
 
 int
-main (int   argc,
-      char *argv[])
+main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
 

@@ -9,9 +9,9 @@
 static void
 test_new (void)
 {
-  g_autoptr(SmileyRun) named = smiley_run_new ("abc");
-  g_autoptr(SmileyRun) a = smiley_run_new (NULL);
-  g_autoptr(SmileyRun) b = smiley_run_new (NULL);
+  g_autoptr (SmileyRun) named = smiley_run_new ("abc");
+  g_autoptr (SmileyRun) a = smiley_run_new (NULL);
+  g_autoptr (SmileyRun) b = smiley_run_new (NULL);
 
   g_assert_cmpstr (smiley_run_get_id (named), ==, "abc");
   /* Random ids are UUIDs, different every time. */
@@ -28,8 +28,8 @@ test_new (void)
 static void
 test_metadata (void)
 {
-  g_autoptr(SmileyRun) run = smiley_run_new ("m");
-  const char * const argv[] = { "a.py", "-x", NULL };
+  g_autoptr (SmileyRun) run = smiley_run_new ("m");
+  const char *const argv[] = { "a.py", "-x", NULL };
 
   smiley_run_set_description (run, "desc");
   smiley_run_set_cwd (run, "/tmp");
@@ -61,7 +61,7 @@ test_metadata (void)
 static void
 test_strings (void)
 {
-  g_autoptr(SmileyRun) run = smiley_run_new ("s");
+  g_autoptr (SmileyRun) run = smiley_run_new ("s");
   GError *error = NULL;
   guint32 a, b;
 
@@ -97,7 +97,7 @@ test_strings (void)
 static void
 test_threads (void)
 {
-  g_autoptr(SmileyRun) run = smiley_run_new ("t");
+  g_autoptr (SmileyRun) run = smiley_run_new ("t");
   const SmileyThread *thread;
 
   g_assert_null (smiley_run_get_thread (run, 0));
@@ -123,9 +123,9 @@ test_threads (void)
 static void
 test_sources (void)
 {
-  g_autoptr(SmileyRun) run = smiley_run_new ("src");
-  g_autoptr(GBytes) one = g_bytes_new_static ("one", 3);
-  g_autoptr(GBytes) two = g_bytes_new_static ("two", 3);
+  g_autoptr (SmileyRun) run = smiley_run_new ("src");
+  g_autoptr (GBytes) one = g_bytes_new_static ("one", 3);
+  g_autoptr (GBytes) two = g_bytes_new_static ("two", 3);
   guint32 file = 0;
 
   smiley_run_add_source (run, smiley_run_intern (run, "a.py"), one);
@@ -139,8 +139,8 @@ test_sources (void)
 static void
 test_stats (void)
 {
-  g_autoptr(SmileyRun) run = smiley_run_new ("st");
-  g_autoptr(SmileyStats) stats = smiley_stats_new ();
+  g_autoptr (SmileyRun) run = smiley_run_new ("st");
+  g_autoptr (SmileyStats) stats = smiley_stats_new ();
 
   smiley_run_set_stats (run, stats);
   g_assert_true (smiley_run_get_stats (run) == stats);
@@ -154,13 +154,13 @@ test_stats (void)
 static void
 test_format_status (void)
 {
-  g_autoptr(SmileyRun) run = smiley_run_new ("f");
+  g_autoptr (SmileyRun) run = smiley_run_new ("f");
   struct
   {
     SmileyRunState state;
-    int exit_status;
-    int signum;
-    const char *expected;
+    int            exit_status;
+    int            signum;
+    const char    *expected;
   } cases[] = {
     { SMILEY_RUN_RUNNING, -1, 0, "running" },
     { SMILEY_RUN_FINISHED, 0, 0, "exit status 0" },
@@ -183,8 +183,7 @@ test_format_status (void)
 }
 
 int
-main (int   argc,
-      char *argv[])
+main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
 

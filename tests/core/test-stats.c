@@ -9,7 +9,7 @@
 static void
 test_entries (void)
 {
-  g_autoptr(SmileyStats) stats = smiley_stats_new ();
+  g_autoptr (SmileyStats) stats = smiley_stats_new ();
   guint a, b;
 
   g_assert_cmpuint (smiley_stats_get_length (stats), ==, 0);
@@ -31,7 +31,7 @@ test_entries (void)
 static void
 test_keys_do_not_collide (void)
 {
-  g_autoptr(SmileyStats) stats = smiley_stats_new ();
+  g_autoptr (SmileyStats) stats = smiley_stats_new ();
 
   /* Names containing the key separator must not alias other entries. */
   smiley_stats_add_entry (stats, "a", 1, "b\n2\nc");
@@ -43,13 +43,13 @@ test_keys_do_not_collide (void)
 static void
 test_callers (void)
 {
-  g_autoptr(SmileyStats) stats = smiley_stats_new ();
-  guint f = smiley_stats_add_entry (stats, "a.py", 1, "f");
-  guint g = smiley_stats_add_entry (stats, "a.py", 5, "g");
-  SmileyStatsCaller from_f = { f, 2, 1, 10, 20 };
-  SmileyStatsCaller from_g = { g, 1, 1, 5, 5 };
+  g_autoptr (SmileyStats) stats = smiley_stats_new ();
+  guint              f = smiley_stats_add_entry (stats, "a.py", 1, "f");
+  guint              g = smiley_stats_add_entry (stats, "a.py", 5, "g");
+  SmileyStatsCaller  from_f = { f, 2, 1, 10, 20 };
+  SmileyStatsCaller  from_g = { g, 1, 1, 5, 5 };
   SmileyStatsCaller *caller;
-  SmileyStatsEntry *entry;
+  SmileyStatsEntry  *entry;
 
   smiley_stats_add_caller (stats, g, &from_f);
   smiley_stats_add_caller (stats, g, &from_f);
@@ -68,12 +68,13 @@ test_callers (void)
 static void
 test_totals (void)
 {
-  g_autoptr(SmileyStats) stats = smiley_stats_new ();
+  g_autoptr (SmileyStats) stats = smiley_stats_new ();
 
   for (guint i = 0; i < 10; i++)
     {
-      g_autofree char *name = g_strdup_printf ("f%u", i);
-      SmileyStatsEntry *entry = smiley_stats_get_entry (stats, smiley_stats_add_entry (stats, "x.py", i, name));
+      g_autofree char  *name = g_strdup_printf ("f%u", i);
+      SmileyStatsEntry *entry
+          = smiley_stats_get_entry (stats, smiley_stats_add_entry (stats, "x.py", i, name));
 
       entry->ncalls = i;
       entry->tottime_ns = 100 * i;
@@ -85,12 +86,11 @@ test_totals (void)
 
   /* Decoded counters can be anything: sums wrap, never trap (UBSan). */
   smiley_stats_get_entry (stats, 0)->tottime_ns = G_MAXINT64;
-  g_assert_cmpint (smiley_stats_get_total_time (stats), ==, (gint64) ((guint64) G_MAXINT64 + 4500));
+  g_assert_cmpint (smiley_stats_get_total_time (stats), ==, (gint64)((guint64)G_MAXINT64 + 4500));
 }
 
 int
-main (int   argc,
-      char *argv[])
+main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
 

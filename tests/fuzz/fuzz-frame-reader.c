@@ -17,21 +17,20 @@
 
 #include <smiley.h>
 
-int LLVMFuzzerTestOneInput (const uint8_t *data,
-                            size_t         size);
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
 /* GLib's g_assert family reports through the GTest machinery, which in a
  * program that is not a GTest exits with the "skipped" status 77; a
  * failed check here must be a crash libFuzzer and meson both see. */
-#define CHECK(cond)                                                      \
-  G_STMT_START                                                           \
-  {                                                                      \
-    if (G_UNLIKELY (!(cond)))                                            \
-      {                                                                  \
-        g_printerr ("%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        abort ();                                                        \
-      }                                                                  \
-  }                                                                      \
+#define CHECK(cond)                                                                                \
+  G_STMT_START                                                                                     \
+  {                                                                                                \
+    if (G_UNLIKELY (!(cond)))                                                                      \
+      {                                                                                            \
+        g_printerr ("%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                       \
+        abort ();                                                                                  \
+      }                                                                                            \
+  }                                                                                                \
   G_STMT_END
 
 /* A small PRNG seeded from the input: deterministic per input, and cheap
@@ -46,8 +45,7 @@ next_random (guint32 *state)
 }
 
 static guint32
-input_seed (const guint8 *data,
-            gsize         size)
+input_seed (const guint8 *data, gsize size)
 {
   guint32 hash = 2166136261u;
 
@@ -57,8 +55,7 @@ input_seed (const guint8 *data,
 }
 
 static void
-check_batch (SmileyRun   *run,
-             SmileyBatch *batch)
+check_batch (SmileyRun *run, SmileyBatch *batch)
 {
   guint32 n_strings = smiley_run_get_n_strings (run);
 
@@ -74,8 +71,8 @@ check_batch (SmileyRun   *run,
       for (guint32 l = 0; l < event->n_locals; l++)
         {
           CHECK (event->locals[l].name < n_strings);
-          CHECK (event->locals[l].value == NULL ||
-                 g_utf8_validate (event->locals[l].value, -1, NULL));
+          CHECK (event->locals[l].value == NULL
+                 || g_utf8_validate (event->locals[l].value, -1, NULL));
         }
     }
 }
@@ -96,20 +93,18 @@ result_clear (Result *r)
 }
 
 static void
-decode (const guint8 *data,
-        gsize         size,
-        guint32       seed,
-        Result       *r)
+decode (const guint8 *data, gsize size, guint32 seed, Result *r)
 {
-  g_autoptr(SmileyFrameReader) reader = NULL;
+  g_autoptr (SmileyFrameReader) reader = NULL;
   guint32 state = seed;
-  gsize at = 0;
+  gsize   at = 0;
   /* Mostly the format's own limit, sometimes a small one. */
   gsize max_frame = (next_random (&state) % 4 == 0) ? 64 + next_random (&state) % 4096 : 0;
 
   reader = smiley_frame_reader_new (max_frame);
-  smiley_frame_reader_set_max_batch (reader, next_random (&state) % 3 == 0 ? 0 : next_random (&state) % 64);
-  r->batches = g_ptr_array_new_with_free_func ((GDestroyNotify) smiley_batch_unref);
+  smiley_frame_reader_set_max_batch (reader,
+                                     next_random (&state) % 3 == 0 ? 0 : next_random (&state) % 64);
+  r->batches = g_ptr_array_new_with_free_func ((GDestroyNotify)smiley_batch_unref);
 
   while (at < size && !r->failed)
     {
@@ -121,9 +116,9 @@ decode (const guint8 *data,
 
       for (;;)
         {
-          g_autoptr(GError) error = NULL;
+          g_autoptr (GError) error = NULL;
           SmileyFrameMessage message;
-          SmileyBatch *batch = NULL;
+          SmileyBatch       *batch = NULL;
 
           if (!smiley_frame_reader_next (reader, &message, &batch, &error))
             {
@@ -147,7 +142,7 @@ decode (const guint8 *data,
     }
 
   {
-    g_autoptr(GError) error = NULL;
+    g_autoptr (GError) error = NULL;
 
     if (!smiley_frame_reader_finish (reader, &error))
       {
@@ -160,11 +155,10 @@ decode (const guint8 *data,
 }
 
 static void
-assert_same (Result *a,
-             Result *b)
+assert_same (Result *a, Result *b)
 {
-  g_autoptr(SmileyBatch) all_a = smiley_batch_new ();
-  g_autoptr(SmileyBatch) all_b = smiley_batch_new ();
+  g_autoptr (SmileyBatch) all_a = smiley_batch_new ();
+  g_autoptr (SmileyBatch) all_b = smiley_batch_new ();
 
   CHECK (!b->failed);
   CHECK (a->ended == b->ended);
@@ -181,8 +175,8 @@ assert_same (Result *a,
   if (a->ended)
     CHECK ((smiley_run_get_stats (a->run) == NULL) == (smiley_run_get_stats (b->run) == NULL));
   if (a->ended && smiley_run_get_stats (a->run) != NULL)
-    CHECK (smiley_stats_get_length (smiley_run_get_stats (a->run)) ==
-           smiley_stats_get_length (smiley_run_get_stats (b->run)));
+    CHECK (smiley_stats_get_length (smiley_run_get_stats (a->run))
+           == smiley_stats_get_length (smiley_run_get_stats (b->run)));
 
   for (guint i = 0; i < a->batches->len; i++)
     for (guint e = 0; e < smiley_batch_get_length (a->batches->pdata[i]); e++)
@@ -194,8 +188,7 @@ assert_same (Result *a,
 }
 
 int
-LLVMFuzzerTestOneInput (const uint8_t *data,
-                        size_t         size)
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
   Result first = { 0, }, second = { 0, };
   guint32 seed = input_seed (data, size);
@@ -208,9 +201,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   /* What decoded cleanly must survive the writer and decode the same. */
   if (!first.failed && first.run != NULL)
     {
-      g_autoptr(SmileyFrameWriter) writer = smiley_frame_writer_new ();
-      g_autoptr(GBytes) bytes = NULL;
-      gsize len;
+      g_autoptr (SmileyFrameWriter) writer = smiley_frame_writer_new ();
+      g_autoptr (GBytes) bytes = NULL;
+      gsize         len;
       const guint8 *encoded;
 
       smiley_frame_writer_begin_run (writer, first.run);
@@ -219,7 +212,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
       /* An empty push sends the tables even when there were no events
        * and no RUN_END to carry them. */
       {
-        g_autoptr(SmileyBatch) empty = smiley_batch_new ();
+        g_autoptr (SmileyBatch) empty = smiley_batch_new ();
 
         smiley_frame_writer_push (writer, first.run, empty);
       }

@@ -9,37 +9,33 @@
 #include <glib.h>
 #include <stdint.h>
 
-int LLVMFuzzerTestOneInput (const uint8_t *data,
-                            size_t         size);
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
 static gboolean
-run_file (const char  *path,
-          guint       *count,
-          GError     **error)
+run_file (const char *path, guint *count, GError **error)
 {
   g_autofree char *contents = NULL;
-  gsize len;
+  gsize            len;
 
   if (!g_file_get_contents (path, &contents, &len, error))
     return FALSE;
-  LLVMFuzzerTestOneInput ((const uint8_t *) contents, len);
+  LLVMFuzzerTestOneInput ((const uint8_t *)contents, len);
   (*count)++;
   return TRUE;
 }
 
 int
-main (int   argc,
-      char *argv[])
+main (int argc, char *argv[])
 {
   guint count = 0;
 
   for (int i = 1; i < argc; i++)
     {
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
 
       if (g_file_test (argv[i], G_FILE_TEST_IS_DIR))
         {
-          g_autoptr(GDir) dir = g_dir_open (argv[i], 0, &error);
+          g_autoptr (GDir) dir = g_dir_open (argv[i], 0, &error);
           const char *name;
 
           if (dir == NULL)

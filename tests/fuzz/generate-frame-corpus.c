@@ -17,8 +17,8 @@
 static SmileyRun *
 new_run (const char *id)
 {
-  SmileyRun *run = smiley_run_new (id);
-  const char * const argv[] = { "prog.py", "-v", NULL };
+  SmileyRun        *run = smiley_run_new (id);
+  const char *const argv[] = { "prog.py", "-v", NULL };
 
   smiley_run_set_pid (run, 1234);
   smiley_run_set_start_time (run, G_GINT64_CONSTANT (1700000000000000));
@@ -30,15 +30,8 @@ new_run (const char *id)
 }
 
 static void
-add (SmileyRun       *run,
-     SmileyBatch     *batch,
-     SmileyEventKind  kind,
-     guint64          call_id,
-     guint32          line,
-     const char      *function,
-     const char      *arg,
-     const char      *local_name,
-     const char      *local_value)
+add (SmileyRun *run, SmileyBatch *batch, SmileyEventKind kind, guint64 call_id, guint32 line,
+     const char *function, const char *arg, const char *local_name, const char *local_value)
 {
   SmileyLocal local = { 0, local_value };
   SmileyEvent event = {
@@ -46,8 +39,8 @@ add (SmileyRun       *run,
     .thread = smiley_run_get_n_threads (run),
     .call_id = call_id,
     .parent_call_id = call_id - 1,
-    .depth = (guint32) call_id,
-    .time_ns = (gint64) line * 1000,
+    .depth = (guint32)call_id,
+    .time_ns = (gint64)line * 1000,
     .file = smiley_run_intern (run, "prog.py"),
     .line = line,
     .function = smiley_run_intern (run, function),
@@ -62,8 +55,7 @@ add (SmileyRun       *run,
 }
 
 static void
-finish_run (SmileyRun *run,
-            int        exit_status)
+finish_run (SmileyRun *run, int exit_status)
 {
   smiley_run_set_end_time (run, G_GINT64_CONSTANT (1700000000500000));
   smiley_run_set_state (run, exit_status >= 0 ? SMILEY_RUN_FINISHED : SMILEY_RUN_ABNORMAL);
@@ -78,32 +70,26 @@ finish_run (SmileyRun *run,
 }
 
 static void
-save (const char   *dir,
-      const char   *name,
-      const guint8 *data,
-      gsize         len)
+save (const char *dir, const char *name, const guint8 *data, gsize len)
 {
   g_autofree char *path = g_build_filename (dir, name, NULL);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
-  if (!g_file_set_contents (path, (const char *) data, len, &error))
+  if (!g_file_set_contents (path, (const char *)data, len, &error))
     g_error ("%s", error->message);
 }
 
 static void
-save_bytes (const char *dir,
-            const char *name,
-            GBytes     *bytes)
+save_bytes (const char *dir, const char *name, GBytes *bytes)
 {
-  gsize len;
+  gsize         len;
   const guint8 *data = g_bytes_get_data (bytes, &len);
 
   save (dir, name, data, len);
 }
 
 int
-main (int   argc,
-      char *argv[])
+main (int argc, char *argv[])
 {
   const char *dir;
 
@@ -117,9 +103,9 @@ main (int   argc,
 
   /* An empty run: header, RUN_BEGIN, RUN_END. */
   {
-    g_autoptr(SmileyRun) run = smiley_run_new ("empty");
-    g_autoptr(SmileyFrameWriter) writer = smiley_frame_writer_new ();
-    g_autoptr(GBytes) bytes = NULL;
+    g_autoptr (SmileyRun) run = smiley_run_new ("empty");
+    g_autoptr (SmileyFrameWriter) writer = smiley_frame_writer_new ();
+    g_autoptr (GBytes) bytes = NULL;
 
     smiley_frame_writer_begin_run (writer, run);
     smiley_frame_writer_end_run (writer, run);
@@ -130,14 +116,14 @@ main (int   argc,
   /* Calls, lines, returns and an exception, with locals, in two pushes,
    * a thread rename in between, a source and stats. */
   {
-    g_autoptr(SmileyRun) run = new_run ("full");
-    g_autoptr(SmileyFrameWriter) writer = smiley_frame_writer_new ();
-    g_autoptr(SmileyBatch) batch = smiley_batch_new ();
-    g_autoptr(SmileyStats) stats = smiley_stats_new ();
-    g_autoptr(GBytes) source = g_bytes_new_static ("def f(x):\n    return x\n", 23);
-    g_autoptr(GBytes) bytes = NULL;
+    g_autoptr (SmileyRun) run = new_run ("full");
+    g_autoptr (SmileyFrameWriter) writer = smiley_frame_writer_new ();
+    g_autoptr (SmileyBatch) batch = smiley_batch_new ();
+    g_autoptr (SmileyStats) stats = smiley_stats_new ();
+    g_autoptr (GBytes) source = g_bytes_new_static ("def f(x):\n    return x\n", 23);
+    g_autoptr (GBytes) bytes = NULL;
     SmileyStatsCaller caller = { 0, 2, 2, 100, 200 };
-    guint f;
+    guint             f;
 
     smiley_run_add_source (run, smiley_run_intern (run, "prog.py"), source);
     smiley_frame_writer_begin_run (writer, run);
@@ -172,17 +158,17 @@ main (int   argc,
   /* One small EVENTS frame per event, as the tracer's ring commits them,
    * and no RUN_END (the writer was killed). */
   {
-    g_autoptr(SmileyRun) run = new_run ("killed");
-    g_autoptr(SmileyFrameWriter) writer = smiley_frame_writer_new ();
-    g_autoptr(GBytes) bytes = NULL;
+    g_autoptr (SmileyRun) run = new_run ("killed");
+    g_autoptr (SmileyFrameWriter) writer = smiley_frame_writer_new ();
+    g_autoptr (GBytes) bytes = NULL;
 
     smiley_frame_writer_begin_run (writer, run);
     for (guint i = 1; i <= 12; i++)
       {
-        g_autoptr(SmileyBatch) one = smiley_batch_new ();
+        g_autoptr (SmileyBatch) one = smiley_batch_new ();
 
-        add (run, one, 1 + i % SMILEY_EVENT_KIND_LAST, i, i, i % 2 ? "a" : "b", i % 3 ? NULL : "None",
-             "i", i % 4 ? "0" : NULL);
+        add (run, one, 1 + i % SMILEY_EVENT_KIND_LAST, i, i, i % 2 ? "a" : "b",
+             i % 3 ? NULL : "None", "i", i % 4 ? "0" : NULL);
         smiley_frame_writer_push (writer, run, one);
       }
     bytes = smiley_frame_writer_take_bytes (writer);
@@ -191,12 +177,22 @@ main (int   argc,
 
   /* Extreme values. */
   {
-    g_autoptr(SmileyRun) run = new_run ("extremes");
-    g_autoptr(SmileyFrameWriter) writer = smiley_frame_writer_new ();
-    g_autoptr(SmileyBatch) batch = smiley_batch_new ();
-    g_autoptr(GBytes) bytes = NULL;
-    SmileyEvent event = { SMILEY_EVENT_C_EXCEPTION, 1, G_MAXUINT64, G_MAXUINT64, G_MAXUINT32,
-                          G_MININT64, 0, G_MAXUINT32, 0, "", 0, NULL };
+    g_autoptr (SmileyRun) run = new_run ("extremes");
+    g_autoptr (SmileyFrameWriter) writer = smiley_frame_writer_new ();
+    g_autoptr (SmileyBatch) batch = smiley_batch_new ();
+    g_autoptr (GBytes) bytes = NULL;
+    SmileyEvent event = { SMILEY_EVENT_C_EXCEPTION,
+                          1,
+                          G_MAXUINT64,
+                          G_MAXUINT64,
+                          G_MAXUINT32,
+                          G_MININT64,
+                          0,
+                          G_MAXUINT32,
+                          0,
+                          "",
+                          0,
+                          NULL };
 
     smiley_run_set_start_time (run, G_MININT64);
     smiley_batch_add (batch, &event);
@@ -211,9 +207,10 @@ main (int   argc,
   }
 
   /* A few broken streams, so the error paths are seeded too. */
-  save (dir, "bad-magic", (const guint8 *) "SMLX\x01\x00\x00\x00", 8);
-  save (dir, "version-2", (const guint8 *) "SMLY\x02\x00\x00\x00", 8);
-  save (dir, "oversized-frame", (const guint8 *) "SMLY\x01\x00\x00\x00\xff\xff\xff\xff\x01\x00\x00\x00", 16);
+  save (dir, "bad-magic", (const guint8 *)"SMLX\x01\x00\x00\x00", 8);
+  save (dir, "version-2", (const guint8 *)"SMLY\x02\x00\x00\x00", 8);
+  save (dir, "oversized-frame",
+        (const guint8 *)"SMLY\x01\x00\x00\x00\xff\xff\xff\xff\x01\x00\x00\x00", 16);
 
   return 0;
 }

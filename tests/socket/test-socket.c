@@ -33,13 +33,13 @@
 
 typedef struct
 {
-  SmileyRun *run;
-  GPtrArray *batches;      /* SmileyBatch*, as pushed */
-  guint      n_begin;
-  guint      n_end;
-  guint64    n_events;
+  SmileyRun     *run;
+  GPtrArray     *batches; /* SmileyBatch*, as pushed */
+  guint          n_begin;
+  guint          n_end;
+  guint64        n_events;
   SmileyRunState end_state;
-  char      *end_error;
+  char          *end_error;
 } RecordedRun;
 
 #define TEST_TYPE_RECORDING_SINK (test_recording_sink_get_type ())
@@ -50,15 +50,15 @@ struct _TestRecordingSink
   GObject    parent_instance;
   GMutex     lock;
   GCond      cond;
-  GPtrArray *runs;         /* RecordedRun*, in begin order */
-  GThread   *thread;       /* the one thread the sink was called from */
+  GPtrArray *runs;   /* RecordedRun*, in begin order */
+  GThread   *thread; /* the one thread the sink was called from */
   gboolean   wrong_thread;
   guint      push_delay_us;
   gboolean   keep_batches;
-  guint64    n_events;     /* over all runs */
+  guint64    n_events; /* over all runs */
   guint      n_ended;
-  gint       fail_after_pushes;   /* < 0: never */
-  char      *refuse_run_id;       /* begin_run of this id fails */
+  gint       fail_after_pushes; /* < 0: never */
+  char      *refuse_run_id;     /* begin_run of this id fails */
 };
 
 static void test_recording_sink_iface_init (SmileySinkInterface *iface);
@@ -88,8 +88,7 @@ check_thread (TestRecordingSink *self)
 }
 
 static RecordedRun *
-find_recorded (TestRecordingSink *self,
-               SmileyRun         *run)
+find_recorded (TestRecordingSink *self, SmileyRun *run)
 {
   for (guint i = 0; i < self->runs->len; i++)
     {
@@ -102,12 +101,10 @@ find_recorded (TestRecordingSink *self,
 }
 
 static gboolean
-test_recording_sink_begin_run (SmileySink  *sink,
-                               SmileyRun   *run,
-                               GError     **error)
+test_recording_sink_begin_run (SmileySink *sink, SmileyRun *run, GError **error)
 {
   TestRecordingSink *self = TEST_RECORDING_SINK (sink);
-  RecordedRun *recorded;
+  RecordedRun       *recorded;
 
   g_mutex_lock (&self->lock);
   check_thread (self);
@@ -123,7 +120,7 @@ test_recording_sink_begin_run (SmileySink  *sink,
     {
       recorded = g_new0 (RecordedRun, 1);
       recorded->run = g_object_ref (run);
-      recorded->batches = g_ptr_array_new_with_free_func ((GDestroyNotify) smiley_batch_unref);
+      recorded->batches = g_ptr_array_new_with_free_func ((GDestroyNotify)smiley_batch_unref);
       g_ptr_array_add (self->runs, recorded);
     }
   recorded->n_begin++;
@@ -133,13 +130,10 @@ test_recording_sink_begin_run (SmileySink  *sink,
 }
 
 static gboolean
-test_recording_sink_push (SmileySink   *sink,
-                          SmileyRun    *run,
-                          SmileyBatch  *batch,
-                          GError      **error)
+test_recording_sink_push (SmileySink *sink, SmileyRun *run, SmileyBatch *batch, GError **error)
 {
   TestRecordingSink *self = TEST_RECORDING_SINK (sink);
-  RecordedRun *recorded;
+  RecordedRun       *recorded;
 
   if (self->push_delay_us > 0)
     g_usleep (self->push_delay_us);
@@ -167,12 +161,10 @@ test_recording_sink_push (SmileySink   *sink,
 }
 
 static gboolean
-test_recording_sink_end_run (SmileySink  *sink,
-                             SmileyRun   *run,
-                             GError     **error)
+test_recording_sink_end_run (SmileySink *sink, SmileyRun *run, GError **error)
 {
   TestRecordingSink *self = TEST_RECORDING_SINK (sink);
-  RecordedRun *recorded;
+  RecordedRun       *recorded;
 
   g_mutex_lock (&self->lock);
   check_thread (self);
@@ -234,8 +226,7 @@ test_recording_sink_init (TestRecordingSink *self)
 
 /* Waits until @n_ended runs ended on the sink. */
 static void
-recording_sink_wait_ended (TestRecordingSink *self,
-                           guint              n_ended)
+recording_sink_wait_ended (TestRecordingSink *self, guint n_ended)
 {
   gint64 deadline = g_get_monotonic_time () + WAIT_SECONDS * G_TIME_SPAN_SECOND;
 
@@ -268,9 +259,9 @@ typedef struct
   GThread            *thread;
   gboolean            ok;
   GError             *error;
-  char               *endpoint;       /* bound-endpoint */
+  char               *endpoint; /* bound-endpoint */
   GMutex              lock;
-  GPtrArray          *disconnects;    /* reasons */
+  GPtrArray          *disconnects; /* reasons */
 } Listener;
 
 static gpointer
@@ -278,17 +269,14 @@ listener_thread (gpointer data)
 {
   Listener *listener = data;
 
-  listener->ok = smiley_source_run (SMILEY_SOURCE (listener->source),
-                                    SMILEY_SINK (listener->sink), listener->cancellable,
-                                    &listener->error);
+  listener->ok = smiley_source_run (SMILEY_SOURCE (listener->source), SMILEY_SINK (listener->sink),
+                                    listener->cancellable, &listener->error);
   return NULL;
 }
 
 static void
-on_peer_disconnected (SmileySocketSource *source,
-                      const char         *peer,
-                      const char         *reason,
-                      Listener           *listener)
+on_peer_disconnected (SmileySocketSource *source, const char *peer, const char *reason,
+                      Listener *listener)
 {
   g_mutex_lock (&listener->lock);
   g_ptr_array_add (listener->disconnects, g_strdup (reason));
@@ -299,7 +287,7 @@ static Listener *
 listener_start (const char *endpoint)
 {
   Listener *listener = g_new0 (Listener, 1);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_mutex_init (&listener->lock);
   listener->disconnects = g_ptr_array_new_with_free_func (g_free);
@@ -348,8 +336,7 @@ listener_free (Listener *listener)
 }
 
 static gboolean
-listener_has_disconnect (Listener   *listener,
-                         const char *needle)
+listener_has_disconnect (Listener *listener, const char *needle)
 {
   gboolean found = FALSE;
 
@@ -365,7 +352,7 @@ listener_has_disconnect (Listener   *listener,
 static char *
 make_temp_dir (void)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   char *dir = g_dir_make_tmp ("smiley-socket-XXXXXX", &error);
 
   g_assert_no_error (error);
@@ -375,7 +362,7 @@ make_temp_dir (void)
 static void
 remove_temp_dir (const char *dir)
 {
-  g_autoptr(GDir) handle = g_dir_open (dir, 0, NULL);
+  g_autoptr (GDir) handle = g_dir_open (dir, 0, NULL);
   const char *name;
 
   while (handle != NULL && (name = g_dir_read_name (handle)) != NULL)
@@ -394,8 +381,8 @@ static SmileyRun *
 make_run (const char *id)
 {
   const char *argv[] = { "test.py", "-t", "ünïcode arg", NULL };
-  SmileyRun *run = smiley_run_new (id);
-  g_autoptr(GBytes) source = g_bytes_new_static ("def f(x):\n    return x\n", 24);
+  SmileyRun  *run = smiley_run_new (id);
+  g_autoptr (GBytes) source = g_bytes_new_static ("def f(x):\n    return x\n", 24);
 
   smiley_run_set_argv (run, argv);
   smiley_run_set_cwd (run, "/home/user/project");
@@ -410,22 +397,20 @@ make_run (const char *id)
 /* A batch of @n events touching new strings now and then, so string
  * frames are interleaved with event frames. */
 static SmileyBatch *
-make_batch (SmileyRun *run,
-            guint      n,
-            guint      seed)
+make_batch (SmileyRun *run, guint n, guint seed)
 {
   SmileyBatch *batch = smiley_batch_new ();
-  guint32 file = smiley_run_intern (run, "/home/user/project/test.py");
+  guint32      file = smiley_run_intern (run, "/home/user/project/test.py");
 
   for (guint i = 0; i < n; i++)
     {
-      guint k = seed + i;
+      guint            k = seed + i;
       g_autofree char *function = g_strdup_printf ("func_%u", k % 97);
       g_autofree char *value = g_strdup_printf ("[%u, 'x']", k);
       g_autofree char *arg = (k % 5 == 0) ? g_strdup_printf ("ValueError: bad %u", k) : NULL;
-      SmileyLocal locals[2] = {
-        { smiley_run_intern (run, "x"), value },
-        { smiley_run_intern (run, "gone"), NULL },
+      SmileyLocal      locals[2] = {
+             { smiley_run_intern (run, "x"), value },
+             { smiley_run_intern (run, "gone"), NULL },
       };
       SmileyEvent event = {
         .kind = 1 + (k % SMILEY_EVENT_KIND_LAST),
@@ -433,7 +418,7 @@ make_batch (SmileyRun *run,
         .call_id = k / 3 + 1,
         .parent_call_id = k / 9,
         .depth = k % 7,
-        .time_ns = (gint64) k * 1000,
+        .time_ns = (gint64)k * 1000,
         .file = file,
         .line = k % 400,
         .function = smiley_run_intern (run, function),
@@ -450,7 +435,7 @@ make_batch (SmileyRun *run,
 static void
 finish_run (SmileyRun *run)
 {
-  g_autoptr(SmileyStats) stats = smiley_stats_new ();
+  g_autoptr (SmileyStats) stats = smiley_stats_new ();
   guint entry = smiley_stats_add_entry (stats, "/home/user/project/test.py", 1, "f");
 
   smiley_stats_get_entry (stats, entry)->ncalls = 3;
@@ -466,7 +451,7 @@ finish_run (SmileyRun *run)
 static SmileySocketSink *
 publisher_new (const char *endpoint)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   SmileySocketSink *sink = g_object_new (SMILEY_TYPE_SOCKET_SINK, "endpoint", endpoint, NULL);
 
   g_initable_init (G_INITABLE (sink), NULL, &error);
@@ -476,14 +461,11 @@ publisher_new (const char *endpoint)
 
 /* Publishes a whole run; returns the batches sent, for comparison. */
 static GPtrArray *
-publish_run (const char *endpoint,
-             SmileyRun  *run,
-             guint       n_batches,
-             guint       batch_size)
+publish_run (const char *endpoint, SmileyRun *run, guint n_batches, guint batch_size)
 {
-  g_autoptr(SmileySocketSink) sink = publisher_new (endpoint);
-  g_autoptr(GError) error = NULL;
-  GPtrArray *sent = g_ptr_array_new_with_free_func ((GDestroyNotify) smiley_batch_unref);
+  g_autoptr (SmileySocketSink) sink = publisher_new (endpoint);
+  g_autoptr (GError) error = NULL;
+  GPtrArray *sent = g_ptr_array_new_with_free_func ((GDestroyNotify)smiley_batch_unref);
 
   g_assert_true (smiley_sink_begin_run (SMILEY_SINK (sink), run, &error));
   g_assert_no_error (error);
@@ -514,13 +496,10 @@ flatten (GPtrArray *batches)
 }
 
 static void
-assert_same_events (SmileyRun  *sent_run,
-                    GPtrArray  *sent,
-                    SmileyRun  *got_run,
-                    GPtrArray  *got)
+assert_same_events (SmileyRun *sent_run, GPtrArray *sent, SmileyRun *got_run, GPtrArray *got)
 {
-  g_autoptr(SmileyBatch) a = flatten (sent);
-  g_autoptr(SmileyBatch) b = flatten (got);
+  g_autoptr (SmileyBatch) a = flatten (sent);
+  g_autoptr (SmileyBatch) b = flatten (got);
 
   g_assert_cmpuint (smiley_batch_get_length (a), ==, smiley_batch_get_length (b));
   g_assert_true (smiley_batch_equal (a, b));
@@ -538,8 +517,7 @@ assert_same_events (SmileyRun  *sent_run,
 }
 
 static void
-assert_same_run (SmileyRun *a,
-                 SmileyRun *b)
+assert_same_run (SmileyRun *a, SmileyRun *b)
 {
   guint32 file_a, file_b;
   GBytes *source_a, *source_b;
@@ -568,8 +546,7 @@ assert_same_run (SmileyRun *a,
 }
 
 static RecordedRun *
-listener_find_run (Listener   *listener,
-                   const char *id)
+listener_find_run (Listener *listener, const char *id)
 {
   for (guint i = 0; i < listener->sink->runs->len; i++)
     {
@@ -591,15 +568,13 @@ typedef struct
 } Fixture;
 
 static void
-fixture_set_up_dir (Fixture       *fixture,
-                    gconstpointer  data)
+fixture_set_up_dir (Fixture *fixture, gconstpointer data)
 {
   fixture->dir = make_temp_dir ();
 }
 
 static void
-fixture_set_up_listener (Fixture       *fixture,
-                         gconstpointer  data)
+fixture_set_up_listener (Fixture *fixture, gconstpointer data)
 {
   g_autofree char *endpoint = NULL;
 
@@ -613,8 +588,7 @@ fixture_set_up_listener (Fixture       *fixture,
 
 /* A listener the test left running must stop cleanly. */
 static void
-fixture_tear_down (Fixture       *fixture,
-                   gconstpointer  data)
+fixture_tear_down (Fixture *fixture, gconstpointer data)
 {
   if (fixture->listener != NULL)
     {
@@ -633,11 +607,11 @@ test_endpoint_parse (void)
 {
   struct
   {
-    const char *text;
+    const char              *text;
     SmileySocketEndpointKind kind;
-    const char *path_or_host;
-    guint16 port;
-    const char *display;
+    const char              *path_or_host;
+    guint16                  port;
+    const char              *display;
   } good[] = {
     { "unix:/tmp/x.sock", SMILEY_SOCKET_ENDPOINT_UNIX, "/tmp/x.sock", 0, "unix:/tmp/x.sock" },
     { "unix:rel/x", SMILEY_SOCKET_ENDPOINT_UNIX, "rel/x", 0, "unix:rel/x" },
@@ -647,8 +621,18 @@ test_endpoint_parse (void)
     { "tcp://localhost:80", SMILEY_SOCKET_ENDPOINT_TCP, "localhost", 80, "tcp://localhost:80" },
   };
   const char *bad[] = {
-    "foo", "unix:", "tcp://", "tcp://host", "tcp://host:", "tcp://host:65536", "tcp://host:-1",
-    "tcp://host:12x", "tcp://::1:80", "tcp://[]:80", "tcp://[::1]80", "http://x:1",
+    "foo",
+    "unix:",
+    "tcp://",
+    "tcp://host",
+    "tcp://host:",
+    "tcp://host:65536",
+    "tcp://host:-1",
+    "tcp://host:12x",
+    "tcp://::1:80",
+    "tcp://[]:80",
+    "tcp://[::1]80",
+    "http://x:1",
     /* Longer than sun_path holds. */
     ("unix:/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock"),
@@ -656,8 +640,9 @@ test_endpoint_parse (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (good); i++)
     {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(SmileySocketEndpoint) endpoint = smiley_socket_endpoint_parse (good[i].text, &error);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (SmileySocketEndpoint) endpoint
+          = smiley_socket_endpoint_parse (good[i].text, &error);
       g_autofree char *display = NULL;
 
       g_assert_no_error (error);
@@ -673,8 +658,8 @@ test_endpoint_parse (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(SmileySocketEndpoint) endpoint = smiley_socket_endpoint_parse (bad[i], &error);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (SmileySocketEndpoint) endpoint = smiley_socket_endpoint_parse (bad[i], &error);
 
       g_assert_null (endpoint);
       g_assert_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_ENDPOINT);
@@ -688,7 +673,7 @@ test_endpoint_parse (void)
     {
       g_autofree char *name = g_strnfill (length - 1, 'a');
       g_autofree char *text = g_strconcat ("unix:/", name, NULL);
-      g_autoptr(SmileySocketEndpoint) endpoint = smiley_socket_endpoint_parse (text, NULL);
+      g_autoptr (SmileySocketEndpoint) endpoint = smiley_socket_endpoint_parse (text, NULL);
 
       g_assert_true ((endpoint != NULL) == (length <= 107));
     }
@@ -696,17 +681,16 @@ test_endpoint_parse (void)
 
 /* Tests that change the environment run in a subprocess of their own,
  * before any thread exists: setenv() is not thread-safe. */
-#define DEFINE_SUBPROCESS_TEST(name)                                      \
-  static void                                                             \
-  test_##name (void)                                                      \
-  {                                                                       \
-    if (g_test_subprocess ())                                             \
-      {                                                                   \
-        name ();                                                          \
-        return;                                                           \
-      }                                                                   \
-    g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);   \
-    g_test_trap_assert_passed ();                                         \
+#define DEFINE_SUBPROCESS_TEST(name)                                                               \
+  static void test_##name (void)                                                                   \
+  {                                                                                                \
+    if (g_test_subprocess ())                                                                      \
+      {                                                                                            \
+        name ();                                                                                   \
+        return;                                                                                    \
+      }                                                                                            \
+    g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);                            \
+    g_test_trap_assert_passed ();                                                                  \
   }
 
 static void
@@ -716,7 +700,7 @@ endpoint_default (void)
   g_autofree char *expected = NULL;
   g_autofree char *expected_tmp = NULL;
   g_autofree char *text = NULL;
-  g_autoptr(SmileySocketEndpoint) endpoint = NULL;
+  g_autoptr (SmileySocketEndpoint) endpoint = NULL;
 
   g_setenv ("XDG_RUNTIME_DIR", dir, TRUE);
   expected = g_strdup_printf ("unix:%s/smiley/smiley.sock", dir);
@@ -731,8 +715,8 @@ endpoint_default (void)
   g_unsetenv ("XDG_RUNTIME_DIR");
   g_clear_pointer (&text, g_free);
   text = smiley_socket_endpoint_get_default_string ();
-  expected_tmp = g_strdup_printf ("unix:%s/smiley-%u/smiley.sock", g_get_tmp_dir (),
-                                  (guint) getuid ());
+  expected_tmp
+      = g_strdup_printf ("unix:%s/smiley-%u/smiley.sock", g_get_tmp_dir (), (guint)getuid ());
   g_assert_cmpstr (text, ==, expected_tmp);
 
   remove_temp_dir (dir);
@@ -748,9 +732,9 @@ default_listen (void)
   g_autofree char *dir = make_temp_dir ();
   g_autofree char *socket_dir = g_build_filename (dir, "smiley", NULL);
   g_autofree char *expected = g_strdup_printf ("unix:%s/smiley.sock", socket_dir);
-  g_autoptr(SmileyRun) run = make_run (NULL);
-  g_autoptr(GPtrArray) sent = NULL;
-  Listener *listener;
+  g_autoptr (SmileyRun) run = make_run (NULL);
+  g_autoptr (GPtrArray) sent = NULL;
+  Listener   *listener;
   struct stat st;
 
   g_setenv ("XDG_RUNTIME_DIR", dir, TRUE);
@@ -761,8 +745,8 @@ default_listen (void)
 
   sent = publish_run (NULL, run, 2, 10);
   recording_sink_wait_ended (listener->sink, 1);
-  assert_same_events (run, sent, ((RecordedRun *) listener->sink->runs->pdata[0])->run,
-                      ((RecordedRun *) listener->sink->runs->pdata[0])->batches);
+  assert_same_events (run, sent, ((RecordedRun *)listener->sink->runs->pdata[0])->run,
+                      ((RecordedRun *)listener->sink->runs->pdata[0])->batches);
   listener_stop (listener);
   listener_free (listener);
 
@@ -770,8 +754,8 @@ default_listen (void)
    * user could have made it. */
   g_assert_cmpint (g_chmod (socket_dir, 0755), ==, 0);
   {
-    g_autoptr(SmileySocketSource) source = g_object_new (SMILEY_TYPE_SOCKET_SOURCE, NULL);
-    g_autoptr(GError) error = NULL;
+    g_autoptr (SmileySocketSource) source = g_object_new (SMILEY_TYPE_SOCKET_SOURCE, NULL);
+    g_autoptr (GError) error = NULL;
 
     g_assert_false (g_initable_init (G_INITABLE (source), NULL, &error));
     g_assert_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_UNSAFE);
@@ -784,12 +768,11 @@ default_listen (void)
 DEFINE_SUBPROCESS_TEST (default_listen)
 
 static void
-test_roundtrip (Fixture       *fixture,
-                gconstpointer  data)
+test_roundtrip (Fixture *fixture, gconstpointer data)
 {
   Listener *listener = fixture->listener;
-  g_autoptr(SmileyRun) run = make_run (NULL);
-  g_autoptr(GPtrArray) sent = NULL;
+  g_autoptr (SmileyRun) run = make_run (NULL);
+  g_autoptr (GPtrArray) sent = NULL;
   RecordedRun *got;
 
   /* Port 0 was replaced by the port the system chose. */
@@ -822,7 +805,7 @@ typedef struct
 static gpointer
 publisher_thread (gpointer data)
 {
-  PublisherJob *job = data;
+  PublisherJob    *job = data;
   g_autofree char *id = g_strdup_printf ("concurrent-%u", job->index);
 
   job->run = make_run (id);
@@ -831,16 +814,15 @@ publisher_thread (gpointer data)
 }
 
 static void
-test_concurrent (Fixture       *fixture,
-                 gconstpointer  data)
+test_concurrent (Fixture *fixture, gconstpointer data)
 {
-  Listener *listener = fixture->listener;
+  Listener    *listener = fixture->listener;
   PublisherJob jobs[12];
-  GThread *threads[G_N_ELEMENTS (jobs)];
+  GThread     *threads[G_N_ELEMENTS (jobs)];
 
   for (guint i = 0; i < G_N_ELEMENTS (jobs); i++)
     {
-      jobs[i] = (PublisherJob) { listener->endpoint, i, NULL, NULL };
+      jobs[i] = (PublisherJob){ listener->endpoint, i, NULL, NULL };
       threads[i] = g_thread_new ("publisher", publisher_thread, &jobs[i]);
     }
   for (guint i = 0; i < G_N_ELEMENTS (jobs); i++)
@@ -863,21 +845,20 @@ test_concurrent (Fixture       *fixture,
 /* A publisher that goes away mid-run (SIGKILL, crash) leaves a run that
  * ended abnormally, with every event it managed to send. */
 static void
-test_closed_mid_run (Fixture       *fixture,
-                     gconstpointer  data)
+test_closed_mid_run (Fixture *fixture, gconstpointer data)
 {
   Listener *listener = fixture->listener;
-  g_autoptr(SmileyRun) run = make_run (NULL);
-  g_autoptr(SmileyRun) other = make_run (NULL);
-  g_autoptr(GPtrArray) sent_other = NULL;
+  g_autoptr (SmileyRun) run = make_run (NULL);
+  g_autoptr (SmileyRun) other = make_run (NULL);
+  g_autoptr (GPtrArray) sent_other = NULL;
   SmileySocketSink *sink = publisher_new (listener->endpoint);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   RecordedRun *got;
 
   g_assert_true (smiley_sink_begin_run (SMILEY_SINK (sink), run, &error));
   for (guint i = 0; i < 3; i++)
     {
-      g_autoptr(SmileyBatch) batch = make_batch (run, 100, i * 100);
+      g_autoptr (SmileyBatch) batch = make_batch (run, 100, i * 100);
 
       g_assert_true (smiley_sink_push (SMILEY_SINK (sink), run, batch, &error));
     }
@@ -901,10 +882,10 @@ test_closed_mid_run (Fixture       *fixture,
 static GSocketConnection *
 raw_connect (const char *endpoint)
 {
-  g_autoptr(SmileySocketEndpoint) parsed = smiley_socket_endpoint_parse (endpoint, NULL);
-  g_autoptr(GSocketConnectable) connectable = smiley_socket_endpoint_get_connectable (parsed);
-  g_autoptr(GSocketClient) client = g_socket_client_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (SmileySocketEndpoint) parsed = smiley_socket_endpoint_parse (endpoint, NULL);
+  g_autoptr (GSocketConnectable) connectable = smiley_socket_endpoint_get_connectable (parsed);
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GError) error = NULL;
   GSocketConnection *connection;
 
   g_socket_client_set_enable_proxy (client, FALSE);
@@ -915,38 +896,34 @@ raw_connect (const char *endpoint)
 
 /* Sends @data and returns once the listener closed the connection. */
 static void
-raw_send_expect_closed (const char   *endpoint,
-                        const guint8 *data,
-                        gsize         length)
+raw_send_expect_closed (const char *endpoint, const guint8 *data, gsize length)
 {
-  g_autoptr(GSocketConnection) connection = raw_connect (endpoint);
+  g_autoptr (GSocketConnection) connection = raw_connect (endpoint);
   GSocket *socket = g_socket_connection_get_socket (connection);
-  guint8 buffer[64];
-  gssize n;
+  guint8   buffer[64];
+  gssize   n;
 
   /* The listener may close before everything is sent; that is fine. */
-  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)), data,
-                             length, NULL, NULL, NULL);
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)), data, length,
+                             NULL, NULL, NULL);
   /* A stream cut short waits for more until it sees the end. */
   g_socket_shutdown (socket, FALSE, TRUE, NULL);
   g_socket_set_timeout (socket, WAIT_SECONDS);
   do
-    n = g_socket_receive (socket, (char *) buffer, sizeof buffer, NULL, NULL);
+    n = g_socket_receive (socket, (char *)buffer, sizeof buffer, NULL, NULL);
   while (n > 0);
   g_assert_cmpint (n, <=, 0);
 }
 
 static GBytes *
-encode_run (SmileyRun *run,
-            guint      n_batches,
-            gboolean   end)
+encode_run (SmileyRun *run, guint n_batches, gboolean end)
 {
-  g_autoptr(SmileyFrameWriter) writer = smiley_frame_writer_new ();
+  g_autoptr (SmileyFrameWriter) writer = smiley_frame_writer_new ();
 
   smiley_frame_writer_begin_run (writer, run);
   for (guint i = 0; i < n_batches; i++)
     {
-      g_autoptr(SmileyBatch) batch = make_batch (run, 50, i * 50);
+      g_autoptr (SmileyBatch) batch = make_batch (run, 50, i * 50);
 
       smiley_frame_writer_push (writer, run, batch);
     }
@@ -961,26 +938,25 @@ encode_run (SmileyRun *run,
 /* Garbage, a wrong version, an oversized frame, a run cut by garbage: each
  * connection is dropped with a reason while a good run carries on. */
 static void
-test_bad_peers (Fixture       *fixture,
-                gconstpointer  data)
+test_bad_peers (Fixture *fixture, gconstpointer data)
 {
   Listener *listener = fixture->listener;
-  g_autoptr(SmileyRun) good = make_run (NULL);
-  g_autoptr(SmileyRun) cut = make_run (NULL);
-  g_autoptr(SmileySocketSink) sink = publisher_new (listener->endpoint);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) cut_stream = NULL;
-  g_autoptr(GByteArray) bytes = NULL;
-  guint8 header[SMILEY_WIRE_STREAM_HEADER_SIZE + SMILEY_WIRE_FRAME_HEADER_SIZE];
-  const char garbage[] = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  g_autoptr (SmileyRun) good = make_run (NULL);
+  g_autoptr (SmileyRun) cut = make_run (NULL);
+  g_autoptr (SmileySocketSink) sink = publisher_new (listener->endpoint);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) cut_stream = NULL;
+  g_autoptr (GByteArray) bytes = NULL;
+  guint8       header[SMILEY_WIRE_STREAM_HEADER_SIZE + SMILEY_WIRE_FRAME_HEADER_SIZE];
+  const char   garbage[] = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
   RecordedRun *got;
 
   /* A good run is open on the listener all along. */
   g_assert_true (smiley_sink_begin_run (SMILEY_SINK (sink), good, &error));
 
-  raw_send_expect_closed (listener->endpoint, (const guint8 *) garbage, sizeof garbage - 1);
-  g_assert_true (listener_has_disconnect (listener, "SMLY") ||
-                 listener_has_disconnect (listener, "smiley"));
+  raw_send_expect_closed (listener->endpoint, (const guint8 *)garbage, sizeof garbage - 1);
+  g_assert_true (listener_has_disconnect (listener, "SMLY")
+                 || listener_has_disconnect (listener, "smiley"));
 
   /* The right magic with a version from the future. */
   smiley_wire_put_stream_header (header);
@@ -1000,7 +976,7 @@ test_bad_peers (Fixture       *fixture,
   cut_stream = encode_run (cut, 2, FALSE);
   bytes = g_byte_array_new ();
   g_byte_array_append (bytes, g_bytes_get_data (cut_stream, NULL), g_bytes_get_size (cut_stream));
-  g_byte_array_append (bytes, (const guint8 *) "\xff\xff\xff\x00\xee\x00\x00\x00junk", 12);
+  g_byte_array_append (bytes, (const guint8 *)"\xff\xff\xff\x00\xee\x00\x00\x00junk", 12);
   raw_send_expect_closed (listener->endpoint, bytes->data, bytes->len);
   g_assert_cmpuint (listener->disconnects->len, ==, 4);
   got = listener_find_run (listener, smiley_run_get_id (cut));
@@ -1013,7 +989,7 @@ test_bad_peers (Fixture       *fixture,
   /* Meanwhile the good run was unaffected. */
   for (guint i = 0; i < 5; i++)
     {
-      g_autoptr(SmileyBatch) batch = make_batch (good, 100, i * 100);
+      g_autoptr (SmileyBatch) batch = make_batch (good, 100, i * 100);
 
       g_assert_true (smiley_sink_push (SMILEY_SINK (sink), good, batch, &error));
     }
@@ -1028,21 +1004,20 @@ test_bad_peers (Fixture       *fixture,
 /* The listener's read path under mutated streams: every run that began
  * ends exactly once, no crash, and a good run still gets through. */
 static void
-test_fuzz (Fixture       *fixture,
-           gconstpointer  data)
+test_fuzz (Fixture *fixture, gconstpointer data)
 {
   Listener *listener = fixture->listener;
-  g_autoptr(SmileyRun) base = make_run ("fuzz-base");
-  g_autoptr(GBytes) stream = encode_run (base, 3, TRUE);
-  g_autoptr(GRand) rand = g_rand_new_with_seed (20261127);
-  g_autoptr(SmileyRun) good = make_run (NULL);
-  g_autoptr(GPtrArray) sent = NULL;
+  g_autoptr (SmileyRun) base = make_run ("fuzz-base");
+  g_autoptr (GBytes) stream = encode_run (base, 3, TRUE);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (20261127);
+  g_autoptr (SmileyRun) good = make_run (NULL);
+  g_autoptr (GPtrArray) sent = NULL;
   gsize length = g_bytes_get_size (stream);
   guint n_cases = g_test_slow () ? 5000 : 400;
 
   for (guint i = 0; i < n_cases; i++)
     {
-      g_autoptr(GByteArray) mutated = g_byte_array_new ();
+      g_autoptr (GByteArray) mutated = g_byte_array_new ();
       guint n_mutations = g_rand_int_range (rand, 1, 6);
 
       g_byte_array_append (mutated, g_bytes_get_data (stream, NULL), length);
@@ -1093,11 +1068,11 @@ test_fuzz (Fixture       *fixture,
 static void
 assert_not_listening (const char *endpoint)
 {
-  g_autoptr(SmileySocketSink) sink = g_object_new (SMILEY_TYPE_SOCKET_SINK, "endpoint", endpoint,
-                                                   NULL);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (SmileySocketSink) sink
+      = g_object_new (SMILEY_TYPE_SOCKET_SINK, "endpoint", endpoint, NULL);
+  g_autoptr (GError) error = NULL;
   g_autofree char *expected = NULL;
-  gint64 start = g_get_monotonic_time ();
+  gint64           start = g_get_monotonic_time ();
 
   g_assert_false (g_initable_init (G_INITABLE (sink), NULL, &error));
   g_assert_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_NOT_LISTENING);
@@ -1110,19 +1085,18 @@ assert_not_listening (const char *endpoint)
 }
 
 static void
-test_nobody_listening (Fixture       *fixture,
-                       gconstpointer  data)
+test_nobody_listening (Fixture *fixture, gconstpointer data)
 {
-  const char *dir = fixture->dir;
+  const char      *dir = fixture->dir;
   g_autofree char *missing = g_strdup_printf ("unix:%s/s", dir);
   g_autofree char *stale_path = g_build_filename (dir, "stale", NULL);
   g_autofree char *stale = g_strdup_printf ("unix:%s", stale_path);
   g_autofree char *missing_dir = g_strdup_printf ("unix:%s/no/such/dir/s", dir);
-  g_autoptr(GSocketAddress) address = g_unix_socket_address_new (stale_path);
-  g_autoptr(GSocket) socket = NULL;
-  g_autoptr(GSocket) tcp = NULL;
-  g_autoptr(GSocketAddress) tcp_address = NULL;
-  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr (GSocketAddress) address = g_unix_socket_address_new (stale_path);
+  g_autoptr (GSocket) socket = NULL;
+  g_autoptr (GSocket) tcp = NULL;
+  g_autoptr (GSocketAddress) tcp_address = NULL;
+  g_autoptr (GSocketAddress) bound = NULL;
   g_autofree char *tcp_endpoint = NULL;
 
   assert_not_listening (missing);
@@ -1147,16 +1121,15 @@ test_nobody_listening (Fixture       *fixture,
 /* A listener that stopped accepting (SIGSTOP, a hung process) makes
  * `smiley run` fail, not hang, once its backlog is full. */
 static void
-test_listener_not_accepting (Fixture       *fixture,
-                             gconstpointer  data)
+test_listener_not_accepting (Fixture *fixture, gconstpointer data)
 {
-  const char *dir = fixture->dir;
+  const char      *dir = fixture->dir;
   g_autofree char *path = g_build_filename (dir, "s", NULL);
   g_autofree char *endpoint = g_strdup_printf ("unix:%s", path);
-  g_autoptr(GSocketAddress) address = g_unix_socket_address_new (path);
-  g_autoptr(GSocket) stuck = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, 0, NULL);
-  g_autoptr(GPtrArray) sinks = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GSocketAddress) address = g_unix_socket_address_new (path);
+  g_autoptr (GSocket) stuck = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, 0, NULL);
+  g_autoptr (GPtrArray) sinks = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GError) error = NULL;
   gint64 start = g_get_monotonic_time ();
 
   g_assert_true (g_socket_bind (stuck, address, FALSE, NULL));
@@ -1184,11 +1157,11 @@ test_listener_not_accepting (Fixture       *fixture,
 static void
 test_bad_endpoint (void)
 {
-  g_autoptr(SmileySocketSink) sink = g_object_new (SMILEY_TYPE_SOCKET_SINK, "endpoint",
-                                                   "udp://x:1", NULL);
-  g_autoptr(SmileySocketSource) source = g_object_new (SMILEY_TYPE_SOCKET_SOURCE, "endpoint",
-                                                       "tcp://no-such-host.invalid:1", NULL);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (SmileySocketSink) sink
+      = g_object_new (SMILEY_TYPE_SOCKET_SINK, "endpoint", "udp://x:1", NULL);
+  g_autoptr (SmileySocketSource) source
+      = g_object_new (SMILEY_TYPE_SOCKET_SOURCE, "endpoint", "tcp://no-such-host.invalid:1", NULL);
+  g_autoptr (GError) error = NULL;
 
   g_assert_false (g_initable_init (G_INITABLE (sink), NULL, &error));
   g_assert_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_ENDPOINT);
@@ -1198,19 +1171,18 @@ test_bad_endpoint (void)
 
   g_assert_false (g_initable_init (G_INITABLE (source), NULL, &error));
   g_assert_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_ENDPOINT);
-  g_assert_true (g_str_has_prefix (error->message,
-                                   "tcp://no-such-host.invalid:1: cannot resolve host"));
+  g_assert_true (
+      g_str_has_prefix (error->message, "tcp://no-such-host.invalid:1: cannot resolve host"));
 }
 
 static void
-test_already_listening (Fixture       *fixture,
-                        gconstpointer  data)
+test_already_listening (Fixture *fixture, gconstpointer data)
 {
   Listener *listener = fixture->listener;
-  g_autoptr(SmileySocketSource) second = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SmileyRun) run = make_run (NULL);
-  g_autoptr(GPtrArray) sent = NULL;
+  g_autoptr (SmileySocketSource) second = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmileyRun) run = make_run (NULL);
+  g_autoptr (GPtrArray) sent = NULL;
 
   second = g_object_new (SMILEY_TYPE_SOCKET_SOURCE, "endpoint", listener->endpoint, NULL);
   g_assert_false (g_initable_init (G_INITABLE (second), NULL, &error));
@@ -1227,16 +1199,15 @@ test_already_listening (Fixture       *fixture,
 /* Another program listening on the socket (without smiley's lock) keeps
  * its socket too. */
 static void
-test_foreign_listener (Fixture       *fixture,
-                       gconstpointer  data)
+test_foreign_listener (Fixture *fixture, gconstpointer data)
 {
-  const char *dir = fixture->dir;
+  const char      *dir = fixture->dir;
   g_autofree char *path = g_build_filename (dir, "s", NULL);
   g_autofree char *endpoint = g_strdup_printf ("unix:%s", path);
-  g_autoptr(GSocketAddress) address = g_unix_socket_address_new (path);
-  g_autoptr(GSocket) foreign = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, 0, NULL);
-  g_autoptr(SmileySocketSource) source = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GSocketAddress) address = g_unix_socket_address_new (path);
+  g_autoptr (GSocket) foreign = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, 0, NULL);
+  g_autoptr (SmileySocketSource) source = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_assert_true (g_socket_bind (foreign, address, FALSE, NULL));
   g_assert_true (g_socket_listen (foreign, NULL));
@@ -1250,20 +1221,19 @@ test_foreign_listener (Fixture       *fixture,
 }
 
 static void
-test_socket_file (Fixture       *fixture,
-                  gconstpointer  data)
+test_socket_file (Fixture *fixture, gconstpointer data)
 {
-  const char *dir = fixture->dir;
+  const char      *dir = fixture->dir;
   g_autofree char *path = g_build_filename (dir, "sub", "s", NULL);
   g_autofree char *endpoint = g_strdup_printf ("unix:%s", path);
   g_autofree char *stale_path = g_build_filename (dir, "stale", NULL);
   g_autofree char *stale = g_strdup_printf ("unix:%s", stale_path);
   g_autofree char *file_path = g_build_filename (dir, "file", NULL);
   g_autofree char *file = g_strdup_printf ("unix:%s", file_path);
-  g_autoptr(GSocketAddress) address = g_unix_socket_address_new (stale_path);
-  g_autoptr(GSocket) socket = NULL;
-  g_autoptr(GError) error = NULL;
-  Listener *listener;
+  g_autoptr (GSocketAddress) address = g_unix_socket_address_new (stale_path);
+  g_autoptr (GSocket) socket = NULL;
+  g_autoptr (GError) error = NULL;
+  Listener   *listener;
   struct stat st;
 
   /* The socket file is the user's alone; its missing directory is made. */
@@ -1289,8 +1259,8 @@ test_socket_file (Fixture       *fixture,
   /* Anything that is not a socket is left alone. */
   g_assert_true (g_file_set_contents (file_path, "precious", -1, NULL));
   {
-    g_autoptr(SmileySocketSource) source = g_object_new (SMILEY_TYPE_SOCKET_SOURCE, "endpoint",
-                                                         file, NULL);
+    g_autoptr (SmileySocketSource) source
+        = g_object_new (SMILEY_TYPE_SOCKET_SOURCE, "endpoint", file, NULL);
     g_autofree char *contents = NULL;
 
     g_assert_false (g_initable_init (G_INITABLE (source), NULL, &error));
@@ -1304,16 +1274,15 @@ test_socket_file (Fixture       *fixture,
 /* A listener stopped with runs open ends them as abnormal; their
  * publishers learn it on their next write. */
 static void
-test_listener_stopped (Fixture       *fixture,
-                       gconstpointer  data)
+test_listener_stopped (Fixture *fixture, gconstpointer data)
 {
   Listener *listener = fixture->listener;
-  g_autoptr(SmileyRun) run = make_run (NULL);
-  g_autoptr(SmileySocketSink) sink = publisher_new (listener->endpoint);
-  g_autoptr(SmileyBatch) batch = make_batch (run, 100, 0);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (SmileyRun) run = make_run (NULL);
+  g_autoptr (SmileySocketSink) sink = publisher_new (listener->endpoint);
+  g_autoptr (SmileyBatch) batch = make_batch (run, 100, 0);
+  g_autoptr (GError) error = NULL;
   RecordedRun *got;
-  gboolean ok = TRUE;
+  gboolean     ok = TRUE;
 
   g_assert_true (smiley_sink_begin_run (SMILEY_SINK (sink), run, &error));
   g_assert_true (smiley_sink_push (SMILEY_SINK (sink), run, batch, &error));
@@ -1339,20 +1308,19 @@ test_listener_stopped (Fixture       *fixture,
 /* A sink that fails stops the listener with its error; the publisher is
  * told its run was not taken. */
 static void
-test_sink_fails (Fixture       *fixture,
-                 gconstpointer  data)
+test_sink_fails (Fixture *fixture, gconstpointer data)
 {
   Listener *listener = fixture->listener;
-  g_autoptr(SmileyRun) run = make_run (NULL);
-  g_autoptr(SmileySocketSink) sink = publisher_new (listener->endpoint);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (SmileyRun) run = make_run (NULL);
+  g_autoptr (SmileySocketSink) sink = publisher_new (listener->endpoint);
+  g_autoptr (GError) error = NULL;
   gboolean ok = TRUE;
 
   listener->sink->fail_after_pushes = 2;
   g_assert_true (smiley_sink_begin_run (SMILEY_SINK (sink), run, &error));
   for (guint i = 0; i < 100 && ok; i++)
     {
-      g_autoptr(SmileyBatch) batch = make_batch (run, 100, i * 100);
+      g_autoptr (SmileyBatch) batch = make_batch (run, 100, i * 100);
 
       ok = smiley_sink_push (SMILEY_SINK (sink), run, batch, &error);
     }
@@ -1373,18 +1341,17 @@ test_sink_fails (Fixture       *fixture,
 /* A peer of another user, let in by a socket file someone made world
  * writable, is refused by the kernel's word on who it is (SO_PEERCRED). */
 static void
-test_other_user_publisher (Fixture       *fixture,
-                           gconstpointer  data)
+test_other_user_publisher (Fixture *fixture, gconstpointer data)
 {
-  Listener *listener = fixture->listener;
+  Listener        *listener = fixture->listener;
   g_autofree char *path = NULL;
-  g_autoptr(SmileyRun) run = NULL;
-  g_autoptr(GBytes) stream = NULL;
+  g_autoptr (SmileyRun) run = NULL;
+  g_autoptr (GBytes) stream = NULL;
   struct sockaddr_un address = { .sun_family = AF_UNIX };
-  const guint8 *bytes;
-  gsize length;
-  int status = -1;
-  pid_t pid;
+  const guint8      *bytes;
+  gsize              length;
+  int                status = -1;
+  pid_t              pid;
 
   if (getuid () != 0)
     {
@@ -1406,15 +1373,15 @@ test_other_user_publisher (Fixture       *fixture,
   g_assert_cmpint (pid, >=, 0);
   if (pid == 0)
     {
-      int fd;
+      int  fd;
       char answer;
 
       if (setgid (OTHER_UID) != 0 || setuid (OTHER_UID) != 0)
         _exit (2);
       fd = socket (AF_UNIX, SOCK_STREAM, 0);
-      if (fd < 0 || connect (fd, (struct sockaddr *) &address, sizeof address) != 0)
+      if (fd < 0 || connect (fd, (struct sockaddr *)&address, sizeof address) != 0)
         _exit (3);
-      (void) !write (fd, bytes, length);
+      (void)!write (fd, bytes, length);
       /* Closed without an ACK. */
       _exit (read (fd, &answer, 1) == 0 || errno == ECONNRESET ? 0 : 4);
     }
@@ -1422,25 +1389,25 @@ test_other_user_publisher (Fixture       *fixture,
   g_assert_true (WIFEXITED (status));
   g_assert_cmpint (WEXITSTATUS (status), ==, 0);
 
-  g_assert_true (listener_has_disconnect (listener, "it runs as uid 65534; only uid 0 may publish here"));
+  g_assert_true (
+      listener_has_disconnect (listener, "it runs as uid 65534; only uid 0 may publish here"));
   g_assert_cmpuint (listener->sink->runs->len, ==, 0);
 }
 
 /* A publisher never sends traces to a listener of another user, even one
  * that managed to sit on the endpoint. */
 static void
-test_other_user_listener (Fixture       *fixture,
-                          gconstpointer  data)
+test_other_user_listener (Fixture *fixture, gconstpointer data)
 {
-  const char *dir = fixture->dir;
+  const char      *dir = fixture->dir;
   g_autofree char *path = NULL;
   g_autofree char *endpoint = NULL;
-  g_autoptr(SmileySocketSink) sink = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (SmileySocketSink) sink = NULL;
+  g_autoptr (GError) error = NULL;
   struct sockaddr_un address = { .sun_family = AF_UNIX };
-  int ready[2];
-  char byte = 0;
-  pid_t pid;
+  int                ready[2];
+  char               byte = 0;
+  pid_t              pid;
 
   if (getuid () != 0)
     {
@@ -1464,10 +1431,10 @@ test_other_user_listener (Fixture       *fixture,
       if (setgid (OTHER_UID) != 0 || setuid (OTHER_UID) != 0)
         _exit (2);
       fd = socket (AF_UNIX, SOCK_STREAM, 0);
-      if (fd < 0 || bind (fd, (struct sockaddr *) &address, sizeof address) != 0 ||
-          chmod (address.sun_path, 0666) != 0 || listen (fd, 8) != 0)
+      if (fd < 0 || bind (fd, (struct sockaddr *)&address, sizeof address) != 0
+          || chmod (address.sun_path, 0666) != 0 || listen (fd, 8) != 0)
         _exit (3);
-      (void) !write (ready[1], "r", 1);
+      (void)!write (ready[1], "r", 1);
       pause ();
       _exit (0);
     }
@@ -1487,16 +1454,15 @@ test_other_user_listener (Fixture       *fixture,
 /* A source file goes out in one frame, however big: a 20 MiB generated
  * module must not get its run refused. */
 static void
-test_large_source (Fixture       *fixture,
-                   gconstpointer  data)
+test_large_source (Fixture *fixture, gconstpointer data)
 {
-  Listener *listener = fixture->listener;
+  Listener   *listener = fixture->listener;
   const gsize size = 20 * 1024 * 1024;
-  g_autoptr(SmileyRun) run = make_run (NULL);
-  g_autoptr(GBytes) content = g_bytes_new_take (g_strnfill (size, '#'), size);
-  g_autoptr(GPtrArray) sent = NULL;
+  g_autoptr (SmileyRun) run = make_run (NULL);
+  g_autoptr (GBytes) content = g_bytes_new_take (g_strnfill (size, '#'), size);
+  g_autoptr (GPtrArray) sent = NULL;
   RecordedRun *got;
-  guint32 file;
+  guint32      file;
 
   smiley_run_add_source (run, smiley_run_intern (run, "/home/user/project/generated.py"), content);
   sent = publish_run (listener->endpoint, run, 1, 10);
@@ -1511,22 +1477,21 @@ test_large_source (Fixture       *fixture,
 /* A run the sink refuses to begin turns its peer away; the listener
  * serves on. */
 static void
-test_sink_refuses_run (Fixture       *fixture,
-                       gconstpointer  data)
+test_sink_refuses_run (Fixture *fixture, gconstpointer data)
 {
   Listener *listener = fixture->listener;
-  g_autoptr(SmileyRun) refused = make_run ("stored-already");
-  g_autoptr(SmileyRun) other = make_run (NULL);
-  g_autoptr(SmileySocketSink) sink = publisher_new (listener->endpoint);
-  g_autoptr(GPtrArray) sent = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (SmileyRun) refused = make_run ("stored-already");
+  g_autoptr (SmileyRun) other = make_run (NULL);
+  g_autoptr (SmileySocketSink) sink = publisher_new (listener->endpoint);
+  g_autoptr (GPtrArray) sent = NULL;
+  g_autoptr (GError) error = NULL;
   gboolean ok;
 
   listener->sink->refuse_run_id = g_strdup ("stored-already");
   ok = smiley_sink_begin_run (SMILEY_SINK (sink), refused, &error);
   for (guint i = 0; i < 100 && ok; i++)
     {
-      g_autoptr(SmileyBatch) batch = make_batch (refused, 100, i * 100);
+      g_autoptr (SmileyBatch) batch = make_batch (refused, 100, i * 100);
 
       ok = smiley_sink_push (SMILEY_SINK (sink), refused, batch, &error);
     }
@@ -1534,8 +1499,8 @@ test_sink_refuses_run (Fixture       *fixture,
     ok = smiley_sink_end_run (SMILEY_SINK (sink), refused, &error);
   g_assert_false (ok);
   g_assert_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_DISCONNECTED);
-  g_assert_true (listener_has_disconnect (listener,
-                                          "a run with id stored-already is already stored"));
+  g_assert_true (
+      listener_has_disconnect (listener, "a run with id stored-already is already stored"));
 
   sent = publish_run (listener->endpoint, other, 2, 10);
   g_assert_cmpuint (listener->sink->runs->len, ==, 1);
@@ -1545,15 +1510,14 @@ test_sink_refuses_run (Fixture       *fixture,
 
 /* Two connections claiming the same run: the second is refused. */
 static void
-test_duplicate_run (Fixture       *fixture,
-                    gconstpointer  data)
+test_duplicate_run (Fixture *fixture, gconstpointer data)
 {
   Listener *listener = fixture->listener;
-  g_autoptr(SmileyRun) run = make_run ("same-id");
-  g_autoptr(SmileyRun) twin = make_run ("same-id");
-  g_autoptr(SmileySocketSink) first = publisher_new (listener->endpoint);
-  g_autoptr(GBytes) twin_stream = encode_run (twin, 1, TRUE);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (SmileyRun) run = make_run ("same-id");
+  g_autoptr (SmileyRun) twin = make_run ("same-id");
+  g_autoptr (SmileySocketSink) first = publisher_new (listener->endpoint);
+  g_autoptr (GBytes) twin_stream = encode_run (twin, 1, TRUE);
+  g_autoptr (GError) error = NULL;
 
   g_assert_true (smiley_sink_begin_run (SMILEY_SINK (first), run, &error));
   raw_send_expect_closed (listener->endpoint, g_bytes_get_data (twin_stream, NULL),
@@ -1564,23 +1528,22 @@ test_duplicate_run (Fixture       *fixture,
   g_assert_true (smiley_sink_end_run (SMILEY_SINK (first), run, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (listener->sink->runs->len, ==, 1);
-  g_assert_cmpint (((RecordedRun *) listener->sink->runs->pdata[0])->end_state, ==,
+  g_assert_cmpint (((RecordedRun *)listener->sink->runs->pdata[0])->end_state, ==,
                    SMILEY_RUN_FINISHED);
 }
 
 /* A slow sink slows the publisher down and loses nothing. */
 static void
-test_backpressure (Fixture       *fixture,
-                   gconstpointer  data)
+test_backpressure (Fixture *fixture, gconstpointer data)
 {
-  Listener *listener = fixture->listener;
+  Listener   *listener = fixture->listener;
   const guint n_batches = 1000, batch_size = 1000;
-  g_autoptr(SmileyRun) run = make_run (NULL);
-  g_autoptr(SmileySocketSink) sink = publisher_new (listener->endpoint);
-  g_autoptr(GError) error = NULL;
-  guint64 sent = 0, max_lag = 0;
-  gint64 start = g_get_monotonic_time ();
-  gint64 elapsed;
+  g_autoptr (SmileyRun) run = make_run (NULL);
+  g_autoptr (SmileySocketSink) sink = publisher_new (listener->endpoint);
+  g_autoptr (GError) error = NULL;
+  guint64      sent = 0, max_lag = 0;
+  gint64       start = g_get_monotonic_time ();
+  gint64       elapsed;
   RecordedRun *got;
 
   /* 1 ms per batch on the listener: at least a second for the run, while
@@ -1591,7 +1554,7 @@ test_backpressure (Fixture       *fixture,
   g_assert_true (smiley_sink_begin_run (SMILEY_SINK (sink), run, &error));
   for (guint i = 0; i < n_batches; i++)
     {
-      g_autoptr(SmileyBatch) batch = make_batch (run, batch_size, i * batch_size);
+      g_autoptr (SmileyBatch) batch = make_batch (run, batch_size, i * batch_size);
 
       g_assert_true (smiley_sink_push (SMILEY_SINK (sink), run, batch, &error));
       sent += batch_size;
@@ -1603,13 +1566,13 @@ test_backpressure (Fixture       *fixture,
   elapsed = g_get_monotonic_time () - start;
 
   got = listener->sink->runs->pdata[0];
-  g_assert_cmpuint (sent, ==, (guint64) n_batches * batch_size);
+  g_assert_cmpuint (sent, ==, (guint64)n_batches * batch_size);
   g_assert_cmpuint (got->n_events, ==, sent);
   g_assert_cmpint (got->end_state, ==, SMILEY_RUN_FINISHED);
   /* The publisher never ran far ahead: what it had sent but the sink had
    * not taken fits in the sockets' buffers, a small part of the run. */
   g_assert_cmpuint (max_lag, <, sent / 4);
-  g_assert_cmpint (elapsed, >=, (gint64) n_batches * listener->sink->push_delay_us * 9 / 10);
+  g_assert_cmpint (elapsed, >=, (gint64)n_batches * listener->sink->push_delay_us * 9 / 10);
   g_test_message ("%" G_GUINT64_FORMAT " events in %.2f s, publisher at most %" G_GUINT64_FORMAT
                   " events ahead of the sink",
                   sent, elapsed / 1e6, max_lag);
@@ -1618,15 +1581,15 @@ test_backpressure (Fixture       *fixture,
 /* How fast the transport alone goes: encode, socket, decode, into a sink
  * that keeps nothing. Reported, not asserted, beyond the count. */
 static void
-test_throughput (Fixture       *fixture,
-                 gconstpointer  data)
+test_throughput (Fixture *fixture, gconstpointer data)
 {
-  Listener *listener = fixture->listener;
+  Listener   *listener = fixture->listener;
   const guint n_batches = 1000, batch_size = 1000;
-  g_autoptr(SmileyRun) run = make_run (NULL);
-  g_autoptr(SmileySocketSink) sink = publisher_new (listener->endpoint);
-  g_autoptr(GPtrArray) batches = g_ptr_array_new_with_free_func ((GDestroyNotify) smiley_batch_unref);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (SmileyRun) run = make_run (NULL);
+  g_autoptr (SmileySocketSink) sink = publisher_new (listener->endpoint);
+  g_autoptr (GPtrArray) batches
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)smiley_batch_unref);
+  g_autoptr (GError) error = NULL;
   gint64 start, elapsed;
 
   listener->sink->keep_batches = FALSE;
@@ -1637,28 +1600,27 @@ test_throughput (Fixture       *fixture,
   start = g_get_monotonic_time ();
   g_assert_true (smiley_sink_begin_run (SMILEY_SINK (sink), run, &error));
   for (guint i = 0; i < n_batches; i++)
-    g_assert_true (smiley_sink_push (SMILEY_SINK (sink), run, batches->pdata[i % batches->len],
-                                     &error));
+    g_assert_true (
+        smiley_sink_push (SMILEY_SINK (sink), run, batches->pdata[i % batches->len], &error));
   finish_run (run);
   g_assert_true (smiley_sink_end_run (SMILEY_SINK (sink), run, &error));
   g_assert_no_error (error);
   elapsed = g_get_monotonic_time () - start;
 
-  g_assert_cmpuint (((RecordedRun *) listener->sink->runs->pdata[0])->n_events, ==,
-                    (guint64) n_batches * batch_size);
+  g_assert_cmpuint (((RecordedRun *)listener->sink->runs->pdata[0])->n_events, ==,
+                    (guint64)n_batches * batch_size);
   g_test_message ("%u events through a Unix socket in %.3f s: %.0f ns per event",
                   n_batches * batch_size, elapsed / 1e6,
-                  elapsed * 1e3 / ((double) n_batches * batch_size));
+                  elapsed * 1e3 / ((double)n_batches * batch_size));
 }
 
-#define ADD_LISTENER_TEST(path, data, func) \
+#define ADD_LISTENER_TEST(path, data, func)                                                        \
   g_test_add (path, Fixture, data, fixture_set_up_listener, func, fixture_tear_down)
-#define ADD_DIR_TEST(path, func) \
+#define ADD_DIR_TEST(path, func)                                                                   \
   g_test_add (path, Fixture, NULL, fixture_set_up_dir, func, fixture_tear_down)
 
 int
-main (int   argc,
-      char *argv[])
+main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
 

@@ -27,7 +27,7 @@
 typedef struct
 {
   const char *name;
-  GType     (*get_type) (void);
+  GType (*get_type) (void);
   /* The location inside the test's directory: a file or a directory. */
   const char *location;
 } Backend;
@@ -47,8 +47,7 @@ typedef struct
 } Fixture;
 
 static void
-fixture_set_up (Fixture       *f,
-                gconstpointer  data)
+fixture_set_up (Fixture *f, gconstpointer data)
 {
   f->backend = data;
   f->dir = g_dir_make_tmp ("smiley-store-XXXXXX", NULL);
@@ -59,7 +58,7 @@ fixture_set_up (Fixture       *f,
 static void
 remove_tree (const char *path)
 {
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
   const char *name;
 
   if (dir != NULL)
@@ -77,8 +76,7 @@ remove_tree (const char *path)
 }
 
 static void
-fixture_tear_down (Fixture       *f,
-                   gconstpointer  data)
+fixture_tear_down (Fixture *f, gconstpointer data)
 {
   remove_tree (f->dir);
   g_free (f->dir);
@@ -86,9 +84,7 @@ fixture_tear_down (Fixture       *f,
 }
 
 static SmileyStore *
-open_store_at (const Backend  *backend,
-               const char     *location,
-               GError        **error)
+open_store_at (const Backend *backend, const char *location, GError **error)
 {
   return g_initable_new (backend->get_type (), NULL, error, "location", location, NULL);
 }
@@ -96,7 +92,7 @@ open_store_at (const Backend  *backend,
 static SmileyStore *
 open_store (Fixture *f)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   SmileyStore *store = open_store_at (f->backend, f->location, &error);
 
   g_assert_no_error (error);
@@ -109,11 +105,10 @@ static gsize disk_usage (const char *path);
 /* Building runs */
 
 static SmileyRun *
-new_run (const char *id,
-         gint64      start_time)
+new_run (const char *id, gint64 start_time)
 {
   const char *argv[] = { "prog.py", "--flag", "ünï", NULL };
-  SmileyRun *run = smiley_run_new (id);
+  SmileyRun  *run = smiley_run_new (id);
 
   smiley_run_set_description (run, "prog.py --flag ünï");
   smiley_run_set_cwd (run, "/home/user/project");
@@ -124,40 +119,37 @@ new_run (const char *id,
 }
 
 static void
-add_event (SmileyBatch     *batch,
-           SmileyEventKind  kind,
-           guint32          thread,
-           guint64          call_id,
-           guint64          parent,
-           guint32          depth,
-           gint64           time_ns,
-           guint32          file,
-           guint32          line,
-           guint32          function,
-           const char      *arg,
-           guint32          n_locals,
-           const SmileyLocal *locals)
+add_event (SmileyBatch *batch, SmileyEventKind kind, guint32 thread, guint64 call_id,
+           guint64 parent, guint32 depth, gint64 time_ns, guint32 file, guint32 line,
+           guint32 function, const char *arg, guint32 n_locals, const SmileyLocal *locals)
 {
   SmileyEvent event = {
-    .kind = kind, .thread = thread, .call_id = call_id, .parent_call_id = parent,
-    .depth = depth, .time_ns = time_ns, .file = file, .line = line,
-    .function = function, .arg = arg, .n_locals = n_locals, .locals = locals,
+    .kind = kind,
+    .thread = thread,
+    .call_id = call_id,
+    .parent_call_id = parent,
+    .depth = depth,
+    .time_ns = time_ns,
+    .file = file,
+    .line = line,
+    .function = function,
+    .arg = arg,
+    .n_locals = n_locals,
+    .locals = locals,
   };
 
   smiley_batch_add (batch, &event);
 }
 
 static void
-append_batch (SmileyBatch *all,
-              SmileyBatch *batch)
+append_batch (SmileyBatch *all, SmileyBatch *batch)
 {
   for (guint i = 0; i < smiley_batch_get_length (batch); i++)
     smiley_batch_add (all, smiley_batch_get_event (batch, i));
 }
 
 static void
-assert_same_events (SmileyBatch *expected,
-                    SmileyBatch *got)
+assert_same_events (SmileyBatch *expected, SmileyBatch *got)
 {
   g_assert_cmpuint (smiley_batch_get_length (got), ==, smiley_batch_get_length (expected));
   for (guint i = 0; i < smiley_batch_get_length (expected); i++)
@@ -210,13 +202,12 @@ new_stats (void)
   entry = smiley_stats_get_entry (stats, len);
   entry->ncalls = entry->primcalls = 7;
   entry->tottime_ns = entry->cumtime_ns = 70;
-  smiley_stats_add_caller (stats, len, &(SmileyStatsCaller) { work, 7, 7, 70, 70 });
+  smiley_stats_add_caller (stats, len, &(SmileyStatsCaller){ work, 7, 7, 70, 70 });
   return stats;
 }
 
 static void
-assert_same_stats (SmileyStats *a,
-                   SmileyStats *b)
+assert_same_stats (SmileyStats *a, SmileyStats *b)
 {
   g_assert_cmpuint (smiley_stats_get_length (a), ==, smiley_stats_get_length (b));
   for (guint i = 0; i < smiley_stats_get_length (a); i++)
@@ -247,18 +238,15 @@ assert_same_stats (SmileyStats *a,
 }
 
 static SmileyBatch *
-all_events (SmileyStore *store,
-            SmileyRun   *run,
-            int          thread)
+all_events (SmileyStore *store, SmileyRun *run, int thread)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   SmileyBatch *all = smiley_batch_new ();
 
   for (;;)
     {
-      g_autoptr(SmileyBatch) page = smiley_store_get_events (store, run, thread,
-                                                             smiley_batch_get_length (all),
-                                                             777, &error);
+      g_autoptr (SmileyBatch) page = smiley_store_get_events (
+          store, run, thread, smiley_batch_get_length (all), 777, &error);
       g_assert_no_error (error);
       if (smiley_batch_get_length (page) == 0)
         break;
@@ -271,23 +259,22 @@ all_events (SmileyStore *store,
  * one, unicode), several threads with a rename, sources added over time,
  * statistics with callers, and the end data. */
 static void
-test_roundtrip (Fixture       *f,
-                gconstpointer  data)
+test_roundtrip (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SmileyRun) run = new_run ("0f3a2c1e-roundtrip", 1700000000000000);
-  g_autoptr(SmileyBatch) expected = smiley_batch_new ();
-  g_autoptr(SmileyBatch) first = smiley_batch_new ();
-  g_autoptr(SmileyBatch) second = smiley_batch_new ();
-  g_autoptr(SmileyStats) stats = new_stats ();
-  g_autoptr(GBytes) prog_source = g_bytes_new_static ("def wörk(x):\n    return x * 2\n", 31);
-  g_autoptr(GBytes) lib_source = g_bytes_new_static ("import os\n\x00binary\xff\n", 19);
-  guint32 prog, lib, module, work, helper, x, y, snowman, long_name;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmileyRun) run = new_run ("0f3a2c1e-roundtrip", 1700000000000000);
+  g_autoptr (SmileyBatch) expected = smiley_batch_new ();
+  g_autoptr (SmileyBatch) first = smiley_batch_new ();
+  g_autoptr (SmileyBatch) second = smiley_batch_new ();
+  g_autoptr (SmileyStats) stats = new_stats ();
+  g_autoptr (GBytes) prog_source = g_bytes_new_static ("def wörk(x):\n    return x * 2\n", 31);
+  g_autoptr (GBytes) lib_source = g_bytes_new_static ("import os\n\x00binary\xff\n", 19);
+  guint32          prog, lib, module, work, helper, x, y, snowman, long_name;
   g_autofree char *long_value = g_strnfill (5000, 'v');
   g_autofree char *long_name_text = g_strnfill (300, 'n');
 
   {
-    g_autoptr(SmileyStore) store = open_store (f);
+    g_autoptr (SmileyStore) store = open_store (f);
 
     prog = smiley_run_intern (run, "/home/user/project/prog.py");
     module = smiley_run_intern (run, "<module>");
@@ -326,7 +313,8 @@ test_roundtrip (Fixture       *f,
     smiley_run_set_thread (run, 1, 4242, 4242, "MainThread");
 
     {
-      SmileyLocal gen_locals[] = { { y, "'ünïcödé ☃ \U0001F600'" }, { snowman, "" }, { long_name, long_value } };
+      SmileyLocal gen_locals[]
+          = { { y, "'ünïcödé ☃ \U0001F600'" }, { snowman, "" }, { long_name, long_value } };
       SmileyLocal repeat[] = { { y, long_value }, { snowman, "'ünïcödé ☃ \U0001F600'" } };
 
       add_event (second, SMILEY_EVENT_CALL, 2, 3, 0, 0, 100, lib, 5, helper, NULL, 3, gen_locals);
@@ -359,14 +347,14 @@ test_roundtrip (Fixture       *f,
 
   /* A new store object sees what the first one wrote. */
   {
-    g_autoptr(SmileyStore) store = open_store (f);
-    g_autoptr(SmileyRun) got = smiley_store_get_run (store, "0f3a2c1e-roundtrip", &error);
-    g_autoptr(SmileyBatch) events = NULL;
-    g_autoptr(SmileyStats) got_stats = NULL;
-    g_autoptr(GBytes) content = NULL;
-    g_auto(GStrv) files = NULL;
+    g_autoptr (SmileyStore) store = open_store (f);
+    g_autoptr (SmileyRun) got = smiley_store_get_run (store, "0f3a2c1e-roundtrip", &error);
+    g_autoptr (SmileyBatch) events = NULL;
+    g_autoptr (SmileyStats) got_stats = NULL;
+    g_autoptr (GBytes) content = NULL;
+    g_auto (GStrv) files = NULL;
     const SmileyThread *thread;
-    const char * const *argv;
+    const char *const  *argv;
 
     g_assert_no_error (error);
     g_assert_cmpstr (smiley_run_get_id (got), ==, "0f3a2c1e-roundtrip");
@@ -434,12 +422,10 @@ test_roundtrip (Fixture       *f,
 }
 
 static void
-store_whole_run (SmileyStore *store,
-                 SmileyRun   *run,
-                 guint        n_events)
+store_whole_run (SmileyStore *store, SmileyRun *run, guint n_events)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SmileyBatch) batch = smiley_batch_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmileyBatch) batch = smiley_batch_new ();
   guint32 file = smiley_run_intern (run, "/tmp/x.py");
   guint32 function = smiley_run_intern (run, "f");
 
@@ -460,14 +446,13 @@ store_whole_run (SmileyStore *store,
 
 /* /smiley/store/<backend>/list: newest first, metadata only. */
 static void
-test_list (Fixture       *f,
-           gconstpointer  data)
+test_list (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SmileyStore) store = open_store (f);
-  g_autoptr(GPtrArray) runs = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmileyStore) store = open_store (f);
+  g_autoptr (GPtrArray) runs = NULL;
   const char *ids[] = { "run-middle", "run-newest", "run-oldest" };
-  gint64 starts[] = { 2000, 3000, 1000 };
+  gint64      starts[] = { 2000, 3000, 1000 };
 
   runs = smiley_store_list_runs (store, &error);
   g_assert_no_error (error);
@@ -476,12 +461,12 @@ test_list (Fixture       *f,
 
   for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
     {
-      g_autoptr(SmileyRun) run = new_run (ids[i], starts[i]);
+      g_autoptr (SmileyRun) run = new_run (ids[i], starts[i]);
       store_whole_run (store, run, 3);
     }
 
   {
-    g_autoptr(SmileyStore) reopened = open_store (f);
+    g_autoptr (SmileyStore) reopened = open_store (f);
 
     runs = smiley_store_list_runs (reopened, &error);
     g_assert_no_error (error);
@@ -498,14 +483,13 @@ test_list (Fixture       *f,
 
 /* /smiley/store/<backend>/find: unknown ids, prefixes, ambiguity. */
 static void
-test_find (Fixture       *f,
-           gconstpointer  data)
+test_find (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SmileyStore) store = open_store (f);
-  g_autoptr(SmileyRun) a = new_run ("abc123-0000", 1);
-  g_autoptr(SmileyRun) b = new_run ("abc456-0000", 2);
-  g_autoptr(SmileyRun) c = new_run ("def789-0000", 3);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmileyStore) store = open_store (f);
+  g_autoptr (SmileyRun) a = new_run ("abc123-0000", 1);
+  g_autoptr (SmileyRun) b = new_run ("abc456-0000", 2);
+  g_autoptr (SmileyRun) c = new_run ("def789-0000", 3);
   SmileyRun *found;
 
   store_whole_run (store, a, 2);
@@ -550,18 +534,17 @@ test_find (Fixture       *f,
 /* /smiley/store/<backend>/delete: the run goes, the others and shared
  * sources stay; an unknown run is NOT_FOUND. */
 static void
-test_delete (Fixture       *f,
-             gconstpointer  data)
+test_delete (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SmileyStore) store = open_store (f);
-  g_autoptr(SmileyRun) a = new_run ("run-a", 1);
-  g_autoptr(SmileyRun) b = new_run ("run-b", 2);
-  g_autoptr(GBytes) shared = g_bytes_new_static ("print('shared')\n", 16);
-  g_autoptr(GPtrArray) runs = NULL;
-  g_autoptr(SmileyRun) got = NULL;
-  g_autoptr(GBytes) content = NULL;
-  g_autoptr(SmileyBatch) events = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmileyStore) store = open_store (f);
+  g_autoptr (SmileyRun) a = new_run ("run-a", 1);
+  g_autoptr (SmileyRun) b = new_run ("run-b", 2);
+  g_autoptr (GBytes) shared = g_bytes_new_static ("print('shared')\n", 16);
+  g_autoptr (GPtrArray) runs = NULL;
+  g_autoptr (SmileyRun) got = NULL;
+  g_autoptr (GBytes) content = NULL;
+  g_autoptr (SmileyBatch) events = NULL;
 
   smiley_run_add_source (a, smiley_run_intern (a, "/tmp/shared.py"), shared);
   smiley_run_add_source (b, smiley_run_intern (b, "/tmp/shared.py"), shared);
@@ -598,23 +581,22 @@ test_delete (Fixture       *f,
 /* /smiley/store/<backend>/delete-frees-space: deleting a large run gives
  * its space back. */
 static void
-test_delete_frees_space (Fixture       *f,
-                         gconstpointer  data)
+test_delete_frees_space (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   gsize before, after;
 
   {
-    g_autoptr(SmileyStore) store = open_store (f);
-    g_autoptr(SmileyRun) small = new_run ("run-small", 1);
-    g_autoptr(SmileyRun) large = new_run ("run-large", 2);
+    g_autoptr (SmileyStore) store = open_store (f);
+    g_autoptr (SmileyRun) small = new_run ("run-small", 1);
+    g_autoptr (SmileyRun) large = new_run ("run-large", 2);
 
     store_whole_run (store, small, 100);
     store_whole_run (store, large, 300000);
   }
   before = disk_usage (f->location);
   {
-    g_autoptr(SmileyStore) store = open_store (f);
+    g_autoptr (SmileyStore) store = open_store (f);
 
     g_assert_true (smiley_store_delete_run (store, "run-large", &error));
     g_assert_no_error (error);
@@ -628,21 +610,22 @@ test_delete_frees_space (Fixture       *f,
 /* /smiley/store/<backend>/paging: three interleaved threads, pushed in
  * uneven batches, read back at offsets around block edges. */
 static void
-test_paging (Fixture       *f,
-             gconstpointer  data)
+test_paging (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SmileyStore) store = open_store (f);
-  g_autoptr(SmileyRun) run = new_run ("run-paging", 1);
-  g_autoptr(SmileyBatch) expected = smiley_batch_new ();
-  SmileyBatch *per_thread[4] = { NULL, };
-  guint32 file = smiley_run_intern (run, "/tmp/p.py");
-  guint32 function = smiley_run_intern (run, "loop");
-  guint32 name = smiley_run_intern (run, "i");
-  const guint n_events = 5000;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmileyStore) store = open_store (f);
+  g_autoptr (SmileyRun) run = new_run ("run-paging", 1);
+  g_autoptr (SmileyBatch) expected = smiley_batch_new ();
+  SmileyBatch *per_thread[4] = {
+    NULL,
+  };
+  guint32       file = smiley_run_intern (run, "/tmp/p.py");
+  guint32       function = smiley_run_intern (run, "loop");
+  guint32       name = smiley_run_intern (run, "i");
+  const guint   n_events = 5000;
   const guint64 offsets[] = { 0, 1, 2, 999, 1023, 1024, 1025, 1500, 1666, 2047, 2048, 3333, 4999 };
-  const guint limits[] = { 1, 100, 1100, 6000 };
-  guint i = 0;
+  const guint   limits[] = { 1, 100, 1100, 6000 };
+  guint         i = 0;
 
   for (guint32 t = 1; t <= 3; t++)
     {
@@ -656,15 +639,15 @@ test_paging (Fixture       *f,
 
   while (i < n_events)
     {
-      g_autoptr(SmileyBatch) batch = smiley_batch_new ();
+      g_autoptr (SmileyBatch) batch = smiley_batch_new ();
       guint size = 1 + g_test_rand_int_range (0, 700);
 
       for (guint j = 0; j < size && i < n_events; j++, i++)
         {
           /* Thread 1 runs most; thread 3 only now and then. */
-          guint32 thread = i % 7 == 0 ? 3 : (i % 3 == 0 ? 2 : 1);
+          guint32          thread = i % 7 == 0 ? 3 : (i % 3 == 0 ? 2 : 1);
           g_autofree char *value = g_strdup_printf ("%u", i / 4);
-          SmileyLocal local = { name, value };
+          SmileyLocal      local = { name, value };
 
           add_event (batch, SMILEY_EVENT_LINE, thread, thread, 0, 0, i * 10, file, i % 50, function,
                      NULL, 1, &local);
@@ -677,7 +660,8 @@ test_paging (Fixture       *f,
     }
   /* Reading while the run is being recorded sees everything pushed. */
   {
-    g_autoptr(SmileyBatch) page = smiley_store_get_events (store, run, -1, n_events - 1, 10, &error);
+    g_autoptr (SmileyBatch) page
+        = smiley_store_get_events (store, run, -1, n_events - 1, 10, &error);
 
     g_assert_no_error (error);
     g_assert_cmpuint (smiley_batch_get_length (page), ==, 1);
@@ -686,13 +670,13 @@ test_paging (Fixture       *f,
   g_assert_no_error (error);
 
   {
-    g_autoptr(SmileyRun) got = smiley_store_get_run (store, "run-paging", &error);
+    g_autoptr (SmileyRun) got = smiley_store_get_run (store, "run-paging", &error);
 
     g_assert_no_error (error);
     for (int thread = -1; thread <= 3; thread++)
       {
         SmileyBatch *source;
-        guint total;
+        guint        total;
 
         if (thread == 0)
           continue;
@@ -701,8 +685,8 @@ test_paging (Fixture       *f,
         for (guint o = 0; o < G_N_ELEMENTS (offsets); o++)
           for (guint l = 0; l < G_N_ELEMENTS (limits); l++)
             {
-              g_autoptr(SmileyBatch) page = NULL;
-              g_autoptr(SmileyBatch) want = smiley_batch_new ();
+              g_autoptr (SmileyBatch) page = NULL;
+              g_autoptr (SmileyBatch) want = smiley_batch_new ();
 
               for (guint64 k = offsets[o]; k < total && k < offsets[o] + limits[l]; k++)
                 smiley_batch_add (want, smiley_batch_get_event (source, k));
@@ -713,7 +697,8 @@ test_paging (Fixture       *f,
 
         /* Past the end: empty, not an error. */
         {
-          g_autoptr(SmileyBatch) page = smiley_store_get_events (store, got, thread, total, 10, &error);
+          g_autoptr (SmileyBatch) page
+              = smiley_store_get_events (store, got, thread, total, 10, &error);
 
           g_assert_no_error (error);
           g_assert_cmpuint (smiley_batch_get_length (page), ==, 0);
@@ -724,7 +709,7 @@ test_paging (Fixture       *f,
      * thread reads them. */
     {
       SmileyBatch *read[5];
-      gboolean more = TRUE;
+      gboolean     more = TRUE;
 
       for (guint t = 0; t < 5; t++)
         read[t] = smiley_batch_new ();
@@ -733,7 +718,7 @@ test_paging (Fixture       *f,
           more = FALSE;
           for (int t = -1; t <= 3; t++)
             {
-              g_autoptr(SmileyBatch) page = NULL;
+              g_autoptr (SmileyBatch) page = NULL;
 
               if (t == 0)
                 continue;
@@ -753,7 +738,7 @@ test_paging (Fixture       *f,
 
     /* An unknown thread has no events. */
     {
-      g_autoptr(SmileyBatch) page = smiley_store_get_events (store, got, 9, 0, 10, &error);
+      g_autoptr (SmileyBatch) page = smiley_store_get_events (store, got, 9, 0, 10, &error);
 
       g_assert_no_error (error);
       g_assert_cmpuint (smiley_batch_get_length (page), ==, 0);
@@ -768,9 +753,9 @@ static gsize
 disk_usage (const char *path)
 {
   GStatBuf st;
-  g_autoptr(GDir) dir = NULL;
+  g_autoptr (GDir) dir = NULL;
   const char *name;
-  gsize total = 0;
+  gsize       total = 0;
 
   if (g_stat (path, &st) != 0)
     return 0;
@@ -796,14 +781,8 @@ disk_usage (const char *path)
  * with few distinct values (i counts up, total cycles), and a call and
  * return now and then. */
 static void
-fill_cpu_batch (SmileyBatch *batch,
-                guint64     *seq,
-                guint        n,
-                guint32      file,
-                guint32      function,
-                guint32      name_i,
-                guint32      name_total,
-                guint64     *line_events)
+fill_cpu_batch (SmileyBatch *batch, guint64 *seq, guint n, guint32 file, guint32 function,
+                guint32 name_i, guint32 name_total, guint64 *line_events)
 {
   char i_text[32], total_text[32];
 
@@ -812,28 +791,33 @@ fill_cpu_batch (SmileyBatch *batch,
       guint64 s = *seq;
       guint64 call = 1 + s / 3000;
       guint64 step = s % 3000;
-      gint64 time_ns = (gint64) s * 180;
+      gint64  time_ns = (gint64)s * 180;
 
       if (step == 0)
-        add_event (batch, SMILEY_EVENT_CALL, 1, call, 0, 1, time_ns, file, 1, function, NULL, 0, NULL);
+        add_event (batch, SMILEY_EVENT_CALL, 1, call, 0, 1, time_ns, file, 1, function, NULL, 0,
+                   NULL);
       else if (step == 2999)
-        add_event (batch, SMILEY_EVENT_RETURN, 1, call, 0, 1, time_ns, file, 5, function, "3", 0, NULL);
+        add_event (batch, SMILEY_EVENT_RETURN, 1, call, 0, 1, time_ns, file, 5, function, "3", 0,
+                   NULL);
       else
         {
-          guint64 iteration = step / 2;
+          guint64     iteration = step / 2;
           SmileyLocal locals[1];
 
           if (step % 2 == 1)
             {
               g_snprintf (i_text, sizeof i_text, "%" G_GUINT64_FORMAT, iteration % 100);
-              locals[0] = (SmileyLocal) { name_i, i_text };
-              add_event (batch, SMILEY_EVENT_LINE, 1, call, 0, 1, time_ns, file, 3, function, NULL, 1, locals);
+              locals[0] = (SmileyLocal){ name_i, i_text };
+              add_event (batch, SMILEY_EVENT_LINE, 1, call, 0, 1, time_ns, file, 3, function, NULL,
+                         1, locals);
             }
           else
             {
-              g_snprintf (total_text, sizeof total_text, "%" G_GUINT64_FORMAT, (iteration * 3) % 50);
-              locals[0] = (SmileyLocal) { name_total, total_text };
-              add_event (batch, SMILEY_EVENT_LINE, 1, call, 0, 1, time_ns, file, 4, function, NULL, 1, locals);
+              g_snprintf (total_text, sizeof total_text, "%" G_GUINT64_FORMAT,
+                          (iteration * 3) % 50);
+              locals[0] = (SmileyLocal){ name_total, total_text };
+              add_event (batch, SMILEY_EVENT_LINE, 1, call, 0, 1, time_ns, file, 4, function, NULL,
+                         1, locals);
             }
           (*line_events)++;
         }
@@ -843,34 +827,33 @@ fill_cpu_batch (SmileyBatch *batch,
 /* /smiley/store/<backend>/large: 1.2 million events round-trip their
  * count and last event, and the size per line event is reported. */
 static void
-test_large (Fixture       *f,
-            gconstpointer  data)
+test_large (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SmileyRun) run = new_run ("run-large", 1);
-  g_autoptr(SmileyBatch) last = smiley_batch_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmileyRun) run = new_run ("run-large", 1);
+  g_autoptr (SmileyBatch) last = smiley_batch_new ();
   const guint64 n_events = 1200000;
-  guint64 seq = 0, line_events = 0, scratch = 0;
-  guint32 file = smiley_run_intern (run, "/tmp/cpu.py");
-  guint32 function = smiley_run_intern (run, "work");
-  guint32 name_i = smiley_run_intern (run, "i");
-  guint32 name_total = smiley_run_intern (run, "total");
-  gint64 started, pushed;
-  gsize size;
+  guint64       seq = 0, line_events = 0, scratch = 0;
+  guint32       file = smiley_run_intern (run, "/tmp/cpu.py");
+  guint32       function = smiley_run_intern (run, "work");
+  guint32       name_i = smiley_run_intern (run, "i");
+  guint32       name_total = smiley_run_intern (run, "total");
+  gint64        started, pushed;
+  gsize         size;
 
   smiley_run_set_thread (run, 1, 1, 1, "MainThread");
   started = g_get_monotonic_time ();
   {
-    g_autoptr(SmileyStore) store = open_store (f);
-    g_autoptr(SmileyBatch) batch = smiley_batch_new ();
+    g_autoptr (SmileyStore) store = open_store (f);
+    g_autoptr (SmileyBatch) batch = smiley_batch_new ();
 
     g_assert_true (smiley_sink_begin_run (SMILEY_SINK (store), run, &error));
     g_assert_no_error (error);
     while (seq < n_events)
       {
         smiley_batch_clear (batch);
-        fill_cpu_batch (batch, &seq, MIN (4096, n_events - seq), file, function, name_i,
-                        name_total, &line_events);
+        fill_cpu_batch (batch, &seq, MIN (4096, n_events - seq), file, function, name_i, name_total,
+                        &line_events);
         g_assert_true (smiley_sink_push (SMILEY_SINK (store), run, batch, &error));
         g_assert_no_error (error);
       }
@@ -887,21 +870,22 @@ test_large (Fixture       *f,
                   "written in %.2f s (%.0f ns per event), %" G_GSIZE_FORMAT " bytes on disk, "
                   "%.2f bytes per line event",
                   f->backend->name, n_events, line_events, (pushed - started) / 1e6,
-                  (pushed - started) * 1e3 / n_events, size, (double) size / line_events);
+                  (pushed - started) * 1e3 / n_events, size, (double)size / line_events);
   /* The figure docs/store-schema.md quotes. */
-  g_print ("# bytes per line event (%s store): %.2f\n", f->backend->name, (double) size / line_events);
-  g_assert_cmpfloat ((double) size / line_events, <, 40.0);
+  g_print ("# bytes per line event (%s store): %.2f\n", f->backend->name,
+           (double)size / line_events);
+  g_assert_cmpfloat ((double)size / line_events, <, 40.0);
 
   /* The last event, regenerated. */
   seq = n_events - 1;
   fill_cpu_batch (last, &seq, 1, file, function, name_i, name_total, &scratch);
 
   {
-    g_autoptr(SmileyStore) store = open_store (f);
-    g_autoptr(SmileyRun) got = smiley_store_get_run (store, "run-large", &error);
-    g_autoptr(SmileyBatch) tail = NULL;
-    g_autoptr(SmileyBatch) beyond = NULL;
-    g_autoptr(SmileyBatch) thread_tail = NULL;
+    g_autoptr (SmileyStore) store = open_store (f);
+    g_autoptr (SmileyRun) got = smiley_store_get_run (store, "run-large", &error);
+    g_autoptr (SmileyBatch) tail = NULL;
+    g_autoptr (SmileyBatch) beyond = NULL;
+    g_autoptr (SmileyBatch) thread_tail = NULL;
     gint64 read_start = g_get_monotonic_time ();
 
     g_assert_no_error (error);
@@ -923,27 +907,27 @@ test_large (Fixture       *f,
 /* /smiley/store/<backend>/unfinished: a writer that goes away without
  * end_run leaves a run that reads back as unfinished, with its events. */
 static void
-test_unfinished (Fixture       *f,
-                 gconstpointer  data)
+test_unfinished (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SmileyRun) run = new_run ("run-killed", 5);
-  g_autoptr(SmileyBatch) expected = smiley_batch_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmileyRun) run = new_run ("run-killed", 5);
+  g_autoptr (SmileyBatch) expected = smiley_batch_new ();
   guint32 file = smiley_run_intern (run, "/tmp/k.py");
   guint32 function = smiley_run_intern (run, "k");
 
   smiley_run_set_thread (run, 1, 1, 1, "MainThread");
   {
-    g_autoptr(SmileyStore) store = open_store (f);
+    g_autoptr (SmileyStore) store = open_store (f);
 
     g_assert_true (smiley_sink_begin_run (SMILEY_SINK (store), run, &error));
     g_assert_no_error (error);
     for (guint b = 0; b < 3; b++)
       {
-        g_autoptr(SmileyBatch) batch = smiley_batch_new ();
+        g_autoptr (SmileyBatch) batch = smiley_batch_new ();
 
         for (guint i = 0; i < 500; i++)
-          add_event (batch, SMILEY_EVENT_LINE, 1, 1, 0, 0, b * 1000 + i, file, i, function, NULL, 0, NULL);
+          add_event (batch, SMILEY_EVENT_LINE, 1, 1, 0, 0, b * 1000 + i, file, i, function, NULL, 0,
+                     NULL);
         g_assert_true (smiley_sink_push (SMILEY_SINK (store), run, batch, &error));
         g_assert_no_error (error);
         append_batch (expected, batch);
@@ -952,10 +936,10 @@ test_unfinished (Fixture       *f,
   }
 
   {
-    g_autoptr(SmileyStore) store = open_store (f);
-    g_autoptr(SmileyRun) got = smiley_store_get_run (store, "run-killed", &error);
-    g_autoptr(SmileyBatch) events = NULL;
-    g_autoptr(SmileyStats) stats = NULL;
+    g_autoptr (SmileyStore) store = open_store (f);
+    g_autoptr (SmileyRun) got = smiley_store_get_run (store, "run-killed", &error);
+    g_autoptr (SmileyBatch) events = NULL;
+    g_autoptr (SmileyStats) stats = NULL;
 
     g_assert_no_error (error);
     g_assert_cmpint (smiley_run_get_state (got), !=, SMILEY_RUN_FINISHED);
@@ -968,13 +952,10 @@ test_unfinished (Fixture       *f,
 }
 
 static void
-push_lines (SmileyStore *store,
-            SmileyRun   *run,
-            guint        first,
-            guint        n)
+push_lines (SmileyStore *store, SmileyRun *run, guint first, guint n)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SmileyBatch) batch = smiley_batch_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmileyBatch) batch = smiley_batch_new ();
   guint32 file = smiley_run_intern (run, "/tmp/c.py");
   guint32 function = smiley_run_intern (run, "c");
 
@@ -988,16 +969,15 @@ push_lines (SmileyStore *store,
  * connection, as another process would have) opens and reads while the
  * first records, and sees what was flushed. */
 static void
-test_concurrent (Fixture       *f,
-                 gconstpointer  data)
+test_concurrent (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SmileyRun) run = new_run ("run-live", 1);
-  g_autoptr(SmileyStore) writer = open_store (f);
-  g_autoptr(SmileyStore) reader = NULL;
-  g_autoptr(GPtrArray) runs = NULL;
-  g_autoptr(SmileyBatch) events = NULL;
-  g_autoptr(SmileyRun) got = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmileyRun) run = new_run ("run-live", 1);
+  g_autoptr (SmileyStore) writer = open_store (f);
+  g_autoptr (SmileyStore) reader = NULL;
+  g_autoptr (GPtrArray) runs = NULL;
+  g_autoptr (SmileyBatch) events = NULL;
+  g_autoptr (SmileyRun) got = NULL;
   gint64 start;
 
   smiley_run_set_thread (run, 1, 1, 1, "MainThread");
@@ -1025,7 +1005,7 @@ test_concurrent (Fixture       *f,
 
   /* A second writer records another run meanwhile. */
   {
-    g_autoptr(SmileyRun) second = new_run ("run-second", 2);
+    g_autoptr (SmileyRun) second = new_run ("run-second", 2);
 
     smiley_run_set_thread (second, 1, 2, 2, "MainThread");
     start = g_get_monotonic_time ();
@@ -1068,13 +1048,12 @@ test_concurrent (Fixture       *f,
 
 /* A run id that is already stored cannot be recorded again. */
 static void
-test_duplicate (Fixture       *f,
-                gconstpointer  data)
+test_duplicate (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SmileyStore) store = open_store (f);
-  g_autoptr(SmileyRun) run = new_run ("run-twice", 1);
-  g_autoptr(SmileyRun) again = new_run ("run-twice", 2);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmileyStore) store = open_store (f);
+  g_autoptr (SmileyRun) run = new_run ("run-twice", 1);
+  g_autoptr (SmileyRun) again = new_run ("run-twice", 2);
 
   store_whole_run (store, run, 4);
   g_assert_false (smiley_sink_begin_run (SMILEY_SINK (store), again, &error));
@@ -1084,8 +1063,8 @@ test_duplicate (Fixture       *f,
 
   /* The refusal holds no lock: another writer gets on at once. */
   {
-    g_autoptr(SmileyStore) other = open_store (f);
-    g_autoptr(SmileyRun) third = new_run ("run-other", 3);
+    g_autoptr (SmileyStore) other = open_store (f);
+    g_autoptr (SmileyRun) third = new_run ("run-other", 3);
     gint64 start = g_get_monotonic_time ();
 
     store_whole_run (other, third, 2);
@@ -1094,8 +1073,8 @@ test_duplicate (Fixture       *f,
 
   /* The store still works, and the first run is intact. */
   {
-    g_autoptr(SmileyRun) got = smiley_store_get_run (store, "run-twice", &error);
-    g_autoptr(SmileyBatch) events = NULL;
+    g_autoptr (SmileyRun) got = smiley_store_get_run (store, "run-twice", &error);
+    g_autoptr (SmileyBatch) events = NULL;
 
     g_assert_no_error (error);
     g_assert_cmpint (smiley_run_get_start_time (got), ==, 1);
@@ -1111,27 +1090,24 @@ static char *
 file_sha256 (const char *path)
 {
   g_autofree char *contents = NULL;
-  gsize length;
+  gsize            length;
 
   if (!g_file_get_contents (path, &contents, &length, NULL))
     return g_strdup ("(unreadable)");
-  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guint8 *) contents, length);
+  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guint8 *)contents, length);
 }
 
 /* Opens @path as a store, expects @code, and checks that the file was not
  * changed, and that no WAL/journal file was left beside it. */
 static void
-assert_refused (const Backend *backend,
-                const char    *path,
-                int            code,
-                const char    *words)
+assert_refused (const Backend *backend, const char *path, int code, const char *words)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *before = file_sha256 (path);
   g_autofree char *after = NULL;
   g_autofree char *wal = g_strconcat (path, "-wal", NULL);
   g_autofree char *journal = g_strconcat (path, "-journal", NULL);
-  g_autoptr(SmileyStore) store = open_store_at (backend, path, &error);
+  g_autoptr (SmileyStore) store = open_store_at (backend, path, &error);
 
   g_assert_null (store);
   g_assert_error (error, SMILEY_STORE_ERROR, code);
@@ -1147,19 +1123,16 @@ assert_refused (const Backend *backend,
 }
 
 static void
-write_file (const char *path,
-            const void *data,
-            gsize       length)
+write_file (const char *path, const void *data, gsize length)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_file_set_contents (path, data, length, &error);
   g_assert_no_error (error);
 }
 
 static void
-exec_sqlite (const char *path,
-             const char *sql)
+exec_sqlite (const char *path, const char *sql)
 {
   sqlite3 *db = NULL;
 
@@ -1169,30 +1142,27 @@ exec_sqlite (const char *path,
 }
 
 static void
-make_real_store (Fixture    *f,
-                 const char *path,
-                 guint       n_runs)
+make_real_store (Fixture *f, const char *path, guint n_runs)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SmileyStore) store = open_store_at (f->backend, path, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmileyStore) store = open_store_at (f->backend, path, &error);
 
   g_assert_no_error (error);
   for (guint i = 0; i < n_runs; i++)
     {
       g_autofree char *id = g_strdup_printf ("run-%u", i);
-      g_autoptr(SmileyRun) run = new_run (id, i);
+      g_autoptr (SmileyRun) run = new_run (id, i);
       store_whole_run (store, run, 3000);
     }
 }
 
 /* /smiley/store/sqlite/bad-files */
 static void
-test_sqlite_bad_files (Fixture       *f,
-                       gconstpointer  data)
+test_sqlite_bad_files (Fixture *f, gconstpointer data)
 {
   static const guint8 png[] = {
-    0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R',
-    0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1f, 0x15, 0xc4, 0x89,
+    0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I',  'H',  'D',  'R',  0,
+    0,    0,   1,   0,   0,    0,    1,    8,    6, 0, 0, 0,  0x1f, 0x15, 0xc4, 0x89,
   };
   g_autofree char *text = g_build_filename (f->dir, "notes.txt", NULL);
   g_autofree char *image = g_build_filename (f->dir, "image.png", NULL);
@@ -1204,7 +1174,7 @@ test_sqlite_bad_files (Fixture       *f,
   g_autofree char *truncated = g_build_filename (f->dir, "truncated.db", NULL);
   g_autofree char *empty = g_build_filename (f->dir, "empty.db", NULL);
   g_autofree char *directory = g_build_filename (f->dir, "a-directory", NULL);
-  guint8 noise[8192];
+  guint8           noise[8192];
 
   write_file (text, "just some notes\nnot a database\n", 32);
   assert_refused (f->backend, text, SMILEY_STORE_ERROR_NOT_A_STORE, "not an SQLite file");
@@ -1219,8 +1189,8 @@ test_sqlite_bad_files (Fixture       *f,
 
   g_mkdir (directory, 0755);
   {
-    g_autoptr(GError) error = NULL;
-    g_autoptr(SmileyStore) store = open_store_at (f->backend, directory, &error);
+    g_autoptr (GError) error = NULL;
+    g_autoptr (SmileyStore) store = open_store_at (f->backend, directory, &error);
 
     g_assert_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_NOT_A_STORE);
     g_assert_null (store);
@@ -1229,27 +1199,29 @@ test_sqlite_bad_files (Fixture       *f,
   /* Another program's database, with and without an application id. */
   exec_sqlite (other, "CREATE TABLE bookmarks (url TEXT); INSERT INTO bookmarks VALUES ('x');");
   assert_refused (f->backend, other, SMILEY_STORE_ERROR_NOT_A_STORE, "no 'run' table");
-  exec_sqlite (foreign, "PRAGMA application_id = 1234; PRAGMA user_version = 9; CREATE TABLE run (x);");
+  exec_sqlite (foreign,
+               "PRAGMA application_id = 1234; PRAGMA user_version = 9; CREATE TABLE run (x);");
   assert_refused (f->backend, foreign, SMILEY_STORE_ERROR_NOT_A_STORE, "another program");
 
   /* A smiley database from the future. */
   make_real_store (f, newer, 1);
   exec_sqlite (newer, "PRAGMA user_version = 7");
-  assert_refused (f->backend, newer, SMILEY_STORE_ERROR_VERSION, "schema 7, this one reads up to 1");
+  assert_refused (f->backend, newer, SMILEY_STORE_ERROR_VERSION,
+                  "schema 7, this one reads up to 1");
 
   /* A page in the middle overwritten. */
   make_real_store (f, corrupt, 40);
   {
     g_autofree char *contents = NULL;
-    gsize length;
-    gsize page;
+    gsize            length;
+    gsize            page;
 
     exec_sqlite (corrupt, "PRAGMA wal_checkpoint(TRUNCATE)");
     g_assert_true (g_file_get_contents (corrupt, &contents, &length, NULL));
     g_assert_cmpuint (length, >, 16 * 4096);
     page = (length / 4096 / 2) * 4096;
     for (gsize i = 0; i < 4096; i++)
-      contents[page + i] = (char) (0xa5 ^ (i * 7));
+      contents[page + i] = (char)(0xa5 ^ (i * 7));
     write_file (corrupt, contents, length);
   }
   assert_refused (f->backend, corrupt, SMILEY_STORE_ERROR_CORRUPT, "damaged");
@@ -1259,7 +1231,7 @@ test_sqlite_bad_files (Fixture       *f,
   exec_sqlite (truncated, "PRAGMA wal_checkpoint(TRUNCATE)");
   {
     g_autofree char *contents = NULL;
-    gsize length;
+    gsize            length;
 
     g_assert_true (g_file_get_contents (truncated, &contents, &length, NULL));
     write_file (truncated, contents, length / 2);
@@ -1269,9 +1241,9 @@ test_sqlite_bad_files (Fixture       *f,
   /* An empty file becomes a store, as a missing one would. */
   write_file (empty, "", 0);
   {
-    g_autoptr(GError) error = NULL;
-    g_autoptr(SmileyStore) store = open_store_at (f->backend, empty, &error);
-    g_autoptr(GPtrArray) runs = NULL;
+    g_autoptr (GError) error = NULL;
+    g_autoptr (SmileyStore) store = open_store_at (f->backend, empty, &error);
+    g_autoptr (GPtrArray) runs = NULL;
 
     g_assert_no_error (error);
     runs = smiley_store_list_runs (store, &error);
@@ -1284,13 +1256,12 @@ test_sqlite_bad_files (Fixture       *f,
  * block (which SQLite's own checks cannot see) is found, not decoded into
  * wrong events. */
 static void
-test_sqlite_damaged_block (Fixture       *f,
-                           gconstpointer  data)
+test_sqlite_damaged_block (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SmileyStore) store = NULL;
-  g_autoptr(SmileyRun) got = NULL;
-  g_autoptr(SmileyBatch) events = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmileyStore) store = NULL;
+  g_autoptr (SmileyRun) got = NULL;
+  g_autoptr (SmileyBatch) events = NULL;
 
   make_real_store (f, f->location, 1);
   /* Flip one byte in the middle of the second block. */
@@ -1321,13 +1292,12 @@ test_sqlite_damaged_block (Fixture       *f,
 /* /smiley/store/<backend>/read-only: a store that cannot be created says
  * where and why. */
 static void
-test_read_only (Fixture       *f,
-                gconstpointer  data)
+test_read_only (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *locked = g_build_filename (f->dir, "locked", NULL);
   g_autofree char *path = NULL;
-  g_autoptr(SmileyStore) store = NULL;
+  g_autoptr (SmileyStore) store = NULL;
 
   if (geteuid () == 0)
     {
@@ -1363,23 +1333,22 @@ test_read_only (Fixture       *f,
 /* /smiley/store/<backend>/disk-full: the file size limit stands in for a
  * full disk; the write fails clearly and the run is not complete. */
 static void
-test_disk_full (Fixture       *f,
-                gconstpointer  data)
+test_disk_full (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SmileyRun) run = new_run ("run-full", 1);
-  guint32 file = smiley_run_intern (run, "/tmp/full.py");
-  guint32 function = smiley_run_intern (run, "f");
-  guint32 name = smiley_run_intern (run, "blob");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmileyRun) run = new_run ("run-full", 1);
+  guint32       file = smiley_run_intern (run, "/tmp/full.py");
+  guint32       function = smiley_run_intern (run, "f");
+  guint32       name = smiley_run_intern (run, "blob");
   struct rlimit saved, limited;
-  gboolean failed = FALSE;
+  gboolean      failed = FALSE;
   void (*saved_handler) (int);
 
   smiley_run_set_thread (run, 1, 1, 1, "MainThread");
   g_assert_cmpint (getrlimit (RLIMIT_FSIZE, &saved), ==, 0);
   saved_handler = signal (SIGXFSZ, SIG_IGN);
   {
-    g_autoptr(SmileyStore) store = open_store (f);
+    g_autoptr (SmileyStore) store = open_store (f);
 
     g_assert_true (smiley_sink_begin_run (SMILEY_SINK (store), run, &error));
     g_assert_no_error (error);
@@ -1391,19 +1360,20 @@ test_disk_full (Fixture       *f,
     g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &limited), ==, 0);
     for (guint b = 0; b < 100 && !failed; b++)
       {
-        g_autoptr(SmileyBatch) batch = smiley_batch_new ();
+        g_autoptr (SmileyBatch) batch = smiley_batch_new ();
 
         for (guint i = 0; i < 200; i++)
           {
             g_autofree char *value = g_strdup_printf ("'%u%s'", b * 1000 + i, "x");
             g_autofree char *padded = g_strnfill (200, 'a' + (i % 26));
             g_autofree char *text = g_strconcat (value, padded, NULL);
-            SmileyLocal local = { name, text };
+            SmileyLocal      local = { name, text };
 
-            add_event (batch, SMILEY_EVENT_LINE, 1, 1, 0, 0, b * 1000 + i, file, i, function, NULL, 1, &local);
+            add_event (batch, SMILEY_EVENT_LINE, 1, 1, 0, 0, b * 1000 + i, file, i, function, NULL,
+                       1, &local);
           }
-        if (!smiley_sink_push (SMILEY_SINK (store), run, batch, &error) ||
-            !smiley_sink_flush (SMILEY_SINK (store), &error))
+        if (!smiley_sink_push (SMILEY_SINK (store), run, batch, &error)
+            || !smiley_sink_flush (SMILEY_SINK (store), &error))
           failed = TRUE;
       }
     g_assert_true (failed);
@@ -1420,7 +1390,7 @@ test_disk_full (Fixture       *f,
 
     /* The same object still reads what was stored. */
     {
-      g_autoptr(SmileyRun) got = smiley_store_get_run (store, "run-full", &error);
+      g_autoptr (SmileyRun) got = smiley_store_get_run (store, "run-full", &error);
 
       g_assert_no_error (error);
       g_assert_cmpint (smiley_run_get_state (got), !=, SMILEY_RUN_FINISHED);
@@ -1429,8 +1399,8 @@ test_disk_full (Fixture       *f,
   signal (SIGXFSZ, saved_handler);
 
   {
-    g_autoptr(SmileyStore) store = open_store (f);
-    g_autoptr(SmileyRun) got = smiley_store_get_run (store, "run-full", &error);
+    g_autoptr (SmileyStore) store = open_store (f);
+    g_autoptr (SmileyRun) got = smiley_store_get_run (store, "run-full", &error);
 
     g_assert_no_error (error);
     g_assert_cmpint (smiley_run_get_state (got), !=, SMILEY_RUN_FINISHED);
@@ -1438,22 +1408,19 @@ test_disk_full (Fixture       *f,
 }
 
 static const char *
-lookup_fake_value (guint64    id,
-                   gpointer   user_data,
-                   GError   **error)
+lookup_fake_value (guint64 id, gpointer user_data, GError **error)
 {
   if (id > 3)
     {
-      g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_CORRUPT, "value %u missing", (guint) id);
+      g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_CORRUPT, "value %u missing",
+                   (guint)id);
       return NULL;
     }
   return "'value'";
 }
 
 static gboolean
-count_decoded (const SmileyEvent *event,
-               guint              index,
-               gpointer           user_data)
+count_decoded (const SmileyEvent *event, guint index, gpointer user_data)
 {
   guint *count = user_data;
 
@@ -1464,18 +1431,15 @@ count_decoded (const SmileyEvent *event,
   for (guint32 i = 0; i < event->n_locals; i++)
     {
       g_assert_cmpuint (event->locals[i].name, <, 50);
-      g_assert_true (event->locals[i].value == NULL || g_utf8_validate (event->locals[i].value, -1, NULL));
+      g_assert_true (event->locals[i].value == NULL
+                     || g_utf8_validate (event->locals[i].value, -1, NULL));
     }
   (*count)++;
   return TRUE;
 }
 
 static gboolean
-inline_every_value (const char  *text,
-                    gsize        length,
-                    guint64     *id,
-                    gpointer     user_data,
-                    GError     **error)
+inline_every_value (const char *text, gsize length, guint64 *id, gpointer user_data, GError **error)
 {
   /* Every third distinct call stores by id, to cover both forms. */
   guint *calls = user_data;
@@ -1490,20 +1454,28 @@ inline_every_value (const char  *text,
 static void
 test_sqlite_block_garbage (void)
 {
-  g_autoptr(SmileySqliteBlock) block = smiley_sqlite_block_new ();
-  SmileyLocal locals[] = { { 3, "12" }, { 4, NULL }, { 5, "'ünï'" } };
+  g_autoptr (SmileySqliteBlock) block = smiley_sqlite_block_new ();
+  SmileyLocal   locals[] = { { 3, "12" }, { 4, NULL }, { 5, "'ünï'" } };
   const guint8 *data;
-  gsize length;
-  guint calls = 0, decoded_ok = 0;
+  gsize         length;
+  guint         calls = 0, decoded_ok = 0;
 
   smiley_sqlite_block_reset (block, 0);
   for (guint i = 0; i < 300; i++)
     {
       SmileyEvent event = {
-        .kind = 1 + i % SMILEY_EVENT_KIND_LAST, .thread = 1 + i % 3, .call_id = i / 7,
-        .parent_call_id = i / 11, .depth = i % 5, .time_ns = i * 1000 - 50, .file = 1 + i % 4,
-        .line = (i * 37) % 400, .function = 2 + i % 5, .arg = i % 4 == 0 ? "'x'" : NULL,
-        .n_locals = i % 4, .locals = locals,
+        .kind = 1 + i % SMILEY_EVENT_KIND_LAST,
+        .thread = 1 + i % 3,
+        .call_id = i / 7,
+        .parent_call_id = i / 11,
+        .depth = i % 5,
+        .time_ns = i * 1000 - 50,
+        .file = 1 + i % 4,
+        .line = (i * 37) % 400,
+        .function = 2 + i % 5,
+        .arg = i % 4 == 0 ? "'x'" : NULL,
+        .n_locals = i % 4,
+        .locals = locals,
       };
       g_assert_true (smiley_sqlite_block_add (block, &event, i, inline_every_value, &calls, NULL));
     }
@@ -1511,7 +1483,7 @@ test_sqlite_block_garbage (void)
 
   {
     guint count = 0;
-    g_autoptr(GError) error = NULL;
+    g_autoptr (GError) error = NULL;
 
     g_assert_true (smiley_sqlite_block_decode (data, length, 300, 50, lookup_fake_value, NULL,
                                                count_decoded, &count, &error));
@@ -1522,9 +1494,9 @@ test_sqlite_block_garbage (void)
   for (guint round = 0; round < 20000; round++)
     {
       g_autofree guint8 *copy = NULL;
-      gsize copy_length;
-      guint count = 0, n_events = 300;
-      g_autoptr(GError) error = NULL;
+      gsize              copy_length;
+      guint              count = 0, n_events = 300;
+      g_autoptr (GError) error = NULL;
 
       if (round % 2 == 0)
         {
@@ -1537,18 +1509,19 @@ test_sqlite_block_garbage (void)
       else
         {
           /* Mostly whole, so decoding goes deep before it meets the damage. */
-          copy_length = round % 8 == 1 ? (gsize) g_test_rand_int_range (1, length + 1) : length;
+          copy_length = round % 8 == 1 ? (gsize)g_test_rand_int_range (1, length + 1) : length;
           copy = g_memdup2 (data, length);
           for (guint flips = g_test_rand_int_range (1, 4); flips > 0; flips--)
             copy[g_test_rand_int_range (0, copy_length)] = g_test_rand_int_range (0, 256);
         }
-      if (smiley_sqlite_block_decode (copy, copy_length, n_events, 50,
-                                      lookup_fake_value, NULL, count_decoded, &count, &error))
+      if (smiley_sqlite_block_decode (copy, copy_length, n_events, 50, lookup_fake_value, NULL,
+                                      count_decoded, &count, &error))
         decoded_ok++;
       else
         g_assert_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_CORRUPT);
     }
-  g_test_message ("%u of 20000 damaged blocks still decoded (the checksum catches those)", decoded_ok);
+  g_test_message ("%u of 20000 damaged blocks still decoded (the checksum catches those)",
+                  decoded_ok);
 }
 
 #ifdef HAVE_FILE_STORE
@@ -1556,18 +1529,17 @@ test_sqlite_block_garbage (void)
  * last complete frame, and the run is unfinished (RUNNING), in the list
  * too. */
 static void
-test_file_truncated (Fixture       *f,
-                     gconstpointer  data)
+test_file_truncated (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SmileyRun) run = new_run ("run-cut", 1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmileyRun) run = new_run ("run-cut", 1);
   g_autofree char *log = g_build_filename (f->location, "run-cut.smly", NULL);
   g_autofree char *contents = NULL;
-  gsize length;
-  guint64 previous = 0;
+  gsize            length;
+  guint64          previous = 0;
 
   {
-    g_autoptr(SmileyStore) store = open_store (f);
+    g_autoptr (SmileyStore) store = open_store (f);
     store_whole_run (store, run, 20000);
   }
 
@@ -1575,10 +1547,10 @@ test_file_truncated (Fixture       *f,
   /* Cut at several places, from inside RUN_END to inside the header. */
   for (gsize cut = length - 3; cut > 4; cut = cut * 2 / 3)
     {
-      g_autoptr(SmileyStore) store = NULL;
-      g_autoptr(SmileyRun) got = NULL;
-      g_autoptr(SmileyBatch) events = NULL;
-      g_autoptr(GPtrArray) runs = NULL;
+      g_autoptr (SmileyStore) store = NULL;
+      g_autoptr (SmileyRun) got = NULL;
+      g_autoptr (SmileyBatch) events = NULL;
+      g_autoptr (GPtrArray) runs = NULL;
 
       write_file (log, contents, cut);
       store = open_store (f);
@@ -1604,8 +1576,7 @@ test_file_truncated (Fixture       *f,
 
 /* /smiley/store/file/bad-files */
 static void
-test_file_bad_files (Fixture       *f,
-                     gconstpointer  data)
+test_file_bad_files (Fixture *f, gconstpointer data)
 {
   g_autofree char *plain = g_build_filename (f->dir, "plain-file", NULL);
   g_autofree char *busy = g_build_filename (f->dir, "busy-dir", NULL);
@@ -1615,7 +1586,7 @@ test_file_bad_files (Fixture       *f,
   g_autofree char *newer = g_build_filename (f->dir, "newer", NULL);
   g_autofree char *newer_index = g_build_filename (newer, "index", NULL);
   g_autofree char *damaged_log = g_build_filename (f->location, "run-0.smly", NULL);
-  guint8 noise[4096];
+  guint8           noise[4096];
 
   write_file (plain, "hello\n", 6);
   assert_refused (f->backend, plain, SMILEY_STORE_ERROR_NOT_A_STORE, "not a directory");
@@ -1623,8 +1594,8 @@ test_file_bad_files (Fixture       *f,
   g_mkdir (busy, 0755);
   write_file (busy_file, "\xff\xd8\xff", 3);
   {
-    g_autoptr(GError) error = NULL;
-    g_autoptr(SmileyStore) store = open_store_at (f->backend, busy, &error);
+    g_autoptr (GError) error = NULL;
+    g_autoptr (SmileyStore) store = open_store_at (f->backend, busy, &error);
     g_autofree char *index = g_build_filename (busy, "index", NULL);
 
     g_assert_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_NOT_A_STORE);
@@ -1640,8 +1611,8 @@ test_file_bad_files (Fixture       *f,
   {
     g_autofree char *before = file_sha256 (garbage_index);
     g_autofree char *after = NULL;
-    g_autoptr(GError) error = NULL;
-    g_autoptr(SmileyStore) store = open_store_at (f->backend, garbage, &error);
+    g_autoptr (GError) error = NULL;
+    g_autoptr (SmileyStore) store = open_store_at (f->backend, garbage, &error);
 
     g_assert_null (store);
     g_assert_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_NOT_A_STORE);
@@ -1654,8 +1625,8 @@ test_file_bad_files (Fixture       *f,
   make_real_store (f, newer, 1);
   write_file (newer_index, "[store]\nformat=smiley-file-store\nversion=7\n", 43);
   {
-    g_autoptr(GError) error = NULL;
-    g_autoptr(SmileyStore) store = open_store_at (f->backend, newer, &error);
+    g_autoptr (GError) error = NULL;
+    g_autoptr (SmileyStore) store = open_store_at (f->backend, newer, &error);
 
     g_assert_null (store);
     g_assert_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_VERSION);
@@ -1666,10 +1637,10 @@ test_file_bad_files (Fixture       *f,
   make_real_store (f, f->location, 2);
   write_file (damaged_log, noise, sizeof noise);
   {
-    g_autoptr(SmileyStore) store = open_store (f);
-    g_autoptr(GError) error = NULL;
-    g_autoptr(SmileyRun) run = smiley_store_get_run (store, "run-0", &error);
-    g_autoptr(SmileyRun) other = NULL;
+    g_autoptr (SmileyStore) store = open_store (f);
+    g_autoptr (GError) error = NULL;
+    g_autoptr (SmileyRun) run = smiley_store_get_run (store, "run-0", &error);
+    g_autoptr (SmileyRun) other = NULL;
     g_autofree char *before = file_sha256 (damaged_log);
     g_autofree char *after = NULL;
 
@@ -1687,9 +1658,7 @@ test_file_bad_files (Fixture       *f,
 #endif
 
 static void
-add_test (const Backend *backend,
-          const char    *name,
-          void         (*func) (Fixture *, gconstpointer))
+add_test (const Backend *backend, const char *name, void (*func) (Fixture *, gconstpointer))
 {
   g_autofree char *path = g_strdup_printf ("/smiley/store/%s/%s", backend->name, name);
 
@@ -1697,8 +1666,7 @@ add_test (const Backend *backend,
 }
 
 int
-main (int   argc,
-      char *argv[])
+main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
 

@@ -13,14 +13,14 @@
 typedef struct
 {
   SmileyRun *run;
-  GPtrArray *batches;  /* SmileyBatch */
+  GPtrArray *batches; /* SmileyBatch */
 } StoredRun;
 
 struct _SmileyMemoryStore
 {
-  GObject    parent_instance;
+  GObject parent_instance;
 
-  GPtrArray *runs;     /* StoredRun, oldest first */
+  GPtrArray *runs; /* StoredRun, oldest first */
   gboolean   fail_events;
 };
 
@@ -37,8 +37,10 @@ static void smiley_memory_store_sink_init (SmileySinkInterface *iface);
 static void smiley_memory_store_store_init (SmileyStoreInterface *iface);
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (SmileyMemoryStore, smiley_memory_store, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (SMILEY_TYPE_SINK, smiley_memory_store_sink_init)
-                               G_IMPLEMENT_INTERFACE (SMILEY_TYPE_STORE, smiley_memory_store_store_init))
+                               G_IMPLEMENT_INTERFACE (SMILEY_TYPE_SINK,
+                                                      smiley_memory_store_sink_init)
+                                   G_IMPLEMENT_INTERFACE (SMILEY_TYPE_STORE,
+                                                          smiley_memory_store_store_init))
 
 static void
 stored_run_free (gpointer data)
@@ -51,8 +53,7 @@ stored_run_free (gpointer data)
 }
 
 static StoredRun *
-find_stored (SmileyMemoryStore *self,
-             const char        *id)
+find_stored (SmileyMemoryStore *self, const char *id)
 {
   for (guint i = 0; i < self->runs->len; i++)
     {
@@ -65,41 +66,36 @@ find_stored (SmileyMemoryStore *self,
 }
 
 static StoredRun *
-find_stored_or_fail (SmileyMemoryStore *self,
-                     const char        *id,
-                     GError           **error)
+find_stored_or_fail (SmileyMemoryStore *self, const char *id, GError **error)
 {
   StoredRun *stored = find_stored (self, id);
 
   if (stored == NULL)
-    g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_NOT_FOUND, "no run with id '%s'", id);
+    g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_NOT_FOUND, "no run with id '%s'",
+                 id);
   return stored;
 }
 
 static gboolean
-memory_begin_run (SmileySink *sink,
-                  SmileyRun  *run,
-                  GError    **error)
+memory_begin_run (SmileySink *sink, SmileyRun *run, GError **error)
 {
   SmileyMemoryStore *self = SMILEY_MEMORY_STORE (sink);
-  StoredRun *stored;
+  StoredRun         *stored;
 
   if (find_stored (self, smiley_run_get_id (run)) != NULL)
     return TRUE;
   stored = g_new0 (StoredRun, 1);
   stored->run = g_object_ref (run);
-  stored->batches = g_ptr_array_new_with_free_func ((GDestroyNotify) smiley_batch_unref);
+  stored->batches = g_ptr_array_new_with_free_func ((GDestroyNotify)smiley_batch_unref);
   g_ptr_array_add (self->runs, stored);
   return TRUE;
 }
 
 static gboolean
-memory_push (SmileySink  *sink,
-             SmileyRun   *run,
-             SmileyBatch *batch,
-             GError     **error)
+memory_push (SmileySink *sink, SmileyRun *run, SmileyBatch *batch, GError **error)
 {
-  StoredRun *stored = find_stored_or_fail (SMILEY_MEMORY_STORE (sink), smiley_run_get_id (run), error);
+  StoredRun *stored
+      = find_stored_or_fail (SMILEY_MEMORY_STORE (sink), smiley_run_get_id (run), error);
 
   if (stored == NULL)
     return FALSE;
@@ -108,16 +104,13 @@ memory_push (SmileySink  *sink,
 }
 
 static gboolean
-memory_end_run (SmileySink *sink,
-                SmileyRun  *run,
-                GError    **error)
+memory_end_run (SmileySink *sink, SmileyRun *run, GError **error)
 {
   return find_stored_or_fail (SMILEY_MEMORY_STORE (sink), smiley_run_get_id (run), error) != NULL;
 }
 
 static gboolean
-memory_flush (SmileySink *sink,
-              GError    **error)
+memory_flush (SmileySink *sink, GError **error)
 {
   return TRUE;
 }
@@ -132,21 +125,19 @@ smiley_memory_store_sink_init (SmileySinkInterface *iface)
 }
 
 static GPtrArray *
-memory_list_runs (SmileyStore *store,
-                  GError     **error)
+memory_list_runs (SmileyStore *store, GError **error)
 {
   SmileyMemoryStore *self = SMILEY_MEMORY_STORE (store);
-  GPtrArray *runs = g_ptr_array_new_with_free_func (g_object_unref);
+  GPtrArray         *runs = g_ptr_array_new_with_free_func (g_object_unref);
 
   for (guint i = self->runs->len; i > 0; i--)
-    g_ptr_array_add (runs, g_object_ref (((StoredRun *) g_ptr_array_index (self->runs, i - 1))->run));
+    g_ptr_array_add (runs,
+                     g_object_ref (((StoredRun *)g_ptr_array_index (self->runs, i - 1))->run));
   return runs;
 }
 
 static SmileyRun *
-memory_get_run (SmileyStore *store,
-                const char  *run_id,
-                GError     **error)
+memory_get_run (SmileyStore *store, const char *run_id, GError **error)
 {
   StoredRun *stored = find_stored_or_fail (SMILEY_MEMORY_STORE (store), run_id, error);
 
@@ -154,12 +145,10 @@ memory_get_run (SmileyStore *store,
 }
 
 static gboolean
-memory_delete_run (SmileyStore *store,
-                   const char  *run_id,
-                   GError     **error)
+memory_delete_run (SmileyStore *store, const char *run_id, GError **error)
 {
   SmileyMemoryStore *self = SMILEY_MEMORY_STORE (store);
-  StoredRun *stored = find_stored_or_fail (self, run_id, error);
+  StoredRun         *stored = find_stored_or_fail (self, run_id, error);
 
   if (stored == NULL)
     return FALSE;
@@ -168,17 +157,13 @@ memory_delete_run (SmileyStore *store,
 }
 
 static SmileyBatch *
-memory_get_events (SmileyStore *store,
-                   SmileyRun   *run,
-                   int          thread,
-                   guint64      offset,
-                   guint        limit,
-                   GError     **error)
+memory_get_events (SmileyStore *store, SmileyRun *run, int thread, guint64 offset, guint limit,
+                   GError **error)
 {
   SmileyMemoryStore *self = SMILEY_MEMORY_STORE (store);
-  StoredRun *stored;
-  SmileyBatch *result;
-  guint64 seen = 0;
+  StoredRun         *stored;
+  SmileyBatch       *result;
+  guint64            seen = 0;
 
   if (self->fail_events)
     {
@@ -200,7 +185,7 @@ memory_get_events (SmileyStore *store,
         {
           const SmileyEvent *event = smiley_batch_get_event (batch, i);
 
-          if (thread >= 0 && event->thread != (guint32) thread)
+          if (thread >= 0 && event->thread != (guint32)thread)
             continue;
           if (seen++ < offset)
             continue;
@@ -213,10 +198,7 @@ memory_get_events (SmileyStore *store,
 }
 
 static GBytes *
-memory_get_source (SmileyStore *store,
-                   SmileyRun   *run,
-                   const char  *path,
-                   GError     **error)
+memory_get_source (SmileyStore *store, SmileyRun *run, const char *path, GError **error)
 {
   g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_NOT_FOUND,
                "memory store: no source for '%s'", path);
@@ -224,19 +206,16 @@ memory_get_source (SmileyStore *store,
 }
 
 static GStrv
-memory_list_files (SmileyStore *store,
-                   SmileyRun   *run,
-                   GError     **error)
+memory_list_files (SmileyStore *store, SmileyRun *run, GError **error)
 {
   return g_new0 (char *, 1);
 }
 
 static SmileyStats *
-memory_get_stats (SmileyStore *store,
-                  SmileyRun   *run,
-                  GError     **error)
+memory_get_stats (SmileyStore *store, SmileyRun *run, GError **error)
 {
-  StoredRun *stored = find_stored_or_fail (SMILEY_MEMORY_STORE (store), smiley_run_get_id (run), error);
+  StoredRun *stored
+      = find_stored_or_fail (SMILEY_MEMORY_STORE (store), smiley_run_get_id (run), error);
   SmileyStats *stats;
 
   if (stored == NULL)
@@ -274,10 +253,7 @@ smiley_memory_store_finalize (GObject *object)
 }
 
 static void
-smiley_memory_store_get_property (GObject    *object,
-                                  guint       prop_id,
-                                  GValue     *value,
-                                  GParamSpec *pspec)
+smiley_memory_store_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   switch (prop_id)
     {
@@ -290,10 +266,8 @@ smiley_memory_store_get_property (GObject    *object,
 }
 
 static void
-smiley_memory_store_set_property (GObject      *object,
-                                  guint         prop_id,
-                                  const GValue *value,
-                                  GParamSpec   *pspec)
+smiley_memory_store_set_property (GObject *object, guint prop_id, const GValue *value,
+                                  GParamSpec *pspec)
 {
   switch (prop_id)
     {
@@ -314,9 +288,8 @@ smiley_memory_store_class_init (SmileyMemoryStoreClass *klass)
   object_class->get_property = smiley_memory_store_get_property;
   object_class->set_property = smiley_memory_store_set_property;
 
-  properties[PROP_FAIL_EVENTS] =
-    g_param_spec_boolean ("fail-events", NULL, NULL, FALSE,
-                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_FAIL_EVENTS] = g_param_spec_boolean ("fail-events", NULL, NULL, FALSE,
+                                                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 

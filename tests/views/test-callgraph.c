@@ -26,14 +26,12 @@ __lsan_default_suppressions (void)
 }
 
 static char *
-render_text (SmileyStats *stats,
-             const char  *format,
-             double       node_threshold,
-             double       edge_threshold)
+render_text (SmileyStats *stats, const char *format, double node_threshold, double edge_threshold)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) bytes = smiley_callgraph_render (stats, format, node_threshold, edge_threshold, &error);
-  gsize length;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes
+      = smiley_callgraph_render (stats, format, node_threshold, edge_threshold, &error);
+  gsize       length;
   const char *data;
 
   g_assert_no_error (error);
@@ -43,8 +41,7 @@ render_text (SmileyStats *stats,
 }
 
 static guint
-count (const char *text,
-       const char *needle)
+count (const char *text, const char *needle)
 {
   guint n = 0;
 
@@ -56,7 +53,7 @@ count (const char *text,
 static void
 test_dot (void)
 {
-  g_autoptr(SmileyStats) stats = views_test_sample_stats ();
+  g_autoptr (SmileyStats) stats = views_test_sample_stats ();
   g_autofree char *dot = render_text (stats, "dot", 0.5, 0.1);
 
   g_assert_true (g_str_has_prefix (dot, "digraph callgraph {"));
@@ -64,7 +61,8 @@ test_dot (void)
    * cumulative time is more than all of it, as for any function that
    * recursed, and is shown as 100% */
   g_assert_nonnull (strstr (dot, "label=\"fib\\napp.py:10\\n100.00% (85.23%)\\n177×\""));
-  g_assert_nonnull (strstr (dot, "label=\"<built-in method builtins.len>\\n12.78% (12.78%)\\n5×\""));
+  g_assert_nonnull (
+      strstr (dot, "label=\"<built-in method builtins.len>\\n12.78% (12.78%)\\n5×\""));
   g_assert_nonnull (strstr (dot, "tooltip=\"app.py:10(fib)\""));
   /* four functions; calls <module>→fib, fib→fib, fib→len, <module>→long */
   g_assert_cmpuint (count (dot, "shape=box"), ==, 1);
@@ -78,7 +76,7 @@ test_dot (void)
 static void
 test_thresholds (void)
 {
-  g_autoptr(SmileyStats) stats = views_test_sample_stats ();
+  g_autoptr (SmileyStats) stats = views_test_sample_stats ();
   g_autofree char *few = render_text (stats, "dot", 50.0, 0.1);
   g_autofree char *thin = render_text (stats, "dot", 0.0, 20.0);
   g_autofree char *all = render_text (stats, "dot", 0.0, 0.0);
@@ -94,15 +92,17 @@ test_thresholds (void)
 
   g_assert_cmpuint (count (all, " -> "), ==, 4);
   /* a function with 0.57% of the time is nearly gprof2dot's dark blue */
-  g_assert_nonnull (strstr (all, "a_function_with_a_really_long_name_for_truncation\\nmodule_with_long_name.py:1234\\n0.57%"));
+  g_assert_nonnull (strstr (
+      all,
+      "a_function_with_a_really_long_name_for_truncation\\nmodule_with_long_name.py:1234\\n0.57%"));
 }
 
 static void
 test_colors (void)
 {
-  g_autoptr(SmileyStats) stats = smiley_stats_new ();
-  guint hot = smiley_stats_add_entry (stats, "a.py", 1, "hot");
-  guint cold = smiley_stats_add_entry (stats, "a.py", 2, "cold");
+  g_autoptr (SmileyStats) stats = smiley_stats_new ();
+  guint            hot = smiley_stats_add_entry (stats, "a.py", 1, "hot");
+  guint            cold = smiley_stats_add_entry (stats, "a.py", 2, "cold");
   g_autofree char *dot = NULL;
 
   smiley_stats_get_entry (stats, hot)->ncalls = 1;
@@ -120,12 +120,12 @@ test_colors (void)
 static void
 test_gprof2dot_colors (void)
 {
-  g_autoptr(SmileyStats) stats = smiley_stats_new ();
+  g_autoptr (SmileyStats) stats = smiley_stats_new ();
   const struct
   {
     const char *name;
-    gint64 tottime;
-    gint64 cumtime;
+    gint64      tottime;
+    gint64      cumtime;
     const char *color;
   } cases[] = {
     { "hot", 933800, 933800, "#f54202" },
@@ -136,8 +136,8 @@ test_gprof2dot_colors (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      SmileyStatsEntry *entry = smiley_stats_get_entry (stats, smiley_stats_add_entry (stats, "a.py", i + 1,
-                                                                                       cases[i].name));
+      SmileyStatsEntry *entry = smiley_stats_get_entry (
+          stats, smiley_stats_add_entry (stats, "a.py", i + 1, cases[i].name));
 
       entry->ncalls = entry->primcalls = 1;
       entry->tottime_ns = cases[i].tottime;
@@ -148,9 +148,9 @@ test_gprof2dot_colors (void)
     {
       g_autofree char *label = g_strdup_printf ("label=\"%s\\n", cases[i].name);
       g_autofree char *fill = g_strdup_printf ("fillcolor=\"%s\"", cases[i].color);
-      const char *at = strstr (dot, label);
-      const char *start;
-      const char *end;
+      const char      *at = strstr (dot, label);
+      const char      *start;
+      const char      *end;
       g_autofree char *attributes = NULL;
 
       /* the node's attribute list, [ … ], in whatever order graphviz
@@ -169,7 +169,7 @@ test_gprof2dot_colors (void)
 static void
 test_svg (void)
 {
-  g_autoptr(SmileyStats) stats = views_test_sample_stats ();
+  g_autoptr (SmileyStats) stats = views_test_sample_stats ();
   g_autofree char *svg = render_text (stats, "svg", 0.5, 0.1);
 
   g_assert_nonnull (strstr (svg, "<svg"));
@@ -183,9 +183,9 @@ test_svg (void)
 static void
 test_png (void)
 {
-  g_autoptr(SmileyStats) stats = views_test_sample_stats ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) bytes = smiley_callgraph_render (stats, "png", 0.5, 0.1, &error);
+  g_autoptr (SmileyStats) stats = views_test_sample_stats ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = smiley_callgraph_render (stats, "png", 0.5, 0.1, &error);
 
   if (bytes == NULL)
     {
@@ -201,9 +201,9 @@ test_png (void)
 static void
 test_bad_options (void)
 {
-  g_autoptr(SmileyStats) stats = views_test_sample_stats ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr (SmileyStats) stats = views_test_sample_stats ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = NULL;
 
   bytes = smiley_callgraph_render (stats, "gif", 0.5, 0.1, &error);
   g_assert_null (bytes);
@@ -224,8 +224,11 @@ test_bad_options (void)
 static void
 test_invalid_utf8 (void)
 {
-  g_autoptr(SmileyStats) stats = smiley_stats_new ();
-  guint bad = smiley_stats_add_entry (stats, "dir\\b\xff" "d.py", 3, "na\xc3me\\l");
+  g_autoptr (SmileyStats) stats = smiley_stats_new ();
+  guint            bad = smiley_stats_add_entry (stats,
+                                                 "dir\\b\xff"
+                                                            "d.py",
+                                                 3, "na\xc3me\\l");
   g_autofree char *svg = NULL;
 
   smiley_stats_get_entry (stats, bad)->ncalls = 1;
@@ -240,7 +243,7 @@ test_invalid_utf8 (void)
 static void
 test_empty_profile (void)
 {
-  g_autoptr(SmileyStats) stats = smiley_stats_new ();
+  g_autoptr (SmileyStats) stats = smiley_stats_new ();
   g_autofree char *svg = render_text (stats, "svg", 0.5, 0.1);
 
   g_assert_nonnull (strstr (svg, "</svg>"));
@@ -249,14 +252,14 @@ test_empty_profile (void)
 static void
 test_view (void)
 {
-  g_autoptr(SmileyStats) stats = views_test_sample_stats ();
-  g_autoptr(SmileyRun) run = NULL;
-  g_autoptr(SmileyStore) store = views_test_store_new (stats, &run);
-  g_autoptr(SmileyCallgraphView) view = smiley_callgraph_view_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (SmileyStats) stats = views_test_sample_stats ();
+  g_autoptr (SmileyRun) run = NULL;
+  g_autoptr (SmileyStore) store = views_test_store_new (stats, &run);
+  g_autoptr (SmileyCallgraphView) view = smiley_callgraph_view_new ();
+  g_autoptr (GError) error = NULL;
   g_autofree char *dot = NULL;
   g_autofree char *format = NULL;
-  double node, edge;
+  double           node, edge;
 
   g_object_get (view, "format", &format, "node-threshold", &node, "edge-threshold", &edge, NULL);
   g_assert_cmpstr (format, ==, "svg");
@@ -272,10 +275,10 @@ test_view (void)
 static void
 test_view_no_stats (void)
 {
-  g_autoptr(SmileyRun) run = NULL;
-  g_autoptr(SmileyStore) store = views_test_store_new (NULL, &run);
-  g_autoptr(SmileyCallgraphView) view = smiley_callgraph_view_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (SmileyRun) run = NULL;
+  g_autoptr (SmileyStore) store = views_test_store_new (NULL, &run);
+  g_autoptr (SmileyCallgraphView) view = smiley_callgraph_view_new ();
+  g_autoptr (GError) error = NULL;
   g_autofree char *text = views_test_render (SMILEY_VIEW (view), store, run, &error);
 
   g_assert_null (text);
@@ -284,8 +287,7 @@ test_view_no_stats (void)
 }
 
 int
-main (int    argc,
-      char **argv)
+main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 

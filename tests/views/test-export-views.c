@@ -35,24 +35,24 @@
 static SmileyStore *
 store_with_events (SmileyRun **run_out)
 {
-  g_autoptr(SmileyMemoryStore) store = smiley_memory_store_new ();
-  g_autoptr(SmileyBatch) batch = smiley_batch_new ();
-  g_autoptr(GError) error = NULL;
-  SmileyRun *run = smiley_run_new (VIEWS_TEST_RUN_ID);
-  guint32 file = smiley_run_intern (run, "/src/app.py");
-  guint32 builtin = smiley_run_intern (run, "~");
-  guint32 x = smiley_run_intern (run, "x");
+  g_autoptr (SmileyMemoryStore) store = smiley_memory_store_new ();
+  g_autoptr (SmileyBatch) batch = smiley_batch_new ();
+  g_autoptr (GError) error = NULL;
+  SmileyRun  *run = smiley_run_new (VIEWS_TEST_RUN_ID);
+  guint32     file = smiley_run_intern (run, "/src/app.py");
+  guint32     builtin = smiley_run_intern (run, "~");
+  guint32     x = smiley_run_intern (run, "x");
   SmileyLocal locals[] = { { x, "1" } };
   const struct
   {
     SmileyEventKind kind;
-    guint32 thread;
-    guint64 call_id;
-    gint64 time;
-    guint32 file;
-    const char *function;
-    guint32 line;
-    const char *arg;
+    guint32         thread;
+    guint64         call_id;
+    gint64          time;
+    guint32         file;
+    const char     *function;
+    guint32         line;
+    const char     *arg;
   } events[] = {
     { SMILEY_EVENT_CALL, 1, 1, 0, file, "main", 1, NULL },
     { SMILEY_EVENT_C_CALL, 1, 5, 10, builtin, "<built-in method builtins.len>", 0, NULL },
@@ -101,9 +101,7 @@ store_with_events (SmileyRun **run_out)
 }
 
 static JsonObject *
-find_complete_event (JsonArray  *events,
-                     const char *name,
-                     guint       nth)
+find_complete_event (JsonArray *events, const char *name, guint nth)
 {
   for (guint i = 0; i < json_array_get_length (events); i++)
     {
@@ -117,10 +115,7 @@ find_complete_event (JsonArray  *events,
 }
 
 static void
-assert_interval (JsonObject *event,
-                 double      ts,
-                 double      dur,
-                 gint64      tid)
+assert_interval (JsonObject *event, double ts, double dur, gint64 tid)
 {
   g_assert_nonnull (event);
   /* microseconds */
@@ -133,26 +128,27 @@ assert_interval (JsonObject *event,
 static void
 test_chrome (void)
 {
-  g_autoptr(SmileyRun) run = NULL;
-  g_autoptr(SmileyStore) store = store_with_events (&run);
-  g_autoptr(SmileyChromeView) view = smiley_chrome_view_new ();
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (SmileyRun) run = NULL;
+  g_autoptr (SmileyStore) store = store_with_events (&run);
+  g_autoptr (SmileyChromeView) view = smiley_chrome_view_new ();
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
   g_autofree char *text = views_test_render (SMILEY_VIEW (view), store, run, &error);
-  JsonObject *root;
-  JsonArray *events;
-  JsonObject *event;
-  JsonObject *args;
-  guint n_complete = 0;
-  guint n_thread_names = 0;
+  JsonObject      *root;
+  JsonArray       *events;
+  JsonObject      *event;
+  JsonObject      *args;
+  guint            n_complete = 0;
+  guint            n_thread_names = 0;
 
   g_assert_no_error (error);
   json_parser_load_from_data (parser, text, -1, &error);
   g_assert_no_error (error);
   root = json_node_get_object (json_parser_get_root (parser));
   g_assert_cmpstr (json_object_get_string_member (root, "displayTimeUnit"), ==, "ns");
-  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (root, "otherData"), "run_id"),
-                   ==, VIEWS_TEST_RUN_ID);
+  g_assert_cmpstr (
+      json_object_get_string_member (json_object_get_object_member (root, "otherData"), "run_id"),
+      ==, VIEWS_TEST_RUN_ID);
   events = json_object_get_array_member (root, "traceEvents");
 
   for (guint i = 0; i < json_array_get_length (events); i++)
@@ -162,7 +158,8 @@ test_chrome (void)
         n_complete++;
       else if (g_str_equal (json_object_get_string_member (event, "name"), "thread_name"))
         {
-          const char *name = json_object_get_string_member (json_object_get_object_member (event, "args"), "name");
+          const char *name = json_object_get_string_member (
+              json_object_get_object_member (event, "args"), "name");
 
           n_thread_names++;
           g_assert_cmpint (json_object_get_int_member (event, "tid"), ==,
@@ -187,13 +184,15 @@ test_chrome (void)
 
   event = find_complete_event (events, "worker", 0);
   assert_interval (event, 15, 20, 4243);
-  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (event, "args"), "return"),
-                   ==, "42");
+  g_assert_cmpstr (
+      json_object_get_string_member (json_object_get_object_member (event, "args"), "return"), ==,
+      "42");
 
   event = find_complete_event (events, "gen", 0);
   assert_interval (event, 30, 10, 4242);
-  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (event, "args"), "yield"),
-                   ==, "1");
+  g_assert_cmpstr (
+      json_object_get_string_member (json_object_get_object_member (event, "args"), "yield"), ==,
+      "1");
   event = find_complete_event (events, "gen", 1);
   assert_interval (event, 50, 10, 4242);
   args = json_object_get_object_member (event, "args");
@@ -203,7 +202,8 @@ test_chrome (void)
 
   event = find_complete_event (events, "crash", 0);
   assert_interval (event, 70, 10, 4242);
-  g_assert_true (json_object_get_boolean_member (json_object_get_object_member (event, "args"), "unfinished"));
+  g_assert_true (
+      json_object_get_boolean_member (json_object_get_object_member (event, "args"), "unfinished"));
 
   g_assert_null (find_complete_event (events, "elsewhere", 0));
 }
@@ -211,13 +211,13 @@ test_chrome (void)
 static void
 test_jsonl (void)
 {
-  g_autoptr(SmileyRun) run = NULL;
-  g_autoptr(SmileyStore) store = store_with_events (&run);
-  g_autoptr(SmileyJsonlView) view = smiley_jsonl_view_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (SmileyRun) run = NULL;
+  g_autoptr (SmileyStore) store = store_with_events (&run);
+  g_autoptr (SmileyJsonlView) view = smiley_jsonl_view_new ();
+  g_autoptr (GError) error = NULL;
   g_autofree char *text = views_test_render (SMILEY_VIEW (view), store, run, &error);
-  g_auto(GStrv) lines = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_auto (GStrv) lines = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
   JsonObject *event;
 
   g_assert_no_error (error);
@@ -235,7 +235,9 @@ test_jsonl (void)
   g_assert_cmpstr (json_object_get_string_member (event, "file"), ==, "/src/app.py");
   g_assert_cmpstr (json_object_get_string_member (event, "function"), ==, "main");
   g_assert_true (json_object_get_null_member (event, "arg"));
-  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (event, "locals"), "x"), ==, "1");
+  g_assert_cmpstr (
+      json_object_get_string_member (json_object_get_object_member (event, "locals"), "x"), ==,
+      "1");
   g_assert_cmpuint (json_object_get_size (event), ==, 11);
 
   json_parser_load_from_data (parser, lines[5], -1, &error);
@@ -251,17 +253,17 @@ test_jsonl (void)
 static void
 test_jsonl_escaping (void)
 {
-  g_autoptr(SmileyMemoryStore) store = smiley_memory_store_new ();
-  g_autoptr(SmileyRun) run = smiley_run_new (VIEWS_TEST_RUN_ID);
-  g_autoptr(SmileyBatch) batch = smiley_batch_new ();
-  g_autoptr(SmileyJsonlView) view = smiley_jsonl_view_new ();
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (SmileyMemoryStore) store = smiley_memory_store_new ();
+  g_autoptr (SmileyRun) run = smiley_run_new (VIEWS_TEST_RUN_ID);
+  g_autoptr (SmileyBatch) batch = smiley_batch_new ();
+  g_autoptr (SmileyJsonlView) view = smiley_jsonl_view_new ();
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
   g_autofree char *text = NULL;
-  const char *nasty = "'q\"uote' \\ back\nnew\ttab\r\x01\x1f ünï ✓ </script>";
-  SmileyLocal locals[] = {
-    { smiley_run_intern (run, "we\"ird"), nasty },
-    { smiley_run_intern (run, "gone"), NULL },
+  const char      *nasty = "'q\"uote' \\ back\nnew\ttab\r\x01\x1f ünï ✓ </script>";
+  SmileyLocal      locals[] = {
+         { smiley_run_intern (run, "we\"ird"), nasty },
+         { smiley_run_intern (run, "gone"), NULL },
   };
   SmileyEvent event = {
     .kind = SMILEY_EVENT_RETURN,
@@ -301,22 +303,22 @@ test_jsonl_escaping (void)
 static void
 test_chrome_invalid_utf8 (void)
 {
-  g_autoptr(SmileyMemoryStore) store = smiley_memory_store_new ();
-  g_autoptr(SmileyRun) run = smiley_run_new (VIEWS_TEST_RUN_ID);
-  g_autoptr(SmileyBatch) batch = smiley_batch_new ();
-  g_autoptr(SmileyChromeView) view = smiley_chrome_view_new ();
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (SmileyMemoryStore) store = smiley_memory_store_new ();
+  g_autoptr (SmileyRun) run = smiley_run_new (VIEWS_TEST_RUN_ID);
+  g_autoptr (SmileyBatch) batch = smiley_batch_new ();
+  g_autoptr (SmileyChromeView) view = smiley_chrome_view_new ();
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
   g_autofree char *text = NULL;
-  SmileyEvent call = {
-    .kind = SMILEY_EVENT_CALL,
-    .thread = 1,
-    .call_id = 1,
-    .file = smiley_run_intern (run, "x.py"),
-    .function = smiley_run_intern (run, "bad\xfe\"name"),
+  SmileyEvent      call = {
+         .kind = SMILEY_EVENT_CALL,
+         .thread = 1,
+         .call_id = 1,
+         .file = smiley_run_intern (run, "x.py"),
+         .function = smiley_run_intern (run, "bad\xfe\"name"),
   };
   SmileyEvent ret = call;
-  JsonArray *events;
+  JsonArray  *events;
   JsonObject *complete = NULL;
 
   ret.kind = SMILEY_EVENT_RETURN;
@@ -335,9 +337,11 @@ test_chrome_invalid_utf8 (void)
   g_assert_true (g_utf8_validate (text, -1, NULL));
   json_parser_load_from_data (parser, text, -1, &error);
   g_assert_no_error (error);
-  events = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "traceEvents");
+  events = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)),
+                                         "traceEvents");
   for (guint i = 0; i < json_array_get_length (events); i++)
-    if (g_str_equal (json_object_get_string_member (json_array_get_object_element (events, i), "ph"), "X"))
+    if (g_str_equal (
+            json_object_get_string_member (json_array_get_object_element (events, i), "ph"), "X"))
       complete = json_array_get_object_element (events, i);
   g_assert_nonnull (complete);
   g_assert_cmpstr (json_object_get_string_member (complete, "name"), ==, "bad\xef\xbf\xbd\"name");
@@ -347,14 +351,15 @@ test_chrome_invalid_utf8 (void)
 static void
 test_store_error (void)
 {
-  g_autoptr(SmileyRun) run = NULL;
-  g_autoptr(SmileyStore) store = store_with_events (&run);
-  SmileyView *views[] = { SMILEY_VIEW (smiley_chrome_view_new ()), SMILEY_VIEW (smiley_jsonl_view_new ()) };
+  g_autoptr (SmileyRun) run = NULL;
+  g_autoptr (SmileyStore) store = store_with_events (&run);
+  SmileyView *views[]
+      = { SMILEY_VIEW (smiley_chrome_view_new ()), SMILEY_VIEW (smiley_jsonl_view_new ()) };
 
   g_object_set (store, "fail-events", TRUE, NULL);
   for (guint i = 0; i < G_N_ELEMENTS (views); i++)
     {
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
       g_autofree char *text = views_test_render (views[i], store, run, &error);
 
       g_assert_null (text);
@@ -366,14 +371,15 @@ test_store_error (void)
 static void
 test_no_run (void)
 {
-  g_autoptr(SmileyRun) run = NULL;
-  g_autoptr(SmileyStore) store = store_with_events (&run);
-  SmileyView *views[] = { SMILEY_VIEW (smiley_chrome_view_new ()), SMILEY_VIEW (smiley_jsonl_view_new ()) };
+  g_autoptr (SmileyRun) run = NULL;
+  g_autoptr (SmileyStore) store = store_with_events (&run);
+  SmileyView *views[]
+      = { SMILEY_VIEW (smiley_chrome_view_new ()), SMILEY_VIEW (smiley_jsonl_view_new ()) };
 
   for (guint i = 0; i < G_N_ELEMENTS (views); i++)
     {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(GOutputStream) output = g_memory_output_stream_new_resizable ();
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GOutputStream) output = g_memory_output_stream_new_resizable ();
 
       g_assert_false (smiley_view_render (views[i], store, NULL, output, NULL, &error));
       g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
@@ -384,12 +390,12 @@ test_no_run (void)
 static void
 test_cancelled (void)
 {
-  g_autoptr(SmileyRun) run = NULL;
-  g_autoptr(SmileyStore) store = store_with_events (&run);
-  g_autoptr(SmileyChromeView) view = smiley_chrome_view_new ();
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr(GOutputStream) output = g_memory_output_stream_new_resizable ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (SmileyRun) run = NULL;
+  g_autoptr (SmileyStore) store = store_with_events (&run);
+  g_autoptr (SmileyChromeView) view = smiley_chrome_view_new ();
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GOutputStream) output = g_memory_output_stream_new_resizable ();
+  g_autoptr (GError) error = NULL;
 
   g_cancellable_cancel (cancellable);
   g_assert_false (smiley_view_render (SMILEY_VIEW (view), store, run, output, cancellable, &error));
@@ -397,8 +403,7 @@ test_cancelled (void)
 }
 
 int
-main (int    argc,
-      char **argv)
+main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 

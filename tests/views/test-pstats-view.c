@@ -16,23 +16,25 @@
 static char *
 python_pstats_dump (const char *path)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *err = NULL;
-  char *out = NULL;
-  const char *python = g_getenv ("SMILEY_PYTHON");
-  const char *script =
-    "import pstats, sys\n"
-    "s = pstats.Stats(sys.argv[1])\n"
-    "print('total', s.total_calls, s.prim_calls, round(s.total_tt, 6))\n"
-    "for func in sorted(s.stats):\n"
-    "    cc, nc, tt, ct, callers = s.stats[func]\n"
-    "    print(pstats.func_std_string(func), cc, nc, round(tt, 6), round(ct, 6))\n"
-    "    for caller in sorted(callers):\n"
-    "        print('  <-', pstats.func_std_string(caller), *[round(v, 6) for v in callers[caller]])\n";
+  char            *out = NULL;
+  const char      *python = g_getenv ("SMILEY_PYTHON");
+  const char      *script
+      = "import pstats, sys\n"
+        "s = pstats.Stats(sys.argv[1])\n"
+        "print('total', s.total_calls, s.prim_calls, round(s.total_tt, 6))\n"
+        "for func in sorted(s.stats):\n"
+        "    cc, nc, tt, ct, callers = s.stats[func]\n"
+        "    print(pstats.func_std_string(func), cc, nc, round(tt, 6), round(ct, 6))\n"
+        "    for caller in sorted(callers):\n"
+        "        print('  <-', pstats.func_std_string(caller), *[round(v, 6) for v in "
+        "callers[caller]])\n";
   const char *argv[] = { python != NULL ? python : SMILEY_PYTHON, "-c", script, path, NULL };
-  int status;
+  int         status;
 
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error);
+  g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
+                &error);
   g_assert_no_error (error);
   if (!g_spawn_check_wait_status (status, NULL))
     g_error ("python3 could not load the pstats file: %s", err);
@@ -42,14 +44,14 @@ python_pstats_dump (const char *path)
 static void
 test_python_reads (void)
 {
-  g_autoptr(SmileyStats) stats = views_test_sample_stats ();
-  g_autoptr(SmileyRun) run = NULL;
-  g_autoptr(SmileyStore) store = views_test_store_new (stats, &run);
-  g_autoptr(SmileyPstatsView) view = smiley_pstats_view_new ();
-  g_autoptr(GOutputStream) output = NULL;
-  g_autoptr(GFile) file = NULL;
-  g_autoptr(GFileIOStream) io = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (SmileyStats) stats = views_test_sample_stats ();
+  g_autoptr (SmileyRun) run = NULL;
+  g_autoptr (SmileyStore) store = views_test_store_new (stats, &run);
+  g_autoptr (SmileyPstatsView) view = smiley_pstats_view_new ();
+  g_autoptr (GOutputStream) output = NULL;
+  g_autoptr (GFile) file = NULL;
+  g_autoptr (GFileIOStream) io = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *dump = NULL;
   g_autofree char *path = NULL;
 
@@ -63,8 +65,8 @@ test_python_reads (void)
 
   dump = python_pstats_dump (path);
   g_assert_cmpstr (dump, ==,
-                   "total 185 9 0.0704\n"
-                   VIEWS_TEST_LONG_FILE ":1234(a_function_with_a_really_long_name_for_truncation) 2 2 0.0004 0.0004\n"
+                   "total 185 9 0.0704\n" VIEWS_TEST_LONG_FILE
+                   ":1234(a_function_with_a_really_long_name_for_truncation) 2 2 0.0004 0.0004\n"
                    "  <- app.py:1(<module>) 2 2 0.0004 0.0004\n"
                    "app.py:1(<module>) 1 1 0.001 0.1\n"
                    "app.py:10(fib) 1 177 0.06 0.09\n"
@@ -78,9 +80,9 @@ test_python_reads (void)
 static void
 test_encode_empty (void)
 {
-  g_autoptr(SmileyStats) stats = smiley_stats_new ();
-  g_autoptr(GBytes) bytes = smiley_pstats_view_encode (stats);
-  gsize length;
+  g_autoptr (SmileyStats) stats = smiley_stats_new ();
+  g_autoptr (GBytes) bytes = smiley_pstats_view_encode (stats);
+  gsize       length;
   const char *data = g_bytes_get_data (bytes, &length);
 
   /* an empty dict: pstats reads it as a profile with no functions */
@@ -90,10 +92,10 @@ test_encode_empty (void)
 static void
 test_no_stats (void)
 {
-  g_autoptr(SmileyRun) run = NULL;
-  g_autoptr(SmileyStore) store = views_test_store_new (NULL, &run);
-  g_autoptr(SmileyPstatsView) view = smiley_pstats_view_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (SmileyRun) run = NULL;
+  g_autoptr (SmileyStore) store = views_test_store_new (NULL, &run);
+  g_autoptr (SmileyPstatsView) view = smiley_pstats_view_new ();
+  g_autoptr (GError) error = NULL;
   g_autofree char *text = views_test_render (SMILEY_VIEW (view), store, run, &error);
 
   g_assert_null (text);
@@ -106,12 +108,12 @@ test_no_stats (void)
 static void
 test_write_error (void)
 {
-  g_autoptr(SmileyStats) stats = views_test_sample_stats ();
-  g_autoptr(SmileyRun) run = NULL;
-  g_autoptr(SmileyStore) store = views_test_store_new (stats, &run);
-  g_autoptr(SmileyPstatsView) view = smiley_pstats_view_new ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GOutputStream) output = g_memory_output_stream_new_resizable ();
+  g_autoptr (SmileyStats) stats = views_test_sample_stats ();
+  g_autoptr (SmileyRun) run = NULL;
+  g_autoptr (SmileyStore) store = views_test_store_new (stats, &run);
+  g_autoptr (SmileyPstatsView) view = smiley_pstats_view_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GOutputStream) output = g_memory_output_stream_new_resizable ();
 
   g_output_stream_close (output, NULL, NULL);
   g_assert_false (smiley_view_render (SMILEY_VIEW (view), store, run, output, NULL, &error));
@@ -119,8 +121,7 @@ test_write_error (void)
 }
 
 int
-main (int    argc,
-      char **argv)
+main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 

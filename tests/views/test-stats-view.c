@@ -16,10 +16,9 @@ typedef struct
 } Fixture;
 
 static void
-fixture_set_up (Fixture       *fixture,
-                gconstpointer  data)
+fixture_set_up (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(SmileyStats) stats = views_test_sample_stats ();
+  g_autoptr (SmileyStats) stats = views_test_sample_stats ();
 
   fixture->store = views_test_store_new (stats, &fixture->run);
   fixture->view = smiley_stats_view_new ();
@@ -27,8 +26,7 @@ fixture_set_up (Fixture       *fixture,
 }
 
 static void
-fixture_tear_down (Fixture       *fixture,
-                   gconstpointer  data)
+fixture_tear_down (Fixture *fixture, gconstpointer data)
 {
   g_clear_object (&fixture->view);
   g_clear_object (&fixture->run);
@@ -38,8 +36,9 @@ fixture_tear_down (Fixture       *fixture,
 static char *
 render (Fixture *fixture)
 {
-  g_autoptr(GError) error = NULL;
-  char *text = views_test_render (SMILEY_VIEW (fixture->view), fixture->store, fixture->run, &error);
+  g_autoptr (GError) error = NULL;
+  char *text
+      = views_test_render (SMILEY_VIEW (fixture->view), fixture->store, fixture->run, &error);
 
   g_assert_no_error (error);
   g_assert_nonnull (text);
@@ -60,10 +59,9 @@ table_rows (const char *text)
 }
 
 static void
-assert_row_order (const char  *text,
-                  const char * const *functions)
+assert_row_order (const char *text, const char *const *functions)
 {
-  g_auto(GStrv) rows = table_rows (text);
+  g_auto (GStrv) rows = table_rows (text);
   guint i = 0;
 
   for (; functions[i] != NULL; i++)
@@ -76,15 +74,16 @@ assert_row_order (const char  *text,
 }
 
 static void
-test_default (Fixture       *fixture,
-              gconstpointer  data)
+test_default (Fixture *fixture, gconstpointer data)
 {
   g_autofree char *text = render (fixture);
-  g_auto(GStrv) rows = NULL;
-  const char *order[] = { "<module>", "fib", "<built-in method builtins.len>", "a_function_", NULL };
+  g_auto (GStrv) rows = NULL;
+  const char *order[]
+      = { "<module>", "fib", "<built-in method builtins.len>", "a_function_", NULL };
 
   g_assert_true (g_str_has_prefix (text, "run 1234abcd5678ef90: app.py\n\n"));
-  g_assert_nonnull (strstr (text, "\n      185 function calls (9 primitive calls) in 0.070 seconds\n"));
+  g_assert_nonnull (
+      strstr (text, "\n      185 function calls (9 primitive calls) in 0.070 seconds\n"));
   g_assert_nonnull (strstr (text, "\n   Ordered by: cumulative time\n"));
   g_assert_null (strstr (text, "List reduced"));
   assert_row_order (text, order);
@@ -92,22 +91,26 @@ test_default (Fixture       *fixture,
   rows = table_rows (text);
   /* pstats' own columns: ncalls as total/primitive, own time per call
    * over all calls, cumulative time per call over primitive calls */
-  g_assert_true (g_str_has_prefix (rows[0], "        1    0.001    0.001    0.100    0.100  <module>"));
+  g_assert_true (
+      g_str_has_prefix (rows[0], "        1    0.001    0.001    0.100    0.100  <module>"));
   g_assert_true (g_str_has_prefix (rows[1], "    177/1    0.060    0.000    0.090    0.090  fib"));
-  g_assert_true (g_str_has_prefix (rows[2], "        5    0.009    0.002    0.009    0.002  <built-in"));
-  g_assert_cmpstr (rows[1], ==, "    177/1    0.060    0.000    0.090    0.090  fib           app.py           10");
+  g_assert_true (
+      g_str_has_prefix (rows[2], "        5    0.009    0.002    0.009    0.002  <built-in"));
+  g_assert_cmpstr (
+      rows[1], ==,
+      "    177/1    0.060    0.000    0.090    0.090  fib           app.py           10");
   /* a C function has no file or line: its name takes their room */
-  g_assert_cmpstr (rows[2], ==, "        5    0.009    0.002    0.009    0.002  <built-in method builtins.len>");
+  g_assert_cmpstr (rows[2], ==,
+                   "        5    0.009    0.002    0.009    0.002  <built-in method builtins.len>");
   g_assert_true (g_str_has_suffix (rows[3], "1234"));
 }
 
 static void
-test_fits_80_columns (Fixture       *fixture,
-                      gconstpointer  data)
+test_fits_80_columns (Fixture *fixture, gconstpointer data)
 {
   g_autofree char *text = render (fixture);
-  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
-  g_auto(GStrv) rows = table_rows (text);
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  g_auto (GStrv) rows = table_rows (text);
 
   for (guint i = 0; lines[i] != NULL; i++)
     if (g_utf8_strlen (lines[i], -1) > 80)
@@ -122,8 +125,7 @@ test_fits_80_columns (Fixture       *fixture,
 }
 
 static void
-test_unlimited_width (Fixture       *fixture,
-                      gconstpointer  data)
+test_unlimited_width (Fixture *fixture, gconstpointer data)
 {
   g_autofree char *text = NULL;
 
@@ -137,18 +139,18 @@ test_unlimited_width (Fixture       *fixture,
 }
 
 static void
-test_relative_paths (Fixture       *fixture,
-                     gconstpointer  data)
+test_relative_paths (Fixture *fixture, gconstpointer data)
 {
   g_autofree char *text = NULL;
-  g_auto(GStrv) rows = NULL;
+  g_auto (GStrv) rows = NULL;
 
   /* files under the run's working directory are shown relative to it */
   smiley_run_set_cwd (fixture->run, "/home/someone/projects/");
   g_object_set (fixture->view, "width", 0, NULL);
   text = render (fixture);
   rows = table_rows (text);
-  g_assert_true (g_str_has_suffix (rows[3], "  a/very/deeply/nested/package/directory/module_with_long_name.py  1234"));
+  g_assert_true (g_str_has_suffix (
+      rows[3], "  a/very/deeply/nested/package/directory/module_with_long_name.py  1234"));
   g_assert_null (strstr (rows[3], "/home/someone"));
   /* others are not */
   g_assert_nonnull (strstr (rows[1], "  app.py  "));
@@ -156,8 +158,7 @@ test_relative_paths (Fixture       *fixture,
 }
 
 static void
-test_sort (Fixture       *fixture,
-           gconstpointer  data)
+test_sort (Fixture *fixture, gconstpointer data)
 {
   const struct
   {
@@ -185,10 +186,9 @@ test_sort (Fixture       *fixture,
 }
 
 static void
-test_bad_sort (Fixture       *fixture,
-               gconstpointer  data)
+test_bad_sort (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *text = NULL;
 
   g_object_set (fixture->view, "sort", "speed", NULL);
@@ -200,11 +200,10 @@ test_bad_sort (Fixture       *fixture,
 }
 
 static void
-test_limit (Fixture       *fixture,
-            gconstpointer  data)
+test_limit (Fixture *fixture, gconstpointer data)
 {
   g_autofree char *text = NULL;
-  const char *order[] = { "<module>", "fib", NULL };
+  const char      *order[] = { "<module>", "fib", NULL };
 
   g_object_set (fixture->view, "limit", 2, NULL);
   text = render (fixture);
@@ -213,12 +212,11 @@ test_limit (Fixture       *fixture,
 }
 
 static void
-test_callers (Fixture       *fixture,
-              gconstpointer  data)
+test_callers (Fixture *fixture, gconstpointer data)
 {
   g_autofree char *text = NULL;
-  const char *heading;
-  g_auto(GStrv) lines = NULL;
+  const char      *heading;
+  g_auto (GStrv) lines = NULL;
 
   g_object_set (fixture->view, "callers", "fib", NULL);
   text = render (fixture);
@@ -235,12 +233,11 @@ test_callers (Fixture       *fixture,
 }
 
 static void
-test_callees (Fixture       *fixture,
-              gconstpointer  data)
+test_callees (Fixture *fixture, gconstpointer data)
 {
   g_autofree char *text = NULL;
-  const char *heading;
-  g_auto(GStrv) lines = NULL;
+  const char      *heading;
+  g_auto (GStrv) lines = NULL;
 
   /* the exact pstats name works as well as a part of the name */
   g_object_set (fixture->view, "callees", "app.py:10(fib)", NULL);
@@ -254,8 +251,7 @@ test_callees (Fixture       *fixture,
 }
 
 static void
-test_callers_of_top_level (Fixture       *fixture,
-                           gconstpointer  data)
+test_callers_of_top_level (Fixture *fixture, gconstpointer data)
 {
   g_autofree char *text = NULL;
 
@@ -268,10 +264,9 @@ test_callers_of_top_level (Fixture       *fixture,
 }
 
 static void
-test_no_match (Fixture       *fixture,
-               gconstpointer  data)
+test_no_match (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *text = NULL;
 
   g_object_set (fixture->view, "callees", "nosuchfunction", NULL);
@@ -285,10 +280,10 @@ test_no_match (Fixture       *fixture,
 static void
 test_no_stats (void)
 {
-  g_autoptr(SmileyRun) run = NULL;
-  g_autoptr(SmileyStore) store = views_test_store_new (NULL, &run);
-  g_autoptr(SmileyStatsView) view = smiley_stats_view_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (SmileyRun) run = NULL;
+  g_autoptr (SmileyStore) store = views_test_store_new (NULL, &run);
+  g_autoptr (SmileyStatsView) view = smiley_stats_view_new ();
+  g_autoptr (GError) error = NULL;
   g_autofree char *text = views_test_render (SMILEY_VIEW (view), store, run, &error);
 
   g_assert_null (text);
@@ -301,13 +296,13 @@ test_no_stats (void)
 static void
 test_empty_profile (void)
 {
-  g_autoptr(SmileyStats) stats = smiley_stats_new ();
-  g_autoptr(SmileyRun) run = NULL;
-  g_autoptr(SmileyStore) store = views_test_store_new (stats, &run);
-  g_autoptr(SmileyStatsView) view = smiley_stats_view_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (SmileyStats) stats = smiley_stats_new ();
+  g_autoptr (SmileyRun) run = NULL;
+  g_autoptr (SmileyStore) store = views_test_store_new (stats, &run);
+  g_autoptr (SmileyStatsView) view = smiley_stats_view_new ();
+  g_autoptr (GError) error = NULL;
   g_autofree char *text = views_test_render (SMILEY_VIEW (view), store, run, &error);
-  g_auto(GStrv) rows = NULL;
+  g_auto (GStrv) rows = NULL;
 
   g_assert_no_error (error);
   g_assert_nonnull (strstr (text, "        0 function calls in 0.000 seconds\n"));
@@ -319,13 +314,13 @@ test_empty_profile (void)
 static void
 test_invalid_utf8 (void)
 {
-  g_autoptr(SmileyStats) stats = smiley_stats_new ();
-  g_autoptr(SmileyRun) run = NULL;
-  g_autoptr(SmileyStore) store = NULL;
-  g_autoptr(SmileyStatsView) view = smiley_stats_view_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (SmileyStats) stats = smiley_stats_new ();
+  g_autoptr (SmileyRun) run = NULL;
+  g_autoptr (SmileyStore) store = NULL;
+  g_autoptr (SmileyStatsView) view = smiley_stats_view_new ();
+  g_autoptr (GError) error = NULL;
   g_autofree char *text = NULL;
-  guint bad = smiley_stats_add_entry (stats, "b\xf0", 3, "cut\xf0");
+  guint            bad = smiley_stats_add_entry (stats, "b\xf0", 3, "cut\xf0");
 
   smiley_stats_get_entry (stats, bad)->ncalls = 1;
   store = views_test_store_new (stats, &run);
@@ -337,23 +332,21 @@ test_invalid_utf8 (void)
 }
 
 static void
-test_no_run (Fixture       *fixture,
-             gconstpointer  data)
+test_no_run (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GOutputStream) output = g_memory_output_stream_new_resizable ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GOutputStream) output = g_memory_output_stream_new_resizable ();
 
-  g_assert_false (smiley_view_render (SMILEY_VIEW (fixture->view), fixture->store, NULL, output,
-                                      NULL, &error));
+  g_assert_false (
+      smiley_view_render (SMILEY_VIEW (fixture->view), fixture->store, NULL, output, NULL, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
 }
 
 static void
-test_write_error (Fixture       *fixture,
-                  gconstpointer  data)
+test_write_error (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GOutputStream) output = g_memory_output_stream_new_resizable ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GOutputStream) output = g_memory_output_stream_new_resizable ();
 
   g_output_stream_close (output, NULL, NULL);
   g_assert_false (smiley_view_render (SMILEY_VIEW (fixture->view), fixture->store, fixture->run,
@@ -362,13 +355,11 @@ test_write_error (Fixture       *fixture,
 }
 
 int
-main (int    argc,
-      char **argv)
+main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) \
-  g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("/smiley/stats-view/default", test_default);
   ADD ("/smiley/stats-view/fits-80-columns", test_fits_80_columns);
   ADD ("/smiley/stats-view/unlimited-width", test_unlimited_width);

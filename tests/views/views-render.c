@@ -37,8 +37,7 @@ __lsan_default_suppressions (void)
 }
 
 static SmileyView *
-create_view (const char *name,
-             GError    **error)
+create_view (const char *name, GError **error)
 {
   if (g_str_equal (name, "stats"))
     return SMILEY_VIEW (smiley_stats_view_new ());
@@ -57,13 +56,11 @@ create_view (const char *name,
 }
 
 static gboolean
-set_option (GObject    *object,
-            const char *assignment,
-            GError    **error)
+set_option (GObject *object, const char *assignment, GError **error)
 {
-  g_auto(GStrv) parts = g_strsplit (assignment, "=", 2);
+  g_auto (GStrv) parts = g_strsplit (assignment, "=", 2);
   GParamSpec *pspec;
-  g_auto(GValue) value = G_VALUE_INIT;
+  g_auto (GValue) value = G_VALUE_INIT;
 
   if (parts[0] == NULL || parts[1] == NULL
       || (pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (object), parts[0])) == NULL)
@@ -83,7 +80,8 @@ set_option (GObject    *object,
     g_value_set_boolean (&value, g_str_equal (parts[1], "true"));
   else
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "option '%s': unsupported type", parts[0]);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "option '%s': unsupported type",
+                   parts[0]);
       return FALSE;
     }
   g_object_set_property (object, parts[0], &value);
@@ -91,14 +89,12 @@ set_option (GObject    *object,
 }
 
 static gboolean
-render (int     argc,
-        char  **argv,
-        GError **error)
+render (int argc, char **argv, GError **error)
 {
-  g_autoptr(SmileyMemoryStore) store = smiley_memory_store_new ();
-  g_autoptr(SmileyRun) run = NULL;
-  g_autoptr(SmileyView) view = NULL;
-  g_autoptr(GOutputStream) output = NULL;
+  g_autoptr (SmileyMemoryStore) store = smiley_memory_store_new ();
+  g_autoptr (SmileyRun) run = NULL;
+  g_autoptr (SmileyView) view = NULL;
+  g_autoptr (GOutputStream) output = NULL;
 
   if (argc < 4)
     {
@@ -110,7 +106,7 @@ render (int     argc,
   /* "sample" is the profile of the GTests, views_test_sample_stats() */
   if (g_str_equal (argv[1], "sample"))
     {
-      g_autoptr(SmileyStats) stats = views_test_sample_stats ();
+      g_autoptr (SmileyStats) stats = views_test_sample_stats ();
 
       g_clear_object (&store);
       store = SMILEY_MEMORY_STORE (views_test_store_new (stats, &run));
@@ -130,9 +126,10 @@ render (int     argc,
     output = g_unix_output_stream_new (1, FALSE);
   else
     {
-      g_autoptr(GFile) file = g_file_new_for_commandline_arg (argv[3]);
+      g_autoptr (GFile) file = g_file_new_for_commandline_arg (argv[3]);
 
-      output = G_OUTPUT_STREAM (g_file_replace (file, NULL, FALSE, G_FILE_CREATE_NONE, NULL, error));
+      output
+          = G_OUTPUT_STREAM (g_file_replace (file, NULL, FALSE, G_FILE_CREATE_NONE, NULL, error));
       if (output == NULL)
         return FALSE;
     }
@@ -143,10 +140,9 @@ render (int     argc,
 }
 
 int
-main (int    argc,
-      char **argv)
+main (int argc, char **argv)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (!render (argc, argv, &error))
     {

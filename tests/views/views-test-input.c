@@ -24,15 +24,13 @@
 #include "views-test-input.h"
 
 static gint64
-member_int (JsonObject *object,
-            const char *name)
+member_int (JsonObject *object, const char *name)
 {
   return json_object_has_member (object, name) ? json_object_get_int_member (object, name) : 0;
 }
 
 static const char *
-member_string (JsonObject *object,
-               const char *name)
+member_string (JsonObject *object, const char *name)
 {
   if (!json_object_has_member (object, name) || json_object_get_null_member (object, name))
     return NULL;
@@ -47,10 +45,9 @@ member_string (JsonObject *object,
  * Returns: (transfer full): the statistics the node describes
  */
 SmileyStats *
-views_test_stats_from_json (JsonNode *node,
-                            GError  **error)
+views_test_stats_from_json (JsonNode *node, GError **error)
 {
-  g_autoptr(SmileyStats) stats = smiley_stats_new ();
+  g_autoptr (SmileyStats) stats = smiley_stats_new ();
   JsonArray *entries;
 
   if (!JSON_NODE_HOLDS_OBJECT (node)
@@ -64,15 +61,16 @@ views_test_stats_from_json (JsonNode *node,
   /* entries first, so callers can refer to any of them by index */
   for (guint i = 0; i < json_array_get_length (entries); i++)
     {
-      JsonObject *object = json_array_get_object_element (entries, i);
-      guint index = smiley_stats_add_entry (stats, member_string (object, "file"),
-                                            member_int (object, "line"),
-                                            member_string (object, "function"));
+      JsonObject       *object = json_array_get_object_element (entries, i);
+      guint             index = smiley_stats_add_entry (stats, member_string (object, "file"),
+                                                        member_int (object, "line"),
+                                                        member_string (object, "function"));
       SmileyStatsEntry *entry = smiley_stats_get_entry (stats, index);
 
       if (index != i)
         {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "stats: entry %u repeats %u", i, index);
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "stats: entry %u repeats %u", i,
+                       index);
           return NULL;
         }
       entry->ncalls = member_int (object, "ncalls");
@@ -84,11 +82,11 @@ views_test_stats_from_json (JsonNode *node,
   for (guint i = 0; i < json_array_get_length (entries); i++)
     {
       JsonObject *object = json_array_get_object_element (entries, i);
-      JsonArray *callers = json_object_get_array_member (object, "callers");
+      JsonArray  *callers = json_object_get_array_member (object, "callers");
 
       for (guint c = 0; callers != NULL && c < json_array_get_length (callers); c++)
         {
-          JsonObject *caller_object = json_array_get_object_element (callers, c);
+          JsonObject       *caller_object = json_array_get_object_element (callers, c);
           SmileyStatsCaller caller = {
             .caller = member_int (caller_object, "caller"),
             .ncalls = member_int (caller_object, "ncalls"),
@@ -104,13 +102,10 @@ views_test_stats_from_json (JsonNode *node,
 }
 
 static gboolean
-add_events (SmileyRun   *run,
-            JsonArray   *events,
-            SmileySink  *store,
-            GError     **error)
+add_events (SmileyRun *run, JsonArray *events, SmileySink *store, GError **error)
 {
-  g_autoptr(SmileyBatch) batch = smiley_batch_new ();
-  g_autoptr(GArray) locals = g_array_new (FALSE, FALSE, sizeof (SmileyLocal));
+  g_autoptr (SmileyBatch) batch = smiley_batch_new ();
+  g_autoptr (GArray) locals = g_array_new (FALSE, FALSE, sizeof (SmileyLocal));
 
   for (guint i = 0; i < json_array_get_length (events); i++)
     {
@@ -136,17 +131,18 @@ add_events (SmileyRun   *run,
       if (json_object_has_member (object, "locals"))
         {
           JsonObject *vars = json_object_get_object_member (object, "locals");
-          g_autoptr(GList) names = json_object_get_members (vars);
+          g_autoptr (GList) names = json_object_get_members (vars);
 
           for (GList *l = names; l != NULL; l = l->next)
             {
-              SmileyLocal local = { smiley_run_intern (run, l->data), member_string (vars, l->data) };
+              SmileyLocal local
+                  = { smiley_run_intern (run, l->data), member_string (vars, l->data) };
 
               g_array_append_val (locals, local);
             }
         }
       event.n_locals = locals->len;
-      event.locals = (const SmileyLocal *) locals->data;
+      event.locals = (const SmileyLocal *)locals->data;
       smiley_batch_add (batch, &event);
 
       /* several batches, as a real store would hold them */
@@ -170,11 +166,9 @@ add_events (SmileyRun   *run,
  * Returns: (transfer full): the run, begun, filled and ended in @store
  */
 SmileyRun *
-views_test_load_run (JsonNode   *root,
-                     SmileySink *store,
-                     GError    **error)
+views_test_load_run (JsonNode *root, SmileySink *store, GError **error)
 {
-  g_autoptr(SmileyRun) run = NULL;
+  g_autoptr (SmileyRun) run = NULL;
   JsonObject *document;
   JsonObject *run_object;
 
@@ -207,9 +201,11 @@ views_test_load_run (JsonNode   *root,
         }
     }
 
-  if (json_object_has_member (document, "stats") && !json_object_get_null_member (document, "stats"))
+  if (json_object_has_member (document, "stats")
+      && !json_object_get_null_member (document, "stats"))
     {
-      g_autoptr(SmileyStats) stats = views_test_stats_from_json (json_object_get_member (document, "stats"), error);
+      g_autoptr (SmileyStats) stats
+          = views_test_stats_from_json (json_object_get_member (document, "stats"), error);
 
       if (stats == NULL)
         return NULL;
@@ -235,11 +231,9 @@ views_test_load_run (JsonNode   *root,
  * Returns: (transfer full): the run, loaded into @store
  */
 SmileyRun *
-views_test_load_run_file (const char *path,
-                          SmileySink *store,
-                          GError    **error)
+views_test_load_run_file (const char *path, SmileySink *store, GError **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonParser) parser = json_parser_new ();
 
   if (!json_parser_load_from_file (parser, path, error))
     return NULL;
@@ -262,12 +256,12 @@ views_test_load_run_file (const char *path,
 SmileyStats *
 views_test_sample_stats (void)
 {
-  SmileyStats *stats = smiley_stats_new ();
-  guint module = smiley_stats_add_entry (stats, "app.py", 1, "<module>");
-  guint fib = smiley_stats_add_entry (stats, "app.py", 10, "fib");
-  guint len = smiley_stats_add_entry (stats, "~", 0, "<built-in method builtins.len>");
-  guint long_one = smiley_stats_add_entry (stats, VIEWS_TEST_LONG_FILE, 1234,
-                                           "a_function_with_a_really_long_name_for_truncation");
+  SmileyStats      *stats = smiley_stats_new ();
+  guint             module = smiley_stats_add_entry (stats, "app.py", 1, "<module>");
+  guint             fib = smiley_stats_add_entry (stats, "app.py", 10, "fib");
+  guint             len = smiley_stats_add_entry (stats, "~", 0, "<built-in method builtins.len>");
+  guint             long_one = smiley_stats_add_entry (stats, VIEWS_TEST_LONG_FILE, 1234,
+                                                       "a_function_with_a_really_long_name_for_truncation");
   SmileyStatsEntry *entry;
   SmileyStatsCaller module_fib = { module, 1, 1, 60000000, 90000000 };
   SmileyStatsCaller fib_fib = { fib, 176, 0, 59000000, 88000000 };
@@ -308,11 +302,10 @@ views_test_sample_stats (void)
  * Returns: (transfer full): a memory store holding the run
  */
 SmileyStore *
-views_test_store_new (SmileyStats  *stats,
-                      SmileyRun   **run)
+views_test_store_new (SmileyStats *stats, SmileyRun **run)
 {
-  g_autoptr(SmileyMemoryStore) store = smiley_memory_store_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (SmileyMemoryStore) store = smiley_memory_store_new ();
+  g_autoptr (GError) error = NULL;
 
   *run = smiley_run_new (VIEWS_TEST_RUN_ID);
   smiley_run_set_description (*run, "app.py");
@@ -335,12 +328,9 @@ views_test_store_new (SmileyStats  *stats,
  *   with @error set
  */
 char *
-views_test_render (SmileyView  *view,
-                   SmileyStore *store,
-                   SmileyRun   *run,
-                   GError     **error)
+views_test_render (SmileyView *view, SmileyStore *store, SmileyRun *run, GError **error)
 {
-  g_autoptr(GOutputStream) output = g_memory_output_stream_new_resizable ();
+  g_autoptr (GOutputStream) output = g_memory_output_stream_new_resizable ();
 
   if (!smiley_view_render (view, store, run, output, NULL, error))
     return NULL;

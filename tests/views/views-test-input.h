@@ -10,28 +10,20 @@
 
 G_BEGIN_DECLS
 
-SmileyStats *views_test_stats_from_json (JsonNode     *node,
-                                         GError      **error);
-SmileyRun   *views_test_load_run        (JsonNode     *root,
-                                         SmileySink   *store,
-                                         GError      **error);
-SmileyRun   *views_test_load_run_file   (const char   *path,
-                                         SmileySink   *store,
-                                         GError      **error);
+SmileyStats *views_test_stats_from_json (JsonNode *node, GError **error);
+SmileyRun   *views_test_load_run (JsonNode *root, SmileySink *store, GError **error);
+SmileyRun   *views_test_load_run_file (const char *path, SmileySink *store, GError **error);
 
 G_END_DECLS
 
 G_BEGIN_DECLS
 
 #define VIEWS_TEST_RUN_ID "1234abcd5678ef90"
-#define VIEWS_TEST_LONG_FILE "/home/someone/projects/a/very/deeply/nested/package/directory/module_with_long_name.py"
+#define VIEWS_TEST_LONG_FILE                                                                       \
+  "/home/someone/projects/a/very/deeply/nested/package/directory/module_with_long_name.py"
 
-SmileyStats *views_test_sample_stats    (void);
-SmileyStore *views_test_store_new       (SmileyStats  *stats,
-                                         SmileyRun   **run);
-char        *views_test_render          (SmileyView   *view,
-                                         SmileyStore  *store,
-                                         SmileyRun    *run,
-                                         GError      **error);
+SmileyStats *views_test_sample_stats (void);
+SmileyStore *views_test_store_new (SmileyStats *stats, SmileyRun **run);
+char *views_test_render (SmileyView *view, SmileyStore *store, SmileyRun *run, GError **error);
 
 G_END_DECLS
