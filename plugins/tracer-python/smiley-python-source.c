@@ -237,7 +237,9 @@ reader_thread (gpointer data)
 
           /* After a failure the program must still be able to finish:
            * its events are drained and dropped. */
-          if (!ctx->failed)
+          /* Nor is anything after the run's end decoded: a forked child
+           * that outlives the program may still write. */
+          if (!ctx->failed && !ctx->got_end)
             smiley_frame_reader_feed (ctx->reader, smiley_ring_read_pointer (&ctx->ring), n);
           smiley_ring_release (&ctx->ring, n);
           drain_messages (ctx);

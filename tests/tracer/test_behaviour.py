@@ -127,6 +127,10 @@ class Behaviour(unittest.TestCase):
         plain = self.run_both(['forks.py'])
         self.assertIn(b'squares [0, 1, 4, 9, 16]', plain.stdout)
 
+    def test_fork_child_outliving_the_program(self):
+        plain = self.run_both(['orphan.py'])
+        self.assertEqual(plain.stdout, b'parent done\n')
+
     def test_bad_repr(self):
         plain = self.run_both(['bad_repr.py'])
         self.assertIn(b'program still sees no repr for you', plain.stdout)

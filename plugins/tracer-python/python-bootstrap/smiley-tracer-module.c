@@ -1055,6 +1055,14 @@ emit (ThreadState *ts, int kind, const Rec *rec, uint32_t line, int has_arg, int
   need = tracer.pending.len + SMILEY_WIRE_FRAME_HEADER_SIZE + 1 + 12 * SMILEY_WIRE_MAX_VARINT
          + arg_len + ts->locals.len;
   shared_lock ();
+  /* The program's process ended the run; a forked child that outlives it
+   * has nobody left to record for. */
+  if (tracer.is_child && atomic_load_explicit (&tracer.ring.header->finished, memory_order_relaxed))
+    {
+      tracer.disabled = 1;
+      shared_unlock ();
+      return;
+    }
   start = ring_reserve (need);
   if (start == NULL)
     {
