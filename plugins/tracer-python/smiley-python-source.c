@@ -185,7 +185,8 @@ add_sources (RunContext *ctx, SmileyBatch *batch)
 static void
 drain_messages (RunContext *ctx)
 {
-  while (!ctx->failed)
+  /* Nothing after RUN_END is the run's (see reader_thread()). */
+  while (!ctx->failed && !ctx->got_end)
     {
       SmileyFrameMessage message;
       g_autoptr (SmileyBatch) batch = NULL;

@@ -144,8 +144,9 @@ typedef struct
   int              started;
   int              finished;
   int              disabled;
-  int              shared;   /* the program forked: see SmileyRingHeader */
-  int              is_child; /* this process is a fork of the program */
+  int              shared;      /* the program forked: see SmileyRingHeader */
+  int              is_child;    /* this process is a fork of the program */
+  int              forked_main; /* the forking thread is not announced yet */
   pid_t            pid;
   int              profile_only;
   int              stats_on;
@@ -305,6 +306,14 @@ now_ns (void)
 static uint8_t *
 ring_reserve (size_t len)
 {
+  /* The program's process ended the run; a forked child that outlives it
+   * has nobody left to record for. Checked under the ring's lock, which
+   * the RUN_END was written under. */
+  if (tracer.is_child && atomic_load_explicit (&tracer.ring.header->finished, memory_order_relaxed))
+    {
+      tracer.disabled = 1;
+      return NULL;
+    }
   if (len > tracer.ring.size / 2)
     return NULL; /* cannot happen with the budgets; never block forever */
   while (smiley_ring_wait_space (&tracer.ring, len, 1000) < 0)
@@ -562,8 +571,12 @@ thread_state_new (void)
   Py_XDECREF (ident);
   Py_XDECREF (active);
   PyErr_Clear ();
+  /* Without threading: the first thread, or the one that forked a child
+   * (the only one the child has), is its process's main thread. */
   if (name[0] == '\0')
-    snprintf (name, sizeof name, "%s", tracer.n_threads == 0 ? "MainThread" : "Thread");
+    snprintf (name, sizeof name, "%s",
+              tracer.n_threads == 0 || tracer.forked_main ? "MainThread" : "Thread");
+  tracer.forked_main = 0;
   if (tracer.is_child)
     {
       /* Threads of forked processes carry their pid in their name too, so
@@ -1042,6 +1055,10 @@ emit (ThreadState *ts, int kind, const Rec *rec, uint32_t line, int has_arg, int
 
   if (tracer.disabled)
     return;
+  /* A forked process's thread announces itself (with its new pid) at
+   * its first event, whichever hook that comes from. */
+  if (ts->id == 0 && thread_state () == NULL)
+    return;
   if (!with_locals)
     {
       ts->locals.len = 0;
@@ -1055,14 +1072,6 @@ emit (ThreadState *ts, int kind, const Rec *rec, uint32_t line, int has_arg, int
   need = tracer.pending.len + SMILEY_WIRE_FRAME_HEADER_SIZE + 1 + 12 * SMILEY_WIRE_MAX_VARINT
          + arg_len + ts->locals.len;
   shared_lock ();
-  /* The program's process ended the run; a forked child that outlives it
-   * has nobody left to record for. */
-  if (tracer.is_child && atomic_load_explicit (&tracer.ring.header->finished, memory_order_relaxed))
-    {
-      tracer.disabled = 1;
-      shared_unlock ();
-      return;
-    }
   start = ring_reserve (need);
   if (start == NULL)
     {
@@ -1672,6 +1681,7 @@ after_fork_in_child (void)
    * announced with the child's pid at its first event. */
   if (tls_state != NULL)
     tls_state->id = 0;
+  tracer.forked_main = 1;
 }
 
 static char **
