@@ -4,6 +4,7 @@
 # one SQLite store, and what happens when smiley or its listener is killed.
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -135,6 +136,99 @@ Finished run
             out, err = p.communicate(timeout=30)
             self.assertEqual((p.returncode, out, err), (0, b"3\n", b"smiley: 8 events emitted, 8 events recorded\n"))
         self.assertEqual(len(self.run_ids()), 6)
+
+
+class MoreProgramsTest(E2ETestCase):
+    def test_unicode_names_and_values(self):
+        self.write("uni.py", """\
+import threading
+def gr\u00fc\u00dfe(na\u00efve, \u540d\u524d="\u5024"):
+    \u03bb = na\u00efve + "\U0001f389"
+    return \u03bb
+class \u0108lass:
+    def m\u00e9thode(self): return gr\u00fc\u00dfe("x")
+t = threading.Thread(target=lambda: \u0108lass().m\u00e9thode(), name="thr\u00e9ad-\U0001f9f5")
+t.start(); t.join()
+print(gr\u00fc\u00dfe("\u00e9"), "\\u2028", "\\x00")
+s = "\\ud800"
+print(repr(s))
+""", "w")
+        s = self.assertSameAsPython("uni.py")
+        text = self.replay()
+        self.assertIn("[thr\u00e9ad-\U0001f9f5] ", text)
+        self.assertIn("call>>> \u0108lass.m\u00e9thode", text)
+        self.assertIn("    \u540d\u524d = '\u5024'", text)
+        self.assertIn("return>>> '\u00e9\U0001f389'", text)
+        self.assertIn("    s = '\\ud800'", text)
+        run = self.last_run()
+        out = os.path.join(self.tmp, "u.json")
+        self.assertEqual(smiley("export", run, out, "--database", self.db, env=self.env).returncode, 0)
+        with open(out, encoding="utf-8") as f:
+            json.load(f)
+        r = smiley("export", run, "-", "--format", "jsonl", "--database", self.db, env=self.env)
+        names = {json.loads(l)["function"] for l in r.stdout.decode("utf-8").splitlines()}
+        self.assertIn("gr\u00fc\u00dfe", names)
+
+    def test_program_from_stdin_and_directory(self):
+        s = self.assertSameAsPython("-", input=b"import sys\ndef f():\n    return sys.argv\nprint(f())\n")
+        self.assertEqual(s.stdout, b"['-']\n")
+        self.assertIn("return>>> ['-']", self.replay())
+        self.write("dirapp/__main__.py", "def f():\n    return 5\nprint(f())\n")
+        s = self.assertSameAsPython("dirapp")
+        self.assertEqual(s.stdout, b"5\n")
+        self.write("-x.py", "print('dash')\n")
+        r = smiley("run", "--database", self.db, "--", "-x.py", cwd=self.tmp, env=self.env)
+        self.assertEqual((r.returncode, r.stdout), (0, b"dash\n"), r.stderr)
+        # Words after the script belong to the program.
+        self.write("args.py", "import sys\nprint(sys.argv)\n")
+        r = smiley("run", "--database", self.db, "args.py", "--database", "zz", "-m", "x",
+                   cwd=self.tmp, env=self.env)
+        self.assertEqual(r.stdout, b"['args.py', '--database', 'zz', '-m', 'x']\n")
+
+    def test_many_threads_nothing_lost(self):
+        self.write("stress.py", """\
+import threading
+def f(i):
+    x = i * 2
+    return x
+def work(n):
+    for i in range(n):
+        f(i)
+ts = [threading.Thread(target=work, args=(20000,), name="t%d" % k) for k in range(8)]
+for t in ts: t.start()
+for t in ts: t.join()
+print("done")
+""")
+        s = self.assertSameAsPython("stress.py")
+        self.assertGreater(s.events, 8 * 20000 * 5)
+        r = smiley("export", self.last_run(), "-", "--format", "jsonl", "--database", self.db, env=self.env)
+        calls = r.stdout.count(b'"kind":"call","thread"')
+        self.assertGreaterEqual(calls, 8 * 20000)
+        text = self.replay()
+        for k in range(8):
+            self.assertEqual(text.count("[t%d] stress.py:2: call>>> f" % k), 20000)
+
+    def test_console_replay_and_record_agree(self):
+        self.write("det.py", "def f(d):\n    for k, v in d.items():\n        yield k, v * 2\n"
+                   "print(list(f({'a': 1, 'b': 2})))\ntry:\n    {}['x']\nexcept KeyError:\n    pass\n")
+        live = smiley("run", "--sink", "console", "det.py", cwd=self.tmp, env=self.env).stderr.decode()
+        self.traced("det.py")
+        stored = self.replay()
+        sock = "unix:" + os.path.join(self.tmp, "d.sock")
+        db2 = os.path.join(self.tmp, "rec.db")
+        rec = subprocess.Popen([SMILEY, "record", "--socket", sock, "--database", db2], cwd=self.tmp,
+                               env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.assertIn(b"listening on", rec.stderr.readline())
+        r = smiley("run", "--socket", sock, "det.py", cwd=self.tmp, env=self.env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rec.send_signal(signal.SIGINT)
+        rec.communicate(timeout=30)
+        recorded = self.replay(None, "--database", db2)
+        mask = lambda t: re.sub(r"0x[0-9a-f]+", "0x?", t)
+        self.assertEqual(mask(live), mask(stored))
+        self.assertEqual(mask(live), mask(recorded))
+        self.assertIn("det.py:3: yield>>> ('a', 2)", live)
+        self.assertIn("det.py:6: exception>>> KeyError: 'x'", live)
 
 
 class KilledTest(E2ETestCase):
