@@ -231,6 +231,74 @@ print("done")
         self.assertIn("det.py:6: exception>>> KeyError: 'x'", live)
 
 
+class RealProgramsTest(E2ETestCase):
+    @unittest.skipUnless(os.path.exists("/usr/bin/meson"), "meson not installed")
+    def test_meson_introspect(self):
+        # A real installed Python application, traced with its package.
+        build = os.path.abspath(os.environ.get("SMILEY_BUILD_ROOT", "build"))
+        s = self.assertSameAsPython("/usr/bin/meson", "introspect", "--targets", "--buildoptions", build)
+        self.assertIn(b'"name": "smiley"', s.stdout)
+        self.assertGreater(s.events, 1000)
+        run = self.last_run()
+        r = smiley("stats", "show", run, "--database", self.db, "--sort", "name", env=self.env)
+        self.assertIn(b"mesonbuild/", r.stdout)
+        s = self.assertSameAsPython("/usr/bin/meson", "--version")
+
+    def test_interpreter_environment_variables(self):
+        self.write("opt.py", "assert False, 'asserts are on'\n")
+        self.write("dev.py", "import sys, warnings\nprint(sys.flags.dev_mode, sys.flags.optimize, sys.warnoptions)\n"
+                   "warnings.warn('w', DeprecationWarning)\nprint('after')\n")
+        s = self.assertSameAsPython("opt.py", env=dict(self.env, PYTHONOPTIMIZE="1"))
+        self.assertEqual(s.returncode, 0)
+        s = self.assertSameAsPython("dev.py", env=dict(self.env, PYTHONDEVMODE="1"))
+        self.assertIn(b"DeprecationWarning", s.stderr)
+        s = self.assertSameAsPython("dev.py", env=dict(self.env, PYTHONWARNINGS="error"))
+        self.assertEqual(s.returncode, 1)
+
+    def test_terminal_ctrl_c_reaches_program_once(self):
+        import pty
+        import select
+        self.write("cc.py", """\
+import signal, time
+n = 0
+def h(s, f):
+    global n
+    n += 1
+signal.signal(signal.SIGINT, h)
+print("ready", flush=True)
+t = time.time()
+while time.time() - t < 1.5:
+    time.sleep(0.05)
+print("sigints", n, flush=True)
+""")
+        outs = []
+        for argv in ([PYTHON, "cc.py"], [SMILEY, "run", "--database", self.db, "cc.py"]):
+            pid, fd = pty.fork()
+            if pid == 0:
+                os.chdir(self.tmp)
+                os.execve(argv[0], argv, self.env)
+            out, sent, deadline = b"", False, time.time() + 20
+            while time.time() < deadline:
+                ready, _, _ = select.select([fd], [], [], 0.1)
+                if ready:
+                    try:
+                        data = os.read(fd, 1000)
+                    except OSError:
+                        break
+                    if not data:
+                        break
+                    out += data
+                if b"ready" in out and not sent:
+                    time.sleep(0.2)
+                    os.write(fd, b"\x03")
+                    sent = True
+            _, status = os.waitpid(pid, 0)
+            os.close(fd)
+            outs.append((out, os.waitstatus_to_exitcode(status)))
+        self.assertEqual(outs[0], outs[1])
+        self.assertIn(b"sigints 1", outs[1][0])
+
+
 class KilledTest(E2ETestCase):
     LONG = """\
 import time
