@@ -1,0 +1,105 @@
+#!/usr/bin/python3
+"""Regression tests for the tracer bugs QA found, one test (or more) per bug.
+
+Each test runs the real build/smiley on a small program written on the fly
+and checks what the program saw, what smiley returned and what was
+recorded, against plain python3 where that is the reference.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tracer_helpers import PYTHON, SMILEY, shell_status  # noqa: E402
+
+
+class QA(unittest.TestCase):
+    maxDiff = None
+
+    def setUp(self):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        self.dir = tmp.name
+
+    def write(self, name, text, mode='w'):
+        path = os.path.join(self.dir, name)
+        with open(path, mode) as f:
+            f.write(text)
+        return path
+
+    def smiley(self, args, options=(), **kwargs):
+        """smiley run to the console sink; returns (process, console text)."""
+        out = os.path.join(self.dir, 'console.txt')
+        kwargs.setdefault('cwd', self.dir)
+        kwargs.setdefault('stdin', subprocess.DEVNULL)
+        proc = subprocess.run([SMILEY, 'run', '--stats-summary', '--sink', 'console',
+                               '--output', out] + list(options) + list(args),
+                              capture_output=True, timeout=50, **kwargs)
+        text = ''
+        if os.path.exists(out):
+            with open(out, encoding='utf-8', errors='replace') as f:
+                text = f.read()
+        return proc, text
+
+    def python(self, args, **kwargs):
+        kwargs.setdefault('cwd', self.dir)
+        kwargs.setdefault('stdin', subprocess.DEVNULL)
+        return subprocess.run([PYTHON] + list(args), capture_output=True, timeout=50, **kwargs)
+
+    def counts(self, proc):
+        lines = [line for line in proc.stderr.decode(errors='replace').splitlines()
+                 if line.startswith('smiley: ') and 'events emitted' in line]
+        self.assertEqual(len(lines), 1, proc.stderr)
+        words = lines[0].split()
+        return int(words[1]), int(words[4])
+
+    # 1. fork() in a program that never imported threading
+    def test_fork_without_threading(self):
+        self.write('fork.py', 'import os\n'
+                              'def in_child():\n'
+                              '    return 42\n'
+                              'pid = os.fork()\n'
+                              'if pid == 0:\n'
+                              '    in_child()\n'
+                              '    os._exit(0)\n'
+                              'os.waitpid(pid, 0)\n'
+                              'print("parent done")\n')
+        proc, text = self.smiley(['fork.py'])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout, b'parent done\n')
+        emitted, recorded = self.counts(proc)
+        self.assertEqual(emitted, recorded)
+        self.assertRegex(text, r'\[MainThread \(pid \d+\)\] fork.py:2: call>>> in_child')
+        self.assertIn('fork.py:3: return>>> 42', text)
+        self.assertTrue(text.endswith('Finished run\n'), text[-300:])
+
+    # 2. a forked child still running when the program's process exits
+    def test_child_outliving_the_program(self):
+        self.write('outlive.py', 'import os, threading, time\n'
+                                 'if os.fork() == 0:\n'
+                                 '    time.sleep(0.5)\n'
+                                 '    os._exit(0)\n'
+                                 'print("parent done")\n')
+        start = time.monotonic()
+        proc, text = self.smiley(['outlive.py'])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout, b'parent done\n')
+        # smiley returns when python3 would: it does not wait for the child.
+        self.assertLess(time.monotonic() - start, 5)
+        emitted, recorded = self.counts(proc)
+        self.assertEqual(emitted, recorded)
+        self.assertTrue(text.endswith('Finished run\n'), text[-300:])
+        db = os.path.join(self.dir, 'r.db')
+        proc = subprocess.run([SMILEY, 'run', '--database', db, 'outlive.py'], cwd=self.dir,
+                              capture_output=True, timeout=50, stdin=subprocess.DEVNULL)
+        self.assertEqual((proc.returncode, proc.stderr), (0, b''))
+        time.sleep(0.8)  # the child ends, too late for the run
+
+
+if __name__ == '__main__':
+    unittest.main()
