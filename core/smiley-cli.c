@@ -197,6 +197,16 @@ smiley_cli_new_pipeline (SmileyCli *cli, SmileyCommonOptions *options, GError **
   g_autoptr (SmileyPipeline) pipeline = smiley_pipeline_new (smiley_cli_get_registry (cli));
   g_autoptr (SmileyConfig) config = smiley_config_new ();
 
+  /* Both choose the store; letting the last one win would quietly read
+   * or write a database the user did not mean. */
+  if (options->store != NULL && options->database != NULL)
+    {
+      g_set_error (error, SMILEY_CLI_ERROR, SMILEY_CLI_ERROR_USAGE,
+                   "--store %s and --database %s both choose the store: give only one",
+                   options->store, options->database);
+      return NULL;
+    }
+
   if (options->config != NULL)
     {
       if (!smiley_config_load_file (config, options->config, error))
