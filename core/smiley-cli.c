@@ -308,6 +308,67 @@ smiley_cli_open_store (SmileyCli *cli, SmileyCommonOptions *options, GError **er
   return g_object_ref (smiley_pipeline_get_object (pipeline, SMILEY_PIPELINE_STORE));
 }
 
+/**
+ * smiley_cli_check_whole:
+ * @option: the option, e.g. "--limit"
+ * @text: what the user wrote
+ * @max: the largest value allowed
+ * @error: return location for a #GError
+ *
+ * Checks a numeric option that takes a whole number from 0 to @max. The
+ * options are parsed as text and checked here rather than by GOption,
+ * whose integers accept negative numbers that commands then mistook for
+ * "not given".
+ *
+ * Returns: %FALSE with %SMILEY_CLI_ERROR_USAGE if @text is not such a
+ *   number
+ */
+gboolean
+smiley_cli_check_whole (const char *option, const char *text, guint64 max, GError **error)
+{
+  if (!g_ascii_string_to_unsigned (text, 10, 0, max, NULL, NULL))
+    {
+      g_set_error (error, SMILEY_CLI_ERROR, SMILEY_CLI_ERROR_USAGE,
+                   "%s must be a whole number from 0 to %" G_GUINT64_FORMAT ", not '%s'", option,
+                   max, text);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * smiley_cli_check_number:
+ * @option: the option, e.g. "--node-threshold"
+ * @text: what the user wrote
+ * @min: the smallest value allowed
+ * @max: the largest value allowed
+ * @error: return location for a #GError
+ *
+ * Checks a numeric option that takes a decimal number (C locale) from
+ * @min to @max.
+ *
+ * Returns: %FALSE with %SMILEY_CLI_ERROR_USAGE if @text is not such a
+ *   number
+ */
+gboolean
+smiley_cli_check_number (const char *option, const char *text, double min, double max,
+                         GError **error)
+{
+  char  *end = NULL;
+  double d;
+
+  errno = 0;
+  d = g_ascii_strtod (text, &end);
+  if (*text == '\0' || g_ascii_isspace (*text) || end == NULL || *end != '\0' || errno != 0
+      || !(d >= min && d <= max))
+    {
+      g_set_error (error, SMILEY_CLI_ERROR, SMILEY_CLI_ERROR_USAGE,
+                   "%s must be a number from %g to %g, not '%s'", option, min, max, text);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 typedef struct
 {
   SmileyCliWorkFunc work;

@@ -110,14 +110,14 @@ stats_show (SmileyCli *cli, int argc, char **argv, GError **error)
   g_autofree char *sort = NULL;
   g_autofree char *callers = NULL;
   g_autofree char *callees = NULL;
-  int              limit = -1;
+  g_autofree char *limit = NULL;
   g_autoptr (GOptionContext) context = NULL;
   g_autoptr (SmileyPipeline) pipeline = NULL;
   int                status = -1;
   const GOptionEntry entries[]
       = { { "sort", 0, 0, G_OPTION_ARG_STRING, &sort,
             "Order by cumtime (default), tottime, ncalls, name or file", "KEY" },
-          { "limit", 0, 0, G_OPTION_ARG_INT, &limit, "Show only the first N functions (0: all)",
+          { "limit", 0, 0, G_OPTION_ARG_STRING, &limit, "Show only the first N functions (0: all)",
             "N" },
           { "callers", 0, 0, G_OPTION_ARG_STRING, &callers,
             "Show who called the functions matching FUNC", "FUNC" },
@@ -133,22 +133,16 @@ stats_show (SmileyCli *cli, int argc, char **argv, GError **error)
   if (!smiley_cli_parse (cli, context, &argc, &argv, error)
       || !check_arguments (argc, argv, 2, "missing the run (see 'smiley list')", error))
     goto out;
-  if (limit < -1)
-    {
-      g_set_error (error, SMILEY_CLI_ERROR, SMILEY_CLI_ERROR_USAGE, "--limit must not be negative");
-      goto out;
-    }
+  if (limit != NULL && !smiley_cli_check_whole ("--limit", limit, G_MAXINT, error))
+    goto out;
 
   pipeline = smiley_cli_new_pipeline (cli, &options, error);
   if (pipeline == NULL)
     goto out;
   if (sort != NULL)
     smiley_pipeline_add_setting (pipeline, SMILEY_SETTING_FLAG, "sort", sort, "--sort");
-  if (limit >= 0)
-    {
-      g_autofree char *text = g_strdup_printf ("%d", limit);
-      smiley_pipeline_add_setting (pipeline, SMILEY_SETTING_FLAG, "limit", text, "--limit");
-    }
+  if (limit != NULL)
+    smiley_pipeline_add_setting (pipeline, SMILEY_SETTING_FLAG, "limit", limit, "--limit");
   if (callers != NULL)
     smiley_pipeline_add_setting (pipeline, SMILEY_SETTING_FLAG, "callers", callers, "--callers");
   if (callees != NULL)
@@ -230,6 +224,11 @@ stats_graph (SmileyCli *cli, int argc, char **argv, GError **error)
                            "missing the output file: smiley stats graph RUN -o FILE");
       goto out;
     }
+  if ((node_threshold != NULL
+       && !smiley_cli_check_number ("--node-threshold", node_threshold, 0, 100, error))
+      || (edge_threshold != NULL
+          && !smiley_cli_check_number ("--edge-threshold", edge_threshold, 0, 100, error)))
+    goto out;
   if (format == NULL)
     {
       if (g_str_has_suffix (output, ".png"))
@@ -380,12 +379,12 @@ smiley_command_server (SmileyCli *cli, int argc, char **argv, GError **error)
     0,
   };
   g_autofree char *host = NULL;
-  int              port = -1;
+  g_autofree char *port = NULL;
   g_autoptr (GOptionContext) context = NULL;
   g_autoptr (SmileyPipeline) pipeline = NULL;
   int                status = -1;
   const GOptionEntry entries[]
-      = { { "port", 0, 0, G_OPTION_ARG_INT, &port, "Listen on port N (default 8080)", "N" },
+      = { { "port", 0, 0, G_OPTION_ARG_STRING, &port, "Listen on port N (default 8080)", "N" },
           { "host", 0, 0, G_OPTION_ARG_STRING, &host, "Listen on ADDR (default 127.0.0.1)",
             "ADDR" },
           G_OPTION_ENTRY_NULL };
@@ -398,15 +397,14 @@ smiley_command_server (SmileyCli *cli, int argc, char **argv, GError **error)
   if (!smiley_cli_parse (cli, context, &argc, &argv, error)
       || !check_arguments (argc, argv, 1, "", error))
     goto out;
+  if (port != NULL && !smiley_cli_check_whole ("--port", port, 65535, error))
+    goto out;
 
   pipeline = smiley_cli_new_pipeline (cli, &options, error);
   if (pipeline == NULL)
     goto out;
-  if (port >= 0)
-    {
-      g_autofree char *text = g_strdup_printf ("%d", port);
-      smiley_pipeline_add_setting (pipeline, SMILEY_SETTING_FLAG, "port", text, "--port");
-    }
+  if (port != NULL)
+    smiley_pipeline_add_setting (pipeline, SMILEY_SETTING_FLAG, "port", port, "--port");
   if (host != NULL)
     smiley_pipeline_add_setting (pipeline, SMILEY_SETTING_FLAG, "host", host, "--host");
 

@@ -95,5 +95,40 @@ class StoreAndDatabaseTest(QaTestCase):
         self.assertIn(run_id, r.stdout)
 
 
+class NumericOptionsTest(QaTestCase):
+    """Bug 3: --limit -1 was accepted silently; every numeric option of every
+    command is checked as a usage error (exit 2) naming the option."""
+
+    def test_bad_numbers(self):
+        run_id = self.fill()
+        out = os.path.join(self.tmp, "g.dot")
+        cases = []
+        for bad in ["-1", "abc", "", "1x", " 3", "99999999999999999999"]:
+            cases.append((["stats", "show", "--limit", bad, run_id], "--limit"))
+        for bad in ["-5", "abc", "", "100.5", "nan", "inf"]:
+            cases.append((["stats", "graph", run_id, "-o", out, "--node-threshold", bad],
+                          "--node-threshold"))
+            cases.append((["stats", "graph", run_id, "-o", out, "--edge-threshold", bad],
+                          "--edge-threshold"))
+        for bad in ["-5", "-1", "65536", "http", ""]:
+            cases.append((["server", "--port", bad], "--port"))
+        for args, option in cases:
+            r = smiley(*args, "--database", self.db, env=self.env, cwd=self.tmp)
+            self.assertOneLineError(r, 2, "%s must be a " % option, "not '%s'" % args[args.index(option) + 1])
+            self.assertFalse(os.path.exists(out))
+
+    def test_good_numbers_pass_the_check(self):
+        run_id = self.fill()
+        # The synthetic run has no profile: getting that far means the
+        # option itself was accepted.
+        for args in [["stats", "show", "--limit", "0", run_id],
+                     ["stats", "show", "--limit", "7", run_id],
+                     ["stats", "graph", run_id, "-o", os.path.join(self.tmp, "g.dot"),
+                      "--node-threshold", "2.5", "--edge-threshold", "0"]]:
+            r = smiley(*args, "--database", self.db, env=self.env)
+            self.assertNotEqual(r.returncode, 2, r.stderr)
+            self.assertNotIn("must be a", r.stderr)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
