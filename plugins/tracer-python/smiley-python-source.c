@@ -364,6 +364,34 @@ build_argv (SmileyPythonSource *self)
   return g_strv_builder_end (builder);
 }
 
+/* @text as valid UTF-8, each byte that is not part of a UTF-8 sequence
+ * written as \xNN (what Python's surrogateescape + backslashreplace
+ * shows). The run's metadata must be UTF-8, but arguments, the script's
+ * path and the working directory are bytes: the program still gets them
+ * unchanged, only the record shows them escaped. */
+static char *
+escape_invalid_utf8 (const char *text)
+{
+  g_autoptr (GString) out = NULL;
+  const char *p = text, *end;
+
+  if (g_utf8_validate (text, -1, &end))
+    return g_strdup (text);
+  out = g_string_new (NULL);
+  while (*p)
+    {
+      if (g_utf8_validate (p, -1, &end))
+        {
+          g_string_append (out, p);
+          break;
+        }
+      g_string_append_len (out, p, end - p);
+      g_string_append_printf (out, "\\x%02x", (guint8)*end);
+      p = end + 1;
+    }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
 /* The stream header and RUN_BEGIN frame of this run, fed to the reader
  * ahead of the child's frames (the child does not know the metadata). */
 static GBytes *
@@ -404,7 +432,7 @@ smiley_python_source_run (SmileySource *source, SmileySink *sink, GCancellable *
   g_autoptr (GBytes) begin = NULL;
   g_autofree char *run_id = g_uuid_string_random ();
   g_autofree char *description = NULL;
-  g_autoptr (GPtrArray) run_argv = g_ptr_array_new ();
+  g_autoptr (GPtrArray) run_argv = g_ptr_array_new_with_free_func (g_free);
   posix_spawnattr_t attr;
   sigset_t          empty, defaults;
   struct sigaction  old_actions[G_N_ELEMENTS (forwarded_signals)];
@@ -477,17 +505,24 @@ smiley_python_source_run (SmileySource *source, SmileySink *sink, GCancellable *
       sigaction (forwarded_signals[i], &action, &old_actions[i]);
     }
 
-  description = self->description ? g_strdup (self->description) : build_description (self);
+  {
+    g_autofree char *raw
+        = self->description ? g_strdup (self->description) : build_description (self);
+    description = escape_invalid_utf8 (raw);
+  }
   if (self->module != NULL)
     {
-      g_ptr_array_add (run_argv, (gpointer) "-m");
-      g_ptr_array_add (run_argv, self->module);
+      g_ptr_array_add (run_argv, g_strdup ("-m"));
+      g_ptr_array_add (run_argv, escape_invalid_utf8 (self->module));
     }
   for (guint i = 0; self->argv && self->argv[i]; i++)
-    g_ptr_array_add (run_argv, self->argv[i]);
+    g_ptr_array_add (run_argv, escape_invalid_utf8 (self->argv[i]));
   g_ptr_array_add (run_argv, NULL);
-  begin = encode_run_begin (run_id, (guint32)pid, start_us, ctx->cwd, description,
-                            (const char *const *)run_argv->pdata);
+  {
+    g_autofree char *cwd = escape_invalid_utf8 (ctx->cwd);
+    begin = encode_run_begin (run_id, (guint32)pid, start_us, cwd, description,
+                              (const char *const *)run_argv->pdata);
+  }
   smiley_frame_reader_feed (ctx->reader, g_bytes_get_data (begin, NULL), g_bytes_get_size (begin));
   drain_messages (ctx);
   if (ctx->run == NULL || !smiley_sink_begin_run (sink, ctx->run, &local_error))

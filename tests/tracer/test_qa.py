@@ -101,5 +101,33 @@ class QA(unittest.TestCase):
         time.sleep(0.8)  # the child ends, too late for the run
 
 
+    # 3. bytes that are not UTF-8 in an argument, the script's path, the cwd
+    def test_non_utf8_arguments_path_and_cwd(self):
+        weird = os.path.join(os.fsencode(self.dir), b'd\xe9')
+        os.mkdir(weird)
+        script = b'h\xe9.py'
+        with open(os.path.join(weird, script), 'w') as f:
+            f.write('import os, sys\n'
+                    'def shown(x):\n'
+                    '    return x\n'
+                    'shown(1)\n'
+                    'print(ascii(sys.argv), ascii(os.getcwd()))\n')
+        args = [script, b'caf\xe9']
+        plain = self.python(args, cwd=weird)
+        self.assertEqual(plain.returncode, 0, plain.stderr)
+        self.assertIn(b"'caf\\udce9'", plain.stdout)
+        proc, text = self.smiley(args, cwd=weird)
+        self.assertEqual((proc.returncode, proc.stdout), (0, plain.stdout), proc.stderr)
+        self.assertIn("Starting new run: ['h\\\\xe9.py', 'caf\\\\xe9']", text)
+        self.assertIn('h\\xe9.py:2: call>>> shown', text)
+        db = os.path.join(self.dir, 'r.db')
+        proc = subprocess.run([SMILEY, 'run', '--database', db] + args, cwd=weird,
+                              capture_output=True, timeout=50, stdin=subprocess.DEVNULL)
+        self.assertEqual((proc.returncode, proc.stdout), (0, plain.stdout), proc.stderr)
+        listing = subprocess.run([SMILEY, 'list', '--database', db], capture_output=True,
+                                 timeout=50)
+        self.assertEqual(listing.returncode, 0, listing.stderr)
+        self.assertIn(b'h\\xe9.py caf\\xe9', listing.stdout)
+
 if __name__ == '__main__':
     unittest.main()

@@ -514,8 +514,26 @@ intern_unicode (PyObject *text)
   utf8 = PyUnicode_AsUTF8AndSize (text, &len);
   if (utf8 == NULL)
     {
+      /* A file name with bytes that are not UTF-8 (surrogate-escaped by
+       * Python): recorded with those bytes as \xNN, as the smiley
+       * process records such arguments and directories. */
+      PyObject *raw, *shown;
+      uint32_t  id = 0;
+
       PyErr_Clear ();
-      return intern_bytes ("<not UTF-8>", 11);
+      raw = PyUnicode_AsEncodedString (text, "utf-8", "surrogateescape");
+      shown = raw ? PyUnicode_DecodeUTF8 (PyBytes_AS_STRING (raw), PyBytes_GET_SIZE (raw),
+                                          "backslashreplace")
+                  : NULL;
+      utf8 = shown ? PyUnicode_AsUTF8AndSize (shown, &len) : NULL;
+      if (utf8 != NULL)
+        id = intern_bytes (utf8, (size_t)len);
+      else
+        id = intern_bytes ("<not UTF-8>", 11);
+      PyErr_Clear ();
+      Py_XDECREF (shown);
+      Py_XDECREF (raw);
+      return id;
     }
   return intern_bytes (utf8, (size_t)len);
 }
