@@ -46,13 +46,42 @@ typedef struct
   char       *cwd_prefix;     /* "CWD/", or NULL */
 } RunState;
 
+/* The choices of "stream" and "color" are enumerations so that a bad
+ * value is refused when the property is set from text, where the
+ * pipeline still knows which file, line and key it came from. */
+typedef enum
+{
+  SMILEY_CONSOLE_STREAM_STDOUT,
+  SMILEY_CONSOLE_STREAM_STDERR,
+} SmileyConsoleStream;
+
+typedef enum
+{
+  SMILEY_CONSOLE_COLOR_AUTO,
+  SMILEY_CONSOLE_COLOR_ALWAYS,
+  SMILEY_CONSOLE_COLOR_NEVER,
+} SmileyConsoleColor;
+
+GType smiley_console_stream_get_type (void);
+GType smiley_console_color_get_type (void);
+
+/* clang-format off */
+G_DEFINE_ENUM_TYPE (SmileyConsoleStream, smiley_console_stream,
+                    G_DEFINE_ENUM_VALUE (SMILEY_CONSOLE_STREAM_STDOUT, "stdout"),
+                    G_DEFINE_ENUM_VALUE (SMILEY_CONSOLE_STREAM_STDERR, "stderr"))
+G_DEFINE_ENUM_TYPE (SmileyConsoleColor, smiley_console_color,
+                    G_DEFINE_ENUM_VALUE (SMILEY_CONSOLE_COLOR_AUTO, "auto"),
+                    G_DEFINE_ENUM_VALUE (SMILEY_CONSOLE_COLOR_ALWAYS, "always"),
+                    G_DEFINE_ENUM_VALUE (SMILEY_CONSOLE_COLOR_NEVER, "never"))
+/* clang-format on */
+
 struct _SmileyConsoleSink
 {
   GObject parent_instance;
 
-  char *stream_name;
-  char *output_path;
-  char *color_mode;
+  SmileyConsoleStream stream;
+  char               *output_path;
+  SmileyConsoleColor  color_mode;
 
   GOutputStream *output;
   gboolean       color;
@@ -124,14 +153,6 @@ smiley_console_sink_initable_init (GInitable *initable, GCancellable *cancellabl
   if (self->output != NULL)
     return TRUE;
 
-  if (!g_str_equal (self->color_mode, "auto") && !g_str_equal (self->color_mode, "always")
-      && !g_str_equal (self->color_mode, "never"))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "console color must be auto, always or never, not '%s'", self->color_mode);
-      return FALSE;
-    }
-
   if (self->output_path != NULL && *self->output_path != '\0')
     {
       fd = g_open (self->output_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
@@ -145,22 +166,15 @@ smiley_console_sink_initable_init (GInitable *initable, GCancellable *cancellabl
         }
       self->output = g_unix_output_stream_new (fd, TRUE);
     }
-  else if (g_str_equal (self->stream_name, "stdout") || g_str_equal (self->stream_name, "stderr"))
-    {
-      fd = g_str_equal (self->stream_name, "stdout") ? STDOUT_FILENO : STDERR_FILENO;
-      self->output = g_unix_output_stream_new (fd, FALSE);
-    }
   else
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "console stream must be stdout or stderr, not '%s' (use 'output' for a file)",
-                   self->stream_name);
-      return FALSE;
+      fd = self->stream == SMILEY_CONSOLE_STREAM_STDOUT ? STDOUT_FILENO : STDERR_FILENO;
+      self->output = g_unix_output_stream_new (fd, FALSE);
     }
 
-  if (g_str_equal (self->color_mode, "always"))
+  if (self->color_mode == SMILEY_CONSOLE_COLOR_ALWAYS)
     self->color = TRUE;
-  else if (g_str_equal (self->color_mode, "never"))
+  else if (self->color_mode == SMILEY_CONSOLE_COLOR_NEVER)
     self->color = FALSE;
   else
     self->color = isatty (g_unix_output_stream_get_fd (G_UNIX_OUTPUT_STREAM (self->output)));
@@ -445,7 +459,10 @@ write_buffer (SmileyConsoleSink *self, GError **error)
                                   &local_error))
     {
       g_set_error (error, G_IO_ERROR, local_error->code, "cannot write %s: %s",
-                   self->output_path ? self->output_path : self->stream_name, local_error->message);
+                   self->output_path                              ? self->output_path
+                   : self->stream == SMILEY_CONSOLE_STREAM_STDOUT ? "standard output"
+                                                                  : "standard error",
+                   local_error->message);
       g_string_truncate (self->buffer, 0);
       return FALSE;
     }
@@ -562,9 +579,7 @@ smiley_console_sink_finalize (GObject *object)
   if (self->output != NULL && self->buffer->len > 0)
     write_buffer (self, NULL);
   g_clear_object (&self->output);
-  g_clear_pointer (&self->stream_name, g_free);
   g_clear_pointer (&self->output_path, g_free);
-  g_clear_pointer (&self->color_mode, g_free);
   g_string_free (self->buffer, TRUE);
   g_hash_table_unref (self->runs);
 
@@ -579,13 +594,13 @@ smiley_console_sink_get_property (GObject *object, guint prop_id, GValue *value,
   switch (prop_id)
     {
     case PROP_STREAM:
-      g_value_set_string (value, self->stream_name);
+      g_value_set_enum (value, self->stream);
       break;
     case PROP_OUTPUT:
       g_value_set_string (value, self->output_path);
       break;
     case PROP_COLOR:
-      g_value_set_string (value, self->color_mode);
+      g_value_set_enum (value, self->color_mode);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -601,18 +616,14 @@ smiley_console_sink_set_property (GObject *object, guint prop_id, const GValue *
   switch (prop_id)
     {
     case PROP_STREAM:
-      g_free (self->stream_name);
-      self->stream_name
-          = g_strdup (g_value_get_string (value) ? g_value_get_string (value) : "stdout");
+      self->stream = g_value_get_enum (value);
       break;
     case PROP_OUTPUT:
       g_free (self->output_path);
       self->output_path = g_value_dup_string (value);
       break;
     case PROP_COLOR:
-      g_free (self->color_mode);
-      self->color_mode
-          = g_strdup (g_value_get_string (value) ? g_value_get_string (value) : "auto");
+      self->color_mode = g_value_get_enum (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -628,14 +639,16 @@ smiley_console_sink_class_init (SmileyConsoleSinkClass *klass)
   object_class->get_property = smiley_console_sink_get_property;
   object_class->set_property = smiley_console_sink_set_property;
 
-  properties[PROP_STREAM] = g_param_spec_string ("stream", NULL, "stdout or stderr", "stdout",
-                                                 G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_STREAM] = g_param_spec_enum (
+      "stream", NULL, "stdout or stderr", smiley_console_stream_get_type (),
+      SMILEY_CONSOLE_STREAM_STDOUT, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   properties[PROP_OUTPUT]
       = g_param_spec_string ("output", NULL, "a file to write instead of the stream", NULL,
                              G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   properties[PROP_COLOR]
-      = g_param_spec_string ("color", NULL, "auto (if the stream is a terminal), always or never",
-                             "auto", G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+      = g_param_spec_enum ("color", NULL, "auto (if the stream is a terminal), always or never",
+                           smiley_console_color_get_type (), SMILEY_CONSOLE_COLOR_AUTO,
+                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -643,8 +656,8 @@ smiley_console_sink_class_init (SmileyConsoleSinkClass *klass)
 static void
 smiley_console_sink_init (SmileyConsoleSink *self)
 {
-  self->stream_name = g_strdup ("stdout");
-  self->color_mode = g_strdup ("auto");
+  self->stream = SMILEY_CONSOLE_STREAM_STDOUT;
+  self->color_mode = SMILEY_CONSOLE_COLOR_AUTO;
   self->buffer = g_string_sized_new (64 * 1024);
   self->runs
       = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify)run_state_free);

@@ -171,9 +171,9 @@ class PluginsTest(CliTestCase):
             if not line.startswith("        "):
                 break
             settings.append(line.strip())
-        self.assertIn("color (text, default auto): auto (if the stream is a terminal), always or never",
+        self.assertIn("color (choice, default auto): auto (if the stream is a terminal), always or never",
                       settings)
-        self.assertIn("stream (text, default stdout): stdout or stderr", settings)
+        self.assertIn("stream (choice, default stdout): stdout or stderr", settings)
         self.assertIn("output (text): a file to write instead of the stream", settings)
         # Read-only counters are not settings.
         setting_names = [line.split()[0] for line in lines if line.startswith("        ")]

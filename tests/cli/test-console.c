@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 
 #include "smiley.h"
+#include "smiley-pipeline.h"
 
 typedef struct
 {
@@ -38,6 +39,21 @@ fixture_teardown (Fixture *f, gconstpointer data)
   g_object_unref (f->registry);
 }
 
+/* Sets a property as the pipeline does, from the text a user wrote. */
+static void
+set_from_text (GObject *object, const char *name, const char *text)
+{
+  g_autoptr (GError) error = NULL;
+  GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (object), name);
+  GValue      value = G_VALUE_INIT;
+
+  g_assert_nonnull (pspec);
+  g_assert_true (smiley_value_from_string (pspec, text, &value, &error));
+  g_assert_no_error (error);
+  g_object_set_property (object, name, &value);
+  g_value_unset (&value);
+}
+
 static SmileySink *
 make_console (Fixture *f, const char *color)
 {
@@ -45,7 +61,8 @@ make_console (Fixture *f, const char *color)
   GObject *sink = smiley_plugin_registry_create (f->registry, SMILEY_TYPE_SINK, "console", &error);
 
   g_assert_no_error (error);
-  g_object_set (sink, "output", f->output, "color", color, NULL);
+  set_from_text (sink, "color", color);
+  g_object_set (sink, "output", f->output, NULL);
   g_assert_true (g_initable_init (G_INITABLE (sink), NULL, &error));
   g_assert_no_error (error);
   return SMILEY_SINK (sink);
@@ -287,9 +304,17 @@ test_errors (Fixture *f, gconstpointer data)
   } cases[] = {
     { "output", "/nonexistent/dir/out.txt",
       "cannot write /nonexistent/dir/out.txt: No such file or directory" },
-    { "stream", "stdlog",
-      "console stream must be stdout or stderr, not 'stdlog' (use 'output' for a file)" },
-    { "color", "sometimes", "console color must be auto, always or never, not 'sometimes'" },
+  };
+  /* The choices are enumerations: a bad one is refused as text, where the
+   * pipeline can still say which file and line it came from. */
+  static const struct
+  {
+    const char *prop;
+    const char *value;
+    const char *message;
+  } text_cases[] = {
+    { "stream", "stdlog", "'stdlog' is not one of stdout, stderr" },
+    { "color", "sometimes", "'sometimes' is not one of auto, always, never" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -301,6 +326,19 @@ test_errors (Fixture *f, gconstpointer data)
       g_object_set (sink, cases[i].prop, cases[i].value, NULL);
       g_assert_false (g_initable_init (G_INITABLE (sink), NULL, &error));
       g_assert_cmpstr (error->message, ==, cases[i].message);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (text_cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GObject) sink
+          = smiley_plugin_registry_create (f->registry, SMILEY_TYPE_SINK, "console", &error);
+      GParamSpec *pspec
+          = g_object_class_find_property (G_OBJECT_GET_CLASS (sink), text_cases[i].prop);
+      GValue value = G_VALUE_INIT;
+
+      g_assert_false (smiley_value_from_string (pspec, text_cases[i].value, &value, &error));
+      g_assert_cmpstr (error->message, ==, text_cases[i].message);
     }
 }
 

@@ -130,5 +130,39 @@ class NumericOptionsTest(QaTestCase):
             self.assertNotIn("must be a", r.stderr)
 
 
+class ConfigColorTest(QaTestCase):
+    """Bug 2: a bad console value from a configuration file did not name the
+    file and line (every configuration error says file:line: [group] key:)."""
+
+    def test_bad_color_names_file_and_line(self):
+        run_id = self.fill()
+        for group, args in [("replay", ["replay", "--database", self.db, run_id]),
+                            ("smiley", ["replay", "--database", self.db, run_id]),
+                            ("run", ["run", "--sink", "console"])]:
+            conf = self.write("bad.conf", "# comment\n[%s]\n\ncolor = purple\n" % group)
+            self.write("prog.py", "open('ran', 'w')\n")
+            args = args + ["--config", conf] + (["prog.py"] if args[0] == "run" else [])
+            r = smiley(*args, env=self.env, cwd=self.tmp)
+            self.assertOneLineError(r, 1, "%s:4: [%s] color: 'purple' is not one of auto, always, never"
+                                    % (conf, group))
+            self.assertFalse(os.path.exists(os.path.join(self.tmp, "ran")))
+
+    def test_bad_stream_names_file_and_line(self):
+        run_id = self.fill()
+        conf = self.write("bad.conf", "[replay]\nstream = stdlog\n")
+        r = smiley("replay", "--database", self.db, run_id, "--config", conf, env=self.env)
+        self.assertOneLineError(r, 1, "%s:2: [replay] stream: 'stdlog' is not one of stdout, stderr" % conf)
+
+    def test_good_color_from_config(self):
+        run_id = self.fill()
+        conf = self.write("good.conf", "[replay]\ncolor = always\n")
+        r = smiley("replay", "--database", self.db, run_id, "--config", conf, env=self.env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("\033[", r.stdout)
+        r = smiley("replay", "--database", self.db, run_id, "--config", conf, "--color=never", env=self.env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("\033[", r.stdout)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
