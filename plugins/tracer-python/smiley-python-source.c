@@ -434,7 +434,7 @@ smiley_python_source_run (SmileySource *source, SmileySink *sink, GCancellable *
   g_autofree char *description = NULL;
   g_autoptr (GPtrArray) run_argv = g_ptr_array_new_with_free_func (g_free);
   posix_spawnattr_t attr;
-  sigset_t          empty, defaults;
+  sigset_t          mask, defaults;
   struct sigaction  old_actions[G_N_ELEMENTS (forwarded_signals)];
   GThread          *thread;
   gint64            start_us;
@@ -463,19 +463,20 @@ smiley_python_source_run (SmileySource *source, SmileySink *sink, GCancellable *
   env = build_environment (self, ring_fd, g_get_monotonic_time () * 1000);
   child_argv = build_argv (self);
 
-  /* The child starts with default signal handling and an empty mask,
-   * whatever smiley's own are: an inherited SIG_IGN for SIGINT would stop
-   * Python from raising KeyboardInterrupt. */
-  sigemptyset (&empty);
+  /* The child inherits smiley's signal mask and ignored signals exactly
+   * as python3 would have if smiley had exec'd it: under nohup, SIGHUP
+   * stays ignored; a launcher's SIG_IGN for SIGINT means no
+   * KeyboardInterrupt, as with python3. Only SIGPIPE and SIGCHLD are reset:
+   * GLib's GSocket ignores SIGPIPE process-wide once a socket sink exists,
+   * and python3 ignores SIGPIPE itself at start-up anyway; SIGCHLD is
+   * reset because smiley must be able to wait for the child (ignoring it
+   * would make the kernel reap the child behind our back). */
+  pthread_sigmask (SIG_BLOCK, NULL, &mask);
   sigemptyset (&defaults);
-  sigaddset (&defaults, SIGINT);
-  sigaddset (&defaults, SIGTERM);
-  sigaddset (&defaults, SIGHUP);
-  sigaddset (&defaults, SIGQUIT);
   sigaddset (&defaults, SIGPIPE);
   sigaddset (&defaults, SIGCHLD);
   posix_spawnattr_init (&attr);
-  posix_spawnattr_setsigmask (&attr, &empty);
+  posix_spawnattr_setsigmask (&attr, &mask);
   posix_spawnattr_setsigdefault (&attr, &defaults);
   posix_spawnattr_setflags (&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
@@ -499,10 +500,16 @@ smiley_python_source_run (SmileySource *source, SmileySink *sink, GCancellable *
   for (guint i = 0; i < G_N_ELEMENTS (forwarded_signals); i++)
     {
       struct sigaction action = { 0 };
+
+      /* A signal smiley was told to ignore (nohup) is ignored by the
+       * child too, which inherited that; it is not smiley's to pass on. */
+      sigaction (forwarded_signals[i], NULL, &old_actions[i]);
+      if (old_actions[i].sa_handler == SIG_IGN)
+        continue;
       action.sa_sigaction = forward_signal;
       action.sa_flags = SA_SIGINFO | SA_RESTART;
       sigemptyset (&action.sa_mask);
-      sigaction (forwarded_signals[i], &action, &old_actions[i]);
+      sigaction (forwarded_signals[i], &action, NULL);
     }
 
   {

@@ -129,5 +129,53 @@ class QA(unittest.TestCase):
         self.assertEqual(listing.returncode, 0, listing.stderr)
         self.assertIn(b'h\\xe9.py caf\\xe9', listing.stdout)
 
+    # 4. ignored signals and the signal mask reach the program as under python3
+    SIGNAL_PROGRAM = (
+        'import signal, sys, time\n'
+        'names = ["SIGHUP", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGTERM"]\n'
+        'print([(n, int(signal.getsignal(getattr(signal, n)) == signal.SIG_IGN))\n'
+        '       for n in names])\n'
+        'print(sorted(s.name for s in signal.pthread_sigmask(signal.SIG_BLOCK, [])))\n'
+        'if sys.argv[1:] == ["wait"]:\n'
+        '    print("ready", flush=True)\n'
+        '    time.sleep(1)\n'
+        '    print("survived", flush=True)\n')
+    LAUNCHER = (
+        'import os, signal, sys\n'
+        'for s in (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGUSR1):\n'
+        '    signal.signal(s, signal.SIG_IGN)\n'
+        'signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR2])\n'
+        'os.execv(sys.argv[1], sys.argv[1:])\n')
+
+    def test_ignored_signals_and_mask_are_inherited(self):
+        self.write('sigprog.py', self.SIGNAL_PROGRAM)
+        launcher = self.write('launch.py', self.LAUNCHER)
+        expected = (b"[('SIGHUP', 1), ('SIGINT', 1), ('SIGQUIT', 1), ('SIGUSR1', 1), "
+                    b"('SIGTERM', 0)]\n['SIGUSR2']\n")
+        plain = self.python([launcher, PYTHON, 'sigprog.py'])
+        self.assertEqual(plain.stdout, expected, plain.stderr)
+        traced = self.python([launcher, SMILEY, 'run', '--sink', 'null', 'sigprog.py'])
+        self.assertEqual((traced.returncode, traced.stdout), (0, expected), traced.stderr)
+        # Without a launcher, nothing is ignored or blocked.
+        proc, _ = self.smiley(['sigprog.py'])
+        self.assertEqual(proc.stdout, b"[('SIGHUP', 0), ('SIGINT', 0), ('SIGQUIT', 0), "
+                                      b"('SIGUSR1', 0), ('SIGTERM', 0)]\n[]\n")
+
+    def test_nohup_sighup_is_not_forwarded(self):
+        self.write('sigprog.py', self.SIGNAL_PROGRAM)
+        launcher = self.write('launch.py', self.LAUNCHER)
+        results = []
+        for cmd in ([PYTHON, 'sigprog.py', 'wait'],
+                    [SMILEY, 'run', '--sink', 'null', 'sigprog.py', 'wait']):
+            proc = subprocess.Popen([PYTHON, launcher] + cmd, cwd=self.dir,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            lines = [proc.stdout.readline() for _ in range(3)]
+            self.assertEqual(lines[2], b'ready\n')
+            proc.send_signal(signal.SIGHUP)
+            out, err = proc.communicate(timeout=30)
+            results.append((shell_status(proc.returncode), out, err))
+        self.assertEqual(results[0], (0, b'survived\n', b''))
+        self.assertEqual(results[1], results[0])
+
 if __name__ == '__main__':
     unittest.main()
