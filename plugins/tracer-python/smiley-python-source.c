@@ -32,6 +32,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 G_STATIC_ASSERT (SMILEY_EVENT_CALL == 1 && SMILEY_EVENT_LINE == 2 && SMILEY_EVENT_RETURN == 3
                  && SMILEY_EVENT_EXCEPTION == 4 && SMILEY_EVENT_YIELD == 5
@@ -317,6 +318,7 @@ build_environment (SmileyPythonSource *self, int ring_fd, gint64 t0)
   g_autofree char *ring = NULL;
   g_autofree char *options = NULL;
   g_autofree char *t0_text = NULL;
+  g_autofree char *parent = NULL;
   g_autofree char *packages = join_lines ((const char *const *)self->include_packages);
   g_autofree char *exclude = join_lines ((const char *const *)self->exclude);
 
@@ -332,6 +334,8 @@ build_environment (SmileyPythonSource *self, int ring_fd, gint64 t0)
   env = g_environ_setenv (env, "SMILEY_TRACER_RING", ring, TRUE);
   t0_text = g_strdup_printf ("%" G_GINT64_FORMAT, t0);
   env = g_environ_setenv (env, "SMILEY_TRACER_T0", t0_text, TRUE);
+  parent = g_strdup_printf ("%d", (int)getpid ());
+  env = g_environ_setenv (env, "SMILEY_TRACER_PARENT", parent, TRUE);
   options = g_strdup_printf ("include_stdlib=%d;include_site=%d;profile_only=%d;"
                              "repr_limit=%u;event_budget=%u;run_budget=%" G_GUINT64_FORMAT,
                              self->include_stdlib ? 1 : 0, self->include_site_packages ? 1 : 0,

@@ -177,5 +177,31 @@ class QA(unittest.TestCase):
         self.assertEqual(results[0], (0, b'survived\n', b''))
         self.assertEqual(results[1], results[0])
 
+    # 5. smiley killed with SIGKILL: the program must not run on untraced
+    def test_program_dies_with_smiley(self):
+        marker = os.path.join(self.dir, 'still-running')
+        self.write('long.py', 'import os, time\n'
+                              'print(os.getpid(), flush=True)\n'
+                              'time.sleep(2)\n'
+                              'open(%r, "w").close()\n' % marker)
+        proc = subprocess.Popen([SMILEY, 'run', '--sink', 'null', 'long.py'], cwd=self.dir,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        child = int(proc.stdout.readline())
+        proc.kill()
+        proc.communicate(timeout=30)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with open('/proc/%d/stat' % child) as f:
+                    if f.read().rsplit(')', 1)[1].split()[0] == 'Z':
+                        break
+            except FileNotFoundError:
+                break
+            time.sleep(0.05)
+        else:
+            self.fail('the traced program outlived smiley')
+        time.sleep(2.5)
+        self.assertFalse(os.path.exists(marker))
+
 if __name__ == '__main__':
     unittest.main()

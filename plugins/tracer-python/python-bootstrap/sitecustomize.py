@@ -51,6 +51,7 @@ def _smiley_bootstrap():
                     repr_limit=int(options.get('repr_limit', '256')),
                     event_budget=int(options.get('event_budget', '0')),
                     run_budget=int(options.get('run_budget', '0')),
+                    parent=int(env.get('SMILEY_TRACER_PARENT', '0')),
                 )
                 # atexit handlers run last-registered first: this one, the
                 # first, runs after all of the program's.

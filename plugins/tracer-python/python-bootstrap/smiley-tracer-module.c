@@ -40,6 +40,7 @@ PyAPI_DATA (int) _Py_UnhandledKeyboardInterrupt;
 #include <fnmatch.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -1739,21 +1740,37 @@ tracer_start (PyObject *module, PyObject *args, PyObject *kwargs)
                                     "repr_limit",
                                     "event_budget",
                                     "run_budget",
+                                    "parent",
                                     NULL };
   int                fd, include_stdlib = 0, include_site = 1, profile_only = 0, err;
   unsigned long long ring_size, t0, run_budget = 0;
   unsigned long      repr_limit = 256, event_budget = 0;
   PyObject          *stdlib = NULL, *packages = NULL, *exclude = NULL;
+  long               parent = 0;
 
   if (tracer.ring.header != NULL)
     {
       PyErr_SetString (PyExc_RuntimeError, "the tracer is already running");
       return NULL;
     }
-  if (!PyArg_ParseTupleAndKeywords (args, kwargs, "iKK|OOOpppkkK", keywords, &fd, &ring_size, &t0,
+  if (!PyArg_ParseTupleAndKeywords (args, kwargs, "iKK|OOOpppkkKl", keywords, &fd, &ring_size, &t0,
                                     &stdlib, &packages, &exclude, &include_stdlib, &include_site,
-                                    &profile_only, &repr_limit, &event_budget, &run_budget))
+                                    &profile_only, &repr_limit, &event_budget, &run_budget,
+                                    &parent))
     return NULL;
+  /* If smiley is killed (even with SIGKILL), the program dies with it, as
+   * it would have had it been the killed process, rather than run on
+   * untraced. Set here, before the program runs; the smiley thread that
+   * spawned us waits for us, so it lives as long as we do. smiley may
+   * already have died before this line: then our parent is no longer
+   * it. Forked children of the program do not inherit this, as they
+   * would not under python3. */
+  if (parent > 0)
+    {
+      prctl (PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid () != (pid_t)parent)
+        raise (SIGKILL);
+    }
   err = smiley_ring_map (&tracer.ring, fd, ring_size);
   if (err != 0)
     {
