@@ -5,7 +5,10 @@
  */
 #include "smiley-build-config.h"
 
+#include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "smiley-cli.h"
 #include "smiley-store-replay.h"
@@ -139,22 +142,67 @@ find_program_start (const GOptionEntry *entries, int argc, char **argv, gboolean
   return argc;
 }
 
+/* Whether standard error, which the traced program shared, is known to be
+ * at the start of a line. Only a regular file can be looked at: its last
+ * byte is the one before the shared file offset. A terminal or a pipe
+ * cannot be read back, so for them the answer is "not known". */
+static gboolean
+stderr_at_line_start (void)
+{
+  struct stat st;
+  off_t       offset;
+  char        last = '\n';
+  ssize_t     n;
+
+  if (fstat (STDERR_FILENO, &st) != 0 || !S_ISREG (st.st_mode))
+    return FALSE;
+  offset = lseek (STDERR_FILENO, 0, SEEK_CUR);
+  if (offset < 0)
+    return FALSE;
+  if (offset == 0)
+    return TRUE;
+
+  /* `2>file` opens it write-only: read it through /proc instead. */
+  n = pread (STDERR_FILENO, &last, 1, offset - 1);
+  if (n != 1)
+    {
+      int fd = open ("/proc/self/fd/2", O_RDONLY | O_CLOEXEC);
+
+      if (fd < 0)
+        return FALSE;
+      n = pread (fd, &last, 1, offset - 1);
+      close (fd);
+      if (n != 1)
+        return FALSE;
+    }
+  return last == '\n';
+}
+
+/* The summary goes to the standard error the program wrote to, and must
+ * not run into the program's last line when that had no newline. The
+ * program's bytes are left as they are: where they cannot be read back
+ * (a terminal, a pipe) the summary is set off by an empty line. */
 static void
 print_stats_summary (SmileySource *source)
 {
   GObjectClass *klass = G_OBJECT_GET_CLASS (source);
   guint64       emitted = 0, delivered = 0;
+  const char   *separator;
+
+  fflush (stderr);
+  separator = stderr_at_line_start () ? "" : "\n";
 
   if (g_object_class_find_property (klass, "events-emitted") == NULL
       || g_object_class_find_property (klass, "events-delivered") == NULL)
     {
-      fprintf (stderr, "smiley: this source does not count its events\n");
+      fprintf (stderr, "%ssmiley: this source does not count its events\n", separator);
       return;
     }
   g_object_get (source, "events-emitted", &emitted, "events-delivered", &delivered, NULL);
   fprintf (stderr,
-           "smiley: %" G_GUINT64_FORMAT " events emitted, %" G_GUINT64_FORMAT " events recorded\n",
-           emitted, delivered);
+           "%ssmiley: %" G_GUINT64_FORMAT " events emitted, %" G_GUINT64_FORMAT
+           " events recorded\n",
+           separator, emitted, delivered);
 }
 
 /**

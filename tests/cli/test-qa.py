@@ -164,5 +164,60 @@ class ConfigColorTest(QaTestCase):
         self.assertNotIn("\033[", r.stdout)
 
 
+SUMMARY = r"smiley: (\d+) events emitted, \1 events recorded\n"
+
+
+@unittest.skipUnless(have("source", "python"), "tracer not built")
+class StatsSummaryTest(QaTestCase):
+    """Bug 1: the --stats-summary line ran into the program's last stderr
+    line when that had no newline."""
+
+    def run_to_file(self, *args):
+        path = os.path.join(self.tmp, "stderr.txt")
+        with open(path, "w") as err:
+            r = subprocess.run([SMILEY, "run", "--sink", "null", "--stats-summary", *args],
+                               cwd=self.tmp, env=self.env, stdout=subprocess.PIPE, stderr=err,
+                               text=True, timeout=30)
+        with open(path) as f:
+            return r, f.read()
+
+    def test_regular_file_without_final_newline(self):
+        r, err = self.run_to_file("-m", "py_compile", "missing.py")
+        self.assertEqual(r.returncode, 1)
+        self.assertRegex(err, r"^\[Errno 2\] No such file or directory: 'missing.py'\n" + SUMMARY + "$")
+
+    def test_regular_file_with_final_newline(self):
+        prog = self.write("prog.py", "import sys\nsys.stderr.write('done\\n')\n")
+        r, err = self.run_to_file(prog)
+        self.assertEqual(r.returncode, 0)
+        self.assertRegex(err, r"^done\n" + SUMMARY + "$")
+
+    def test_regular_file_program_silent(self):
+        prog = self.write("prog.py", "x = 1\n")
+        r, err = self.run_to_file(prog)
+        self.assertRegex(err, "^" + SUMMARY + "$")
+
+    def test_appended_file(self):
+        prog = self.write("prog.py", "import sys\nsys.stderr.write('tail')\n")
+        path = os.path.join(self.tmp, "log.txt")
+        with open(path, "w") as f:
+            f.write("earlier line\n")
+        with open(path, "a") as err:
+            subprocess.run([SMILEY, "run", "--sink", "null", "--stats-summary", prog],
+                           cwd=self.tmp, env=self.env, stderr=err, timeout=30)
+        with open(path) as f:
+            self.assertRegex(f.read(), r"^earlier line\ntail\n" + SUMMARY + "$")
+
+    def test_pipe(self):
+        # A pipe cannot be read back: the summary is set off by an empty
+        # line, and the program's bytes are unchanged either way.
+        r = smiley("run", "--sink", "null", "--stats-summary", "-m", "py_compile", "missing.py",
+                   cwd=self.tmp, env=self.env)
+        self.assertRegex(r.stderr, r"^\[Errno 2\] No such file or directory: 'missing.py'\n" + SUMMARY + "$")
+        prog = self.write("prog.py", "import sys\nsys.stderr.write('done\\n')\n")
+        r = smiley("run", "--sink", "null", "--stats-summary", prog, cwd=self.tmp, env=self.env)
+        self.assertRegex(r.stderr, r"^done\n\n" + SUMMARY + "$")
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
