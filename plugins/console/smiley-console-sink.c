@@ -274,6 +274,129 @@ scan_new_sources (RunState *state, SmileyRun *run)
   state->n_sources_seen = n_sources;
 }
 
+/* The encoding a PEP 263 coding cookie in @line names
+ * (`# -*- coding: latin-1 -*-`, `# vim: set fileencoding=utf-8 :`), as
+ * CPython's tokenizer finds it: a comment line with "coding", then ':' or
+ * '=', then the name. */
+static char *
+find_coding_cookie (const char *line, gsize len)
+{
+  const char *end = line + len;
+  const char *p = line;
+
+  while (p < end && (*p == ' ' || *p == '\t' || *p == '\f'))
+    p++;
+  if (p == end || *p != '#')
+    return NULL;
+
+  for (; p + 6 < end; p++)
+    {
+      const char *name;
+
+      if (memcmp (p, "coding", 6) != 0 || (p[6] != ':' && p[6] != '='))
+        continue;
+      name = p + 7;
+      while (name < end && (*name == ' ' || *name == '\t'))
+        name++;
+      p = name;
+      while (p < end && (g_ascii_isalnum (*p) || *p == '-' || *p == '_' || *p == '.'))
+        p++;
+      if (p > name)
+        return g_strndup (name, p - name);
+      return NULL;
+    }
+  return NULL;
+}
+
+/* Whether @line (without its newline) is empty or only a comment: CPython
+ * looks for a cookie on the second line only after such a first line. */
+static gboolean
+blank_or_comment (const char *line, gsize len)
+{
+  for (gsize i = 0; i < len; i++)
+    {
+      if (line[i] == '#' || line[i] == '\r')
+        return TRUE;
+      if (line[i] != ' ' && line[i] != '\t' && line[i] != '\f')
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Converts @data from the encoding Python names @codec to UTF-8, or
+ * returns NULL if iconv knows no such encoding or the bytes are not in it.
+ * Python's names differ from iconv's in case and separators ("latin-1",
+ * "iso_8859_15", "cp1252"), so a few spellings are tried. */
+static char *
+convert_from_codec (const char *data, gsize size, const char *codec)
+{
+  g_autofree char *lower = g_ascii_strdown (codec, -1);
+  g_autofree char *hyphens = g_strdelimit (g_strdup (lower), "_", '-');
+  g_autofree char *bare = NULL;
+  const char      *names[4];
+  GString         *squeezed = g_string_new (NULL);
+
+  for (const char *p = lower; *p != '\0'; p++)
+    if (*p != '-' && *p != '_')
+      g_string_append_c (squeezed, *p);
+  bare = g_string_free (squeezed, FALSE);
+
+  names[0] = codec;
+  names[1] = hyphens;
+  names[2] = bare;
+  names[3] = NULL;
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      gsize read = 0, written = 0;
+      char *text = g_convert (data, size, "UTF-8", names[i], &read, &written, NULL);
+
+      if (text != NULL)
+        return text;
+    }
+  return NULL;
+}
+
+/* The source as Python reads it: a UTF-8 byte order mark means UTF-8; a
+ * coding cookie in the first two lines names the encoding; otherwise it
+ * is UTF-8. What cannot be decoded (an encoding iconv does not know, or
+ * bytes that are not in it) becomes U+FFFD rather than invalid UTF-8 on
+ * the terminal. */
+static char *
+decode_source (const char *data, gsize size)
+{
+  const char *line1_end;
+  const char *line2;
+  const char *line2_end;
+  gsize       len1;
+
+  if (size >= 3 && memcmp (data, "\xef\xbb\xbf", 3) == 0)
+    return g_utf8_make_valid (data + 3, size - 3);
+
+  line1_end = memchr (data, '\n', size);
+  len1 = line1_end ? (gsize)(line1_end - data) : size;
+  {
+    g_autofree char *codec = find_coding_cookie (data, len1);
+
+    if (codec == NULL && line1_end != NULL && blank_or_comment (data, len1))
+      {
+        line2 = line1_end + 1;
+        line2_end = memchr (line2, '\n', size - (line2 - data));
+        codec = find_coding_cookie (line2, line2_end ? (gsize)(line2_end - line2)
+                                                     : size - (gsize)(line2 - data));
+      }
+
+    if (codec != NULL && g_ascii_strncasecmp (codec, "utf-8", 5) != 0
+        && g_ascii_strncasecmp (codec, "utf8", 4) != 0)
+      {
+        char *text = convert_from_codec (data, size, codec);
+
+        if (text != NULL)
+          return text;
+      }
+  }
+  return g_utf8_make_valid (data, size);
+}
+
 static FileInfo *
 file_info (RunState *state, SmileyRun *run, guint32 file)
 {
@@ -308,7 +431,7 @@ file_info (RunState *state, SmileyRun *run, guint32 file)
     {
       gsize            size = 0;
       const char      *data = g_bytes_get_data (content, &size);
-      g_autofree char *text = g_strndup (data ? data : "", size);
+      g_autofree char *text = decode_source (data ? data : "", size);
 
       info->lines = g_strsplit (text, "\n", -1);
       info->n_lines = g_strv_length (info->lines);

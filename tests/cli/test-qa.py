@@ -219,5 +219,56 @@ class StatsSummaryTest(QaTestCase):
         self.assertRegex(r.stderr, r"^done\n\n" + SUMMARY + "$")
 
 
+LATIN1_SOURCE = ("# -*- coding: latin-1 -*-\n"
+                 "name = 'Fran\u00e7ois \u00e0 la pla\u00e7a'\n"
+                 "print(len(name))\n").encode("latin-1")
+
+
+@unittest.skipUnless(have("source", "python"), "tracer not built")
+class SourceEncodingTest(QaTestCase):
+    """Bug 5: the console showed a latin-1 source with a coding cookie as
+    U+FFFD (or invalid UTF-8): source lines are decoded as Python does."""
+
+    def check(self, source, expected_line, lineno=2):
+        prog = self.write("prog.py", source)
+        r = subprocess.run([SMILEY, "run", "--sink", "console", "--color=never", "prog.py"],
+                           cwd=self.tmp, env=self.env, capture_output=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        live = r.stderr.decode("utf-8")   # strict: must be valid UTF-8
+        self.assertIn("prog.py:%d: %s\n" % (lineno, expected_line), live)
+        self.assertNotIn("\ufffd", live)
+        r = subprocess.run([SMILEY, "run", "--database", self.db, "prog.py"],
+                           cwd=self.tmp, env=self.env, capture_output=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        run_id = smiley("list", "--database", self.db, "--format", "csv",
+                        env=self.env).stdout.splitlines()[1].split(",")[0]
+        r = subprocess.run([SMILEY, "replay", "--database", self.db, "--color=never", run_id],
+                           env=self.env, capture_output=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        replayed = r.stdout.decode("utf-8")
+        self.assertIn("prog.py:%d: %s\n" % (lineno, expected_line), replayed)
+        self.assertNotIn("\ufffd", replayed)
+        os.unlink(self.db)
+
+    def test_latin1_cookie_line1(self):
+        self.check(LATIN1_SOURCE, "name = 'Fran\u00e7ois \u00e0 la pla\u00e7a'")
+
+    def test_cookie_line2(self):
+        source = ("#!/usr/bin/python3\n# vim: set fileencoding=iso-8859-15 :\n"
+                  "price = '5 \u20ac'\n").encode("iso-8859-15")
+        self.check(source, "price = '5 \u20ac'", lineno=3)
+
+    def test_cp1252_cookie(self):
+        source = "# coding=cp1252\nq = '\u201cquoted\u201d'\n".encode("cp1252")
+        self.check(source, "q = '\u201cquoted\u201d'")
+
+    def test_utf8_bom(self):
+        source = b"\xef\xbb\xbf" + "s = 'na\u00efve'\n".encode("utf-8")
+        self.check(source, "s = 'na\u00efve'", lineno=1)
+
+    def test_plain_utf8(self):
+        self.check("s = 'gr\u00fc\u00df'\n".encode("utf-8"), "s = 'gr\u00fc\u00df'", lineno=1)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
