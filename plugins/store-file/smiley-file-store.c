@@ -41,6 +41,7 @@ typedef struct
   char              *path;
   int                fd;
   guint64            written;
+  gboolean           deleted; /* by another process, while being written */
 } RunLog;
 
 /* A run read from its log: its whole tables (the log was read to the end
@@ -352,15 +353,32 @@ index_get_run (GKeyFile *index, const char *group)
 
 typedef struct
 {
-  SmileyRun *run;
-  guint64    log_size;
+  SmileyRun  *run;
+  guint64     log_size;
+  const char *location; /* set when the run must be in the index already */
 } IndexUpdate;
+
+static void
+run_deleted_error (const char *location, SmileyRun *run, GError **error)
+{
+  g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_NOT_FOUND,
+               "%s: run %s was deleted while it was being recorded", location,
+               smiley_run_get_id (run));
+}
 
 static gboolean
 index_update_run (GKeyFile *index, gpointer user_data, GError **error)
 {
-  IndexUpdate *update = user_data;
+  IndexUpdate     *update = user_data;
+  g_autofree char *group = g_strconcat (RUN_GROUP_PREFIX, smiley_run_get_id (update->run), NULL);
 
+  /* Deleted by another process since it began: adding it back would
+   * list a run whose log is gone. */
+  if (update->location != NULL && !g_key_file_has_group (index, group))
+    {
+      run_deleted_error (update->location, update->run, error);
+      return FALSE;
+    }
   index_set_run (index, update->run, update->log_size);
   return TRUE;
 }
@@ -439,6 +457,11 @@ lookup_log (SmileyFileStore *self, SmileyRun *run, GError **error)
   if (log == NULL)
     g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_NOT_FOUND,
                  "%s: run %s was not begun in this store", self->location, smiley_run_get_id (run));
+  else if (log->deleted)
+    {
+      run_deleted_error (self->location, run, error);
+      return NULL;
+    }
   else if (log->fd < 0)
     {
       g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_IO,
@@ -459,12 +482,33 @@ abandon_log (RunLog *log)
   return FALSE;
 }
 
+/* `smiley delete` in another process unlinks the log while this one
+ * writes it; a link count of zero says so for the price of an fstat(). */
+static gboolean
+check_log_linked (SmileyFileStore *self, RunLog *log, GError **error)
+{
+  struct stat st;
+
+  if (fstat (log->fd, &st) != 0)
+    {
+      io_error (error, errno, log->path, "cannot save events");
+      return abandon_log (log);
+    }
+  if (st.st_nlink == 0)
+    {
+      log->deleted = TRUE;
+      run_deleted_error (self->location, log->run, error);
+      return abandon_log (log);
+    }
+  return TRUE;
+}
+
 static gboolean
 smiley_file_store_begin_run (SmileySink *sink, SmileyRun *run, GError **error)
 {
   SmileyFileStore *self = SMILEY_FILE_STORE (sink);
   const char      *id = smiley_run_get_id (run);
-  IndexUpdate      update = { run, 0 };
+  IndexUpdate      update = { run, 0, NULL };
   RunLog          *log;
 
   if (self->read_only)
@@ -517,7 +561,7 @@ smiley_file_store_push (SmileySink *sink, SmileyRun *run, SmileyBatch *batch, GE
   SmileyFileStore *self = SMILEY_FILE_STORE (sink);
   RunLog          *log = lookup_log (self, run, error);
 
-  if (log == NULL)
+  if (log == NULL || !check_log_linked (self, log, error))
     return FALSE;
   forget_decoded (self, smiley_run_get_id (run));
   /* Written at once: a log in the page cache outlives the process that
@@ -533,9 +577,10 @@ smiley_file_store_end_run (SmileySink *sink, SmileyRun *run, GError **error)
 {
   SmileyFileStore *self = SMILEY_FILE_STORE (sink);
   RunLog          *log = lookup_log (self, run, error);
-  IndexUpdate      update = { run, 0 };
+  IndexUpdate      update = { run, 0, self->location };
+  GError          *local_error = NULL;
 
-  if (log == NULL)
+  if (log == NULL || !check_log_linked (self, log, error))
     return FALSE;
   forget_decoded (self, smiley_run_get_id (run));
   smiley_frame_writer_end_run (log->writer, run);
@@ -543,8 +588,13 @@ smiley_file_store_end_run (SmileySink *sink, SmileyRun *run, GError **error)
     return abandon_log (log);
   /* The index says "ended" only once the whole log is on disk. */
   update.log_size = log->written;
-  if (!edit_index (self, index_update_run, &update, error))
-    return FALSE;
+  if (!edit_index (self, index_update_run, &update, &local_error))
+    {
+      if (g_error_matches (local_error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_NOT_FOUND))
+        log->deleted = TRUE;
+      g_propagate_error (error, local_error);
+      return abandon_log (log);
+    }
   g_hash_table_remove (self->logs, smiley_run_get_id (run));
   return TRUE;
 }
@@ -586,8 +636,20 @@ decode_log (SmileyFileStore *self, const char *id, GError **error)
   path = log_path (self, id);
   if (g_stat (path, &st) != 0)
     {
+      g_autoptr (GKeyFile) index = NULL;
+      g_autofree char *group = NULL;
+
       if (errno == ENOENT)
-        not_found (self, id, error);
+        {
+          /* Listed but gone: say so rather than "no such run". */
+          group = g_strconcat (RUN_GROUP_PREFIX, id, NULL);
+          index = load_index (self, NULL);
+          if (index != NULL && g_key_file_has_group (index, group))
+            g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_CORRUPT,
+                         "%s: the run's log is missing", path);
+          else
+            not_found (self, id, error);
+        }
       else
         io_error (error, errno, path, "cannot read the run");
       return NULL;
@@ -711,11 +773,35 @@ static SmileyRun *
 smiley_file_store_get_run (SmileyStore *store, const char *run_id, GError **error)
 {
   SmileyFileStore *self = SMILEY_FILE_STORE (store);
-  DecodedRun      *decoded = decode_log (self, run_id, error);
+  GError          *local_error = NULL;
+  DecodedRun      *decoded = decode_log (self, run_id, &local_error);
+  g_autoptr (GKeyFile) index = NULL;
+  g_autofree char *group = NULL;
+  SmileyRun       *run;
 
-  if (decoded == NULL)
-    return NULL;
-  return g_object_ref (decoded->run);
+  if (decoded != NULL)
+    return g_object_ref (decoded->run);
+
+  /* A run the index lists but whose log is missing or damaged is still
+   * found, as the index describes it, so that it can be deleted; reading
+   * its events reports what is wrong with the log. */
+  group = g_strconcat (RUN_GROUP_PREFIX, run_id, NULL);
+  if (!g_error_matches (local_error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_NOT_FOUND)
+      && !g_error_matches (local_error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_CORRUPT))
+    {
+      g_propagate_error (error, local_error);
+      return NULL;
+    }
+  index = load_index (self, NULL);
+  if (index == NULL || !run_id_is_valid (run_id) || !g_key_file_has_group (index, group))
+    {
+      g_propagate_error (error, local_error);
+      return NULL;
+    }
+  g_clear_error (&local_error);
+  run = index_get_run (index, group);
+  smiley_run_set_state (run, SMILEY_RUN_RUNNING);
+  return run;
 }
 
 static gboolean

@@ -56,6 +56,7 @@ typedef enum
   STMT_COMMIT,
   STMT_ROLLBACK,
   STMT_FIND_RUN_KEY,
+  STMT_RUN_EXISTS,
   STMT_INSERT_RUN,
   STMT_INSERT_STRING,
   STMT_UPSERT_THREAD,
@@ -103,6 +104,7 @@ static const char *const stmt_sql[N_STMTS] = {
   [STMT_COMMIT] = "COMMIT",
   [STMT_ROLLBACK] = "ROLLBACK",
   [STMT_FIND_RUN_KEY] = "SELECT key FROM run WHERE id = ?1",
+  [STMT_RUN_EXISTS] = "SELECT 1 FROM run WHERE key = ?1",
   [STMT_INSERT_RUN] = "INSERT INTO run (id, description, cwd, argv, pid, start_us, state) "
                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)",
   [STMT_INSERT_STRING] = "INSERT INTO string (run, id, text) VALUES (?1, ?2, ?3)",
@@ -198,6 +200,9 @@ typedef struct
   SmileySqliteBlock *block;
   gint64             block_started; /* monotonic time of its first event */
   gboolean           progress_dirty;
+  /* Another process deleted the run while this one recorded it: nothing
+   * more of it may be written, or its rows would be orphans. */
+  gboolean deleted;
 } RunWriter;
 
 struct _SmileySqliteStore
@@ -373,6 +378,55 @@ column_text (sqlite3_stmt *stmt, int column)
 
 /* Transactions */
 
+static gboolean abandon_transaction (SmileySqliteStore *self, GError **error);
+
+/* A run can be deleted by another process while this one records it. The
+ * write lock is held from BEGIN IMMEDIATE to COMMIT, so a run that exists
+ * when a transaction begins cannot go before it commits: checking here,
+ * one rowid lookup per run being recorded, is enough to never write rows
+ * of a deleted run. */
+static gboolean
+check_runs_exist (SmileySqliteStore *self, GError **error)
+{
+  GHashTableIter iter;
+  RunWriter     *writer;
+
+  g_hash_table_iter_init (&iter, self->writers);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&writer))
+    {
+      sqlite3_stmt *stmt;
+      int           rc;
+
+      if (writer->deleted)
+        continue;
+      if ((stmt = get_stmt (self, STMT_RUN_EXISTS, error)) == NULL)
+        return abandon_transaction (self, error);
+      sqlite3_bind_int64 (stmt, 1, writer->key);
+      rc = sqlite3_step (stmt);
+      sqlite3_reset (stmt);
+      if (rc == SQLITE_DONE)
+        writer->deleted = TRUE;
+      else if (rc != SQLITE_ROW)
+        {
+          store_error (self, rc, "cannot start writing", error);
+          return abandon_transaction (self, error);
+        }
+    }
+  return TRUE;
+}
+
+/* Returns FALSE with an error if @writer's run was deleted under it. */
+static gboolean
+check_not_deleted (RunWriter *writer, GError **error)
+{
+  if (!writer->deleted)
+    return TRUE;
+  g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_NOT_FOUND,
+               "%s: run %s was deleted while it was being recorded", writer->store->location,
+               smiley_run_get_id (writer->run));
+  return FALSE;
+}
+
 static gboolean
 begin_transaction (SmileySqliteStore *self, GError **error)
 {
@@ -398,7 +452,7 @@ begin_transaction (SmileySqliteStore *self, GError **error)
       || !step_done (self, stmt, "cannot start writing", error))
     return FALSE;
   self->in_transaction = TRUE;
-  return TRUE;
+  return check_runs_exist (self, error);
 }
 
 /* Abandons the open transaction after a failed write, so that nothing
@@ -433,6 +487,8 @@ commit (SmileySqliteStore *self, gboolean write_partial, GError **error)
   g_hash_table_iter_init (&iter, self->writers);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&writer))
     {
+      if (writer->deleted)
+        continue;
       if (write_partial && smiley_sqlite_block_get_n_events (writer->block) > 0)
         {
           if (!begin_transaction (self, error))
@@ -461,6 +517,19 @@ commit (SmileySqliteStore *self, gboolean write_partial, GError **error)
     return abandon_transaction (self, error);
   self->in_transaction = FALSE;
   return TRUE;
+}
+
+/* Ends a transaction in which nothing was written, so that the write lock
+ * is not kept. Returns FALSE, for the caller's error already set. */
+static gboolean
+end_transaction_unchanged (SmileySqliteStore *self)
+{
+  if (self->in_transaction)
+    {
+      sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
+      self->in_transaction = FALSE;
+    }
+  return FALSE;
 }
 
 /* Queries see everything pushed through this object so far (after a
@@ -865,6 +934,8 @@ smiley_sqlite_store_push (SmileySink *sink, SmileyRun *run, SmileyBatch *batch, 
 
   if (writer == NULL || !begin_transaction (self, error))
     return FALSE;
+  if (!check_not_deleted (writer, error))
+    return end_transaction_unchanged (self);
   if (!save_run_tables (writer, error))
     return abandon_transaction (self, error);
 
@@ -939,6 +1010,8 @@ smiley_sqlite_store_end_run (SmileySink *sink, SmileyRun *run, GError **error)
 
   if (writer == NULL || !begin_transaction (self, error))
     return FALSE;
+  if (!check_not_deleted (writer, error))
+    return end_transaction_unchanged (self);
   if (!save_run_tables (writer, error) || !write_block (writer, error))
     return abandon_transaction (self, error);
   if (stats != NULL && !save_stats (writer, stats, error))

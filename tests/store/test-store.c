@@ -1639,12 +1639,20 @@ test_file_bad_files (Fixture *f, gconstpointer data)
   {
     g_autoptr (SmileyStore) store = open_store (f);
     g_autoptr (GError) error = NULL;
-    g_autoptr (SmileyRun) run = smiley_store_get_run (store, "run-0", &error);
+    g_autoptr (SmileyRun) run = NULL;
     g_autoptr (SmileyRun) other = NULL;
+    g_autoptr (SmileyBatch) batch = NULL;
+    g_autoptr (GPtrArray) runs = NULL;
     g_autofree char *before = file_sha256 (damaged_log);
     g_autofree char *after = NULL;
 
-    g_assert_null (run);
+    /* The run is still found, as the index describes it (so that it can
+     * be deleted); reading its events says what is wrong. */
+    run = smiley_store_get_run (store, "run-0", &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (smiley_run_get_state (run), ==, SMILEY_RUN_RUNNING);
+    batch = smiley_store_get_events (store, run, -1, 0, 100, &error);
+    g_assert_null (batch);
     g_assert_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_CORRUPT);
     g_assert_nonnull (strstr (error->message, damaged_log));
     g_assert_null (strchr (error->message, '\n'));
@@ -1653,6 +1661,14 @@ test_file_bad_files (Fixture *f, gconstpointer data)
     g_assert_no_error (error);
     after = file_sha256 (damaged_log);
     g_assert_cmpstr (before, ==, after);
+
+    g_assert_true (smiley_store_delete_run (store, "run-0", &error));
+    g_assert_no_error (error);
+    g_assert_false (g_file_test (damaged_log, G_FILE_TEST_EXISTS));
+    runs = smiley_store_list_runs (store, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (runs->len, ==, 1);
+    g_assert_cmpstr (smiley_run_get_id (g_ptr_array_index (runs, 0)), ==, "run-1");
   }
 }
 #endif

@@ -217,6 +217,48 @@ class StoreCase:
             _, stderr = recorder.communicate(timeout=30)
         self.assertEqual(recorder.returncode, 0, stderr)
 
+    def test_delete_while_recording(self):
+        """A run deleted while it records: its recorder stops with a clear
+        error at its next write instead of leaving orphan rows or bringing
+        the run back, and nothing of the run is left in the store."""
+        program = os.path.join(self.dir, 'waits.py')
+        go = os.path.join(self.dir, 'go')
+        with open(program, 'w') as f:
+            f.write('import os, time\n'
+                    'def step(n):\n'
+                    '    return n + 1\n'
+                    'n = 0\n'
+                    'deadline = time.time() + 30\n'
+                    'while not os.path.exists(%r) and time.time() < deadline:\n'
+                    '    n = step(n)\n'
+                    'for i in range(20000):\n'
+                    '    n = step(n)\n'
+                    'print("finished")\n' % go)
+        recorder = subprocess.Popen([SMILEY, 'run', '--local', *self.store_args(), '--', program],
+                                    cwd=self.dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    text=True, stdin=subprocess.DEVNULL)
+        try:
+            runs = []
+            deadline = time.time() + 20
+            while not runs and time.time() < deadline:
+                time.sleep(0.2)
+                if self.store_exists():
+                    runs = self.list_runs()
+            self.assertEqual(len(runs), 1)
+            time.sleep(0.5)  # events of the run are stored by now
+            smiley('delete', *self.store_args(), runs[0]['id'], cwd=self.dir)
+            open(go, 'w').close()
+            out, err = recorder.communicate(timeout=60)
+        finally:
+            if recorder.poll() is None:
+                recorder.kill()
+                recorder.communicate()
+        self.assertIn('finished', out)
+        self.assertNotEqual(recorder.returncode, 0, err)
+        self.assertIn('run %s was deleted while it was being recorded' % runs[0]['id'], err)
+        self.assertEqual(self.list_runs(), [])
+        self.assertStoreEmpty()
+
     def test_unknown_run(self):
         self.assertEqual(self.record().returncode, 0)
         result = smiley('replay', *self.store_args(), 'no-such-run', check=False, cwd=self.dir)
@@ -225,12 +267,27 @@ class StoreCase:
         self.assertIn('no-such-run', result.stderr)
 
 
-class SqliteDatabaseOption(StoreCase, unittest.TestCase):
+class SqliteCase(StoreCase):
+    def store_exists(self):
+        return os.path.exists(os.path.join(self.dir, 'runs.db'))
+
+    def assertStoreEmpty(self):
+        db = sqlite3.connect(os.path.join(self.dir, 'runs.db'))
+        try:
+            for table in ('run', 'string', 'thread', 'value', 'event_block', 'block_thread',
+                          'source', 'run_file', 'stat', 'stat_caller'):
+                count = db.execute('SELECT count(*) FROM %s' % table).fetchone()[0]
+                self.assertEqual(count, 0, 'rows left in table %s' % table)
+        finally:
+            db.close()
+
+
+class SqliteDatabaseOption(SqliteCase, unittest.TestCase):
     def store_args(self):
         return ['--database', os.path.join(self.dir, 'runs.db')]
 
 
-class SqliteStoreUri(StoreCase, unittest.TestCase):
+class SqliteStoreUri(SqliteCase, unittest.TestCase):
     def store_args(self):
         return ['--store', 'sqlite:' + os.path.join(self.dir, 'runs.db')]
 
@@ -238,6 +295,42 @@ class SqliteStoreUri(StoreCase, unittest.TestCase):
 class FileStoreUri(StoreCase, unittest.TestCase):
     def store_args(self):
         return ['--store', 'file:' + os.path.join(self.dir, 'runs')]
+
+    def store_exists(self):
+        return os.path.exists(os.path.join(self.dir, 'runs', 'index'))
+
+    def assertStoreEmpty(self):
+        self.assertEqual(os.listdir(os.path.join(self.dir, 'runs')), ['index'])
+
+    def check_deletable(self, damage):
+        """A run whose log is missing or damaged is listed, replay says
+        what is wrong with the log, and delete removes it."""
+        self.assertEqual(self.record().returncode, 0)
+        self.assertEqual(self.record().returncode, 0)
+        victim, kept = self.list_runs()
+        log = os.path.join(self.dir, 'runs', victim['id'] + '.smly')
+        damage(log)
+        self.assertIn(victim['id'], [r['id'] for r in self.list_runs()])
+
+        replay = smiley('replay', *self.store_args(), victim['id'], check=False, cwd=self.dir)
+        self.assertNotEqual(replay.returncode, 0)
+        self.assertEqual(len(replay.stderr.strip().splitlines()), 1, replay.stderr)
+        self.assertIn(victim['id'] + '.smly', replay.stderr)
+
+        smiley('delete', *self.store_args(), victim['id'], cwd=self.dir)
+        self.assertEqual([r['id'] for r in self.list_runs()], [kept['id']])
+        self.assertFalse(os.path.exists(log))
+        smiley('replay', *self.store_args(), kept['id'], cwd=self.dir)
+
+    def test_delete_run_with_missing_log(self):
+        self.check_deletable(os.unlink)
+
+    def test_delete_run_with_damaged_log(self):
+        def damage(path):
+            with open(path, 'r+b') as f:
+                f.seek(8)
+                f.write(b'\xff' * 64)
+        self.check_deletable(damage)
 
 
 class DefaultDatabase(unittest.TestCase):
