@@ -213,6 +213,29 @@ typedef gboolean (*IndexEditFunc) (GKeyFile *index, gpointer user_data, GError *
 /* Re-reads the index, lets @edit change it and writes it back, all under
  * an exclusive lock of the directory, so that processes sharing the store
  * do not lose each other's runs. */
+/* Takes an exclusive flock() of the store's directory, which every
+ * change to the index and the store's creation hold. Returns the
+ * directory's descriptor (closing it unlocks), or -1 with @error set. */
+static int
+lock_directory (SmileyFileStore *self, GError **error)
+{
+  int dir_fd = open (self->location, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+  if (dir_fd < 0)
+    {
+      io_error (error, errno, self->location, "cannot open the store");
+      return -1;
+    }
+  while (flock (dir_fd, LOCK_EX) != 0)
+    if (errno != EINTR)
+      {
+        io_error (error, errno, self->location, "cannot lock the store");
+        close (dir_fd);
+        return -1;
+      }
+  return dir_fd;
+}
+
 static gboolean
 edit_index (SmileyFileStore *self, IndexEditFunc edit, gpointer user_data, GError **error)
 {
@@ -220,20 +243,10 @@ edit_index (SmileyFileStore *self, IndexEditFunc edit, gpointer user_data, GErro
   g_autofree char *data = NULL;
   gsize            length;
   gboolean         ok = FALSE;
-  int              dir_fd;
+  int              dir_fd = lock_directory (self, error);
 
-  dir_fd = open (self->location, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir_fd < 0)
-    {
-      io_error (error, errno, self->location, "cannot open the store");
-      return FALSE;
-    }
-  while (flock (dir_fd, LOCK_EX) != 0)
-    if (errno != EINTR)
-      {
-        io_error (error, errno, self->location, "cannot lock the store");
-        goto out;
-      }
+    return FALSE;
 
   if ((index = load_index (self, error)) == NULL || !edit (index, user_data, error))
     goto out;
@@ -967,12 +980,48 @@ smiley_file_store_get_stats (SmileyStore *store, SmileyRun *run, GError **error)
 
 /* Opening */
 
+/* With the directory locked: makes an empty directory a store, or finds
+ * that another process just did. */
+static gboolean
+create_index_locked (SmileyFileStore *self, GError **error)
+{
+  g_autoptr (GKeyFile) index = NULL;
+  g_autoptr (GDir) dir = NULL;
+  g_autofree char *data = NULL;
+
+  if (g_file_test (self->index_path, G_FILE_TEST_EXISTS))
+    return (index = load_index (self, error)) != NULL;
+
+  /* Only an empty directory becomes a store: anything else is some
+   * other directory given by mistake. */
+  dir = g_dir_open (self->location, 0, NULL);
+  if (dir != NULL && g_dir_read_name (dir) != NULL)
+    {
+      g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_NOT_A_STORE,
+                   "%s: not a smiley file store (no '%s' file, and the directory is not empty)",
+                   self->location, INDEX_NAME);
+      return FALSE;
+    }
+  if ((index = load_index (self, error)) == NULL)
+    return FALSE;
+  data = g_key_file_to_data (index, NULL, NULL);
+  if (!g_file_set_contents_full (self->index_path, data, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0644,
+                                 NULL))
+    {
+      io_error (error, errno, self->index_path, "cannot create the store");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 smiley_file_store_initable_init (GInitable *initable, GCancellable *cancellable, GError **error)
 {
   SmileyFileStore *self = SMILEY_FILE_STORE (initable);
   g_autoptr (GKeyFile) index = NULL;
   GStatBuf st;
+  gboolean ok;
+  int      dir_fd;
 
   if (self->opened)
     return TRUE;
@@ -985,28 +1034,30 @@ smiley_file_store_initable_init (GInitable *initable, GCancellable *cancellable,
   g_free (self->index_path);
   self->index_path = g_build_filename (self->location, INDEX_NAME, NULL);
 
+  /* Several processes may create the same store at once: a directory
+   * someone else just made is as good as one made here. */
+  if (g_mkdir (self->location, 0755) != 0 && errno != EEXIST)
+    {
+      int              saved_errno = errno;
+      g_autofree char *parent = g_path_get_dirname (self->location);
+
+      if (saved_errno == ENOENT && !g_file_test (parent, G_FILE_TEST_IS_DIR))
+        g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_IO,
+                     "%s: cannot create the store: there is no directory %s", self->location,
+                     parent);
+      else if (g_stat (self->location, &st) != 0)
+        io_error (error, saved_errno, self->location, "cannot create the store");
+      else
+        goto exists; /* e.g. EACCES on an existing directory, read-only media */
+      return FALSE;
+    }
+exists:
   if (g_stat (self->location, &st) != 0)
     {
-      if (errno != ENOENT)
-        {
-          io_error (error, errno, self->location, "cannot open the store");
-          return FALSE;
-        }
-      if (g_mkdir (self->location, 0755) != 0)
-        {
-          int              saved_errno = errno;
-          g_autofree char *parent = g_path_get_dirname (self->location);
-
-          if (saved_errno == ENOENT && !g_file_test (parent, G_FILE_TEST_IS_DIR))
-            g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_IO,
-                         "%s: cannot create the store: there is no directory %s", self->location,
-                         parent);
-          else
-            io_error (error, saved_errno, self->location, "cannot create the store");
-          return FALSE;
-        }
+      io_error (error, errno, self->location, "cannot open the store");
+      return FALSE;
     }
-  else if (!S_ISDIR (st.st_mode))
+  if (!S_ISDIR (st.st_mode))
     {
       g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_NOT_A_STORE,
                    "%s: not a smiley file store (it is a file, not a directory; an SQLite "
@@ -1014,37 +1065,34 @@ smiley_file_store_initable_init (GInitable *initable, GCancellable *cancellable,
                    self->location, self->location);
       return FALSE;
     }
-  else if (!g_file_test (self->index_path, G_FILE_TEST_EXISTS))
-    {
-      g_autoptr (GDir) dir = g_dir_open (self->location, 0, NULL);
 
-      /* Only an empty directory becomes a store: anything else is some
-       * other directory given by mistake. */
-      if (dir != NULL && g_dir_read_name (dir) != NULL)
-        {
-          g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_NOT_A_STORE,
-                       "%s: not a smiley file store (no '%s' file, and the directory is not empty)",
-                       self->location, INDEX_NAME);
-          return FALSE;
-        }
+  if (g_file_test (self->index_path, G_FILE_TEST_EXISTS))
+    {
+      if ((index = load_index (self, error)) == NULL)
+        return FALSE;
+      if (access (self->location, W_OK) != 0)
+        self->read_only = TRUE;
+      self->opened = TRUE;
+      return TRUE;
     }
 
-  index = load_index (self, error);
-  if (index == NULL)
+  /* No index yet. Creating it holds the directory's lock, as does every
+   * later change, and a store's logs are only written once its index
+   * exists: so under the lock, either the index is there now (another
+   * process created the store meanwhile) or the directory is truly
+   * empty, or it is not a store. */
+  if (access (self->location, W_OK) != 0)
+    {
+      io_error (error, errno, self->location, "cannot create the store");
+      return FALSE;
+    }
+  dir_fd = lock_directory (self, error);
+  if (dir_fd < 0)
     return FALSE;
-  if (!g_file_test (self->index_path, G_FILE_TEST_EXISTS))
-    {
-      g_autofree char *data = g_key_file_to_data (index, NULL, NULL);
-
-      if (!g_file_set_contents_full (self->index_path, data, -1, G_FILE_SET_CONTENTS_CONSISTENT,
-                                     0644, NULL))
-        {
-          io_error (error, errno, self->index_path, "cannot create the store");
-          return FALSE;
-        }
-    }
-  else if (access (self->location, W_OK) != 0)
-    self->read_only = TRUE;
+  ok = create_index_locked (self, error);
+  close (dir_fd);
+  if (!ok)
+    return FALSE;
   self->opened = TRUE;
   return TRUE;
 }

@@ -333,6 +333,33 @@ class FileStoreUri(StoreCase, unittest.TestCase):
         self.check_deletable(damage)
 
 
+class FileStoreCreation(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix='smiley-store-create-')
+        self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
+        self.program = os.path.join(self.dir, 'tiny.py')
+        with open(self.program, 'w') as f:
+            f.write('total = 0\nfor i in range(3):\n    total += i\nprint("total", total)\n')
+
+    def test_concurrent_creation(self):
+        """Several runs creating the same new file store at once all get
+        it: a directory or index another one just created is opened, not
+        refused."""
+        for attempt in range(12):
+            store = os.path.join(self.dir, 'new-%d' % attempt)
+            runs = [subprocess.Popen([SMILEY, 'run', '--local', '--store', 'file:' + store, '--',
+                                      self.program], cwd=self.dir, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+                    for _ in range(6)]
+            for run in runs:
+                out, err = run.communicate(timeout=60)
+                self.assertEqual(run.returncode, 0, err)
+                self.assertIn('total 3', out)
+            listed = json.loads(smiley('list', '--format', 'json', '--store', 'file:' + store).stdout)
+            self.assertEqual(len(listed), 6)
+            self.assertEqual(len([n for n in os.listdir(store) if n.endswith('.smly')]), 6)
+
+
 class DefaultDatabase(unittest.TestCase):
     def test_smiley_db_in_working_directory(self):
         directory = tempfile.mkdtemp(prefix='smiley-store-e2e-')
