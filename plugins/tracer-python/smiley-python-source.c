@@ -638,6 +638,49 @@ find_bootstrap_dir (void)
   return g_build_filename (SMILEY_PLUGINDIR, "python-bootstrap", NULL);
 }
 
+/* The extension reads CPython's internals, so only the Python version it
+ * was built for can be traced. Anything else would run the program
+ * untraced (the bootstrap cannot load the extension), so it is refused
+ * here, before the program starts. The build's own interpreter (or a
+ * virtualenv linking to it) is not asked: that costs a Python start-up
+ * (about 7 ms) on every run. */
+static gboolean
+check_python_version (const char *python, GError **error)
+{
+  const char *query_argv[]
+      = { python, "-E", "-S", "-c", "import sys; sys.stdout.write('%d.%d' % sys.version_info[:2])",
+          NULL };
+  g_autofree char *real = realpath (python, NULL);
+  g_autofree char *ours = realpath (SMILEY_PYTHON, NULL);
+  g_autofree char *out = NULL;
+  g_autoptr (GError) spawn_error = NULL;
+  int status = 0;
+
+  if (real != NULL && ours != NULL && strcmp (real, ours) == 0)
+    return TRUE;
+  if (!g_spawn_sync (NULL, (char **)query_argv, NULL,
+                     G_SPAWN_STDIN_FROM_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out,
+                     NULL, &status, &spawn_error))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot run %s: %s", python,
+                   spawn_error->message);
+      return FALSE;
+    }
+  g_strstrip (out);
+  if (strcmp (out, SMILEY_TRACER_PYTHON_VERSION) == 0)
+    return TRUE;
+  if (g_regex_match_simple ("^[0-9]+\\.[0-9]+$", out, 0, 0))
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                 "%s is Python %s; this smiley traces Python " SMILEY_TRACER_PYTHON_VERSION " only",
+                 python, out);
+  else
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                 "%s: not a Python interpreter (it does not say which Python it is); set "
+                 "--python to a python" SMILEY_TRACER_PYTHON_VERSION,
+                 python);
+  return FALSE;
+}
+
 static gboolean
 smiley_python_source_initable_init (GInitable *initable, GCancellable *cancellable, GError **error)
 {
@@ -667,6 +710,8 @@ smiley_python_source_initable_init (GInitable *initable, GCancellable *cancellab
                    "%s: no Python interpreter there (set --python to a python3.11)", self->python);
       return FALSE;
     }
+  if (!check_python_version (self->python, error))
+    return FALSE;
   if (self->ring_size < 65536 || (self->ring_size & (self->ring_size - 1)) != 0)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,

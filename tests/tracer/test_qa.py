@@ -203,5 +203,48 @@ class QA(unittest.TestCase):
         time.sleep(2.5)
         self.assertFalse(os.path.exists(marker))
 
+    # 7. interpreters that are not Debian's python3
+    PYENV_311 = '/root/.pyenv/versions/3.11.7/bin/python3'
+
+    @unittest.skipUnless(os.access(PYENV_311, os.X_OK), 'no pyenv Python 3.11 here')
+    def test_python_without_its_own_sitecustomize(self):
+        self.write('sc.py', 'import sys\n'
+                            'print("sitecustomize" in sys.modules)\n')
+        plain = subprocess.run([self.PYENV_311, 'sc.py'], cwd=self.dir, capture_output=True,
+                               timeout=50)
+        self.assertEqual(plain.stdout, b'False\n')
+        proc, text = self.smiley(['sc.py'], options=['--python', self.PYENV_311])
+        self.assertEqual((proc.returncode, proc.stdout), (0, plain.stdout))
+        self.assertNotIn(b'sitecustomize', proc.stderr)
+        self.assertIn('sc.py:2: return>>> None', text)
+
+    def fake_python(self, name, body):
+        path = self.write(name, '#!/bin/sh\n' + body)
+        os.chmod(path, 0o755)
+        return path
+
+    def test_other_python_versions_are_refused(self):
+        self.write('hi.py', 'print("hi")\n')
+        cases = [
+            (self.fake_python('python3.12', 'printf 3.12\n'),
+             ' is Python 3.12; this smiley traces Python 3.11 only'),
+            (self.fake_python('python2', 'echo 2.7\n'),
+             ' is Python 2.7; this smiley traces Python 3.11 only'),
+            ('/bin/true', ': not a Python interpreter'),
+        ]
+        for python, message in cases:
+            with self.subTest(python=python):
+                proc, _ = self.smiley(['hi.py'], options=['--python', python])
+                self.assertEqual(proc.returncode, 1)
+                self.assertEqual(proc.stdout, b'')
+                lines = proc.stderr.decode().splitlines()
+                self.assertEqual(len(lines), 1, lines)
+                self.assertIn(python + message, lines[0])
+        # A Python 3.11 reached through another path is accepted.
+        wrapper = self.fake_python('wrapped', 'exec %s "$@"\n' % PYTHON)
+        proc, text = self.smiley(['hi.py'], options=['--python', wrapper])
+        self.assertEqual((proc.returncode, proc.stdout), (0, b'hi\n'), proc.stderr)
+        self.assertIn('hi.py:1: return>>> None', text)
+
 if __name__ == '__main__':
     unittest.main()

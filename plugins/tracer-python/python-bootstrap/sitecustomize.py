@@ -52,6 +52,7 @@ def _smiley_bootstrap():
                     event_budget=int(options.get('event_budget', '0')),
                     run_budget=int(options.get('run_budget', '0')),
                     parent=int(env.get('SMILEY_TRACER_PARENT', '0')),
+                    hide=sys.modules.get('sitecustomize'),
                 )
                 # atexit handlers run last-registered first: this one, the
                 # first, runs after all of the program's.
@@ -78,10 +79,17 @@ del _smiley_bootstrap
 
 # Hand over to the sitecustomize this one stands in for, if there is one.
 import sys as _sys  # noqa: E402
-_sys.modules.pop('sitecustomize', None)
-del _sys
+_smiley_self = _sys.modules.pop('sitecustomize', None)
 try:
     import sitecustomize  # noqa: E402,F401
 except ImportError as _err:
     if _err.name != 'sitecustomize':
         raise
+    # There is none (a Python built without one, e.g. pyenv's): importlib
+    # takes this module out of sys.modules once this file has run, and
+    # raises KeyError if it is not there. Put it back; the tracer removes
+    # it when the program starts (see hide= in start()), so that, as under
+    # python3, there is no 'sitecustomize' in sys.modules.
+    if _smiley_self is not None:
+        _sys.modules['sitecustomize'] = _smiley_self
+del _sys, _smiley_self

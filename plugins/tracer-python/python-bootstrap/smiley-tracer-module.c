@@ -173,7 +173,8 @@ typedef struct
   uint64_t         events;
   TracerProfile   *profile;
   PyObject        *thread_hook;
-  PyObject        *name_key; /* "__name__" */
+  PyObject        *hide_module; /* the bootstrap, if it had to stay in sys.modules */
+  PyObject        *name_key;    /* "__name__" */
   PyCodeObject    *main_code;
   int              threading_hooked;
   const void      *c_cache_key[C_ENTRY_CACHE];
@@ -1270,6 +1271,25 @@ hook_threading (void)
   PyErr_Clear ();
 }
 
+/* The bootstrap stays in sys.modules['sitecustomize'] when the
+ * interpreter has no sitecustomize of its own (importlib insists on
+ * removing it itself); it leaves when the program starts, so the program
+ * sees what python3 shows it: no 'sitecustomize' at all. */
+static void
+forget_bootstrap (void)
+{
+  PyObject *modules = PyImport_GetModuleDict ();
+  PyObject *item;
+
+  if (tracer.hide_module == NULL || modules == NULL)
+    return;
+  item = PyDict_GetItemString (modules, "sitecustomize");
+  if (item == tracer.hide_module)
+    PyDict_DelItemString (modules, "sitecustomize");
+  PyErr_Clear ();
+  Py_CLEAR (tracer.hide_module);
+}
+
 static int
 is_main (PyFrameObject *frame)
 {
@@ -1304,6 +1324,7 @@ on_call (PyThreadState *tstate, PyFrameObject *frame)
       tracer.stats_on = 1;
       tracer.main_code = code;
       hook_threading ();
+      forget_bootstrap ();
     }
   ts = thread_state ();
   if (ts == NULL)
@@ -1728,35 +1749,26 @@ split_list (PyObject *list)
 static PyObject *
 tracer_start (PyObject *module, PyObject *args, PyObject *kwargs)
 {
-  static char       *keywords[] = { "ring_fd",
-                                    "ring_size",
-                                    "t0",
-                                    "stdlib",
-                                    "packages",
-                                    "exclude",
-                                    "include_stdlib",
-                                    "include_site",
-                                    "profile_only",
-                                    "repr_limit",
-                                    "event_budget",
-                                    "run_budget",
-                                    "parent",
-                                    NULL };
+  static char *keywords[]
+      = { "ring_fd",      "ring_size",      "t0",           "stdlib",       "packages",
+          "exclude",      "include_stdlib", "include_site", "profile_only", "repr_limit",
+          "event_budget", "run_budget",     "parent",       "hide",         NULL };
   int                fd, include_stdlib = 0, include_site = 1, profile_only = 0, err;
   unsigned long long ring_size, t0, run_budget = 0;
   unsigned long      repr_limit = 256, event_budget = 0;
   PyObject          *stdlib = NULL, *packages = NULL, *exclude = NULL;
   long               parent = 0;
+  PyObject          *hide = NULL;
 
   if (tracer.ring.header != NULL)
     {
       PyErr_SetString (PyExc_RuntimeError, "the tracer is already running");
       return NULL;
     }
-  if (!PyArg_ParseTupleAndKeywords (args, kwargs, "iKK|OOOpppkkKl", keywords, &fd, &ring_size, &t0,
+  if (!PyArg_ParseTupleAndKeywords (args, kwargs, "iKK|OOOpppkkKlO", keywords, &fd, &ring_size, &t0,
                                     &stdlib, &packages, &exclude, &include_stdlib, &include_site,
-                                    &profile_only, &repr_limit, &event_budget, &run_budget,
-                                    &parent))
+                                    &profile_only, &repr_limit, &event_budget, &run_budget, &parent,
+                                    &hide))
     return NULL;
   /* If smiley is killed (even with SIGKILL), the program dies with it, as
    * it would have had it been the killed process, rather than run on
@@ -1809,6 +1821,8 @@ tracer_start (PyObject *module, PyObject *args, PyObject *kwargs)
         PyErr_NoMemory ();
       return NULL;
     }
+  if (hide != NULL && hide != Py_None)
+    tracer.hide_module = Py_NewRef (hide);
   pthread_atfork (before_fork, after_fork_in_parent, after_fork_in_child);
   Py_AtExit (at_exit_fallback);
   PyEval_SetProfile (profile_cb, NULL);
