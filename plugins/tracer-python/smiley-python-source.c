@@ -738,6 +738,42 @@ smiley_python_source_initable_iface_init (GInitableIface *iface)
 
 /* ---- GObject ------------------------------------------------------------ */
 
+/* A program started with stdin, stdout or stderr closed must find them
+ * closed, as under python3 (sys.stdout is None, print() does nothing).
+ * But smiley itself would fill the gap: SQLite, for one, opens /dev/null
+ * read-only on any of fds 0-2 it finds free, and python3 would then get
+ * that and fail to print. So the free ones are taken here, by a
+ * close-on-exec /dev/null: nothing in smiley can take them any more, and
+ * the exec of python3 closes them again. This runs when the source is
+ * created, which the pipeline does before it creates (or opens) the
+ * sink and the store, and after the plugin registry has closed the
+ * directory it listed. */
+static void
+reserve_closed_std_fds (void)
+{
+  for (int fd = 0; fd <= 2; fd++)
+    {
+      int null_fd;
+
+      if (fcntl (fd, F_GETFD) != -1 || errno != EBADF)
+        continue;
+      /* The lowest free descriptor: fd itself, as 0..fd-1 are open now. */
+      null_fd = open ("/dev/null", O_RDWR | O_CLOEXEC);
+      if (null_fd >= 0 && null_fd != fd)
+        {
+          dup3 (null_fd, fd, O_CLOEXEC);
+          close (null_fd);
+        }
+    }
+}
+
+static void
+smiley_python_source_constructed (GObject *object)
+{
+  reserve_closed_std_fds ();
+  G_OBJECT_CLASS (smiley_python_source_parent_class)->constructed (object);
+}
+
 static void
 smiley_python_source_finalize (GObject *object)
 {
@@ -876,6 +912,7 @@ smiley_python_source_class_init (SmileyPythonSourceClass *klass)
   GParamFlags   rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
   GParamFlags   ro = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
 
+  object_class->constructed = smiley_python_source_constructed;
   object_class->finalize = smiley_python_source_finalize;
   object_class->get_property = smiley_python_source_get_property;
   object_class->set_property = smiley_python_source_set_property;

@@ -246,5 +246,29 @@ class QA(unittest.TestCase):
         self.assertEqual((proc.returncode, proc.stdout), (0, b'hi\n'), proc.stderr)
         self.assertIn('hi.py:1: return>>> None', text)
 
+    # 8. a program started with stdin, stdout or stderr closed
+    def test_closed_standard_fds(self):
+        seen = os.path.join(self.dir, 'seen.txt')
+        self.write('closed.py', 'import sys\n'
+                                'print("hello")\n'
+                                'with open(%r, "a") as f:\n'
+                                '    f.write(repr([s is None for s in (sys.stdin, sys.stdout, '
+                                'sys.stderr)]) + "\\n")\n' % seen)
+        db = os.path.join(self.dir, 'c.db')
+        for redirections in ('<&- >&- 2>&-', '>&-', '2>&-'):
+            results = []
+            for cmd in ([PYTHON], [SMILEY, 'run', '--database', db],
+                        [SMILEY, 'run', '--sink', 'null']):
+                proc = subprocess.run(['sh', '-c', 'exec "$@" ' + redirections, 'sh'] + cmd
+                                      + ['closed.py'], cwd=self.dir, capture_output=True,
+                                      timeout=50)
+                with open(seen) as f:
+                    results.append((proc.returncode, f.read()))
+                os.unlink(seen)
+            with self.subTest(redirections=redirections):
+                self.assertEqual(results[0][0], 0)
+                self.assertEqual(results[1], results[0])
+                self.assertEqual(results[2], results[0])
+
 if __name__ == '__main__':
     unittest.main()
