@@ -495,6 +495,27 @@ abandon_log (RunLog *log)
   return FALSE;
 }
 
+static gboolean check_or_create_index_locked (SmileyFileStore *self, gboolean create,
+                                              GError **error);
+
+/* Makes the directory a store if it is not one yet: before the first
+ * run's log is written, so that a directory holding a log always has an
+ * index (see smiley_file_store_initable_init). */
+static gboolean
+create_index (SmileyFileStore *self, GError **error)
+{
+  gboolean ok;
+  int      dir_fd;
+
+  if (g_file_test (self->index_path, G_FILE_TEST_EXISTS))
+    return TRUE;
+  if ((dir_fd = lock_directory (self, error)) < 0)
+    return FALSE;
+  ok = check_or_create_index_locked (self, TRUE, error);
+  close (dir_fd);
+  return ok;
+}
+
 /* `smiley delete` in another process unlinks the log while this one
  * writes it; a link count of zero says so for the price of an fstat(). */
 static gboolean
@@ -542,6 +563,8 @@ smiley_file_store_begin_run (SmileySink *sink, SmileyRun *run, GError **error)
                    "%s: run %s is already being recorded", self->location, id);
       return FALSE;
     }
+  if (!create_index (self, error))
+    return FALSE;
 
   log = g_new0 (RunLog, 1);
   log->run = g_object_ref (run);
@@ -980,10 +1003,11 @@ smiley_file_store_get_stats (SmileyStore *store, SmileyRun *run, GError **error)
 
 /* Opening */
 
-/* With the directory locked: makes an empty directory a store, or finds
- * that another process just did. */
+/* With the directory locked: checks that an empty directory can become a
+ * store, or finds that another process just made it one; with @create,
+ * makes it one. */
 static gboolean
-create_index_locked (SmileyFileStore *self, GError **error)
+check_or_create_index_locked (SmileyFileStore *self, gboolean create, GError **error)
 {
   g_autoptr (GKeyFile) index = NULL;
   g_autoptr (GDir) dir = NULL;
@@ -1004,6 +1028,8 @@ create_index_locked (SmileyFileStore *self, GError **error)
     }
   if ((index = load_index (self, error)) == NULL)
     return FALSE;
+  if (!create)
+    return TRUE;
   data = g_key_file_to_data (index, NULL, NULL);
   if (!g_file_set_contents_full (self->index_path, data, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0644,
                                  NULL))
@@ -1076,20 +1102,16 @@ exists:
       return TRUE;
     }
 
-  /* No index yet. Creating it holds the directory's lock, as does every
-   * later change, and a store's logs are only written once its index
-   * exists: so under the lock, either the index is there now (another
-   * process created the store meanwhile) or the directory is truly
-   * empty, or it is not a store. */
+  /* No index yet: the index is created by the first run written (see
+   * create_index), so that `smiley list` on an empty directory leaves it
+   * empty. Whether the directory is one is still checked now, under the
+   * lock that creating the index holds. */
   if (access (self->location, W_OK) != 0)
-    {
-      io_error (error, errno, self->location, "cannot create the store");
-      return FALSE;
-    }
+    self->read_only = TRUE;
   dir_fd = lock_directory (self, error);
   if (dir_fd < 0)
     return FALSE;
-  ok = create_index_locked (self, error);
+  ok = check_or_create_index_locked (self, FALSE, error);
   close (dir_fd);
   if (!ok)
     return FALSE;

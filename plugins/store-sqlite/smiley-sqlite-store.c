@@ -216,6 +216,9 @@ struct _SmileySqliteStore
   /* Opened read-only because this user cannot write the database or the
    * directory it is in: reading works, writing is refused. */
   gboolean read_only;
+  /* The file is empty and is read as an empty store from memory; the
+   * first write makes it a smiley database (see open_empty). */
+  gboolean empty_in_memory;
   /* After a failed write the transaction was rolled back and what the
    * writers remember no longer matches the database; refuse more writes. */
   char *write_failure;
@@ -379,6 +382,7 @@ column_text (sqlite3_stmt *stmt, int column)
 /* Transactions */
 
 static gboolean abandon_transaction (SmileySqliteStore *self, GError **error);
+static gboolean initialise_empty (SmileySqliteStore *self, GError **error);
 
 /* A run can be deleted by another process while this one records it. The
  * write lock is held from BEGIN IMMEDIATE to COMMIT, so a run that exists
@@ -448,6 +452,18 @@ begin_transaction (SmileySqliteStore *self, GError **error)
     }
   if (self->in_transaction)
     return TRUE;
+  if (self->empty_in_memory)
+    {
+      GError *local_error = NULL;
+
+      if (!initialise_empty (self, &local_error))
+        {
+          /* No database to write to now: refuse later writes too. */
+          self->write_failure = g_strdup (local_error->message);
+          g_propagate_error (error, local_error);
+          return FALSE;
+        }
+    }
   if ((stmt = get_stmt (self, STMT_BEGIN, error)) == NULL
       || !step_done (self, stmt, "cannot start writing", error))
     return FALSE;
@@ -1892,13 +1908,62 @@ open_read_only (SmileySqliteStore *self, GError **error)
   return TRUE;
 }
 
+/* An empty file (or an SQLite database with nothing in it) is not made a
+ * smiley database until something is written: `smiley list` on it must
+ * leave it as it was. Until then it reads as a store with no runs, from
+ * an empty schema in memory. */
+static gboolean
+open_empty (SmileySqliteStore *self, GError **error)
+{
+  g_autofree char *directory = g_path_get_dirname (self->location);
+  int              rc
+      = sqlite3_open_v2 (":memory:", &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+
+  if (rc != SQLITE_OK)
+    {
+      store_error (self, rc, "cannot open the database", error);
+      g_clear_pointer (&self->db, sqlite3_close);
+      return FALSE;
+    }
+  sqlite3_extended_result_codes (self->db, 1);
+  if (!migrate (self, error))
+    {
+      g_clear_pointer (&self->db, sqlite3_close);
+      return FALSE;
+    }
+  self->empty_in_memory = TRUE;
+  /* Recording into it must fail before the program starts, as for a
+   * smiley database this user cannot write. */
+  if (g_access (self->location, W_OK) != 0 || g_access (directory, W_OK) != 0)
+    self->read_only = TRUE;
+  return TRUE;
+}
+
+static gboolean open_for_writing (SmileySqliteStore *self, gboolean is_new, GError **error);
+
+/* The first write into an empty file: from now on it is a smiley
+ * database. Another process may have made it one meanwhile, or written
+ * something else into it, so it is looked at again. */
+static gboolean
+initialise_empty (SmileySqliteStore *self, GError **error)
+{
+  gboolean is_new;
+
+  for (guint i = 0; i < N_STMTS; i++)
+    g_clear_pointer (&self->stmts[i], sqlite3_finalize);
+  g_clear_pointer (&self->db, sqlite3_close);
+  g_hash_table_remove_all (self->value_cache);
+  self->empty_in_memory = FALSE;
+  if (!check_existing_file (self->location, &is_new, error))
+    return FALSE;
+  return open_for_writing (self, is_new, error);
+}
+
 static gboolean
 smiley_sqlite_store_initable_init (GInitable *initable, GCancellable *cancellable, GError **error)
 {
   SmileySqliteStore *self = SMILEY_SQLITE_STORE (initable);
   gboolean           is_new;
-  int                flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-  int                rc;
 
   if (self->db != NULL)
     return TRUE;
@@ -1910,6 +1975,18 @@ smiley_sqlite_store_initable_init (GInitable *initable, GCancellable *cancellabl
 
   if (!check_existing_file (self->location, &is_new, error))
     return FALSE;
+  if (is_new && g_file_test (self->location, G_FILE_TEST_EXISTS))
+    return open_empty (self, error);
+  return open_for_writing (self, is_new, error);
+}
+
+/* Opens the database for writing, creating it when @is_new; a database
+ * this user cannot write is opened read-only instead. */
+static gboolean
+open_for_writing (SmileySqliteStore *self, gboolean is_new, GError **error)
+{
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+  int rc;
 
   if (is_new)
     flags |= SQLITE_OPEN_CREATE;

@@ -360,6 +360,59 @@ class FileStoreCreation(unittest.TestCase):
             self.assertEqual(len([n for n in os.listdir(store) if n.endswith('.smly')]), 6)
 
 
+class ReadingLeavesEmptyStoresAlone(unittest.TestCase):
+    """Commands that only read never make an empty file or directory a
+    store: list shows no runs, the others say there is no such run, and
+    the file or directory is left exactly as it was. The first run
+    recorded into it makes it a store."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix='smiley-store-empty-')
+        self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
+
+    def check(self, store_args, snapshot):
+        before = snapshot()
+        listing = smiley('list', '--format', 'json', *store_args, cwd=self.dir)
+        self.assertEqual(json.loads(listing.stdout), [])
+        for command in (['replay', *store_args, 'abc'],
+                        ['delete', *store_args, 'abc'],
+                        ['export', *store_args, 'abc', '-'],
+                        ['stats', 'show', *store_args, 'abc']):
+            result = smiley(*command, check=False, cwd=self.dir)
+            self.assertNotEqual(result.returncode, 0, command)
+            self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
+            self.assertIn("no run with id 'abc'", result.stderr)
+        self.assertEqual(snapshot(), before)
+
+        record = smiley('run', '--local', *store_args, '--', TEST_PY, cwd=self.dir)
+        self.assertIn('caught: this is caught', record.stdout)
+        self.assertEqual(len(json.loads(smiley('list', '--format', 'json', *store_args,
+                                               cwd=self.dir).stdout)), 1)
+
+    def test_empty_file(self):
+        path = os.path.join(self.dir, 'notes.md')
+        open(path, 'w').close()
+        self.check(['--database', path], lambda: sorted(os.listdir(self.dir)) + [sha256(path)])
+        self.assertGreater(os.path.getsize(path), 0)
+
+    def test_empty_sqlite_database(self):
+        path = os.path.join(self.dir, 'empty.db')
+        db = sqlite3.connect(path)
+        db.execute('CREATE TABLE scratch (x)')
+        db.execute('DROP TABLE scratch')
+        db.commit()
+        db.close()
+        self.assertGreater(os.path.getsize(path), 0)
+        self.check(['--store', 'sqlite:' + path],
+                   lambda: sorted(os.listdir(self.dir)) + [sha256(path)])
+
+    def test_empty_directory(self):
+        path = os.path.join(self.dir, 'runs')
+        os.mkdir(path)
+        self.check(['--store', 'file:' + path], lambda: os.listdir(path))
+        self.assertIn('index', os.listdir(path))
+
+
 class DefaultDatabase(unittest.TestCase):
     def test_smiley_db_in_working_directory(self):
         directory = tempfile.mkdtemp(prefix='smiley-store-e2e-')
