@@ -513,6 +513,8 @@ class BadLocations(unittest.TestCase):
 
 
 class ReadOnlyDirectory:
+    # The store's files as root leaves them: this user cannot write them.
+    file_mode = 0o644
     """A store in a directory this user cannot write (read-only media,
     someone else's directory) can be listed and replayed; recording into
     it fails before the program runs; nothing is written there."""
@@ -528,7 +530,7 @@ class ReadOnlyDirectory:
         self.hashes = {f: sha256(f) for f in self.files if os.path.isfile(f)}
         directories = [self.store_dir] + [f for f in self.files if os.path.isdir(f)]
         for path in self.files:
-            os.chmod(path, 0o755 if os.path.isdir(path) else 0o644)
+            os.chmod(path, 0o755 if os.path.isdir(path) else self.file_mode)
         os.chmod(self.store_dir, 0o555)
         self.addCleanup(os.chmod, self.store_dir, 0o755)
         self.as_user = []
@@ -577,6 +579,15 @@ class ReadOnlyDirectory:
 
 
 class ReadOnlySqlite(ReadOnlyDirectory, unittest.TestCase):
+    def store_args(self):
+        return ['--database', os.path.join(self.store_dir, 'smiley.db')]
+
+
+class ReadOnlyDirectoryWritableDatabase(ReadOnlyDirectory, unittest.TestCase):
+    """Only the directory is read-only: SQLite could write the file but
+    not its -wal and -shm files beside it."""
+    file_mode = 0o666
+
     def store_args(self):
         return ['--database', os.path.join(self.store_dir, 'smiley.db')]
 
