@@ -7,6 +7,7 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -142,25 +143,47 @@ find_program_start (const GOptionEntry *entries, int argc, char **argv, gboolean
   return argc;
 }
 
-/* Whether standard error, which the traced program shared, is known to be
- * at the start of a line. Only a regular file can be looked at: its last
- * byte is the one before the shared file offset. A terminal or a pipe
- * cannot be read back, so for them the answer is "not known". */
-static gboolean
-stderr_at_line_start (void)
+/* What to write before the summary so that it starts a line of its own on
+ * the standard error the traced program shared, without touching the
+ * program's bytes:
+ *
+ * - a regular file can be read back: its last byte is the one before the
+ *   shared file offset, and a newline is added only if that is not one;
+ * - a terminal cannot be read back, but can be made to tell: a line of
+ *   spaces as wide as the terminal, then a carriage return, leaves the
+ *   cursor at the start of the same line if it was there (the last column
+ *   only arms the wrap) and at the start of the next one otherwise (the
+ *   wrap happens); the summary then overwrites the spaces;
+ * - anything else (a pipe, a socket) cannot be known: nothing is added,
+ *   so that a program that ended its output with a newline, the usual
+ *   case, is followed by the summary line alone. */
+static char *
+summary_separator (void)
 {
-  struct stat st;
-  off_t       offset;
-  char        last = '\n';
-  ssize_t     n;
+  struct stat    st;
+  struct winsize ws;
+  off_t          offset;
+  char           last = '\n';
+  ssize_t        n;
 
-  if (fstat (STDERR_FILENO, &st) != 0 || !S_ISREG (st.st_mode))
-    return FALSE;
+  if (fstat (STDERR_FILENO, &st) != 0)
+    return g_strdup ("");
+
+  if (isatty (STDERR_FILENO))
+    {
+      g_autofree char *spaces = NULL;
+
+      if (ioctl (STDERR_FILENO, TIOCGWINSZ, &ws) != 0 || ws.ws_col == 0)
+        return g_strdup ("\n");
+      spaces = g_strnfill (ws.ws_col, ' ');
+      return g_strconcat (spaces, "\r", NULL);
+    }
+
+  if (!S_ISREG (st.st_mode))
+    return g_strdup ("");
   offset = lseek (STDERR_FILENO, 0, SEEK_CUR);
-  if (offset < 0)
-    return FALSE;
-  if (offset == 0)
-    return TRUE;
+  if (offset <= 0)
+    return g_strdup ("");
 
   /* `2>file` opens it write-only: read it through /proc instead. */
   n = pread (STDERR_FILENO, &last, 1, offset - 1);
@@ -169,28 +192,24 @@ stderr_at_line_start (void)
       int fd = open ("/proc/self/fd/2", O_RDONLY | O_CLOEXEC);
 
       if (fd < 0)
-        return FALSE;
+        return g_strdup ("");
       n = pread (fd, &last, 1, offset - 1);
       close (fd);
       if (n != 1)
-        return FALSE;
+        return g_strdup ("");
     }
-  return last == '\n';
+  return g_strdup (last == '\n' ? "" : "\n");
 }
 
-/* The summary goes to the standard error the program wrote to, and must
- * not run into the program's last line when that had no newline. The
- * program's bytes are left as they are: where they cannot be read back
- * (a terminal, a pipe) the summary is set off by an empty line. */
 static void
 print_stats_summary (SmileySource *source)
 {
-  GObjectClass *klass = G_OBJECT_GET_CLASS (source);
-  guint64       emitted = 0, delivered = 0;
-  const char   *separator;
+  GObjectClass    *klass = G_OBJECT_GET_CLASS (source);
+  guint64          emitted = 0, delivered = 0;
+  g_autofree char *separator = NULL;
 
   fflush (stderr);
-  separator = stderr_at_line_start () ? "" : "\n";
+  separator = summary_separator ();
 
   if (g_object_class_find_property (klass, "events-emitted") == NULL
       || g_object_class_find_property (klass, "events-delivered") == NULL)
@@ -629,6 +648,7 @@ smiley_command_replay (SmileyCli *cli, int argc, char **argv, GError **error)
   smiley_pipeline_set_role (pipeline, SMILEY_PIPELINE_STORE, "sqlite:smiley.db");
   /* Replay always reads the store, whatever the configuration's source. */
   smiley_pipeline_add_setting (pipeline, SMILEY_SETTING_FLAG, "source", "replay", "replay");
+  smiley_cli_request_read_only (pipeline);
   smiley_pipeline_add_optional (pipeline, SMILEY_SETTING_DEFAULT, "stream", "stdout", NULL);
   if (options.color != NULL)
     smiley_pipeline_add_optional (pipeline, SMILEY_SETTING_FLAG, "color", options.color, "--color");

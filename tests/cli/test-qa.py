@@ -209,14 +209,82 @@ class StatsSummaryTest(QaTestCase):
             self.assertRegex(f.read(), r"^earlier line\ntail\n" + SUMMARY + "$")
 
     def test_pipe(self):
-        # A pipe cannot be read back: the summary is set off by an empty
-        # line, and the program's bytes are unchanged either way.
-        r = smiley("run", "--sink", "null", "--stats-summary", "-m", "py_compile", "missing.py",
-                   cwd=self.tmp, env=self.env)
-        self.assertRegex(r.stderr, r"^\[Errno 2\] No such file or directory: 'missing.py'\n" + SUMMARY + "$")
+        # A pipe cannot be read back: nothing is added, so the usual
+        # newline-terminated output is followed by the summary alone.
         prog = self.write("prog.py", "import sys\nsys.stderr.write('done\\n')\n")
         r = smiley("run", "--sink", "null", "--stats-summary", prog, cwd=self.tmp, env=self.env)
-        self.assertRegex(r.stderr, r"^done\n\n" + SUMMARY + "$")
+        self.assertRegex(r.stderr, r"^done\n" + SUMMARY + "$")
+
+    def run_in_terminal(self, program, columns=80):
+        import pty
+        import struct
+        import fcntl
+        import termios
+        import select
+        prog = self.write("prog.py", program)
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+        # No translation of \n to \r\n: the bytes are what smiley wrote.
+        attrs = termios.tcgetattr(slave)
+        attrs[1] &= ~termios.OPOST
+        termios.tcsetattr(slave, termios.TCSANOW, attrs)
+        p = subprocess.Popen([SMILEY, "run", "--sink", "null", "--stats-summary", prog],
+                             cwd=self.tmp, env=self.env, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=slave)
+        os.close(slave)
+        data = b""
+        while True:
+            ready, _, _ = select.select([master], [], [], 30)
+            if not ready:
+                break
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+        p.wait(timeout=30)
+        os.close(master)
+        return data.decode()
+
+    def test_terminal(self):
+        # A row of spaces as wide as the terminal and a carriage return:
+        # the summary lands at the start of the next line after a partial
+        # line and overwrites the spaces after a complete one.
+        pad = " " * 80 + "\r"
+        out = self.run_in_terminal("import sys\nsys.stderr.write('partial')\n")
+        self.assertRegex(out, "^partial" + pad + SUMMARY + "$")
+        self.assertEqual(screen(out, 80), ["partial", out.split("\r")[-1].rstrip("\n")])
+        out = self.run_in_terminal("import sys\nsys.stderr.write('done\\n')\n")
+        self.assertRegex(out, "^done\n" + pad + SUMMARY + "$")
+        self.assertEqual(screen(out, 80), ["done", out.split("\r")[-1].rstrip("\n")])
+
+
+def screen(data, columns):
+    """The lines a terminal with deferred wrap (xterm, VTE) shows for data."""
+    lines, row, col, pending = [[]], 0, 0, False
+    for ch in data:
+        if ch == "\r":
+            col, pending = 0, False
+        elif ch == "\n":
+            row, col, pending = row + 1, 0, False
+            lines.append([])
+        else:
+            if pending:
+                row, col, pending = row + 1, 0, False
+                lines.append([])
+            line = lines[row]
+            line.extend(" " * (col + 1 - len(line)))
+            line[col] = ch
+            if col == columns - 1:
+                pending = True
+            else:
+                col += 1
+    text = ["".join(line).rstrip() for line in lines]
+    while text and text[-1] == "":
+        text.pop()
+    return text
 
 
 LATIN1_SOURCE = ("# -*- coding: latin-1 -*-\n"
