@@ -282,18 +282,23 @@ smiley_cli_check_store_exists (SmileyPipeline *pipeline, GError **error)
 }
 
 /**
- * smiley_cli_open_store:
- * @cli: the command line
- * @options: the common options of the command
- * @error: return location for a #GError
+ * smiley_cli_request_read_only:
+ * @pipeline: a pipeline with a store, not built yet
  *
- * Opens the command's store for reading: --store/--database, else the
- * configuration's, else sqlite:smiley.db. It must exist.
- *
- * Returns: (transfer full): the initialised store
+ * Asks for the store to be opened read-only, for the commands that only
+ * read it (list, replay, stats, export, report, server): such a command
+ * must not turn a file that is not a store yet (an empty file, say) into
+ * one. Stores say so with a construct-only boolean "read-only" property;
+ * one without it is opened as before.
  */
-SmileyStore *
-smiley_cli_open_store (SmileyCli *cli, SmileyCommonOptions *options, GError **error)
+void
+smiley_cli_request_read_only (SmileyPipeline *pipeline)
+{
+  smiley_pipeline_add_optional (pipeline, SMILEY_SETTING_DEFAULT, "read-only", "true", NULL);
+}
+
+static SmileyStore *
+open_store (SmileyCli *cli, SmileyCommonOptions *options, gboolean read_only, GError **error)
 {
   g_autoptr (SmileyPipeline) pipeline = smiley_cli_new_pipeline (cli, options, error);
 
@@ -301,11 +306,48 @@ smiley_cli_open_store (SmileyCli *cli, SmileyCommonOptions *options, GError **er
     return NULL;
 
   smiley_pipeline_set_role (pipeline, SMILEY_PIPELINE_STORE, "sqlite:smiley.db");
+  if (read_only)
+    smiley_cli_request_read_only (pipeline);
   if (!smiley_pipeline_build (pipeline, error) || !smiley_cli_check_store_exists (pipeline, error)
       || !smiley_pipeline_initialize (pipeline, NULL, error))
     return NULL;
 
   return g_object_ref (smiley_pipeline_get_object (pipeline, SMILEY_PIPELINE_STORE));
+}
+
+/**
+ * smiley_cli_open_store:
+ * @cli: the command line
+ * @options: the common options of the command
+ * @error: return location for a #GError
+ *
+ * Opens the command's store to read and change it (delete):
+ * --store/--database, else the configuration's, else sqlite:smiley.db. It
+ * must exist.
+ *
+ * Returns: (transfer full): the initialised store
+ */
+SmileyStore *
+smiley_cli_open_store (SmileyCli *cli, SmileyCommonOptions *options, GError **error)
+{
+  return open_store (cli, options, FALSE, error);
+}
+
+/**
+ * smiley_cli_open_store_read_only:
+ * @cli: the command line
+ * @options: the common options of the command
+ * @error: return location for a #GError
+ *
+ * Opens the command's store as smiley_cli_open_store() does, asking the
+ * store to open it read-only (see smiley_cli_request_read_only()).
+ *
+ * Returns: (transfer full): the initialised store
+ */
+SmileyStore *
+smiley_cli_open_store_read_only (SmileyCli *cli, SmileyCommonOptions *options, GError **error)
+{
+  return open_store (cli, options, TRUE, error);
 }
 
 /**

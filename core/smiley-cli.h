@@ -77,6 +77,9 @@ SmileyPipeline *smiley_cli_new_pipeline (SmileyCli *cli, SmileyCommonOptions *op
                                          GError **error);
 gboolean        smiley_cli_check_store_exists (SmileyPipeline *pipeline, GError **error);
 SmileyStore *smiley_cli_open_store (SmileyCli *cli, SmileyCommonOptions *options, GError **error);
+SmileyStore *smiley_cli_open_store_read_only (SmileyCli *cli, SmileyCommonOptions *options,
+                                              GError **error);
+void         smiley_cli_request_read_only (SmileyPipeline *pipeline);
 gboolean smiley_cli_check_whole (const char *option, const char *text, guint64 max, GError **error);
 gboolean smiley_cli_check_number (const char *option, const char *text, double min, double max,
                                   GError **error);

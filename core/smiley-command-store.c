@@ -316,7 +316,7 @@ smiley_command_list (SmileyCli *cli, int argc, char **argv, GError **error)
       goto out;
     }
 
-  store = smiley_cli_open_store (cli, &options, error);
+  store = smiley_cli_open_store_read_only (cli, &options, error);
   if (store == NULL)
     goto out;
 

@@ -44,6 +44,7 @@ render_view (SmileyCli *cli, SmileyPipeline *pipeline, const char *view_name, co
 
   smiley_pipeline_set_role (pipeline, SMILEY_PIPELINE_STORE, "sqlite:smiley.db");
   smiley_pipeline_set_role (pipeline, SMILEY_PIPELINE_VIEW, view_name);
+  smiley_cli_request_read_only (pipeline);
 
   if (!smiley_pipeline_build (pipeline, error) || !smiley_cli_check_store_exists (pipeline, error)
       || !smiley_pipeline_initialize (pipeline, NULL, error))

@@ -338,5 +338,26 @@ class SourceEncodingTest(QaTestCase):
         self.check("s = 'gr\u00fc\u00df'\n".encode("utf-8"), "s = 'gr\u00fc\u00df'", lineno=1)
 
 
+class ReadOnlyStoreTest(QaTestCase):
+    """Bug 6: the read-only commands ask the store to open read-only (a
+    construct-only "read-only" property, where the store has one), so they
+    cannot turn an empty file into a database; delete does not."""
+
+    def test_read_only_commands(self):
+        env = dict(self.env)
+        env["SMILEY_PLUGIN_PATH"] = os.path.join(BUILD, "tests", "cli")
+        location = self.write("probe", "")
+        uri = "test-probe:" + location
+        for args, read_only in [(["list"], True), (["replay", "abc"], True),
+                                (["stats", "show", "abc"], True),
+                                (["stats", "graph", "abc", "-o", "g.svg"], True),
+                                (["stats", "export", "abc", "x.prof"], True),
+                                (["export", "abc", "x.json"], True),
+                                (["delete", "abc"], False)]:
+            r = smiley(*args, "--store", uri, env=env, cwd=self.tmp)
+            self.assertOneLineError(r, 1, "test-probe %s: read-only=%s"
+                                    % (location, "true" if read_only else "false"))
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
