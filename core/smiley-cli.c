@@ -127,17 +127,42 @@ void
 smiley_cli_add_common (GOptionContext *context, SmileyCommonOptions *options, gboolean with_sink,
                        gboolean with_socket)
 {
-  const GOptionEntry store_entries[] = {
-    { "config", 0, 0, G_OPTION_ARG_FILENAME, &options->config,
-      "Read the configuration from FILE instead of $XDG_CONFIG_HOME/smiley/smiley.conf", "FILE" },
-    { "store", 0, 0, G_OPTION_ARG_STRING, &options->store,
-      "Store to use: sqlite:PATH or file:DIR (default: sqlite:smiley.db)", "URI" },
-    { "database", 0, 0, G_OPTION_ARG_FILENAME, &options->database,
-      "SQLite database to use (the same as --store sqlite:FILE)", "FILE" },
-    { "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &options->set,
-      "Set property KEY of the command's source, sink, store or view (repeatable)", "KEY=VALUE" },
-    G_OPTION_ENTRY_NULL
-  };
+  smiley_cli_add_common_full (context, options, TRUE, with_sink, with_socket);
+}
+
+/**
+ * smiley_cli_add_common_full:
+ * @context: a command's option context
+ * @options: where the values go
+ * @with_store: whether the command has a store (--store, --database)
+ * @with_sink: whether the command has a sink (--sink)
+ * @with_socket: whether it talks over a socket (--socket)
+ *
+ * Adds --config, --set and, as asked, --store and --database, --sink and
+ * --socket. A command without a store (monitor) must not take --database:
+ * it would be ignored, and the user would look for runs that were never
+ * written.
+ */
+void
+smiley_cli_add_common_full (GOptionContext *context, SmileyCommonOptions *options,
+                            gboolean with_store, gboolean with_sink, gboolean with_socket)
+{
+  const GOptionEntry config_entries[]
+      = { { "config", 0, 0, G_OPTION_ARG_FILENAME, &options->config,
+            "Read the configuration from FILE instead of $XDG_CONFIG_HOME/smiley/smiley.conf",
+            "FILE" },
+          G_OPTION_ENTRY_NULL };
+  const GOptionEntry store_entries[]
+      = { { "store", 0, 0, G_OPTION_ARG_STRING, &options->store,
+            "Store to use: sqlite:PATH or file:DIR (default: sqlite:smiley.db)", "URI" },
+          { "database", 0, 0, G_OPTION_ARG_FILENAME, &options->database,
+            "SQLite database to use (the same as --store sqlite:FILE)", "FILE" },
+          G_OPTION_ENTRY_NULL };
+  const GOptionEntry set_entries[]
+      = { { "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &options->set,
+            "Set property KEY of the command's source, sink, store or view (repeatable)",
+            "KEY=VALUE" },
+          G_OPTION_ENTRY_NULL };
   const GOptionEntry sink_entries[]
       = { { "sink", 0, 0, G_OPTION_ARG_STRING, &options->sink,
             "Where events go: console, null, socket, store, or a plugin's sink", "NAME" },
@@ -147,7 +172,10 @@ smiley_cli_add_common (GOptionContext *context, SmileyCommonOptions *options, gb
             "Endpoint to talk over: unix:PATH or tcp://HOST:PORT", "ENDPOINT" },
           G_OPTION_ENTRY_NULL };
 
-  g_option_context_add_main_entries (context, store_entries, NULL);
+  g_option_context_add_main_entries (context, config_entries, NULL);
+  if (with_store)
+    g_option_context_add_main_entries (context, store_entries, NULL);
+  g_option_context_add_main_entries (context, set_entries, NULL);
   if (with_sink)
     g_option_context_add_main_entries (context, sink_entries, NULL);
   if (with_socket)

@@ -71,6 +71,8 @@ GOptionContext       *smiley_cli_option_context (SmileyCli *cli, const char *par
                                                  const char *summary);
 void                  smiley_cli_add_common (GOptionContext *context, SmileyCommonOptions *options,
                                              gboolean with_sink, gboolean with_socket);
+void            smiley_cli_add_common_full (GOptionContext *context, SmileyCommonOptions *options,
+                                            gboolean with_store, gboolean with_sink, gboolean with_socket);
 gboolean        smiley_cli_parse (SmileyCli *cli, GOptionContext *context, int *argc, char ***argv,
                                   GError **error);
 SmileyPipeline *smiley_cli_new_pipeline (SmileyCli *cli, SmileyCommonOptions *options,

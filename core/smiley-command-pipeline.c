@@ -269,7 +269,9 @@ smiley_command_run (SmileyCli *cli, int argc, char **argv, GError **error)
           { "exclude", 0, 0, G_OPTION_ARG_STRING_ARRAY, &options.exclude,
             "Do not trace files or modules matching PATTERN (repeatable)", "PATTERN" },
           { "profile-only", 0, 0, G_OPTION_ARG_NONE, &options.profile_only,
-            "Only collect profiler statistics (no line events or locals)", NULL },
+            "Only collect profiler statistics: no events (calls, lines, returns, exceptions) "
+            "and no locals",
+            NULL },
           { "python", 0, 0, G_OPTION_ARG_FILENAME, &options.python,
             "Run the program with this Python interpreter", "PATH" },
           { "stats-summary", 0, 0, G_OPTION_ARG_NONE, &options.stats_summary,
@@ -512,7 +514,8 @@ listen_command (SmileyCli *cli, int argc, char **argv, gboolean record, GError *
       g_option_group_add_entries (group, color_entries);
       g_option_context_set_main_group (context, g_steal_pointer (&group));
     }
-  smiley_cli_add_common (context, &options.common, TRUE, TRUE);
+  /* monitor keeps no store: --database would be silently ignored. */
+  smiley_cli_add_common_full (context, &options.common, record, TRUE, TRUE);
 
   if (!smiley_cli_parse (cli, context, &argc, &argv, error))
     return -1;

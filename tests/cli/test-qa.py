@@ -6,12 +6,14 @@ build/smiley binary.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 import unittest
 
 BUILD = os.environ["SMILEY_BUILD_ROOT"]
+SOURCE = os.environ["SMILEY_SOURCE_ROOT"]
 SMILEY = os.path.join(BUILD, "smiley")
 FILL = os.path.join(BUILD, "tests", "cli", "fill-store")
 
@@ -357,6 +359,61 @@ class ReadOnlyStoreTest(QaTestCase):
             r = smiley(*args, "--store", uri, env=env, cwd=self.tmp)
             self.assertOneLineError(r, 1, "test-probe %s: read-only=%s"
                                     % (location, "true" if read_only else "false"))
+
+
+HELP_COMMANDS = ["run", "monitor", "record", "list", "delete", "replay", "stats show",
+                 "stats export", "stats graph", "export", "server", "report", "plugins"]
+
+
+def help_options(command):
+    r = smiley(*command.split(), "--help")
+    assert r.returncode == 0, r.stderr
+    return set(re.findall(r"^\s+(?:-\w, )?(--[a-z-]+)", r.stdout, re.M)) - {"--help"}
+
+
+class HelpAndGuideTest(QaTestCase):
+    """Bug 7: every command's --help and docs/user-guide.md agree."""
+
+    def guide(self):
+        with open(os.path.join(SOURCE, "docs", "user-guide.md")) as f:
+            return f.read()
+
+    def test_guide_synopses_are_in_help(self):
+        # The indented synopsis lines: "    smiley stats graph RUN -o FILE [--format …]".
+        synopses = {}
+        current = None
+        for line in self.guide().splitlines():
+            m = re.match(r"^    smiley (\w+(?: (?:show|export|graph))?)\b(.*)", line)
+            if m and m.group(1).split()[0] in [c.split()[0] for c in HELP_COMMANDS]:
+                current = m.group(1)
+                synopses.setdefault(current, set()).update(re.findall(r"--[a-z-]+", m.group(2)))
+            elif current and re.match(r"^ {10,}\[", line):
+                synopses[current].update(re.findall(r"--[a-z-]+", line))
+            else:
+                current = None
+        self.assertIn("stats graph", synopses)
+        for command, options in synopses.items():
+            if command not in HELP_COMMANDS:
+                continue
+            self.assertLessEqual(options, help_options(command), command)
+
+    def test_help_options_are_in_guide(self):
+        guide = self.guide()
+        for command in HELP_COMMANDS:
+            for option in help_options(command):
+                self.assertTrue(re.search(r"`[^`]*%s\b" % re.escape(option), guide),
+                                "%s %s is not in docs/user-guide.md" % (command, option))
+
+    def test_monitor_has_no_store(self):
+        self.assertNotIn("--database", help_options("monitor"))
+        self.assertNotIn("--store", help_options("monitor"))
+        r = smiley("monitor", "--database", os.path.join(self.tmp, "x.db"), env=self.env)
+        self.assertOneLineError(r, 2, "--database")
+        self.assertIn("--database", help_options("record"))
+
+    def test_profile_only_help(self):
+        r = smiley("run", "--help")
+        self.assertIn("no events (calls, lines, returns, exceptions)", " ".join(r.stdout.split()))
 
 
 if __name__ == "__main__":
