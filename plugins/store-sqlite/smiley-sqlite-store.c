@@ -272,6 +272,10 @@ set_error_from_db (GError **error, const char *location, sqlite3 *db, int rc, co
   switch (rc & 0xff)
     {
     case SQLITE_CORRUPT:
+      /* Damage found by this code rather than by SQLite leaves SQLite's
+       * message at "not an error": say what was being read instead. */
+      if (db != NULL && sqlite3_errcode (db) == SQLITE_OK)
+        detail = doing;
       g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_CORRUPT,
                    "%s: the database is damaged (%s)", location, detail);
       break;
@@ -314,6 +318,35 @@ store_error (SmileySqliteStore *self, int rc, const char *doing, GError **error)
 {
   set_error_from_db (error, self->location, self->db, rc, doing);
   return FALSE;
+}
+
+/* Damage this code found in what SQLite read back without complaint: a
+ * value out of range, text that is not UTF-8. Returns FALSE. */
+G_GNUC_PRINTF (3, 4)
+static gboolean
+damaged (SmileySqliteStore *self, GError **error, const char *format, ...)
+{
+  g_autofree char *what = NULL;
+  va_list          args;
+
+  va_start (args, format);
+  what = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_CORRUPT,
+               "%s: the database is damaged (%s)", self->location, what);
+  return FALSE;
+}
+
+/* The text of a column that must be UTF-8 (names, values, paths), or
+ * NULL if it is not. */
+static const char *
+column_utf8 (sqlite3_stmt *stmt, int column)
+{
+  const char *text = (const char *)sqlite3_column_text (stmt, column);
+
+  if (text == NULL || !g_utf8_validate (text, sqlite3_column_bytes (stmt, column), NULL))
+    return NULL;
+  return text;
 }
 
 /* Statements */
@@ -1155,10 +1188,15 @@ load_run_tables (SmileySqliteStore *self, SmileyRun *run, sqlite3_int64 key, GEr
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       sqlite3_int64 id = sqlite3_column_int64 (stmt, 0);
-      const char   *text = column_text (stmt, 1);
+      const char   *text = column_utf8 (stmt, 1);
 
-      if (id < 0 || id > G_MAXUINT32 || text == NULL
-          || !smiley_run_set_string (run, (guint32)id, text, NULL))
+      if (text == NULL && id >= 0 && id <= G_MAXUINT32)
+        {
+          sqlite3_reset (stmt);
+          return damaged (self, error, "run %s: name %" G_GINT64_FORMAT " is not UTF-8 text",
+                          smiley_run_get_id (run), (gint64)id);
+        }
+      if (id < 0 || id > G_MAXUINT32 || !smiley_run_set_string (run, (guint32)id, text, NULL))
         {
           sqlite3_reset (stmt);
           g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_CORRUPT,
@@ -1311,7 +1349,7 @@ lookup_value (guint64 id, gpointer user_data, GError **error)
     return NULL;
   sqlite3_bind_int64 (stmt, 1, key);
   rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW && column_text (stmt, 0) != NULL)
+  if (rc == SQLITE_ROW && column_utf8 (stmt, 0) != NULL)
     {
       if (g_hash_table_size (self->value_cache) >= VALUE_MEMORY_MAX)
         g_hash_table_remove_all (self->value_cache);
@@ -1320,8 +1358,8 @@ lookup_value (guint64 id, gpointer user_data, GError **error)
     }
   sqlite3_reset (stmt);
   if (rc == SQLITE_ROW && text == NULL)
-    rc = SQLITE_CORRUPT;
-  if (rc == SQLITE_DONE)
+    damaged (self, error, "value %" G_GUINT64_FORMAT " is not UTF-8 text", id & G_MAXUINT32);
+  else if (rc == SQLITE_DONE)
     g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_CORRUPT,
                  "%s: the database is damaged (value %" G_GUINT64_FORMAT " is missing)",
                  self->location, id & G_MAXUINT32);
@@ -1537,14 +1575,27 @@ smiley_sqlite_store_get_stats (SmileyStore *store, SmileyRun *run, GError **erro
     {
       SmileyStatsEntry *entry;
       guint             index;
+      sqlite3_int64     idx = sqlite3_column_int64 (stmt, 0);
+      const char       *file = column_utf8 (stmt, 1);
+      const char       *function = column_utf8 (stmt, 3);
 
-      index = smiley_stats_add_entry (stats, column_text (stmt, 1) ? column_text (stmt, 1) : "",
-                                      (guint)sqlite3_column_int64 (stmt, 2),
-                                      column_text (stmt, 3) ? column_text (stmt, 3) : "");
-      if (index != (guint)sqlite3_column_int64 (stmt, 0))
+      if (file == NULL || function == NULL)
         {
-          rc = SQLITE_CORRUPT;
-          break;
+          sqlite3_reset (stmt);
+          damaged (
+              self, error, "run %s: the %s of profile entry %" G_GINT64_FORMAT " is not UTF-8 text",
+              smiley_run_get_id (run), file == NULL ? "file name" : "function name", (gint64)idx);
+          return NULL;
+        }
+      index = smiley_stats_add_entry (stats, file, (guint)sqlite3_column_int64 (stmt, 2), function);
+      if (idx < 0 || index != (guint64)idx)
+        {
+          sqlite3_reset (stmt);
+          damaged (self, error,
+                   "run %s: profile entry %" G_GINT64_FORMAT " is out of sequence or repeats "
+                   "another",
+                   smiley_run_get_id (run), (gint64)idx);
+          return NULL;
         }
       entry = smiley_stats_get_entry (stats, index);
       entry->ncalls = (guint64)sqlite3_column_int64 (stmt, 4);
@@ -1576,8 +1627,11 @@ smiley_sqlite_store_get_stats (SmileyStore *store, SmileyRun *run, GError **erro
       if (callee < 0 || callee >= smiley_stats_get_length (stats)
           || sqlite3_column_int64 (stmt, 1) < 0 || caller.caller >= smiley_stats_get_length (stats))
         {
-          rc = SQLITE_CORRUPT;
-          break;
+          sqlite3_reset (stmt);
+          damaged (self, error,
+                   "run %s: a caller of profile entry %" G_GINT64_FORMAT " refers to no entry",
+                   smiley_run_get_id (run), (gint64)callee);
+          return NULL;
         }
       smiley_stats_add_caller (stats, (guint)callee, &caller);
     }
@@ -1670,6 +1724,19 @@ check_existing_file (const char *location, gboolean *is_new, GError **error)
                    "%s: not a smiley database (it is a directory; a file store is opened "
                    "with --store file:%s)",
                    location, location);
+      return FALSE;
+    }
+  /* A device, FIFO or socket cannot hold a database (SQLite's own
+   * message, "writing failed", would send the user looking at the disk). */
+  if (!S_ISREG (st.st_mode))
+    {
+      g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_NOT_A_STORE,
+                   "%s: not a smiley database (it is %s, not a regular file)", location,
+                   S_ISCHR (st.st_mode)    ? "a character device"
+                   : S_ISBLK (st.st_mode)  ? "a block device"
+                   : S_ISFIFO (st.st_mode) ? "a named pipe"
+                   : S_ISSOCK (st.st_mode) ? "a socket"
+                                           : "a special file");
       return FALSE;
     }
   /* An empty file is what `touch smiley.db` leaves: it becomes a store. */

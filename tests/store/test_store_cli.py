@@ -449,7 +449,7 @@ class BadLocations(unittest.TestCase):
         smiley('run', '--local', '--database', path, '--', TEST_PY, cwd=self.dir)
         return path
 
-    def assert_refused(self, store_args, path, words):
+    def assert_refused(self, store_args, path, words, side_files=True):
         before = sha256(path) if os.path.isfile(path) else None
         for command in (['list', *store_args], ['run', '--local', *store_args, '--', TEST_PY]):
             result = smiley(*command, check=False, cwd=self.dir)
@@ -462,8 +462,9 @@ class BadLocations(unittest.TestCase):
             self.assertNotIn('caught: this is caught', result.stdout)
             if before is not None:
                 self.assertEqual(sha256(path), before)
-            self.assertFalse(os.path.exists(path + '-wal'))
-            self.assertFalse(os.path.exists(path + '-journal'))
+            if side_files:
+                self.assertFalse(os.path.exists(path + '-wal'))
+                self.assertFalse(os.path.exists(path + '-journal'))
 
     def test_text_file(self):
         path = self.write('notes.txt', b'shopping list\nmilk\n')
@@ -499,6 +500,51 @@ class BadLocations(unittest.TestCase):
             f.seek((size // 4096 // 2) * 4096)
             f.write(bytes((0xa5 ^ i) & 0xff for i in range(4096)))
         self.assert_refused(['--database', path], path, 'damaged')
+
+    def test_device(self):
+        # /dev is shared with every other process: its side files are not
+        # this test's to check.
+        self.assert_refused(['--database', '/dev/null'], '/dev/null',
+                            'not a smiley database (it is a character device, not a regular file)',
+                            side_files=False)
+
+    def test_named_pipe(self):
+        path = self.path('pipe')
+        os.mkfifo(path)
+        self.assert_refused(['--database', path], path,
+                            'not a smiley database (it is a named pipe, not a regular file)')
+
+    def damage_and_read(self, sql, command):
+        """Damages one row of a real database with @sql and runs
+        @command on its run: one line saying what is damaged."""
+        path = self.real_database('smiley.db')
+        run_id = json.loads(smiley('list', '--format', 'json', '--database', path).stdout)[0]['id']
+        db = sqlite3.connect(path)
+        db.execute(sql)
+        db.commit()
+        db.close()
+        result = smiley(*command, '--database', path, run_id, check=False, cwd=self.dir)
+        self.assertEqual(result.returncode, 1, result.stdout)
+        lines = result.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, result.stderr)
+        self.assertIn(path + ': the database is damaged (run ' + run_id, lines[0])
+        self.assertNotIn('not an error', lines[0])
+        return lines[0]
+
+    def test_stat_file_not_utf8(self):
+        line = self.damage_and_read("UPDATE stat SET file = CAST(X'ff41fe' AS TEXT) WHERE idx = 0",
+                                    ['stats', 'show'])
+        self.assertIn('the file name of profile entry 0 is not UTF-8 text', line)
+
+    def test_stat_out_of_sequence(self):
+        line = self.damage_and_read('UPDATE stat SET idx = idx + 1000 WHERE idx = 1',
+                                    ['stats', 'show'])
+        self.assertIn('profile entry 2 is out of sequence', line)
+
+    def test_name_not_utf8(self):
+        line = self.damage_and_read("UPDATE string SET text = CAST(X'ff41fe' AS TEXT) WHERE id = 1",
+                                    ['replay'])
+        self.assertIn('name 1 is not UTF-8 text', line)
 
     def test_file_store_on_a_file(self):
         path = self.write('plain', b'hello\n')
