@@ -425,6 +425,22 @@ encode_run_begin (const char *run_id, guint32 pid, gint64 start_us, const char *
   return g_bytes_new_take (buf, (gsize)(p - buf));
 }
 
+/* What the tracer asked to tell the user (the program replaced its
+ * profiler, …): printed once the run is over, so that it does not get
+ * mixed into the program's own output. */
+static void
+print_notes (SmileyRing *ring)
+{
+  guint32          len = MIN (atomic_load (&ring->header->notes_len), sizeof ring->header->notes);
+  g_autofree char *raw = g_strndup (ring->header->notes, len);
+  g_autofree char *text = g_utf8_make_valid (raw, -1);
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (lines[i][0] != '\0')
+      g_printerr ("smiley: %s\n", lines[i]);
+}
+
 static gboolean
 smiley_python_source_run (SmileySource *source, SmileySink *sink, GCancellable *cancellable,
                           GError **error)
@@ -572,6 +588,7 @@ smiley_python_source_run (SmileySource *source, SmileySink *sink, GCancellable *
   g_thread_join (thread);
 
   self->events_emitted = atomic_load (&ctx->ring.header->events_emitted);
+  print_notes (&ctx->ring);
   self->events_delivered = ctx->delivered;
 
   if (WIFSIGNALED (status))

@@ -72,7 +72,16 @@ typedef struct
   _Atomic uint32_t lock_waiters;
   _Atomic uint32_t next_string;
   _Atomic uint32_t next_thread;
+
+  /* Warnings for the user, lines of UTF-8 appended by the traced
+   * processes (under @lock once shared) and printed by smiley when the
+   * run ends: "the program installed its own profiler …". */
+  _Atomic uint32_t notes_len;
+  char             notes[2048];
 } SmileyRingHeader;
+
+_Static_assert(sizeof (SmileyRingHeader) <= SMILEY_RING_HEADER_SIZE,
+               "the ring's header must fit in its page");
 
 typedef struct
 {

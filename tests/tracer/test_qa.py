@@ -270,5 +270,84 @@ class QA(unittest.TestCase):
                 self.assertEqual(results[1], results[0])
                 self.assertEqual(results[2], results[0])
 
+    # 6. a program that installs its own profiler or trace function
+    def test_own_profiler_is_noticed_and_tracing_resumes(self):
+        self.write('prof.py', 'import cProfile, sys\n'
+                              'def f(n):\n'
+                              '    return n * 2\n'
+                              'for i in range(5):\n'
+                              '    f(i)\n'
+                              'cProfile.run("f(100)", "/dev/null")\n'
+                              'for i in range(5, 10):\n'
+                              '    f(i)\n'
+                              'seen = []\n'
+                              'def mine(frame, event, arg):\n'
+                              '    seen.append((event, frame.f_code.co_name))\n'
+                              'sys.setprofile(mine)\n'
+                              'f(1000)\n'
+                              'sys.setprofile(None)\n'
+                              'print(seen)\n'
+                              'f(11)\n')
+        plain = self.python(['prof.py'])
+        proc, text = self.smiley(['prof.py'])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        # Known and documented: the program's own profile function first
+        # gets the c_return of its sys.setprofile() call, which python3
+        # does not give it (CPython sends it to whatever profiler is set
+        # when the call returns).
+        self.assertEqual(proc.stdout, plain.stdout.replace(b"[(", b"[('c_return', '<module>'), (", 1))
+        returns = [int(line.rsplit(' ', 1)[1]) for line in text.splitlines()
+                   if line.startswith('prof.py:3: return>>> ')]
+        self.assertEqual(returns, [2 * n for n in list(range(10)) + [11]])
+        err = proc.stderr.decode()
+        self.assertIn('smiley: the program installed its own profiler on thread 1 at '
+                      '/usr/lib/python3.11/cProfile.py:', err)
+        self.assertIn('; tracing of that thread stopped there\n', err)
+        self.assertIn('smiley: the program removed its profiler on thread 1 at '
+                      '/usr/lib/python3.11/cProfile.py:', err)
+        self.assertIn('smiley: the program installed its own profiler on thread 1 at '
+                      '%s:13; tracing of that thread stopped there\n'
+                      % os.path.join(self.dir, 'prof.py'), err)
+        self.assertIn('smiley: the program removed its profiler on thread 1 at '
+                      '%s:15; tracing of that thread resumed there\n'
+                      % os.path.join(self.dir, 'prof.py'), err)
+        emitted, recorded = self.counts(proc)
+        self.assertEqual(emitted, recorded)
+
+    def test_own_trace_function_is_noticed(self):
+        self.write('tr.py', 'import sys\n'
+                            'def f(n):\n'
+                            '    x = n + 1\n'
+                            '    return x\n'
+                            'def tracer(frame, event, arg):\n'
+                            '    return tracer\n'
+                            'f(1)\n'
+                            'sys.settrace(tracer)\n'
+                            'f(2)\n'
+                            'sys.settrace(None)\n'
+                            'f(3)\n')
+        proc, text = self.smiley(['tr.py'])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(text.count('call>>> f'), 3)
+        self.assertEqual(text.count('tr.py:3:     x = n + 1'), 2)
+        err = proc.stderr.decode()
+        path = os.path.join(self.dir, 'tr.py')
+        self.assertIn('smiley: the program installed its own trace function on thread 1 at '
+                      '%s:8; line and exception events of that thread stopped there\n' % path, err)
+        self.assertIn('smiley: the program removed its trace function on thread 1 at '
+                      '%s:10; line and exception events of that thread resumed there\n' % path,
+                      err)
+
+    def test_dash_m_cprofile_says_why_nothing_is_recorded(self):
+        self.write('plain.py', 'def f():\n'
+                               '    return 1\n'
+                               'f()\n')
+        proc, text = self.smiley(['-m', 'cProfile', 'plain.py'])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn(b'function calls', proc.stdout)
+        self.assertNotIn('call>>> f', text)
+        self.assertIn(b'smiley: the program installed its own profiler on thread 1 at ',
+                      proc.stderr)
+
 if __name__ == '__main__':
     unittest.main()

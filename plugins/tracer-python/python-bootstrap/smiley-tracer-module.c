@@ -130,6 +130,12 @@ typedef struct
   TracerBuf value; /* one rendered value */
   TracerBuf arg;
   TracerBuf ev; /* the EVENTS frame */
+  /* The program called sys.setprofile()/settrace() on this thread (seen
+   * by the audit hook): look at what it installed at the next event. */
+  uint8_t profile_check;
+  uint8_t trace_check;
+  uint8_t profile_lost; /* the program's profiler replaced ours */
+  uint8_t trace_lost;   /* the program's trace function replaced ours */
 } ThreadState;
 
 typedef struct
@@ -177,6 +183,7 @@ typedef struct
   PyObject        *name_key;    /* "__name__" */
   PyCodeObject    *main_code;
   int              threading_hooked;
+  int              setting_profile; /* our own PyEval_SetProfile() call */
   const void      *c_cache_key[C_ENTRY_CACHE];
   uint32_t         c_cache_entry[C_ENTRY_CACHE];
 } Tracer;
@@ -1447,6 +1454,151 @@ on_return (PyThreadState *tstate, PyFrameObject *frame, PyObject *arg)
   return 0;
 }
 
+/* ---- the program's own profiler or trace function ---------------------- */
+
+/* CPython has one profile and one trace function per thread. A program
+ * that installs its own (sys.setprofile, cProfile, profile, sys.settrace)
+ * replaces ours there, and we would not even know. The audit events
+ * "sys.setprofile" and "sys.settrace" say when the program calls them;
+ * what it installed is looked at on the thread's next event. */
+
+static void
+set_profile (Py_tracefunc func)
+{
+  tracer.setting_profile = 1;
+  PyEval_SetProfile (func, NULL);
+  tracer.setting_profile = 0;
+}
+
+/* Appends a line to the notes smiley prints when the run ends. */
+static void
+add_note (const char *text)
+{
+  SmileyRingHeader *h = tracer.ring.header;
+  size_t            len = strlen (text);
+  uint32_t          used;
+
+  shared_lock ();
+  used = atomic_load (&h->notes_len);
+  if (used + len + 1 <= sizeof h->notes)
+    {
+      memcpy (h->notes + used, text, len);
+      h->notes[used + len] = '\n';
+      atomic_store (&h->notes_len, used + (uint32_t)len + 1);
+    }
+  shared_unlock ();
+}
+
+static void
+note_hook_change (ThreadState *ts, PyFrameObject *frame, const char *what, const char *outcome)
+{
+  char        text[512];
+  const char *file = NULL;
+  PyObject   *name = frame ? frame->f_frame->f_code->co_filename : NULL;
+
+  if (name != NULL && PyUnicode_Check (name))
+    file = PyUnicode_AsUTF8 (name);
+  PyErr_Clear ();
+  snprintf (text, sizeof text, "the program %s on thread %u at %s:%d; %s", what, ts->id,
+            file ? file : "?", frame ? PyFrame_GetLineNumber (frame) : 0, outcome);
+  add_note (text);
+}
+
+static int
+audit_hook (const char *event, PyObject *args, void *data)
+{
+  ThreadState   *ts = tls_state;
+  PyThreadState *tstate;
+
+  /* Every audit event of the program comes here: leave quickly. */
+  if (event[0] != 's' || strncmp (event, "sys.set", 7) != 0)
+    return 0;
+  if (ts == NULL || tracer.setting_profile || tracer.disabled || tracer.finished || !tracer.started)
+    return 0;
+  tstate = PyThreadState_GET ();
+  if (strcmp (event + 7, "profile") == 0)
+    {
+      /* Once the profile function is the program's, the trace function
+       * is our only way back in: it is switched on (unless the program
+       * has its own) so that the next event of this thread is ours. */
+      ts->profile_check = 1;
+      if (tstate->c_tracefunc == NULL)
+        tstate->c_tracefunc = trace_cb;
+    }
+  else if (strcmp (event + 7, "trace") == 0)
+    ts->trace_check = 1;
+  return 0;
+}
+
+/* Our records of frames that returned while the program's profiler was
+ * in place are dropped: the shadow stack is cut back to the frames still
+ * running (@frame's chain), as if those had returned now. */
+static void
+resync_stack (ThreadState *ts, PyFrameObject *frame)
+{
+  int64_t t = (int64_t)ticks ();
+
+  while (ts->n > 0)
+    {
+      Rec                 *rec = &ts->stack[ts->n - 1];
+      _PyInterpreterFrame *f;
+      int                  live = 0;
+
+      if (!rec->is_c)
+        for (f = frame->f_frame; f != NULL; f = f->previous)
+          if ((PyFrameObject *)f->frame_obj == rec->frame)
+            {
+              live = 1;
+              break;
+            }
+      if (live)
+        break;
+      profile_end (ts, rec, t);
+      pop (ts);
+    }
+}
+
+static void
+check_profile (PyThreadState *tstate, ThreadState *ts, PyFrameObject *frame)
+{
+  ts->profile_check = 0;
+  if (tstate->c_profilefunc == profile_cb)
+    return;
+  if (tstate->c_profilefunc == NULL)
+    {
+      /* The program removed its profiler (cProfile is done): ours again. */
+      if (ts->profile_lost)
+        note_hook_change (ts, frame, "removed its profiler",
+                          "tracing of that thread resumed there");
+      ts->profile_lost = 0;
+      resync_stack (ts, frame);
+      set_profile (profile_cb);
+      set_lines (tstate,
+                 ts->n > 0 && ts->stack[ts->n - 1].frame == frame && ts->stack[ts->n - 1].lines);
+      return;
+    }
+  if (!ts->profile_lost)
+    note_hook_change (ts, frame, "installed its own profiler",
+                      "tracing of that thread stopped there");
+  ts->profile_lost = 1;
+  set_lines (tstate, 0);
+}
+
+static void
+check_trace (PyThreadState *tstate, ThreadState *ts, PyFrameObject *frame)
+{
+  int theirs = tstate->c_tracefunc != NULL && tstate->c_tracefunc != trace_cb;
+
+  ts->trace_check = 0;
+  if (theirs && !ts->trace_lost)
+    note_hook_change (ts, frame, "installed its own trace function",
+                      "line and exception events of that thread stopped there");
+  else if (!theirs && ts->trace_lost)
+    note_hook_change (ts, frame, "removed its trace function",
+                      "line and exception events of that thread resumed there");
+  ts->trace_lost = (uint8_t)theirs;
+}
+
 static int
 profile_cb (PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
 {
@@ -1457,6 +1609,8 @@ profile_cb (PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
   if (tracer.disabled || tracer.finished)
     return 0;
   tstate = PyThreadState_GET ();
+  if (__builtin_expect (tls_state != NULL && tls_state->trace_check, 0))
+    check_trace (tstate, tls_state, frame);
   switch (what)
     {
     case PyTrace_CALL:
@@ -1526,6 +1680,14 @@ trace_cb (PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
     {
       set_lines (PyThreadState_GET (), 0);
       return 0;
+    }
+  if (ts != NULL && ts->profile_check)
+    {
+      PyThreadState *tstate = PyThreadState_GET ();
+
+      check_profile (tstate, ts, frame);
+      if (tstate->c_profilefunc != profile_cb)
+        return 0;
     }
   if (ts == NULL || ts->n == 0)
     return 0;
@@ -1623,7 +1785,7 @@ tracer_finish (PyObject *module, PyObject *unused)
   int unhandled_interrupt = _Py_UnhandledKeyboardInterrupt;
 
   /* Stop tracing first: formatting the traceback runs Python code. */
-  PyEval_SetProfile (NULL, NULL);
+  set_profile (NULL);
   set_lines (PyThreadState_GET (), 0);
 
   type = PySys_GetObject ("last_type");
@@ -1671,13 +1833,13 @@ tracer_thread_hook (PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
   if (!tracer.disabled && !tracer.finished)
     {
-      PyEval_SetProfile (profile_cb, NULL);
+      set_profile (profile_cb);
       if (nargs == 3 && PyFrame_Check (args[0]) && PyUnicode_Check (args[1])
           && PyUnicode_CompareWithASCIIString (args[1], "call") == 0)
         profile_cb (NULL, (PyFrameObject *)args[0], PyTrace_CALL, Py_None);
     }
   else
-    PyEval_SetProfile (NULL, NULL);
+    set_profile (NULL);
   Py_RETURN_NONE;
 }
 
@@ -1825,7 +1987,9 @@ tracer_start (PyObject *module, PyObject *args, PyObject *kwargs)
     tracer.hide_module = Py_NewRef (hide);
   pthread_atfork (before_fork, after_fork_in_parent, after_fork_in_child);
   Py_AtExit (at_exit_fallback);
-  PyEval_SetProfile (profile_cb, NULL);
+  /* C audit hooks cannot be seen or removed by the program. */
+  PySys_AddAuditHook (audit_hook, NULL);
+  set_profile (profile_cb);
   Py_RETURN_NONE;
 }
 
