@@ -304,6 +304,8 @@ smiley_cli_check_store_exists (SmileyPipeline *pipeline, GError **error)
                    "%s: no such store (record a run first with 'smiley run --local' or "
                    "'smiley record', or choose one with --database/--store)",
                    location);
+      if (error != NULL)
+        smiley_pipeline_attribute_error (pipeline, SMILEY_PIPELINE_STORE, *error);
       return FALSE;
     }
   return TRUE;

@@ -67,6 +67,8 @@ render_view (SmileyCli *cli, SmileyPipeline *pipeline, const char *view_name, co
   job.output = output;
 
   ok = smiley_cli_run_interruptible (render_work, &job, &interrupted, &local_error);
+  /* Views check some settings (a sort order) only when they render. */
+  smiley_pipeline_attribute_error (pipeline, SMILEY_PIPELINE_VIEW, local_error);
   if (!ok && interrupted && g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
       && run_id == NULL)
     {

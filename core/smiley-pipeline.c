@@ -46,7 +46,26 @@ struct _SmileyPipeline
   GObject *object[SMILEY_PIPELINE_N_ROLES];
   gboolean sink_is_store;
   gboolean built;
+
+  /* Per role, the values the configuration file gave its object: an
+   * object's GInitable error knows nothing of files and lines, so the
+   * pipeline names the setting whose value the error quotes. */
+  GPtrArray *attributions[SMILEY_PIPELINE_N_ROLES]; /* Attribution* */
 };
+
+typedef struct
+{
+  char *value;
+  char *origin;
+} Attribution;
+
+static void
+attribution_free (Attribution *a)
+{
+  g_free (a->value);
+  g_free (a->origin);
+  g_free (a);
+}
 
 G_DEFINE_FINAL_TYPE (SmileyPipeline, smiley_pipeline, G_TYPE_OBJECT)
 
@@ -89,6 +108,7 @@ smiley_pipeline_finalize (GObject *object)
     {
       g_clear_pointer (&self->name[i], g_free);
       g_clear_object (&self->object[i]);
+      g_clear_pointer (&self->attributions[i], g_ptr_array_unref);
     }
   g_clear_pointer (&self->settings, g_ptr_array_unref);
   g_clear_object (&self->registry);
@@ -619,6 +639,79 @@ known_sinks_with_store (SmileyPipeline *self)
   return g_string_free (g_steal_pointer (&text), FALSE);
 }
 
+static gboolean
+from_config_file (const Setting *s)
+{
+  return s->layer == SMILEY_SETTING_SHARED || s->layer == SMILEY_SETTING_COMMAND;
+}
+
+static void
+attribute (SmileyPipeline *self, SmileyPipelineRole role, const char *value, const char *origin)
+{
+  Attribution *a;
+
+  /* Too short a value would be found in unrelated messages. */
+  if (value == NULL || strlen (value) < 2)
+    return;
+  if (self->attributions[role] == NULL)
+    self->attributions[role] = g_ptr_array_new_with_free_func ((GDestroyNotify)attribution_free);
+  a = g_new0 (Attribution, 1);
+  a->value = g_strdup (value);
+  a->origin = g_strdup (origin);
+  g_ptr_array_add (self->attributions[role], a);
+}
+
+/* Whether @message quotes @value as a whole word (not inside a longer
+ * name or number). */
+static gboolean
+message_quotes (const char *message, const char *value)
+{
+  gsize len = strlen (value);
+
+  for (const char *p = strstr (message, value); p != NULL; p = strstr (p + 1, value))
+    {
+      gboolean starts = p == message || !(g_ascii_isalnum (p[-1]) || p[-1] == '_');
+      gboolean ends = !(g_ascii_isalnum (p[len]) || p[len] == '_');
+
+      if (starts && ends)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/**
+ * smiley_pipeline_attribute_error:
+ * @self: a built pipeline
+ * @role: the role whose object failed
+ * @error: the object's error, or %NULL
+ *
+ * Prefixes @error with the file, line, group and key of the
+ * configuration-file setting whose value it quotes, if there is one (the
+ * longest such value wins). Errors about command-line options are left
+ * alone: the user just typed them.
+ */
+void
+smiley_pipeline_attribute_error (SmileyPipeline *self, SmileyPipelineRole role, GError *error)
+{
+  const Attribution *best = NULL;
+
+  g_return_if_fail (SMILEY_IS_PIPELINE (self));
+  g_return_if_fail (role < SMILEY_PIPELINE_N_ROLES);
+
+  if (error == NULL || self->attributions[role] == NULL)
+    return;
+  for (guint i = 0; i < self->attributions[role]->len; i++)
+    {
+      const Attribution *a = g_ptr_array_index (self->attributions[role], i);
+
+      if (message_quotes (error->message, a->value)
+          && (best == NULL || strlen (a->value) > strlen (best->value)))
+        best = a;
+    }
+  if (best != NULL && !g_str_has_prefix (error->message, best->origin))
+    g_prefix_error (&error, "%s: ", best->origin);
+}
+
 /**
  * smiley_pipeline_build:
  * @self: a pipeline
@@ -790,6 +883,10 @@ smiley_pipeline_build (SmileyPipeline *self, GError **error)
                        impl[SMILEY_PIPELINE_STORE]->name);
           goto out;
         }
+      if (name_setting[SMILEY_PIPELINE_STORE] != NULL
+          && from_config_file (name_setting[SMILEY_PIPELINE_STORE]))
+        attribute (self, SMILEY_PIPELINE_STORE, store_location,
+                   name_setting[SMILEY_PIPELINE_STORE]->origin);
       g_value_init (&v, G_TYPE_STRING);
       g_value_set_string (&v, store_location);
       g_ptr_array_add (props[SMILEY_PIPELINE_STORE].names, (gpointer)pspec->name);
@@ -846,6 +943,13 @@ smiley_pipeline_build (SmileyPipeline *self, GError **error)
 
           g_ptr_array_add (props[r].names, (gpointer)pspec->name);
           g_array_append_val (props[r].values, v);
+          if (from_config_file (s))
+            {
+              if (s->value != NULL)
+                attribute (self, r, s->value, s->origin);
+              for (guint j = 0; s->values != NULL && s->values[j] != NULL; j++)
+                attribute (self, r, s->values[j], s->origin);
+            }
         }
 
       if (found || s->optional || s->layer == SMILEY_SETTING_DEFAULT)
@@ -929,7 +1033,11 @@ smiley_pipeline_initialize (SmileyPipeline *self, GCancellable *cancellable, GEr
       if (order[i] == SMILEY_PIPELINE_SINK && self->sink_is_store)
         continue;
       if (!g_initable_init (G_INITABLE (object), cancellable, error))
-        return FALSE;
+        {
+          if (error != NULL)
+            smiley_pipeline_attribute_error (self, order[i], *error);
+          return FALSE;
+        }
     }
   return TRUE;
 }

@@ -65,6 +65,7 @@ gpointer    smiley_pipeline_get_object (SmileyPipeline *self, SmileyPipelineRole
 const char *smiley_pipeline_get_name (SmileyPipeline *self, SmileyPipelineRole role);
 const char *smiley_pipeline_get_value (SmileyPipeline *self, const char *key);
 gboolean    smiley_pipeline_run (SmileyPipeline *self, GCancellable *cancellable, GError **error);
+void smiley_pipeline_attribute_error (SmileyPipeline *self, SmileyPipelineRole role, GError *error);
 
 gboolean smiley_value_from_string (GParamSpec *pspec, const char *text, GValue *value,
                                    GError **error);

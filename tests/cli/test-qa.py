@@ -155,6 +155,35 @@ class ConfigColorTest(QaTestCase):
         r = smiley("replay", "--database", self.db, run_id, "--config", conf, env=self.env)
         self.assertOneLineError(r, 1, "%s:2: [replay] stream: 'stdlog' is not one of stdout, stderr" % conf)
 
+    def test_object_errors_name_file_and_line(self):
+        # Errors an object finds only when it opens (GInitable) or renders
+        # quote a value; the setting that gave that value is named.
+        run_id = self.fill()
+        self.write("prog.py", "open('ran', 'w')\n")
+        cases = [
+            ("[replay]\noutput = /nonexistent/dir/x.txt\n", ["replay", "--database", self.db, run_id],
+             "%s:2: [replay] output: cannot write /nonexistent/dir/x.txt"),
+            ("[replay]\ndatabase = /nonexistent/x.db\n", ["replay", run_id],
+             "%s:2: [replay] database: /nonexistent/x.db: no such store"),
+            ("[smiley]\n\ndatabase = /nonexistent/dir/q.db\n", ["run", "--local", "prog.py"],
+             "%s:3: [smiley] database: /nonexistent/dir/q.db: "),
+            ("[run]\nsocket = garbage\n", ["run", "prog.py"],
+             "%s:2: [run] socket: 'garbage' is not a socket endpoint"),
+        ]
+        if have("source", "python"):
+            cases.append(("[run]\nsink = null\npython = /nonexistent/python\n", ["run", "prog.py"],
+                          "%s:3: [run] python: /nonexistent/python: "))
+        for text, args, expected in cases:
+            conf = self.write("c.conf", text)
+            argv = args[:1] + ["--config", conf] + args[1:]
+            r = smiley(*argv, env=self.env, cwd=self.tmp)
+            self.assertOneLineError(r, 1, "smiley %s: " % args[0] + expected % conf)
+            self.assertFalse(os.path.exists(os.path.join(self.tmp, "ran")))
+        # The same value on the command line is not given a file.
+        r = smiley("replay", "--database", self.db, "--set", "output=/nonexistent/dir/x.txt", run_id,
+                   env=self.env)
+        self.assertOneLineError(r, 1, "smiley replay: cannot write /nonexistent/dir/x.txt")
+
     def test_good_color_from_config(self):
         run_id = self.fill()
         conf = self.write("good.conf", "[replay]\ncolor = always\n")
