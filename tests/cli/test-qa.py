@@ -390,6 +390,18 @@ class ReadOnlyStoreTest(QaTestCase):
                                     % (location, "true" if read_only else "false"))
 
 
+    def test_empty_locations_stay_empty(self):
+        empty_file = self.write("empty.db", "")
+        empty_dir = os.path.join(self.tmp, "empty-store")
+        os.mkdir(empty_dir)
+        for uri in ["sqlite:" + empty_file, "file:" + empty_dir]:
+            for args in [["list"], ["replay", "abc"], ["stats", "show", "abc"],
+                         ["stats", "export", "abc", "x.prof"], ["export", "abc", "x.json"]]:
+                r = smiley(*args, "--store", uri, env=self.env, cwd=self.tmp)
+                self.assertIn(r.returncode, (0, 1), (args, r.stderr))
+                self.assertEqual(os.path.getsize(empty_file), 0, (uri, args))
+                self.assertEqual(os.listdir(empty_dir), [], (uri, args))
+
 HELP_COMMANDS = ["run", "monitor", "record", "list", "delete", "replay", "stats show",
                  "stats export", "stats graph", "export", "server", "report", "plugins"]
 
