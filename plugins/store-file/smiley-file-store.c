@@ -67,7 +67,9 @@ struct _SmileyFileStore
   gboolean opened;
   /* The directory cannot be written by this user: reading works, writing
    * is refused. */
-  gboolean    read_only;
+  gboolean read_only;
+  /* The "read-only" property: whoever opened the store only reads it. */
+  gboolean    open_read_only;
   GHashTable *logs;    /* run id → RunLog */
   DecodedRun *decoded; /* the last run read */
 };
@@ -76,6 +78,7 @@ enum
 {
   PROP_0,
   PROP_LOCATION,
+  PROP_READ_ONLY,
   N_PROPS
 };
 
@@ -548,7 +551,9 @@ smiley_file_store_begin_run (SmileySink *sink, SmileyRun *run, GError **error)
   if (self->read_only)
     {
       g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_IO,
-                   "%s: cannot write to the store: it is read-only for this user", self->location);
+                   "%s: cannot write to the store: %s", self->location,
+                   self->open_read_only ? "it was opened read-only"
+                                        : "it is read-only for this user");
       return FALSE;
     }
   if (!run_id_is_valid (id))
@@ -857,6 +862,19 @@ smiley_file_store_delete_run (SmileyStore *store, const char *run_id, GError **e
     }
   if ((index = load_index (self, error)) == NULL)
     return FALSE;
+  if (self->read_only && run_id_is_valid (run_id))
+    {
+      g_autofree char *run_group = g_strconcat (RUN_GROUP_PREFIX, run_id, NULL);
+
+      if (g_key_file_has_group (index, run_group))
+        {
+          g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_IO,
+                       "%s: cannot delete run %s: the store %s", self->location, run_id,
+                       self->open_read_only ? "was opened read-only"
+                                            : "is read-only for this user");
+          return FALSE;
+        }
+    }
   path = log_path (self, run_id);
   group = g_strconcat (RUN_GROUP_PREFIX, run_id, NULL);
   if (!run_id_is_valid (run_id)
@@ -1060,6 +1078,17 @@ smiley_file_store_initable_init (GInitable *initable, GCancellable *cancellable,
   g_free (self->index_path);
   self->index_path = g_build_filename (self->location, INDEX_NAME, NULL);
 
+  if (self->open_read_only)
+    {
+      self->read_only = TRUE;
+      /* Nothing to read yet: no runs, and nothing is created. */
+      if (g_stat (self->location, &st) != 0 && errno == ENOENT)
+        {
+          self->opened = TRUE;
+          return TRUE;
+        }
+    }
+
   /* Several processes may create the same store at once: a directory
    * someone else just made is as good as one made here. */
   if (g_mkdir (self->location, 0755) != 0 && errno != EEXIST)
@@ -1155,6 +1184,9 @@ smiley_file_store_get_property (GObject *object, guint prop_id, GValue *value, G
     case PROP_LOCATION:
       g_value_set_string (value, self->location);
       break;
+    case PROP_READ_ONLY:
+      g_value_set_boolean (value, self->open_read_only);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1171,6 +1203,9 @@ smiley_file_store_set_property (GObject *object, guint prop_id, const GValue *va
     case PROP_LOCATION:
       g_free (self->location);
       self->location = g_value_dup_string (value);
+      break;
+    case PROP_READ_ONLY:
+      self->open_read_only = g_value_get_boolean (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1195,6 +1230,17 @@ smiley_file_store_class_init (SmileyFileStoreClass *klass)
    */
   properties[PROP_LOCATION] = g_param_spec_string ("location", NULL, NULL, NULL,
                                                    G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * SmileyFileStore:read-only:
+   *
+   * Whether the store is only read (`list`, `replay`, `server`…): a
+   * missing directory reads as a store with no runs and is not created,
+   * and writing fails.
+   */
+  properties[PROP_READ_ONLY]
+      = g_param_spec_boolean ("read-only", NULL, NULL, FALSE,
+                              G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }

@@ -216,6 +216,8 @@ struct _SmileySqliteStore
   /* Opened read-only because this user cannot write the database or the
    * directory it is in: reading works, writing is refused. */
   gboolean read_only;
+  /* The "read-only" property: whoever opened the store only reads it. */
+  gboolean open_read_only;
   /* The file is empty and is read as an empty store from memory; the
    * first write makes it a smiley database (see open_empty). */
   gboolean empty_in_memory;
@@ -231,6 +233,7 @@ enum
 {
   PROP_0,
   PROP_LOCATION,
+  PROP_READ_ONLY,
   N_PROPS
 };
 
@@ -471,9 +474,13 @@ begin_transaction (SmileySqliteStore *self, GError **error)
 
   if (self->read_only)
     {
-      g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_IO,
-                   "%s: cannot write to the database: it is read-only for this user",
-                   self->location);
+      if (self->open_read_only)
+        g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_IO,
+                     "%s: cannot write to the database: it was opened read-only", self->location);
+      else
+        g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_IO,
+                     "%s: cannot write to the database: it is read-only for this user",
+                     self->location);
       return FALSE;
     }
   if (self->write_failure != NULL)
@@ -2001,12 +2008,58 @@ open_empty (SmileySqliteStore *self, GError **error)
   self->empty_in_memory = TRUE;
   /* Recording into it must fail before the program starts, as for a
    * smiley database this user cannot write. */
-  if (g_access (self->location, W_OK) != 0 || g_access (directory, W_OK) != 0)
+  if (self->open_read_only || g_access (self->location, W_OK) != 0
+      || g_access (directory, W_OK) != 0)
     self->read_only = TRUE;
   return TRUE;
 }
 
 static gboolean open_for_writing (SmileySqliteStore *self, gboolean is_new, GError **error);
+
+/* Opens an existing smiley database for a reader (the "read-only"
+ * property): nothing is created, migrated or written. The connection is
+ * read-write all the same where this user may write, because only such a
+ * connection removes the -wal and -shm files when it closes (a read-only
+ * one leaves them behind), and it sees what a process recording
+ * meanwhile commits. Where it cannot write, open_read_only() reads the
+ * file as it is. */
+static gboolean
+open_for_reading (SmileySqliteStore *self, GError **error)
+{
+  sqlite3_int64 version = 0, n_tables = 0;
+  int           rc;
+
+  rc = sqlite3_open_v2 (self->location, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                        NULL);
+  if (rc == SQLITE_OK)
+    {
+      sqlite3_extended_result_codes (self->db, 1);
+      sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
+      /* Reading a table, not only the header, makes WAL set up its -shm. */
+      if (query_int (self->db, "PRAGMA user_version", &version, &rc))
+        query_int (self->db, "SELECT count(*) FROM sqlite_schema", &n_tables, &rc);
+    }
+  if ((rc != SQLITE_OK && is_permission_error (rc))
+      || (rc == SQLITE_OK && sqlite3_db_readonly (self->db, "main") == 1))
+    return open_read_only (self, error);
+  if (rc != SQLITE_OK)
+    {
+      store_error (self, rc, "cannot open the database", error);
+      g_clear_pointer (&self->db, sqlite3_close);
+      return FALSE;
+    }
+  if (version != SMILEY_SQLITE_SCHEMA_VERSION)
+    {
+      g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_VERSION,
+                   "%s: the database needs upgrading (schema %" G_GINT64_FORMAT " to %d): "
+                   "record a run into it first",
+                   self->location, (gint64)version, SMILEY_SQLITE_SCHEMA_VERSION);
+      g_clear_pointer (&self->db, sqlite3_close);
+      return FALSE;
+    }
+  self->read_only = TRUE;
+  return TRUE;
+}
 
 /* The first write into an empty file: from now on it is a smiley
  * database. Another process may have made it one meanwhile, or written
@@ -2042,8 +2095,10 @@ smiley_sqlite_store_initable_init (GInitable *initable, GCancellable *cancellabl
 
   if (!check_existing_file (self->location, &is_new, error))
     return FALSE;
-  if (is_new && g_file_test (self->location, G_FILE_TEST_EXISTS))
+  if (is_new && (self->open_read_only || g_file_test (self->location, G_FILE_TEST_EXISTS)))
     return open_empty (self, error);
+  if (self->open_read_only)
+    return open_for_reading (self, error);
   return open_for_writing (self, is_new, error);
 }
 
@@ -2159,6 +2214,9 @@ smiley_sqlite_store_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_LOCATION:
       g_value_set_string (value, self->location);
       break;
+    case PROP_READ_ONLY:
+      g_value_set_boolean (value, self->open_read_only);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -2175,6 +2233,9 @@ smiley_sqlite_store_set_property (GObject *object, guint prop_id, const GValue *
     case PROP_LOCATION:
       g_free (self->location);
       self->location = g_value_dup_string (value);
+      break;
+    case PROP_READ_ONLY:
+      self->open_read_only = g_value_get_boolean (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -2199,6 +2260,18 @@ smiley_sqlite_store_class_init (SmileySqliteStoreClass *klass)
   properties[PROP_LOCATION]
       = g_param_spec_string ("location", NULL, NULL, "smiley.db",
                              G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * SmileySqliteStore:read-only:
+   *
+   * Whether the store is only read (`list`, `replay`, `server`…): the
+   * database is opened read-only, and a missing or empty file reads as a
+   * store with no runs and is neither created nor initialised. Writing
+   * fails.
+   */
+  properties[PROP_READ_ONLY]
+      = g_param_spec_boolean ("read-only", NULL, NULL, FALSE,
+                              G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }

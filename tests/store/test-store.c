@@ -1291,6 +1291,60 @@ test_sqlite_damaged_block (Fixture *f, gconstpointer data)
 
 /* /smiley/store/<backend>/read-only: a store that cannot be created says
  * where and why. */
+/* The "read-only" property (list, replay, server…): a missing location
+ * reads as a store with no runs and is not created, an existing store
+ * is read, and nothing is written. */
+static void
+test_open_read_only (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmileyStore) store = NULL;
+  g_autoptr (SmileyStore) reader = NULL;
+  g_autoptr (GPtrArray) runs = NULL;
+  g_autoptr (SmileyRun) run = NULL;
+  g_autoptr (SmileyRun) other = new_run ("run-new", 9);
+  gboolean read_only = FALSE;
+
+  store = g_initable_new (f->backend->get_type (), NULL, &error, "location", f->location,
+                          "read-only", TRUE, NULL);
+  g_assert_no_error (error);
+  g_object_get (store, "read-only", &read_only, NULL);
+  g_assert_true (read_only);
+  runs = smiley_store_list_runs (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (runs->len, ==, 0);
+  g_clear_pointer (&runs, g_ptr_array_unref);
+  g_assert_null (smiley_store_get_run (store, "run-0", &error));
+  g_assert_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_false (smiley_sink_begin_run (SMILEY_SINK (store), other, &error));
+  g_assert_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_IO);
+  g_assert_nonnull (strstr (error->message, "opened read-only"));
+  g_clear_error (&error);
+  g_clear_object (&store);
+  g_assert_false (g_file_test (f->location, G_FILE_TEST_EXISTS));
+
+  make_real_store (f, f->location, 2);
+  reader = g_initable_new (f->backend->get_type (), NULL, &error, "location", f->location,
+                           "read-only", TRUE, NULL);
+  g_assert_no_error (error);
+  runs = smiley_store_list_runs (reader, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (runs->len, ==, 2);
+  run = smiley_store_get_run (reader, "run-1", &error);
+  g_assert_no_error (error);
+  g_assert_false (smiley_store_delete_run (reader, "run-1", &error));
+  g_assert_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_IO);
+  g_clear_error (&error);
+  g_assert_false (smiley_sink_begin_run (SMILEY_SINK (reader), other, &error));
+  g_assert_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_IO);
+  g_clear_error (&error);
+  g_clear_pointer (&runs, g_ptr_array_unref);
+  runs = smiley_store_list_runs (reader, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (runs->len, ==, 2);
+}
+
 static void
 test_read_only (Fixture *f, gconstpointer data)
 {
@@ -1701,6 +1755,7 @@ main (int argc, char *argv[])
       add_test (backend, "duplicate", test_duplicate);
       add_test (backend, "concurrent", test_concurrent);
       add_test (backend, "read-only", test_read_only);
+      add_test (backend, "open-read-only", test_open_read_only);
       add_test (backend, "disk-full", test_disk_full);
     }
   add_test (&backends[0], "bad-files", test_sqlite_bad_files);
