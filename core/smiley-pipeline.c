@@ -771,6 +771,16 @@ smiley_pipeline_build (SmileyPipeline *self, GError **error)
           name_setting[SMILEY_PIPELINE_SINK] = s;
         else if (g_str_equal (s->key, "store") || g_str_equal (s->key, "database"))
           {
+            /* Both in one layer: neither is plainly the user's choice. */
+            if (store_setting != NULL && store_setting->layer == s->layer
+                && s->layer != SMILEY_SETTING_DEFAULT)
+              {
+                g_set_error (error, SMILEY_PLUGIN_ERROR, SMILEY_PLUGIN_ERROR_PROPERTY,
+                             "%s and %s both choose the store: keep only one",
+                             store_setting->seq < s->seq ? store_setting->origin : s->origin,
+                             store_setting->seq < s->seq ? s->origin : store_setting->origin);
+                goto out;
+              }
             if (store_setting == NULL || setting_wins_over (s, store_setting))
               store_setting = s;
           }

@@ -92,6 +92,17 @@ class StoreAndDatabaseTest(QaTestCase):
                 self.assertOneLineError(r, 2, "--store sqlite:" + self.db, "--database " + other,
                                         "give only one")
                 self.assertFalse(os.path.exists(other), argv)
+        # In one group of the configuration file it is as ambiguous.
+        conf = self.write("c.conf", "[list]\ndatabase = %s\nstore = sqlite:%s\n" % (other, self.db))
+        r = smiley("list", "--config", conf, env=self.env)
+        self.assertOneLineError(r, 1, "%s:2: [list] database and %s:3: [list] store both choose the "
+                                "store: keep only one" % (conf, conf))
+        # In different layers the stronger one wins, as documented.
+        conf = self.write("c.conf", "[smiley]\ndatabase = %s\n[list]\nstore = sqlite:%s\n"
+                          % (other, self.db))
+        r = smiley("list", "--config", conf, env=self.env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(run_id, r.stdout)
         # The run is still there: delete did not happen.
         r = smiley("list", "--database", self.db, env=self.env)
         self.assertIn(run_id, r.stdout)
