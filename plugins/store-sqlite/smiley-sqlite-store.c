@@ -104,7 +104,8 @@ static const char *const stmt_sql[N_STMTS] = {
   [STMT_COMMIT] = "COMMIT",
   [STMT_ROLLBACK] = "ROLLBACK",
   [STMT_FIND_RUN_KEY] = "SELECT key FROM run WHERE id = ?1",
-  [STMT_RUN_EXISTS] = "SELECT 1 FROM run WHERE key = ?1",
+  /* By key and id: a run begun after the deletion may get the same key. */
+  [STMT_RUN_EXISTS] = "SELECT 1 FROM run WHERE key = ?1 AND id = ?2",
   [STMT_INSERT_RUN] = "INSERT INTO run (id, description, cwd, argv, pid, start_us, state) "
                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)",
   [STMT_INSERT_STRING] = "INSERT INTO string (run, id, text) VALUES (?1, ?2, ?3)",
@@ -442,6 +443,7 @@ check_runs_exist (SmileySqliteStore *self, GError **error)
       if ((stmt = get_stmt (self, STMT_RUN_EXISTS, error)) == NULL)
         return abandon_transaction (self, error);
       sqlite3_bind_int64 (stmt, 1, writer->key);
+      bind_text (stmt, 2, smiley_run_get_id (writer->run));
       rc = sqlite3_step (stmt);
       sqlite3_reset (stmt);
       if (rc == SQLITE_DONE)

@@ -1291,6 +1291,78 @@ test_sqlite_damaged_block (Fixture *f, gconstpointer data)
 
 /* /smiley/store/<backend>/read-only: a store that cannot be created says
  * where and why. */
+static SmileyBatch *
+line_events (SmileyRun *run, guint n_events, guint first)
+{
+  SmileyBatch *batch = smiley_batch_new ();
+  guint32      file = smiley_run_intern (run, "/tmp/x.py");
+  guint32      function = smiley_run_intern (run, "f");
+
+  for (guint i = first; i < first + n_events; i++)
+    add_event (batch, i == 0 ? SMILEY_EVENT_CALL : SMILEY_EVENT_LINE, 1, 1, 0, 0, i, file, i + 1,
+               function, NULL, 0, NULL);
+  return batch;
+}
+
+/* /smiley/store/<backend>/delete-while-recording: another store object
+ * (another process) deletes a run while it is recorded; the recorder is
+ * told at its next push and writes nothing more of it, even when a run
+ * begun after the deletion got the deleted run's place (SQLite reuses the
+ * largest key). */
+static void
+test_delete_while_recording (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmileyStore) recorder = open_store (f);
+  g_autoptr (SmileyStore) deleter = open_store (f);
+  g_autoptr (SmileyStats) stats = new_stats ();
+  g_autoptr (SmileyRun) doomed = new_run ("run-doomed", 1000);
+  g_autoptr (SmileyRun) later = new_run ("run-later", 2000);
+  g_autoptr (SmileyRun) read_back = NULL;
+  g_autoptr (SmileyBatch) batch = NULL;
+  g_autoptr (SmileyBatch) events = NULL;
+  g_autoptr (GPtrArray) runs = NULL;
+
+  smiley_run_set_thread (doomed, 1, 1, 1, "MainThread");
+  g_assert_true (smiley_sink_begin_run (SMILEY_SINK (recorder), doomed, &error));
+  g_assert_no_error (error);
+  batch = line_events (doomed, 5000, 0);
+  g_assert_true (smiley_sink_push (SMILEY_SINK (recorder), doomed, batch, &error));
+  g_assert_no_error (error);
+  g_assert_true (smiley_sink_flush (SMILEY_SINK (recorder), &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&batch, smiley_batch_unref);
+
+  g_assert_true (smiley_store_delete_run (deleter, "run-doomed", &error));
+  g_assert_no_error (error);
+  store_whole_run (deleter, later, 10);
+
+  batch = line_events (doomed, 5000, 5000);
+  g_assert_false (smiley_sink_push (SMILEY_SINK (recorder), doomed, batch, &error));
+  g_assert_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_NOT_FOUND);
+  g_assert_nonnull (
+      strstr (error->message, "run run-doomed was deleted while it was being recorded"));
+  g_clear_error (&error);
+  smiley_run_set_state (doomed, SMILEY_RUN_FINISHED);
+  smiley_run_set_stats (doomed, stats);
+  g_assert_false (smiley_sink_end_run (SMILEY_SINK (recorder), doomed, &error));
+  g_assert_nonnull (strstr (error->message, "was deleted while it was being recorded"));
+  g_clear_error (&error);
+  g_clear_object (&recorder);
+
+  runs = smiley_store_list_runs (deleter, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (runs->len, ==, 1);
+  g_assert_cmpstr (smiley_run_get_id (g_ptr_array_index (runs, 0)), ==, "run-later");
+  read_back = smiley_store_get_run (deleter, "run-later", &error);
+  g_assert_no_error (error);
+  events = smiley_store_get_events (deleter, read_back, -1, 0, 100000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (smiley_batch_get_length (events), ==, 10);
+  g_assert_null (smiley_store_get_run (deleter, "run-doomed", &error));
+  g_assert_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_NOT_FOUND);
+}
+
 /* The "read-only" property (list, replay, server…): a missing location
  * reads as a store with no runs and is not created, an existing store
  * is read, and nothing is written. */
@@ -1756,6 +1828,7 @@ main (int argc, char *argv[])
       add_test (backend, "concurrent", test_concurrent);
       add_test (backend, "read-only", test_read_only);
       add_test (backend, "open-read-only", test_open_read_only);
+      add_test (backend, "delete-while-recording", test_delete_while_recording);
       add_test (backend, "disk-full", test_disk_full);
     }
   add_test (&backends[0], "bad-files", test_sqlite_bad_files);
