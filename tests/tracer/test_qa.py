@@ -349,5 +349,39 @@ class QA(unittest.TestCase):
         self.assertIn(b'smiley: the program installed its own profiler on thread 1 at ',
                       proc.stderr)
 
+    # 10. sources: stored byte for byte; read from the archive for zipapps
+    def stored_sources(self, db):
+        import sqlite3
+        with sqlite3.connect(db) as conn:
+            return {row[0] for row in conn.execute('SELECT content FROM source')}
+
+    def test_latin1_source_is_stored_unchanged(self):
+        text = b'# -*- coding: latin-1 -*-\ns = "caf\xe9"\nprint(len(s))\n'
+        self.write('lat.py', text, mode='wb')
+        db = os.path.join(self.dir, 'l.db')
+        proc = subprocess.run([SMILEY, 'run', '--database', db, 'lat.py'], cwd=self.dir,
+                              capture_output=True, timeout=50, stdin=subprocess.DEVNULL)
+        self.assertEqual((proc.returncode, proc.stdout), (0, b'4\n'), proc.stderr)
+        self.assertEqual(self.stored_sources(db), {text})
+
+    def test_zipapp_sources_come_from_the_archive(self):
+        import zipapp
+        os.makedirs(os.path.join(self.dir, 'zapp', 'pkg'))
+        main = b'from pkg import helper\ndef main():\n    return helper.twice(21)\nprint(main())\n'
+        helper = b'def twice(n):\n    return n * 2\n'
+        self.write('zapp/__main__.py', main, mode='wb')
+        self.write('zapp/pkg/__init__.py', b'', mode='wb')
+        self.write('zapp/pkg/helper.py', helper, mode='wb')
+        zipapp.create_archive(os.path.join(self.dir, 'zapp'), os.path.join(self.dir, 'app.pyz'))
+        proc, text = self.smiley(['app.pyz'])
+        self.assertEqual((proc.returncode, proc.stdout), (0, b'42\n'), proc.stderr)
+        self.assertIn('app.pyz/__main__.py:3:     return helper.twice(21)\n', text)
+        self.assertIn('app.pyz/pkg/helper.py:2:     return n * 2\n', text)
+        db = os.path.join(self.dir, 'z.db')
+        proc = subprocess.run([SMILEY, 'run', '--database', db, 'app.pyz'], cwd=self.dir,
+                              capture_output=True, timeout=50, stdin=subprocess.DEVNULL)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertTrue({main, helper} <= self.stored_sources(db))
+
 if __name__ == '__main__':
     unittest.main()

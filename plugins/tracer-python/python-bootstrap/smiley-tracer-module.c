@@ -41,6 +41,7 @@ PyAPI_DATA (int) _Py_UnhandledKeyboardInterrupt;
 #include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -184,6 +185,8 @@ typedef struct
   PyCodeObject    *main_code;
   int              threading_hooked;
   int              setting_profile; /* our own PyEval_SetProfile() call */
+  uint8_t         *sources_checked; /* by file string id: looked for on disk */
+  size_t           sources_checked_cap;
   const void      *c_cache_key[C_ENTRY_CACHE];
   uint32_t         c_cache_entry[C_ENTRY_CACHE];
 } Tracer;
@@ -721,6 +724,73 @@ cached_code_info (PyCodeObject *code)
   return NULL;
 }
 
+/* A traced file that is not on disk (a module in a zip archive, a
+ * zipapp's __main__) would have no source in the run: the smiley process
+ * reads sources from disk. Its bytes are sent from here instead, once per
+ * file, as the module's own loader reads them (CPython does not trace
+ * Python code called from a profile function). */
+static void
+send_source_if_not_on_disk (uint32_t file_id, const char *file, PyObject *filename,
+                            PyObject *globals)
+{
+  struct stat st;
+  PyObject   *loader, *data;
+  uint8_t    *buf, *p;
+  Py_ssize_t  len;
+
+  if (file_id == 0 || file[0] == '\0' || file[0] == '<')
+    return;
+  if (file_id >= tracer.sources_checked_cap)
+    {
+      size_t   cap = tracer.sources_checked_cap ? tracer.sources_checked_cap : 256;
+      uint8_t *q;
+
+      while (cap <= file_id)
+        cap *= 2;
+      q = realloc (tracer.sources_checked, cap);
+      if (q == NULL)
+        return;
+      memset (q + tracer.sources_checked_cap, 0, cap - tracer.sources_checked_cap);
+      tracer.sources_checked = q;
+      tracer.sources_checked_cap = cap;
+    }
+  if (tracer.sources_checked[file_id])
+    return;
+  tracer.sources_checked[file_id] = 1;
+  if (stat (file, &st) == 0 || globals == NULL || !PyDict_Check (globals))
+    return;
+  loader = PyDict_GetItemString (globals, "__loader__");
+  if (loader == NULL || !PyObject_HasAttrString (loader, "get_data"))
+    {
+      PyErr_Clear ();
+      return;
+    }
+  data = PyObject_CallMethod (loader, "get_data", "O", filename);
+  if (data == NULL || !PyBytes_Check (data))
+    {
+      PyErr_Clear ();
+      Py_XDECREF (data);
+      return;
+    }
+  len = PyBytes_GET_SIZE (data);
+  buf = (size_t)len < tracer.ring.size / 4
+            ? malloc (SMILEY_WIRE_FRAME_HEADER_SIZE + 2 * SMILEY_WIRE_MAX_VARINT + (size_t)len)
+            : NULL;
+  if (buf != NULL)
+    {
+      p = buf + SMILEY_WIRE_FRAME_HEADER_SIZE;
+      p = smiley_wire_put_varint (p, file_id);
+      p = smiley_wire_put_bytes (p, PyBytes_AS_STRING (data), (size_t)len);
+      smiley_wire_put_frame_header (buf, (uint32_t)(p - buf), SMILEY_WIRE_SOURCE);
+      shared_lock ();
+      flush_pending (); /* the file's name is defined first */
+      ring_write (buf, (size_t)(p - buf), NULL, 0);
+      shared_unlock ();
+      free (buf);
+    }
+  Py_DECREF (data);
+}
+
 static CodeInfo *
 code_info (PyCodeObject *code, PyFrameObject *frame, int inherited)
 {
@@ -767,6 +837,7 @@ code_info (PyCodeObject *code, PyFrameObject *frame, int inherited)
   if (ci->included)
     {
       ci->file_id = intern_unicode (code->co_filename);
+      send_source_if_not_on_disk (ci->file_id, file, code->co_filename, frame->f_frame->f_globals);
       ci->func_id = intern_unicode (code->co_qualname);
       if (ci->fast && ci->n > 0)
         {
