@@ -92,6 +92,7 @@ typedef enum
   STMT_DELETE_RUN_STRINGS,
   STMT_DELETE_RUN_THREADS,
   STMT_DELETE_RUN,
+  STMT_ORPHAN_KEYS,
   N_STMTS
 } Stmt;
 
@@ -173,6 +174,14 @@ static const char *const stmt_sql[N_STMTS] = {
   [STMT_DELETE_RUN_STRINGS] = "DELETE FROM string WHERE run = ?1",
   [STMT_DELETE_RUN_THREADS] = "DELETE FROM thread WHERE run = ?1",
   [STMT_DELETE_RUN] = "DELETE FROM run WHERE key = ?1",
+  /* Rows of runs that are gone: left by recorders before they checked
+   * that their run still exists (see check_runs_exist). Each DISTINCT is
+   * a walk over an index with one entry per block, name or function. */
+  [STMT_ORPHAN_KEYS]
+  = "SELECT run FROM (SELECT DISTINCT run FROM event_block UNION SELECT DISTINCT run FROM "
+    "block_thread UNION SELECT DISTINCT run FROM string UNION SELECT DISTINCT run FROM thread "
+    "UNION SELECT DISTINCT run FROM run_file UNION SELECT DISTINCT run FROM stat "
+    "UNION SELECT DISTINCT run FROM stat_caller) WHERE run NOT IN (SELECT key FROM run)",
 };
 
 typedef struct
@@ -1291,6 +1300,35 @@ smiley_sqlite_store_get_run (SmileyStore *store, const char *run_id, GError **er
   return g_steal_pointer (&run);
 }
 
+/* Deletes the rows of runs that no longer exist, so that a database an
+ * older smiley left them in gets its space back at the next delete. */
+static gboolean
+delete_orphans (SmileySqliteStore *self, const Stmt *deletes, guint n_deletes, GError **error)
+{
+  g_autoptr (GArray) keys = g_array_new (FALSE, FALSE, sizeof (sqlite3_int64));
+  sqlite3_stmt *stmt;
+  int           rc;
+
+  if ((stmt = get_stmt (self, STMT_ORPHAN_KEYS, error)) == NULL)
+    return FALSE;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      sqlite3_int64 key = sqlite3_column_int64 (stmt, 0);
+
+      g_array_append_val (keys, key);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    return store_error (self, rc, "cannot delete the run", error);
+
+  for (guint k = 0; k < keys->len; k++)
+    for (guint i = 0; i < n_deletes; i++)
+      if (!exec_key_stmt (self, deletes[i], g_array_index (keys, sqlite3_int64, k),
+                          "cannot delete the run", error))
+        return FALSE;
+  return TRUE;
+}
+
 static gboolean
 smiley_sqlite_store_delete_run (SmileyStore *store, const char *run_id, GError **error)
 {
@@ -1317,6 +1355,8 @@ smiley_sqlite_store_delete_run (SmileyStore *store, const char *run_id, GError *
   for (guint i = 0; i < G_N_ELEMENTS (deletes); i++)
     if (!exec_key_stmt (self, deletes[i], key, "cannot delete the run", error))
       return abandon_transaction (self, error);
+  if (!delete_orphans (self, deletes, G_N_ELEMENTS (deletes), error))
+    return abandon_transaction (self, error);
   if (!commit (self, FALSE, error))
     return FALSE;
 

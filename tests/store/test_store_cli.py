@@ -282,6 +282,22 @@ class SqliteCase(StoreCase):
             db.close()
 
 
+    def test_delete_removes_orphans(self):
+        """Rows of a run that is gone (an older smiley's recorder kept
+        writing after its run was deleted) go at the next delete."""
+        self.assertEqual(self.record().returncode, 0)
+        self.assertEqual(self.record().returncode, 0)
+        orphan, other = self.list_runs()
+        db = sqlite3.connect(os.path.join(self.dir, 'runs.db'))
+        db.execute('DELETE FROM run WHERE id = ?', (orphan['id'],))
+        db.commit()
+        self.assertGreater(db.execute('SELECT count(*) FROM event_block').fetchone()[0], 1)
+        db.close()
+        self.assertEqual([r['id'] for r in self.list_runs()], [other['id']])
+        smiley('delete', *self.store_args(), other['id'], cwd=self.dir)
+        self.assertStoreEmpty()
+
+
 class SqliteDatabaseOption(SqliteCase, unittest.TestCase):
     def store_args(self):
         return ['--database', os.path.join(self.dir, 'runs.db')]
