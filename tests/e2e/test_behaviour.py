@@ -311,7 +311,9 @@ for j in range(30):
 print("program finished", flush=True)
 """
 
-    def test_smiley_killed_program_finishes(self):
+    def test_smiley_killed_program_dies_too(self):
+        # smiley stands for the program: killing it kills the program, as
+        # killing python3 would, instead of leaving it running untraced.
         self.write("long.py", self.LONG)
         out = open(os.path.join(self.tmp, "out.txt"), "wb")
         p = subprocess.Popen([SMILEY, "run", "--database", self.db, "long.py"], cwd=self.tmp, env=self.env,
@@ -320,15 +322,9 @@ print("program finished", flush=True)
         p.kill()
         p.wait()
         out.close()
-        # The program neither hangs on a ring nobody drains nor dies.
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            with open(os.path.join(self.tmp, "out.txt"), "rb") as f:
-                if f.read() == b"program finished\n":
-                    break
-            time.sleep(0.1)
+        time.sleep(3)
         with open(os.path.join(self.tmp, "out.txt"), "rb") as f:
-            self.assertEqual(f.read(), b"program finished\n")
+            self.assertEqual(f.read(), b"")
         run = self.last_run()
         self.assertIn("not finished", self.replay(run))
         r = smiley("stats", "show", run, "--database", self.db, env=self.env)
