@@ -149,31 +149,6 @@ run_context_fail (RunContext *ctx, GError *error)
   ctx->failed = TRUE;
 }
 
-/* The file name the tracer recorded with its non-UTF-8 bytes written as
- * \xNN (see escape_invalid_utf8()) back as those bytes, or NULL if
- * there is nothing to undo. */
-static char *
-unescape_file_name (const char *name)
-{
-  GString *out;
-
-  if (strstr (name, "\\x") == NULL)
-    return NULL;
-  out = g_string_new (NULL);
-  for (const char *p = name; *p; p++)
-    {
-      if (p[0] == '\\' && p[1] == 'x' && g_ascii_isxdigit (p[2]) && g_ascii_isxdigit (p[3]))
-        {
-          g_string_append_c (
-              out, (char)(g_ascii_xdigit_value (p[2]) * 16 + g_ascii_xdigit_value (p[3])));
-          p += 3;
-        }
-      else
-        g_string_append_c (out, *p);
-    }
-  return g_string_free (out, FALSE);
-}
-
 /* Adds the source of every file the batch mentions for the first time,
  * as it is on disk now, so a viewer shows the lines the run ran. Read
  * here, off the traced program's path. */
@@ -200,15 +175,7 @@ add_sources (RunContext *ctx, SmileyBatch *batch)
       if (name == NULL || name[0] == '\0' || name[0] == '<')
         continue;
       path = g_path_is_absolute (name) ? g_strdup (name) : g_build_filename (ctx->cwd, name, NULL);
-      if (!g_file_get_contents (path, &content, &length, NULL))
-        {
-          /* A name with bytes that are not UTF-8 was recorded escaped. */
-          g_autofree char *raw = unescape_file_name (path);
-
-          if (raw == NULL || !g_file_get_contents (raw, &content, &length, NULL))
-            content = NULL;
-        }
-      if (content != NULL)
+      if (g_file_get_contents (path, &content, &length, NULL))
         {
           g_autoptr (GBytes) bytes = g_bytes_new_take (content, length);
           smiley_run_add_source (ctx->run, event->file, bytes);
