@@ -120,6 +120,9 @@ class QA(unittest.TestCase):
         self.assertEqual((proc.returncode, proc.stdout), (0, plain.stdout), proc.stderr)
         self.assertIn("Starting new run: ['h\\\\xe9.py', 'caf\\\\xe9']", text)
         self.assertIn('h\\xe9.py:2: call>>> shown', text)
+        # Its source is still in the run (sent by the traced process, which
+        # reads it through the module's loader: see send_source_if_not_on_disk).
+        self.assertIn('h\\xe9.py:3:     return x\n', text)
         db = os.path.join(self.dir, 'r.db')
         proc = subprocess.run([SMILEY, 'run', '--database', db] + args, cwd=weird,
                               capture_output=True, timeout=50, stdin=subprocess.DEVNULL)
