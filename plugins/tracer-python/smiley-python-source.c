@@ -310,7 +310,7 @@ join_lines (const char *const *items)
 }
 
 static GStrv
-build_environment (SmileyPythonSource *self, int ring_fd, gint64 t0)
+build_environment (SmileyPythonSource *self, int ring_fd, gint64 t0, gboolean sigchld_ignored)
 {
   g_auto (GStrv) env = g_get_environ ();
   const char      *old_path = g_environ_getenv (env, "PYTHONPATH");
@@ -336,6 +336,8 @@ build_environment (SmileyPythonSource *self, int ring_fd, gint64 t0)
   env = g_environ_setenv (env, "SMILEY_TRACER_T0", t0_text, TRUE);
   parent = g_strdup_printf ("%d", (int)getpid ());
   env = g_environ_setenv (env, "SMILEY_TRACER_PARENT", parent, TRUE);
+  if (sigchld_ignored)
+    env = g_environ_setenv (env, "SMILEY_TRACER_SIGCHLD", "ignore", TRUE);
   options = g_strdup_printf ("include_stdlib=%d;include_site=%d;profile_only=%d;"
                              "repr_limit=%u;event_budget=%u;run_budget=%" G_GUINT64_FORMAT,
                              self->include_stdlib ? 1 : 0, self->include_site_packages ? 1 : 0,
@@ -456,6 +458,8 @@ smiley_python_source_run (SmileySource *source, SmileySink *sink, GCancellable *
   posix_spawnattr_t attr;
   sigset_t          mask, defaults;
   struct sigaction  old_actions[G_N_ELEMENTS (forwarded_signals)];
+  struct sigaction  old_sigchld;
+  gboolean          sigchld_changed = FALSE;
   GThread          *thread;
   gint64            start_us;
   int               ring_fd, spawn_error, status = 0;
@@ -480,7 +484,22 @@ smiley_python_source_run (SmileySource *source, SmileySink *sink, GCancellable *
       return FALSE;
     }
 
-  env = build_environment (self, ring_fd, g_get_monotonic_time () * 1000);
+  /* An ignored SIGCHLD is inherited by python3 too, but smiley cannot
+   * have it ignored while it runs: the kernel would reap the child before
+   * smiley reads its exit status. So smiley takes the default while the
+   * program runs and the bootstrap ignores SIGCHLD again in the program,
+   * through Python's own signal module, before the program starts. */
+  sigaction (SIGCHLD, NULL, &old_sigchld);
+  if (old_sigchld.sa_handler == SIG_IGN || (old_sigchld.sa_flags & SA_NOCLDWAIT) != 0)
+    {
+      struct sigaction dfl = { 0 };
+
+      dfl.sa_handler = SIG_DFL;
+      sigemptyset (&dfl.sa_mask);
+      sigaction (SIGCHLD, &dfl, NULL);
+      sigchld_changed = TRUE;
+    }
+  env = build_environment (self, ring_fd, g_get_monotonic_time () * 1000, sigchld_changed);
   child_argv = build_argv (self);
 
   /* The child inherits smiley's signal mask and ignored signals exactly
@@ -510,6 +529,8 @@ smiley_python_source_run (SmileySource *source, SmileySink *sink, GCancellable *
   posix_spawnattr_destroy (&attr);
   if (spawn_error != 0)
     {
+      if (sigchld_changed)
+        sigaction (SIGCHLD, &old_sigchld, NULL);
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (spawn_error), "cannot run %s: %s",
                    self->python, g_strerror (spawn_error));
       return FALSE;
@@ -558,6 +579,8 @@ smiley_python_source_run (SmileySource *source, SmileySink *sink, GCancellable *
       kill (pid, SIGKILL);
       while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
         ;
+      if (sigchld_changed)
+        sigaction (SIGCHLD, &old_sigchld, NULL);
       forward_pid = 0;
       for (guint i = 0; i < G_N_ELEMENTS (forwarded_signals); i++)
         sigaction (forwarded_signals[i], &old_actions[i], NULL);
@@ -582,6 +605,8 @@ smiley_python_source_run (SmileySource *source, SmileySink *sink, GCancellable *
   forward_pid = 0;
   for (guint i = 0; i < G_N_ELEMENTS (forwarded_signals); i++)
     sigaction (forwarded_signals[i], &old_actions[i], NULL);
+  if (sigchld_changed)
+    sigaction (SIGCHLD, &old_sigchld, NULL);
 
   g_atomic_int_set (&ctx->child_exited, 1);
   smiley_ring_kick (&ctx->ring);

@@ -180,6 +180,25 @@ class QA(unittest.TestCase):
         self.assertEqual(results[0], (0, b'survived\n', b''))
         self.assertEqual(results[1], results[0])
 
+    def test_ignored_sigchld_is_inherited_and_the_status_kept(self):
+        self.write('chld.py', 'import os, signal, sys\n'
+                              'print(signal.getsignal(signal.SIGCHLD) == signal.SIG_IGN)\n'
+                              'pid = os.fork()\n'
+                              'if pid == 0:\n'
+                              '    os._exit(3)\n'
+                              'try:\n'
+                              '    os.waitpid(pid, 0)\n'
+                              'except ChildProcessError:\n'
+                              '    print("reaped by the kernel")\n'
+                              'sys.exit(5)\n')
+        launcher = self.write('ign.py', 'import os, signal, sys\n'
+                                        'signal.signal(signal.SIGCHLD, signal.SIG_IGN)\n'
+                                        'os.execv(sys.argv[1], sys.argv[1:])\n')
+        plain = self.python([launcher, PYTHON, 'chld.py'])
+        self.assertEqual((plain.returncode, plain.stdout), (5, b'True\nreaped by the kernel\n'))
+        traced = self.python([launcher, SMILEY, 'run', '--sink', 'null', 'chld.py'])
+        self.assertEqual((traced.returncode, traced.stdout), (5, plain.stdout), traced.stderr)
+
     # 5. smiley killed with SIGKILL: the program must not run on untraced
     def test_program_dies_with_smiley(self):
         marker = os.path.join(self.dir, 'still-running')

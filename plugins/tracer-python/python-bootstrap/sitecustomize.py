@@ -56,6 +56,13 @@ def _smiley_bootstrap():
                 )
                 # atexit handlers run last-registered first: this one, the
                 # first, runs after all of the program's.
+                # smiley could not leave SIGCHLD ignored for us (it has to
+                # wait for this process): ignore it here, as python3 would
+                # have inherited it, through the signal module python3
+                # already imported, so that signal.getsignal() agrees.
+                if env.get('SMILEY_TRACER_SIGCHLD') == 'ignore':
+                    import _signal
+                    _signal.signal(_signal.SIGCHLD, _signal.SIG_IGN)
                 had_atexit = 'atexit' in sys.modules
                 import atexit
                 atexit.register(_smiley_tracer._finish)
