@@ -269,8 +269,8 @@ smiley_command_run (SmileyCli *cli, int argc, char **argv, GError **error)
           { "exclude", 0, 0, G_OPTION_ARG_STRING_ARRAY, &options.exclude,
             "Do not trace files or modules matching PATTERN (repeatable)", "PATTERN" },
           { "profile-only", 0, 0, G_OPTION_ARG_NONE, &options.profile_only,
-            "Only collect profiler statistics: no events (calls, lines, returns, exceptions) "
-            "and no locals",
+            "Only collect profiler statistics and the calls and returns of traced code: "
+            "no line events, no locals, no values",
             NULL },
           { "python", 0, 0, G_OPTION_ARG_FILENAME, &options.python,
             "Run the program with this Python interpreter", "PATH" },

@@ -478,8 +478,13 @@ append_marker (SmileyConsoleSink *self, const char *color, const char *marker, c
   g_string_append (self->buffer, marker);
   if (self->color)
     g_string_append (self->buffer, COLOR_RESET);
-  g_string_append_c (self->buffer, ' ');
-  g_string_append (self->buffer, text ? text : "");
+  /* A return without a value (--profile-only runs record none) ends at
+   * the marker rather than with a trailing space. */
+  if (text != NULL)
+    {
+      g_string_append_c (self->buffer, ' ');
+      g_string_append (self->buffer, text);
+    }
 }
 
 static void

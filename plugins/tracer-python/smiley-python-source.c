@@ -977,7 +977,8 @@ smiley_python_source_class_init (SmileyPythonSourceClass *klass)
   properties[PROP_EXCLUDE] = g_param_spec_boxed (
       "exclude", NULL, "fnmatch patterns of files or modules not to trace", G_TYPE_STRV, rw);
   properties[PROP_PROFILE_ONLY] = g_param_spec_boolean (
-      "profile-only", NULL, "Only collect profile statistics, no events", FALSE, rw);
+      "profile-only", NULL,
+      "Only collect profile statistics and calls/returns: no lines, locals or values", FALSE, rw);
   properties[PROP_REPR_LIMIT]
       = g_param_spec_uint ("repr-limit", NULL, "Bytes of a rendered value before it is cut with …",
                            16, G_MAXUINT32, DEFAULT_REPR_LIMIT, rw);

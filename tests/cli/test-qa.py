@@ -465,7 +465,7 @@ class HelpAndGuideTest(QaTestCase):
 
     def test_profile_only_help(self):
         r = smiley("run", "--help")
-        self.assertIn("no events (calls, lines, returns, exceptions)", " ".join(r.stdout.split()))
+        self.assertIn("no line events, no locals, no values", " ".join(r.stdout.split()))
 
 
 if __name__ == "__main__":

@@ -319,7 +319,11 @@ class UsageTest(E2ETestCase):
         conf = self.write("good.conf", "[run]\nsink = store\ndatabase = %s\nprofile-only = true\n" % self.db)
         r = smiley("run", "--config", conf, "prog.py", cwd=self.tmp, env=self.env)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertNotIn("call>>> fib", self.replay())
+        # profile-only: calls and returns, but no line events and no values
+        replay = self.replay()
+        self.assertIn("call>>> fib", replay)
+        self.assertNotRegex(replay, r"prog\.py:\d+: (?!call|return|yield|resume)")
+        self.assertNotRegex(replay, r"return>>> .")
 
 
 if __name__ == "__main__":

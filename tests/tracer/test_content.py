@@ -272,12 +272,20 @@ class Content(unittest.TestCase):
                                     '    x19999 = 19999\n'])
         self.assertEqual(sum(1 for line in text.splitlines() if line.startswith('    x')), 20000)
 
-    def test_profile_only_records_no_events(self):
+    def test_profile_only_records_calls_and_returns_only(self):
         proc = subprocess.run([SMILEY, 'run', '--stats-summary', '--sink', 'null',
                                '--profile-only', 'test.py'], cwd=TEST_APP,
                               capture_output=True, timeout=50)
         self.assertEqual(proc.returncode, 0)
-        self.assertIn(b'smiley: 0 events emitted, 0 events recorded', proc.stderr)
+        self.assert_counts_match(proc)
+        _, text = self.console(['test.py'], options=['--profile-only'])
+        self.assert_in_order(text, ['call>>> a', 'call>>> b', 'call>>> c', 'call>>> gen',
+                                    'yield>>>', 'resume>>> gen', 'return>>>', 'Finished run'])
+        # Neither lines, values nor locals: those are what --profile-only saves.
+        for line in text.splitlines():
+            if line.startswith(('Starting new run', 'Finished run')):
+                continue
+            self.assertRegex(line, r'^\S+:\d+: (call|resume)>>> \S+$|^\S+:\d+: (return|yield)>>>$')
 
     def test_store_keeps_abnormal_runs(self):
         db = os.path.join(self.tmp.name, 'runs.db')

@@ -826,7 +826,7 @@ code_info (PyCodeObject *code, PyFrameObject *frame, int inherited)
       name = "?";
     }
 
-  ci->included = !tracer.profile_only && decide (file, module, inherited);
+  ci->included = decide (file, module, inherited);
   ci->generator = (code->co_flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)) != 0;
   ci->fast = (code->co_flags & CO_OPTIMIZED) != 0;
   ci->threading_module
@@ -1440,10 +1440,18 @@ on_call (PyThreadState *tstate, PyFrameObject *frame)
       int          resumed = (opcode == RESUME || opcode == RESUME_QUICK) && _Py_OPARG (instr) != 0;
 
       rec->traced = 1;
-      rec->lines = 1;
+      /* --profile-only keeps the calls and returns of traced code, so a
+       * viewer still has the call tree, but neither lines nor values:
+       * those are what cost. */
+      rec->lines = !tracer.profile_only;
       rec->call_id = ++tracer.next_call;
       rec->ctx_call = rec->call_id;
-      if (!ci->fast || reserve_slots (ts, rec, ci->n) == 0)
+      if (tracer.profile_only)
+        {
+          ts->locals.len = 0;
+          ts->n_locals = 0;
+        }
+      else if (!ci->fast || reserve_slots (ts, rec, ci->n) == 0)
         collect_locals (ts, rec, frame, !(resumed && ci->fast && resume_locals (ts, rec, frame)));
       else
         {
@@ -1502,15 +1510,16 @@ on_return (PyThreadState *tstate, PyFrameObject *frame, PyObject *arg)
           && _Py_OPCODE (*frame->f_frame->prev_instr) == YIELD_VALUE)
         {
           kind = TRACER_EVENT_YIELD;
-          suspend_locals (ts, rec, frame);
+          if (!tracer.profile_only)
+            suspend_locals (ts, rec, frame);
         }
-      else if (rec->ci->generator)
+      else if (rec->ci->generator && !tracer.profile_only)
         forget_locals (frame);
       ts->arg.len = 0;
-      if (arg != NULL)
+      if (arg != NULL && !tracer.profile_only)
         tracer_repr (&ts->arg, arg, &tracer.limits);
-      emit (ts, kind, rec, (uint32_t)(frame->f_lineno > 0 ? frame->f_lineno : 0), arg != NULL, 0,
-            ticks_ns ((uint64_t)t));
+      emit (ts, kind, rec, (uint32_t)(frame->f_lineno > 0 ? frame->f_lineno : 0),
+            arg != NULL && !tracer.profile_only, 0, ticks_ns ((uint64_t)t));
     }
   if (rec->ci->threading_module && arg != NULL)
     hook_threading ();
