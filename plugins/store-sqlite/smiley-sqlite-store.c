@@ -190,6 +190,7 @@ typedef struct
   guint32 id; /* in the value table, 0 = stored inline so far */
   guint8  used;
   guint8  length;
+  guint8  seen; /* times stored inline so far */
   char    text[SMILEY_SQLITE_BLOCK_INLINE_MAX];
 } ValueSlot;
 
@@ -795,8 +796,25 @@ hash_value (const char *text, gsize length)
   return (guint32)(hash ^ (hash >> 32));
 }
 
-/* Short values go inline the first time they are seen and into the value
- * table the second time; long ones go there at once. Values that never
+/* How many times a short value of @length bytes goes inline before it
+ * moves to the value table. Its row there costs about length + 12 bytes
+ * (and an INSERT, the dearest thing the writer does per event), each
+ * later use 2-3 bytes of id instead of length + 1: a value of a few bytes
+ * (a loop counter's numbers, seen two or three times each) is cheaper
+ * inline until it has repeated several times. */
+static inline guint8
+short_value_repeats (gsize length)
+{
+  if (length >= 8)
+    return 1;
+  if (length >= 4)
+    return 2;
+  return 4;
+}
+
+/* Short values go inline the first times they are seen (see
+ * short_value_repeats) and into the value table after; long ones go
+ * there at once. Values that never
  * repeat (a loop counter) then cost their length, and repeated ones an id.
  * A value the caches forgot is stored again, under a new id: a little
  * space, never a wrong answer. */
@@ -821,14 +839,23 @@ intern_value (const char *text, gsize length, guint64 *id, gpointer user_data, G
       if (slot->used && slot->hash == hash && slot->length == length
           && memcmp (slot->text, text, length) == 0)
         {
-          if (slot->id == 0 && !insert_value (writer, text, length, &slot->id, error))
-            return FALSE;
+          if (slot->id == 0)
+            {
+              if (slot->seen < short_value_repeats (length))
+                {
+                  slot->seen++;
+                  return TRUE;
+                }
+              if (!insert_value (writer, text, length, &slot->id, error))
+                return FALSE;
+            }
           *id = slot->id;
           return TRUE;
         }
       slot->used = TRUE;
       slot->hash = hash;
       slot->id = 0;
+      slot->seen = 1;
       slot->length = (guint8)length;
       memcpy (slot->text, text, length);
       return TRUE;
