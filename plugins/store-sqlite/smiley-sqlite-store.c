@@ -807,8 +807,6 @@ short_value_repeats (gsize length)
 {
   if (length >= 8)
     return 1;
-  if (length >= 4)
-    return 2;
   return 4;
 }
 
