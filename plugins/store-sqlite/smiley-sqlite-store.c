@@ -194,6 +194,44 @@ typedef struct
   char    text[SMILEY_SQLITE_BLOCK_INLINE_MAX];
 } ValueSlot;
 
+/* A long value remembered: the key of RunWriter.long_values. Its hash is
+ * computed once per event by hash_value (eight bytes at a time), not
+ * byte by byte by g_str_hash in every lookup. A lookup key points @text
+ * at the event's value; a stored one at the bytes after itself. */
+typedef struct
+{
+  guint32     hash;
+  guint32     length;
+  const char *text;
+} LongValue;
+
+static guint
+long_value_hash (gconstpointer key)
+{
+  return ((const LongValue *)key)->hash;
+}
+
+static gboolean
+long_value_equal (gconstpointer a, gconstpointer b)
+{
+  const LongValue *x = a, *y = b;
+
+  return x->hash == y->hash && x->length == y->length && memcmp (x->text, y->text, x->length) == 0;
+}
+
+static LongValue *
+long_value_new (const LongValue *key)
+{
+  LongValue *value = g_malloc (sizeof (LongValue) + key->length);
+  char      *text = (char *)(value + 1);
+
+  memcpy (text, key->text, key->length);
+  value->hash = key->hash;
+  value->length = key->length;
+  value->text = text;
+  return value;
+}
+
 /* What the store has written of a run it is recording. */
 typedef struct
 {
@@ -648,7 +686,7 @@ run_writer_new (SmileySqliteStore *self, SmileyRun *run, sqlite3_int64 key)
   writer->threads_saved = g_ptr_array_new_with_free_func (saved_thread_free);
   writer->thread_counts = g_array_new (FALSE, TRUE, sizeof (guint64));
   writer->short_values = g_new0 (ValueSlot, VALUE_SLOTS);
-  writer->long_values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  writer->long_values = g_hash_table_new_full (long_value_hash, long_value_equal, g_free, NULL);
   writer->next_value_id = 1;
   writer->block = smiley_sqlite_block_new ();
   smiley_sqlite_block_reset (writer->block, 0);
@@ -820,6 +858,7 @@ static gboolean
 intern_value (const char *text, gsize length, guint64 *id, gpointer user_data, GError **error)
 {
   RunWriter *writer = user_data;
+  LongValue  key;
   gpointer   known;
   guint32    new_id;
 
@@ -859,7 +898,14 @@ intern_value (const char *text, gsize length, guint64 *id, gpointer user_data, G
       return TRUE;
     }
 
-  if (g_hash_table_lookup_extended (writer->long_values, text, NULL, &known))
+  /* Frames keep values far below 4 GiB; one that was not would go
+   * inline rather than be remembered under a truncated length. */
+  if (length > G_MAXUINT32)
+    return TRUE;
+  key.hash = hash_value (text, length);
+  key.length = (guint32)length;
+  key.text = text;
+  if (g_hash_table_lookup_extended (writer->long_values, &key, NULL, &known))
     {
       *id = GPOINTER_TO_UINT (known);
       return TRUE;
@@ -869,8 +915,7 @@ intern_value (const char *text, gsize length, guint64 *id, gpointer user_data, G
   *id = new_id;
   if (g_hash_table_size (writer->long_values) >= VALUE_MEMORY_MAX)
     g_hash_table_remove_all (writer->long_values);
-  g_hash_table_insert (writer->long_values, g_strndup (text, length),
-                       GUINT_TO_POINTER ((guint)*id));
+  g_hash_table_insert (writer->long_values, long_value_new (&key), GUINT_TO_POINTER ((guint)*id));
   return TRUE;
 }
 
