@@ -580,6 +580,26 @@ abandon_transaction (SmileySqliteStore *self, GError **error)
 }
 
 static gboolean write_block (RunWriter *writer, GError **error);
+static gboolean exec_sql (SmileySqliteStore *self, const char *sql, const char *doing,
+                          GError **error);
+
+/* While runs are being recorded, SQLite does not sync: with WAL, every
+ * commit still survives a crash of smiley, but checkpoints no longer
+ * wait for the disk (an fdatasync of the WAL and one of the database per
+ * 1000 pages, which kept the writer from draining the tracer's events).
+ * The price is that an OS crash or power cut during recording can lose
+ * or damage what was checkpointed meanwhile. When the last run being
+ * recorded ends (or the store is closed), synchronous is set back to
+ * NORMAL and a checkpoint syncs the WAL and the database file, so a
+ * database at rest is as safe as before. */
+static gboolean
+sync_after_recording (SmileySqliteStore *self, GError **error)
+{
+  if (g_hash_table_size (self->writers) > 0)
+    return TRUE;
+  return exec_sql (self, "PRAGMA synchronous = NORMAL", "cannot sync the database", error)
+         && exec_sql (self, "PRAGMA wal_checkpoint(PASSIVE)", "cannot sync the database", error);
+}
 
 /* Commits what was written, with each run's count of stored events;
  * with @write_partial, the events still waiting in blocks go first. */
@@ -1058,8 +1078,10 @@ smiley_sqlite_store_begin_run (SmileySink *sink, SmileyRun *run, GError **error)
   if (!save_run_tables (writer, error))
     return abandon_transaction (self, error);
 
-  /* Commit at once so that readers list the run while it runs. */
-  return commit (self, FALSE, error);
+  /* Commit at once so that readers list the run while it runs; then
+   * record without syncing (see sync_after_recording). */
+  return commit (self, FALSE, error)
+         && exec_sql (self, "PRAGMA synchronous = OFF", "cannot save the run", error);
 }
 
 static gboolean
@@ -1173,7 +1195,7 @@ smiley_sqlite_store_end_run (SmileySink *sink, SmileyRun *run, GError **error)
 
   writer->progress_dirty = FALSE;
   g_hash_table_remove (self->writers, smiley_run_get_id (run));
-  return commit (self, FALSE, error);
+  return commit (self, FALSE, error) && sync_after_recording (self, error);
 }
 
 static gboolean
@@ -2294,6 +2316,12 @@ smiley_sqlite_store_dispose (GObject *object)
       /* Runs not ended stay RUNNING with the events pushed so far. */
       if (!commit (self, TRUE, &error))
         g_warning ("%s", error->message);
+      else
+        {
+          g_hash_table_remove_all (self->writers);
+          if (!sync_after_recording (self, &error))
+            g_warning ("%s", error->message);
+        }
     }
   g_hash_table_remove_all (self->writers);
   for (guint i = 0; i < N_STMTS; i++)
