@@ -225,6 +225,20 @@ class QA(unittest.TestCase):
         time.sleep(2.5)
         self.assertFalse(os.path.exists(marker))
 
+    def test_interpreter_behind_a_wrapper_is_not_killed(self):
+        # A wrapper that forks python3 (not one that execs it) is the
+        # program's parent; the parent-death guard must not take that for
+        # smiley having died.
+        wrapper = self.write('wrap.sh', '#!/bin/sh\n%s "$@"\nexit $?\n' % PYTHON)
+        os.chmod(wrapper, 0o755)
+        self.write('hi.py', 'print("hi")\n')
+        proc = subprocess.run([SMILEY, 'run', '--python', wrapper, '--sink', 'null',
+                               '--stats-summary', 'hi.py'], cwd=self.dir,
+                              capture_output=True, timeout=30)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout, b'hi\n')
+        self.assertRegex(proc.stderr, rb'smiley: ([1-9]\d*) events emitted, \1 events recorded')
+
     # 7. interpreters that are not Debian's python3
     PYENV_311 = '/root/.pyenv/versions/3.11.7/bin/python3'
 

@@ -2018,12 +2018,19 @@ tracer_start (PyObject *module, PyObject *args, PyObject *kwargs)
    * spawned us waits for us, so it lives as long as we do. smiley may
    * already have died before this line: then our parent is no longer
    * it. Forked children of the program do not inherit this, as they
-   * would not under python3. */
+   * would not under python3. An interpreter started through a wrapper
+   * (`--python` naming a script or /usr/bin/time that forks python3) has
+   * the wrapper as its parent: then only smiley being already gone is a
+   * reason to stop, and the wrapper's own death is not. */
   if (parent > 0)
     {
       prctl (PR_SET_PDEATHSIG, SIGKILL);
       if (getppid () != (pid_t)parent)
-        raise (SIGKILL);
+        {
+          prctl (PR_SET_PDEATHSIG, 0);
+          if (kill ((pid_t)parent, 0) != 0 && errno == ESRCH)
+            raise (SIGKILL);
+        }
     }
   err = smiley_ring_map (&tracer.ring, fd, ring_size);
   if (err != 0)
