@@ -31,6 +31,9 @@ grep -q "this text is an html snippet" <<<"$out" || { echo "test-install: progra
 listing=$("$smiley" list --database runs.db --format csv)
 grep -q "exit status 0" <<<"$listing" || { echo "test-install: $listing" >&2; exit 1; }
 run=$(sed -n 2p <<<"$listing" | cut -d, -f1)
-"$smiley" replay --database runs.db "$run" | grep -q "call>>> a" \
+# Read the whole replay first: `| grep -q` would close the pipe at the first
+# match and, with pipefail, fail on smiley's EPIPE.
+replay=$("$smiley" replay --database runs.db "$run")
+grep -q "call>>> a" <<<"$replay" \
   || { echo "test-install: replay of $run lacks the call of a()" >&2; exit 1; }
 echo "test-install: installed smiley under $prefix traced test_app with the installed plugins"
