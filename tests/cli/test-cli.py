@@ -10,59 +10,20 @@ import csv
 import io
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
-BUILD = os.environ["SMILEY_BUILD_ROOT"]
-SOURCE = os.environ["SMILEY_SOURCE_ROOT"]
-SMILEY = os.path.join(BUILD, "smiley")
-FILL = os.path.join(BUILD, "tests", "cli", "fill-store")
+from cli_common import BUILD, FILL, PLUGINS, SMILEY, SOURCE, SmileyTestCase, have, smiley  # noqa: F401
+
 COMMANDS = ["run", "monitor", "record", "list", "delete", "replay", "stats",
             "export", "server", "report", "plugins", "help"]
 
 
-def smiley(*args, cwd=None, env=None, input=None, timeout=30):
-    return subprocess.run([SMILEY, *args], cwd=cwd, env=env, input=input,
-                          capture_output=True, text=True, timeout=timeout)
-
-
-def plugin_names():
-    out = smiley("plugins").stdout
-    names = set()
-    for line in out.splitlines()[1:]:
-        kind, name = line.split()[:2]
-        names.add((kind, name))
-    return names
-
-
-PLUGINS = plugin_names()
-
-
-def have(kind, name):
-    return (kind, name) in PLUGINS
-
-
-class CliTestCase(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="smiley-cli-")
-        self.db = os.path.join(self.tmp, "runs.db")
-        self.env = dict(os.environ)
-        self.env["XDG_CONFIG_HOME"] = os.path.join(self.tmp, "config")
-        self.env.pop("SMILEY_PLUGIN_PATH", None)
-
-    def tearDown(self):
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def fill(self, *args, uri=None):
-        r = subprocess.run([FILL, uri or "sqlite:" + self.db, *args],
-                           capture_output=True, text=True, timeout=30)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        return r.stdout.strip()
+class CliTestCase(SmileyTestCase):
+    tmp_prefix = "smiley-cli-"
 
     def assertOneLineError(self, r, status, *fragments):
         self.assertEqual(r.returncode, status, (r.stdout, r.stderr))
