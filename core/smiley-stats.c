@@ -224,3 +224,44 @@ smiley_stats_get_total_calls (SmileyStats *self)
     total += ((SmileyStatsEntry *)g_ptr_array_index (self->entries, i))->ncalls;
   return total;
 }
+
+static gboolean
+stats_caller_equal (const SmileyStatsCaller *p, const SmileyStatsCaller *q)
+{
+  return p->caller == q->caller && p->ncalls == q->ncalls && p->primcalls == q->primcalls
+         && p->tottime_ns == q->tottime_ns && p->cumtime_ns == q->cumtime_ns;
+}
+
+/**
+ * smiley_stats_equal:
+ * @a: statistics
+ * @b: other statistics
+ *
+ * Returns: whether both hold the same entries in the same order, with the
+ *   same counters and callers, as a round trip through a store or the wire
+ *   format must keep them
+ */
+gboolean
+smiley_stats_equal (SmileyStats *a, SmileyStats *b)
+{
+  g_return_val_if_fail (a != NULL && b != NULL, FALSE);
+
+  if (a->entries->len != b->entries->len)
+    return FALSE;
+  for (guint i = 0; i < a->entries->len; i++)
+    {
+      SmileyStatsEntry *x = g_ptr_array_index (a->entries, i);
+      SmileyStatsEntry *y = g_ptr_array_index (b->entries, i);
+
+      if (g_strcmp0 (x->file, y->file) != 0 || x->line != y->line
+          || g_strcmp0 (x->function, y->function) != 0 || x->ncalls != y->ncalls
+          || x->primcalls != y->primcalls || x->tottime_ns != y->tottime_ns
+          || x->cumtime_ns != y->cumtime_ns || x->callers->len != y->callers->len)
+        return FALSE;
+      for (guint c = 0; c < x->callers->len; c++)
+        if (!stats_caller_equal (&g_array_index (x->callers, SmileyStatsCaller, c),
+                                 &g_array_index (y->callers, SmileyStatsCaller, c)))
+          return FALSE;
+    }
+  return TRUE;
+}

@@ -69,6 +69,7 @@ int     smiley_stats_lookup (SmileyStats *self, const char *file, guint line, co
 void    smiley_stats_add_caller (SmileyStats *self, guint callee, const SmileyStatsCaller *caller);
 gint64  smiley_stats_get_total_time (SmileyStats *self);
 guint64 smiley_stats_get_total_calls (SmileyStats *self);
+gboolean smiley_stats_equal (SmileyStats *a, SmileyStats *b);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SmileyStats, smiley_stats_unref)
 

@@ -89,6 +89,36 @@ test_totals (void)
   g_assert_cmpint (smiley_stats_get_total_time (stats), ==, (gint64)((guint64)G_MAXINT64 + 4500));
 }
 
+static SmileyStats *
+make_stats (gint64 caller_cumtime)
+{
+  SmileyStats *stats = smiley_stats_new ();
+  guint        main_entry = smiley_stats_add_entry (stats, "a.py", 1, "<module>");
+  guint        f = smiley_stats_add_entry (stats, "a.py", 3, "f");
+
+  smiley_stats_get_entry (stats, f)->ncalls = 4;
+  smiley_stats_get_entry (stats, f)->primcalls = 4;
+  smiley_stats_add_caller (stats, f, &(SmileyStatsCaller){ main_entry, 4, 4, 10, caller_cumtime });
+  return stats;
+}
+
+static void
+test_equal (void)
+{
+  g_autoptr (SmileyStats) a = make_stats (20);
+  g_autoptr (SmileyStats) b = make_stats (20);
+  g_autoptr (SmileyStats) c = make_stats (21);
+  g_autoptr (SmileyStats) d = make_stats (20);
+
+  g_assert_true (smiley_stats_equal (a, b));
+  /* A caller's counter, an entry's counter, an extra entry: all count. */
+  g_assert_false (smiley_stats_equal (a, c));
+  smiley_stats_get_entry (d, 1)->tottime_ns = 1;
+  g_assert_false (smiley_stats_equal (a, d));
+  smiley_stats_add_entry (b, "~", 0, "<built-in method builtins.len>");
+  g_assert_false (smiley_stats_equal (a, b));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -98,6 +128,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/smiley/stats/keys-do-not-collide", test_keys_do_not_collide);
   g_test_add_func ("/smiley/stats/callers", test_callers);
   g_test_add_func ("/smiley/stats/totals", test_totals);
+  g_test_add_func ("/smiley/stats/equal", test_equal);
 
   return g_test_run ();
 }
