@@ -2088,6 +2088,31 @@ is_permission_error (int rc)
     }
 }
 
+/* The end of every read-only open: @rc and @version are what opening and
+ * reading `PRAGMA user_version` gave; an older schema cannot be migrated
+ * here, and @why_not says why in the message. */
+static gboolean
+finish_read_only_open (SmileySqliteStore *self, int rc, gint64 version, const char *why_not,
+                       GError **error)
+{
+  if (rc != SQLITE_OK)
+    {
+      store_error (self, rc, "cannot open the database", error);
+      g_clear_pointer (&self->db, sqlite3_close);
+      return FALSE;
+    }
+  if (version != SMILEY_SQLITE_SCHEMA_VERSION)
+    {
+      g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_VERSION,
+                   "%s: the database needs upgrading (schema %" G_GINT64_FORMAT " to %d)%s",
+                   self->location, version, SMILEY_SQLITE_SCHEMA_VERSION, why_not);
+      g_clear_pointer (&self->db, sqlite3_close);
+      return FALSE;
+    }
+  self->read_only = TRUE;
+  return TRUE;
+}
+
 /* Opens a smiley database this user cannot write (or whose directory is
  * read-only, so that SQLite cannot create its -shm file) for reading:
  * list and replay work, writes are refused (see begin_transaction). */
@@ -2106,23 +2131,7 @@ open_read_only (SmileySqliteStore *self, GError **error)
       sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
       query_int (self->db, "PRAGMA user_version", &version, &rc);
     }
-  if (rc != SQLITE_OK)
-    {
-      store_error (self, rc, "cannot open the database", error);
-      g_clear_pointer (&self->db, sqlite3_close);
-      return FALSE;
-    }
-  if (version != SMILEY_SQLITE_SCHEMA_VERSION)
-    {
-      g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_VERSION,
-                   "%s: the database needs upgrading (schema %" G_GINT64_FORMAT " to %d), "
-                   "but it is read-only for this user",
-                   self->location, (gint64)version, SMILEY_SQLITE_SCHEMA_VERSION);
-      g_clear_pointer (&self->db, sqlite3_close);
-      return FALSE;
-    }
-  self->read_only = TRUE;
-  return TRUE;
+  return finish_read_only_open (self, rc, version, ", but it is read-only for this user", error);
 }
 
 /* An empty file (or an SQLite database with nothing in it) is not made a
@@ -2185,23 +2194,7 @@ open_for_reading (SmileySqliteStore *self, GError **error)
   if ((rc != SQLITE_OK && is_permission_error (rc))
       || (rc == SQLITE_OK && sqlite3_db_readonly (self->db, "main") == 1))
     return open_read_only (self, error);
-  if (rc != SQLITE_OK)
-    {
-      store_error (self, rc, "cannot open the database", error);
-      g_clear_pointer (&self->db, sqlite3_close);
-      return FALSE;
-    }
-  if (version != SMILEY_SQLITE_SCHEMA_VERSION)
-    {
-      g_set_error (error, SMILEY_STORE_ERROR, SMILEY_STORE_ERROR_VERSION,
-                   "%s: the database needs upgrading (schema %" G_GINT64_FORMAT " to %d): "
-                   "record a run into it first",
-                   self->location, (gint64)version, SMILEY_SQLITE_SCHEMA_VERSION);
-      g_clear_pointer (&self->db, sqlite3_close);
-      return FALSE;
-    }
-  self->read_only = TRUE;
-  return TRUE;
+  return finish_read_only_open (self, rc, version, ": record a run into it first", error);
 }
 
 /* The first write into an empty file: from now on it is a smiley
