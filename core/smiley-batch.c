@@ -5,6 +5,10 @@
 #include "smiley-build-config.h"
 
 #include "smiley.h"
+#include "smiley-batch-private.h"
+
+/* Locals are carved from blocks of this many entries. */
+#define LOCALS_BLOCK 1024
 
 struct _SmileyBatch
 {
@@ -13,7 +17,9 @@ struct _SmileyBatch
   /* Locals and values are copied into chunks that never move, so the
    * pointers held by earlier events stay valid as the batch grows. */
   GStringChunk *strings;
-  GPtrArray    *locals; /* SmileyLocal[] blocks, one per event with locals */
+  GPtrArray    *locals; /* blocks of SmileyLocal, never moved */
+  SmileyLocal  *locals_next;
+  gsize         locals_left; /* free entries at locals_next */
   gsize         size;
 };
 
@@ -103,38 +109,64 @@ smiley_batch_add (SmileyBatch *self, const SmileyEvent *event)
   g_return_val_if_fail (event != NULL, NULL);
 
   copy = *event;
-  copy.arg = NULL;
+  copy.arg
+      = event->arg != NULL ? smiley_batch_copy_text (self, event->arg, strlen (event->arg)) : NULL;
   copy.locals = NULL;
-  self->size += sizeof (SmileyEvent);
-
-  if (event->arg != NULL)
-    {
-      copy.arg = g_string_chunk_insert_len (self->strings, event->arg, -1);
-      self->size += strlen (event->arg) + 1;
-    }
-
   if (event->n_locals > 0)
     {
-      SmileyLocal *locals = g_new (SmileyLocal, event->n_locals);
+      SmileyLocal *locals = smiley_batch_alloc_locals (self, event->n_locals);
 
       for (guint32 i = 0; i < event->n_locals; i++)
         {
+          const char *value = event->locals[i].value;
+
           locals[i].name = event->locals[i].name;
-          locals[i].value = NULL;
-          if (event->locals[i].value != NULL)
-            {
-              locals[i].value
-                  = g_string_chunk_insert_len (self->strings, event->locals[i].value, -1);
-              self->size += strlen (event->locals[i].value) + 1;
-            }
+          locals[i].value
+              = value != NULL ? smiley_batch_copy_text (self, value, strlen (value)) : NULL;
         }
-      g_ptr_array_add (self->locals, locals);
       copy.locals = locals;
-      self->size += event->n_locals * sizeof (SmileyLocal);
     }
 
-  g_array_append_val (self->events, copy);
+  smiley_batch_append (self, &copy);
   return &g_array_index (self->events, SmileyEvent, self->events->len - 1);
+}
+
+/* Copies @length bytes of @text into the batch, NUL-terminated. */
+const char *
+smiley_batch_copy_text (SmileyBatch *self, const char *text, gsize length)
+{
+  self->size += length + 1;
+  return g_string_chunk_insert_len (self->strings, text, length);
+}
+
+/* Room for @n_locals locals that live as long as the batch. */
+SmileyLocal *
+smiley_batch_alloc_locals (SmileyBatch *self, guint32 n_locals)
+{
+  SmileyLocal *locals;
+
+  if (n_locals > self->locals_left)
+    {
+      gsize block = MAX (n_locals, LOCALS_BLOCK);
+
+      self->locals_next = g_new (SmileyLocal, block);
+      self->locals_left = block;
+      g_ptr_array_add (self->locals, self->locals_next);
+    }
+  locals = self->locals_next;
+  self->locals_next += n_locals;
+  self->locals_left -= n_locals;
+  self->size += n_locals * sizeof (SmileyLocal);
+  return locals;
+}
+
+/* Appends @event as it is: its strings and locals must belong to the
+ * batch already. */
+void
+smiley_batch_append (SmileyBatch *self, const SmileyEvent *event)
+{
+  self->size += sizeof (SmileyEvent);
+  g_array_append_vals (self->events, event, 1);
 }
 
 /**
@@ -151,6 +183,8 @@ smiley_batch_clear (SmileyBatch *self)
   g_array_set_size (self->events, 0);
   g_string_chunk_clear (self->strings);
   g_ptr_array_set_size (self->locals, 0);
+  self->locals_next = NULL;
+  self->locals_left = 0;
   self->size = 0;
 }
 

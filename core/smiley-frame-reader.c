@@ -13,6 +13,7 @@
 #include "smiley-build-config.h"
 
 #include "smiley.h"
+#include "smiley-batch-private.h"
 #include "smiley-wire.h"
 
 /* clang-format off */
@@ -68,11 +69,22 @@ struct _SmileyFrameReader
   SmileyBatch *pending;
   guint        pending_committed;
 
-  /* NUL-terminated copies of one event's strings, reused. */
-  char        *scratch;
-  gsize        scratch_alloc;
-  SmileyLocal *scratch_locals;
-  gsize        scratch_locals_alloc;
+  /* Pass-through (smiley_frame_reader_set_pass_events()): the validated
+   * EVENTS frames at [span_start, span_start + span_len) of buf, not
+   * reported yet, and the ones reported last. */
+  gboolean pass_events;
+  gsize    span_start;
+  gsize    span_len;
+  guint    span_events;
+  gsize    passed_start;
+  gsize    passed_len;
+  guint    passed_events;
+  /* Which string ids events were seen in as their file (one byte per
+   * id), and those first seen in the current span. */
+  guint8 *files_seen;
+  gsize   files_seen_alloc;
+  guint32 last_file;
+  GArray *new_files;
 };
 
 /* Where a frame's payload is being read, for bounds checks and errors. */
@@ -164,18 +176,28 @@ read_varint_slow (Cursor *c, guint64 *value, const char *what)
 static inline gboolean
 read_varint (Cursor *c, guint64 *value, const char *what)
 {
-  /* Most fields are small: one or two bytes, no loop. */
-  if (G_LIKELY (c->end - c->p >= 2))
+  const guint8 *p = c->p;
+  gsize         room = MIN ((gsize)(c->end - p), SMILEY_WIRE_MAX_VARINT - 1);
+  guint64       v;
+
+  /* Most fields are small: one byte, no loop. Longer ones (call ids,
+   * times) that end within the frame need no check per byte, and nine
+   * bytes cannot break the tenth byte's rules; the rest, and every error,
+   * go the slow way. */
+  if (G_LIKELY (room > 0 && p[0] < 0x80))
     {
-      if (c->p[0] < 0x80)
+      *value = p[0];
+      c->p++;
+      return TRUE;
+    }
+  v = 0;
+  for (gsize i = 0; i < room; i++)
+    {
+      v |= (guint64)(p[i] & 0x7f) << (7 * i);
+      if (p[i] < 0x80)
         {
-          *value = *c->p++;
-          return TRUE;
-        }
-      if (c->p[1] < 0x80)
-        {
-          *value = (c->p[0] & 0x7f) | ((guint64)c->p[1] << 7);
-          c->p += 2;
+          *value = v;
+          c->p = p + i + 1;
           return TRUE;
         }
     }
@@ -272,8 +294,19 @@ check_utf8 (Cursor *c, const guint8 *data, gsize len, const char *what)
 {
   gsize i = 0;
 
-  /* Names and reprs are mostly ASCII: check that cheaply first, and only
+  /* Names and reprs are mostly ASCII: check that cheaply first, eight
+   * bytes at a time (no byte with its high bit set, none zero), and only
    * hand strings with other bytes (or a NUL) to the full validator. */
+  for (; i + 8 <= len; i += 8)
+    {
+      guint64 w;
+
+      memcpy (&w, data + i, 8);
+      if (((w | ((w - G_GUINT64_CONSTANT (0x0101010101010101)) & ~w))
+           & G_GUINT64_CONSTANT (0x8080808080808080))
+          != 0)
+        break;
+    }
   while (i < len && (guint8)(data[i] - 1) < 0x7f)
     i++;
   if (G_UNLIKELY (i < len && !g_utf8_validate_len ((const char *)data + i, len - i, NULL)))
@@ -410,8 +443,8 @@ smiley_frame_reader_free (SmileyFrameReader *self)
   g_clear_error (&self->error);
   g_clear_object (&self->run);
   g_clear_pointer (&self->pending, smiley_batch_unref);
-  g_free (self->scratch);
-  g_free (self->scratch_locals);
+  g_free (self->files_seen);
+  g_clear_pointer (&self->new_files, g_array_unref);
   g_free (self);
 }
 
@@ -434,6 +467,76 @@ smiley_frame_reader_set_max_batch (SmileyFrameReader *self, guint max_events)
 }
 
 /**
+ * smiley_frame_reader_set_pass_events:
+ * @self: a reader
+ * @pass: whether to pass EVENTS frames through instead of decoding them
+ *
+ * For a consumer that forwards the stream in the frame format anyway
+ * (`smiley run` publishing to a socket): EVENTS frames are still checked
+ * field by field against the run's tables, but not decoded into batches.
+ * Runs of consecutive EVENTS frames (up to the reader's max batch of
+ * events) are reported as %SMILEY_FRAME_ENCODED_EVENTS; take them with
+ * smiley_frame_reader_get_encoded_events() and the files their events are
+ * in with smiley_frame_reader_get_new_files(). The other frames update the
+ * run as usual.
+ */
+void
+smiley_frame_reader_set_pass_events (SmileyFrameReader *self, gboolean pass)
+{
+  g_return_if_fail (self != NULL);
+
+  self->pass_events = pass;
+  if (pass && self->new_files == NULL)
+    self->new_files = g_array_new (FALSE, FALSE, sizeof (guint32));
+}
+
+/**
+ * smiley_frame_reader_get_encoded_events:
+ * @self: a reader that just reported %SMILEY_FRAME_ENCODED_EVENTS
+ * @length: (out): the frames' size in bytes
+ * @n_events: (out) (optional): how many events they hold
+ *
+ * The EVENTS frames of the last %SMILEY_FRAME_ENCODED_EVENTS message,
+ * headers included, exactly as they were fed: every field valid, every
+ * string and thread they refer to defined in the reader's run.
+ *
+ * Returns: (transfer none) (array length=length): the frames, valid until
+ *   the next call to smiley_frame_reader_next() or _feed()
+ */
+const guint8 *
+smiley_frame_reader_get_encoded_events (SmileyFrameReader *self, gsize *length, guint *n_events)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (length != NULL, NULL);
+
+  *length = self->passed_len;
+  if (n_events != NULL)
+    *n_events = self->passed_events;
+  return self->passed_len > 0 ? self->buf + self->passed_start : NULL;
+}
+
+/**
+ * smiley_frame_reader_get_new_files:
+ * @self: a reader that just reported %SMILEY_FRAME_ENCODED_EVENTS
+ * @n_files: (out): how many
+ *
+ * The string ids of the files that the events of the last encoded frames
+ * are in and that no earlier event of the run was in: what a consumer
+ * that attaches source files needs, without decoding the events.
+ *
+ * Returns: (transfer none) (array length=n_files): the ids
+ */
+const guint32 *
+smiley_frame_reader_get_new_files (SmileyFrameReader *self, guint *n_files)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (n_files != NULL, NULL);
+
+  *n_files = self->new_files != NULL ? self->new_files->len : 0;
+  return *n_files > 0 ? (const guint32 *)(gpointer)self->new_files->data : NULL;
+}
+
+/**
  * smiley_frame_reader_feed:
  * @self: a reader
  * @data: (array length=length): bytes of the stream, in order
@@ -450,6 +553,9 @@ smiley_frame_reader_feed (SmileyFrameReader *self, const guint8 *data, gsize len
 
   if (length == 0 || self->state == READER_FAILED)
     return;
+  /* Moving the buffer below invalidates the frames reported last. */
+  self->passed_len = 0;
+  self->passed_events = 0;
 
   if (self->pos == self->len)
     {
@@ -764,44 +870,48 @@ reader_decode_source (SmileyFrameReader *self, Cursor *c)
   return TRUE;
 }
 
-/* Copies @len bytes to the scratch area at *@at with a NUL after them. */
-static inline const char *
-scratch_put (SmileyFrameReader *self, gsize *at, const guint8 *data, gsize len)
+/* Remembers that events are in @file; a file not seen before in the run
+ * is added to the files reported with the passed frames. */
+static void
+reader_note_file (SmileyFrameReader *self, guint32 file)
 {
-  char *copy = self->scratch + *at;
+  self->last_file = file;
+  if (file >= self->files_seen_alloc)
+    {
+      gsize alloc = MAX (MAX ((gsize)file + 1, 2 * self->files_seen_alloc), 1024);
 
-  memcpy (copy, data, len);
-  copy[len] = '\0';
-  *at += len + 1;
-  return copy;
+      self->files_seen = g_realloc (self->files_seen, alloc);
+      memset (self->files_seen + self->files_seen_alloc, 0, alloc - self->files_seen_alloc);
+      self->files_seen_alloc = alloc;
+    }
+  if (self->files_seen[file])
+    return;
+  self->files_seen[file] = TRUE;
+  g_array_append_val (self->new_files, file);
 }
 
-static gboolean
-reader_decode_events (SmileyFrameReader *self, Cursor *c, SmileyBatch *batch)
+/* Walks an EVENTS frame, checking every field. With a @batch, its events
+ * are decoded into it; without (pass-through, see
+ * smiley_frame_reader_set_pass_events()), nothing is copied and only the
+ * files the events are in are noted. Inlined into both callers so that
+ * each loop is compiled without the other's work. */
+G_ALWAYS_INLINE static inline gboolean
+reader_walk_events (SmileyFrameReader *self, Cursor *c, SmileyBatch *batch, guint32 *n_events)
 {
   guint32 count;
   guint32 n_strings = self->n_strings;
   guint32 n_threads = self->n_threads;
-  gsize   payload = c->end - c->p;
 
   if (!read_count (c, &count, MIN_EVENT, "event count"))
     return FALSE;
-
-  /* Every string of an event has a length byte in the frame, so the
-   * event's strings with their NULs take at most the payload's size. */
-  if (self->scratch_alloc < payload + 1)
-    {
-      g_free (self->scratch);
-      self->scratch_alloc = MAX (payload + 1, 4096);
-      self->scratch = g_malloc (self->scratch_alloc);
-    }
+  *n_events = count;
 
   c->item = "event";
   for (guint32 i = 0; i < count; i++)
     {
       SmileyEvent   event;
       const guint8 *data;
-      gsize         len, at = 0;
+      gsize         len;
       guint64       v;
       guint8        kind;
 
@@ -841,36 +951,60 @@ reader_decode_events (SmileyFrameReader *self, Cursor *c, SmileyBatch *batch)
 
       if (!read_ostr (c, &data, &len, "arg"))
         return FALSE;
-      event.arg = data != NULL ? scratch_put (self, &at, data, len) : NULL;
+      event.arg = data != NULL && batch != NULL
+                      ? smiley_batch_copy_text (batch, (const char *)data, len)
+                      : NULL;
 
       if (!read_count (c, &event.n_locals, MIN_LOCAL, "number of locals"))
         return FALSE;
       event.locals = NULL;
+      if (batch == NULL)
+        {
+          for (guint32 l = 0; l < event.n_locals; l++)
+            {
+              guint32 name;
+
+              if (!read_string_id (c, n_strings, &name, "local name")
+                  || !read_ostr (c, &data, &len, "local value"))
+                return FALSE;
+            }
+          if (event.file != self->last_file)
+            reader_note_file (self, event.file);
+          continue;
+        }
       if (event.n_locals > 0)
         {
-          SmileyLocal *locals;
+          /* Bounded by read_count(): at most half the payload. */
+          SmileyLocal *locals = smiley_batch_alloc_locals (batch, event.n_locals);
 
-          if (self->scratch_locals_alloc < event.n_locals)
-            {
-              /* Bounded by read_count(): at most half the payload. */
-              self->scratch_locals_alloc = MAX (event.n_locals, 2 * self->scratch_locals_alloc);
-              g_free (self->scratch_locals);
-              self->scratch_locals = g_new (SmileyLocal, self->scratch_locals_alloc);
-            }
-          locals = self->scratch_locals;
           for (guint32 l = 0; l < event.n_locals; l++)
             {
               if (!read_string_id (c, n_strings, &locals[l].name, "local name")
                   || !read_ostr (c, &data, &len, "local value"))
                 return FALSE;
-              locals[l].value = data != NULL ? scratch_put (self, &at, data, len) : NULL;
+              locals[l].value
+                  = data != NULL ? smiley_batch_copy_text (batch, (const char *)data, len) : NULL;
             }
           event.locals = locals;
         }
 
-      smiley_batch_add (batch, &event);
+      smiley_batch_append (batch, &event);
     }
   return cursor_finish (c);
+}
+
+static gboolean
+reader_decode_events (SmileyFrameReader *self, Cursor *c, SmileyBatch *batch)
+{
+  guint32 n_events;
+
+  return reader_walk_events (self, c, batch, &n_events);
+}
+
+static gboolean
+reader_check_events (SmileyFrameReader *self, Cursor *c, guint32 *n_events)
+{
+  return reader_walk_events (self, c, NULL, n_events);
 }
 
 /* Peeks at an EVENTS frame's event count; 0 if it does not decode (the
@@ -1044,6 +1178,19 @@ reader_report_batch (SmileyFrameReader *self, SmileyFrameMessage *message, Smile
   return TRUE;
 }
 
+/* Reports the EVENTS frames passed through since the last report. */
+static gboolean
+reader_report_span (SmileyFrameReader *self, SmileyFrameMessage *message)
+{
+  self->passed_start = self->span_start;
+  self->passed_len = self->span_len;
+  self->passed_events = self->span_events;
+  self->span_len = 0;
+  self->span_events = 0;
+  *message = SMILEY_FRAME_ENCODED_EVENTS;
+  return TRUE;
+}
+
 /**
  * smiley_frame_reader_next:
  * @self: a reader
@@ -1077,6 +1224,8 @@ smiley_frame_reader_next (SmileyFrameReader *self, SmileyFrameMessage *message, 
   *message = SMILEY_FRAME_NEED_MORE;
   if (batch != NULL)
     *batch = NULL;
+  self->passed_len = 0;
+  self->passed_events = 0;
 
   while (self->state != READER_FAILED)
     {
@@ -1130,6 +1279,15 @@ smiley_frame_reader_next (SmileyFrameReader *self, SmileyFrameMessage *message, 
       c.index = 0;
       c.error = &local_error;
 
+      /* Passed frames are handed out as one run of bytes, so anything
+       * else ends them. */
+      if (self->span_len > 0 && type != SMILEY_WIRE_EVENTS)
+        {
+          if (self->span_events > 0)
+            return reader_report_span (self, message);
+          self->span_len = 0;
+        }
+
       switch (type)
         {
         case SMILEY_WIRE_RUN_BEGIN:
@@ -1148,6 +1306,26 @@ smiley_frame_reader_next (SmileyFrameReader *self, SmileyFrameMessage *message, 
           ok = reader_decode_stats (self, &c);
           break;
         case SMILEY_WIRE_EVENTS:
+          if (self->pass_events)
+            {
+              guint32 n_events;
+
+              if (self->max_batch > 0 && self->span_events > 0
+                  && self->span_events + events_frame_count (c.p, c.end - c.p) > self->max_batch)
+                return reader_report_span (self, message);
+              if (self->span_len == 0)
+                {
+                  self->span_start = self->pos;
+                  g_array_set_size (self->new_files, 0);
+                }
+              ok = reader_check_events (self, &c, &n_events);
+              if (ok)
+                {
+                  self->span_len += size;
+                  self->span_events += n_events;
+                }
+              break;
+            }
           if (self->max_batch > 0 && self->pending != NULL
               && self->pending_committed + events_frame_count (c.p, c.end - c.p) > self->max_batch)
             return reader_report_batch (self, message, batch);
@@ -1183,6 +1361,13 @@ smiley_frame_reader_next (SmileyFrameReader *self, SmileyFrameMessage *message, 
           *message = SMILEY_FRAME_RUN_END;
           return TRUE;
         case SMILEY_WIRE_EVENTS:
+          if (self->pass_events)
+            {
+              if (self->span_events > 0
+                  && (self->max_batch == 0 || self->span_events >= self->max_batch))
+                return reader_report_span (self, message);
+              break;
+            }
           if (self->pending_committed == 0)
             {
               /* An empty frame says nothing; keep decoding. */
@@ -1198,6 +1383,9 @@ smiley_frame_reader_next (SmileyFrameReader *self, SmileyFrameMessage *message, 
     }
 
   /* Out of complete frames, or failed: events merged so far go first. */
+  if (self->span_events > 0)
+    return reader_report_span (self, message);
+  self->span_len = 0;
   if (self->pending != NULL && self->pending_committed > 0)
     return reader_report_batch (self, message, batch);
   g_clear_pointer (&self->pending, smiley_batch_unref);

@@ -43,6 +43,9 @@ GQuark smiley_frame_error_quark (void);
  * @SMILEY_FRAME_BATCH: a batch of events; the run's strings, threads and
  *   sources were updated before it as the stream said
  * @SMILEY_FRAME_RUN_END: the run ended; its end data and stats are set
+ * @SMILEY_FRAME_ENCODED_EVENTS: only in pass-through mode (see
+ *   smiley_frame_reader_set_pass_events()): validated EVENTS frames, as
+ *   they were fed
  *
  * STRINGS, THREADS, SOURCE and STATS frames update the run and are not
  * reported on their own.
@@ -53,6 +56,7 @@ typedef enum
   SMILEY_FRAME_RUN_BEGIN,
   SMILEY_FRAME_BATCH,
   SMILEY_FRAME_RUN_END,
+  SMILEY_FRAME_ENCODED_EVENTS,
 } SmileyFrameMessage;
 
 /**
@@ -75,6 +79,10 @@ typedef struct _SmileyFrameReader SmileyFrameReader;
 SmileyFrameReader *smiley_frame_reader_new (gsize max_frame_size);
 void               smiley_frame_reader_free (SmileyFrameReader *self);
 void               smiley_frame_reader_set_max_batch (SmileyFrameReader *self, guint max_events);
+void               smiley_frame_reader_set_pass_events (SmileyFrameReader *self, gboolean pass);
+const guint8      *smiley_frame_reader_get_encoded_events (SmileyFrameReader *self, gsize *length,
+                                                           guint *n_events);
+const guint32     *smiley_frame_reader_get_new_files (SmileyFrameReader *self, guint *n_files);
 void       smiley_frame_reader_feed (SmileyFrameReader *self, const guint8 *data, gsize length);
 gboolean   smiley_frame_reader_next (SmileyFrameReader *self, SmileyFrameMessage *message,
                                      SmileyBatch **batch, GError **error);

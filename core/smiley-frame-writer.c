@@ -561,6 +561,27 @@ smiley_frame_writer_push (SmileyFrameWriter *self, SmileyRun *run, SmileyBatch *
   writer_put_events (self, batch);
 }
 
+/**
+ * smiley_frame_writer_put_tables:
+ * @self: a writer inside a run
+ * @run: the run
+ *
+ * Encodes the run's strings, threads and sources that were added since
+ * they were last written, as smiley_frame_writer_push() does before its
+ * events. A sink that forwards events already encoded (as
+ * smiley_frame_reader_get_encoded_events() gives them) calls this first
+ * and sends them after the writer's bytes.
+ */
+void
+smiley_frame_writer_put_tables (SmileyFrameWriter *self, SmileyRun *run)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (SMILEY_IS_RUN (run));
+  g_return_if_fail (self->in_run);
+
+  writer_put_tables (self, run);
+}
+
 /* The STATS frame. Its callers refer to entries by index, so it cannot be
  * cut in pieces; stats that do not fit in a frame are left out. */
 static void

@@ -30,6 +30,7 @@ SmileyFrameWriter *smiley_frame_writer_new (void);
 void               smiley_frame_writer_free (SmileyFrameWriter *self);
 void               smiley_frame_writer_begin_run (SmileyFrameWriter *self, SmileyRun *run);
 void    smiley_frame_writer_push (SmileyFrameWriter *self, SmileyRun *run, SmileyBatch *batch);
+void    smiley_frame_writer_put_tables (SmileyFrameWriter *self, SmileyRun *run);
 void    smiley_frame_writer_end_run (SmileyFrameWriter *self, SmileyRun *run);
 gsize   smiley_frame_writer_get_pending (SmileyFrameWriter *self);
 GBytes *smiley_frame_writer_take_bytes (SmileyFrameWriter *self);

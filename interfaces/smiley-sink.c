@@ -87,3 +87,45 @@ smiley_sink_flush (SmileySink *self, GError **error)
 
   return SMILEY_SINK_GET_IFACE (self)->flush (self, error);
 }
+
+/**
+ * smiley_sink_takes_encoded:
+ * @self: a sink
+ *
+ * Whether @self takes events as encoded frames
+ * (smiley_sink_push_encoded()), which spares a source that has them in the
+ * frame format decoding them.
+ *
+ * Returns: %TRUE if the sink implements push_encoded
+ */
+gboolean
+smiley_sink_takes_encoded (SmileySink *self)
+{
+  g_return_val_if_fail (SMILEY_IS_SINK (self), FALSE);
+
+  return SMILEY_SINK_GET_IFACE (self)->push_encoded != NULL;
+}
+
+/**
+ * smiley_sink_push_encoded:
+ * @self: a sink that takes encoded events (smiley_sink_takes_encoded())
+ * @run: the run the events belong to, begun on this sink, whose tables
+ *   define every string and thread the frames refer to
+ * @frames: (array length=length): whole, valid EVENTS frames
+ * @length: their size in bytes
+ * @n_events: how many events they hold
+ * @error: return location for a #GError
+ *
+ * Returns: %FALSE with @error set if the events could not be taken
+ */
+gboolean
+smiley_sink_push_encoded (SmileySink *self, SmileyRun *run, const guint8 *frames, gsize length,
+                          guint n_events, GError **error)
+{
+  g_return_val_if_fail (SMILEY_IS_SINK (self), FALSE);
+  g_return_val_if_fail (SMILEY_IS_RUN (run), FALSE);
+  g_return_val_if_fail (frames != NULL || length == 0, FALSE);
+  g_return_val_if_fail (smiley_sink_takes_encoded (self), FALSE);
+
+  return SMILEY_SINK_GET_IFACE (self)->push_encoded (self, run, frames, length, n_events, error);
+}

@@ -28,6 +28,14 @@ G_DECLARE_INTERFACE (SmileySink, smiley_sink, SMILEY, SINK, GObject)
  * @end_run: the run is over; @run now has its end time, exit status, error,
  *   and (when the program lived to write them) its profile statistics.
  * @flush: make everything pushed so far durable or visible.
+ * @push_encoded: optional. Events of a run that has begun as one or more
+ *   whole EVENTS frames of the wire format (docs/wire-format.md), headers
+ *   included, already validated, every string and thread they refer to
+ *   defined in @run. A sink that writes the frame format anyway (the
+ *   socket publisher, the file store) implements it to forward the bytes
+ *   as they are instead of having them decoded and encoded again; a
+ *   source calls it only when smiley_sink_takes_encoded() says so. The
+ *   bytes are only borrowed.
  *
  * A sink receives the events of one or more runs. Every vfunc reports
  * failure through @error; a sink that fails stops the pipeline, so the
@@ -41,14 +49,19 @@ struct _SmileySinkInterface
   gboolean (*push) (SmileySink *self, SmileyRun *run, SmileyBatch *batch, GError **error);
   gboolean (*end_run) (SmileySink *self, SmileyRun *run, GError **error);
   gboolean (*flush) (SmileySink *self, GError **error);
+  gboolean (*push_encoded) (SmileySink *self, SmileyRun *run, const guint8 *frames, gsize length,
+                            guint n_events, GError **error);
 
   /*< private >*/
-  gpointer padding[8];
+  gpointer padding[7];
 };
 
 gboolean smiley_sink_begin_run (SmileySink *self, SmileyRun *run, GError **error);
 gboolean smiley_sink_push (SmileySink *self, SmileyRun *run, SmileyBatch *batch, GError **error);
 gboolean smiley_sink_end_run (SmileySink *self, SmileyRun *run, GError **error);
 gboolean smiley_sink_flush (SmileySink *self, GError **error);
+gboolean smiley_sink_takes_encoded (SmileySink *self);
+gboolean smiley_sink_push_encoded (SmileySink *self, SmileyRun *run, const guint8 *frames,
+                                   gsize length, guint n_events, GError **error);
 
 G_END_DECLS

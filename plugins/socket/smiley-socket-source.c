@@ -35,7 +35,11 @@
  */
 
 /* How much of one connection is read before others get their turn. */
-#define READ_CHUNK_SIZE (64 * 1024)
+#define READ_CHUNK_SIZE (256 * 1024)
+/* Consecutive EVENTS frames already received are merged into batches of
+ * up to this many events: the tracer sends one event per frame, and a
+ * store pays per batch (a transaction). Merging never waits for data. */
+#define MAX_BATCH 8192
 
 typedef struct _Server Server;
 
@@ -663,6 +667,7 @@ listener_acceptable (GSocket *listener, GIOCondition condition, gpointer user_da
   connection->server = server;
   connection->socket = g_steal_pointer (&socket);
   connection->reader = smiley_frame_reader_new (SMILEY_SOCKET_MAX_FRAME_SIZE);
+  smiley_frame_reader_set_max_batch (connection->reader, MAX_BATCH);
   connection->peer = peer;
   connection->watch
       = g_socket_create_source (connection->socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);

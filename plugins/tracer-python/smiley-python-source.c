@@ -149,9 +149,27 @@ run_context_fail (RunContext *ctx, GError *error)
   ctx->failed = TRUE;
 }
 
-/* Adds the source of every file the batch mentions for the first time,
- * as it is on disk now, so a viewer shows the lines the run ran. Read
- * here, off the traced program's path. */
+/* Adds the source of @file, as it is on disk now, so a viewer shows the
+ * lines the run ran. Read here, off the traced program's path. */
+static void
+add_source (RunContext *ctx, guint32 file)
+{
+  const char      *name = smiley_run_get_string (ctx->run, file);
+  g_autofree char *path = NULL;
+  char            *content = NULL;
+  gsize            length = 0;
+
+  if (name == NULL || name[0] == '\0' || name[0] == '<')
+    return;
+  path = g_path_is_absolute (name) ? g_strdup (name) : g_build_filename (ctx->cwd, name, NULL);
+  if (g_file_get_contents (path, &content, &length, NULL))
+    {
+      g_autoptr (GBytes) bytes = g_bytes_new_take (content, length);
+      smiley_run_add_source (ctx->run, file, bytes);
+    }
+}
+
+/* Adds the source of every file the batch mentions for the first time. */
 static void
 add_sources (RunContext *ctx, SmileyBatch *batch)
 {
@@ -160,10 +178,6 @@ add_sources (RunContext *ctx, SmileyBatch *batch)
   for (guint i = 0; i < n; i++)
     {
       const SmileyEvent *event = smiley_batch_get_event (batch, i);
-      const char        *name;
-      g_autofree char   *path = NULL;
-      char              *content = NULL;
-      gsize              length = 0;
 
       if (event->file == ctx->last_file)
         continue;
@@ -171,16 +185,28 @@ add_sources (RunContext *ctx, SmileyBatch *batch)
       if (g_hash_table_contains (ctx->seen_files, GUINT_TO_POINTER (event->file)))
         continue;
       g_hash_table_add (ctx->seen_files, GUINT_TO_POINTER (event->file));
-      name = smiley_run_get_string (ctx->run, event->file);
-      if (name == NULL || name[0] == '\0' || name[0] == '<')
-        continue;
-      path = g_path_is_absolute (name) ? g_strdup (name) : g_build_filename (ctx->cwd, name, NULL);
-      if (g_file_get_contents (path, &content, &length, NULL))
-        {
-          g_autoptr (GBytes) bytes = g_bytes_new_take (content, length);
-          smiley_run_add_source (ctx->run, event->file, bytes);
-        }
+      add_source (ctx, event->file);
     }
+}
+
+/* Passes frames the reader validated to a sink that takes them encoded,
+ * with the sources of the files they enter first. */
+static gboolean
+push_encoded (RunContext *ctx, GError **error)
+{
+  const guint8  *frames;
+  const guint32 *files;
+  gsize          length;
+  guint          n_events, n_files;
+
+  files = smiley_frame_reader_get_new_files (ctx->reader, &n_files);
+  for (guint i = 0; i < n_files; i++)
+    add_source (ctx, files[i]);
+  frames = smiley_frame_reader_get_encoded_events (ctx->reader, &length, &n_events);
+  if (!smiley_sink_push_encoded (ctx->sink, ctx->run, frames, length, n_events, error))
+    return FALSE;
+  ctx->delivered += n_events;
+  return TRUE;
 }
 
 static void
@@ -208,6 +234,13 @@ drain_messages (RunContext *ctx)
           break;
         case SMILEY_FRAME_RUN_END:
           ctx->got_end = TRUE;
+          break;
+        case SMILEY_FRAME_ENCODED_EVENTS:
+          if (!push_encoded (ctx, &error))
+            {
+              run_context_fail (ctx, error);
+              return;
+            }
           break;
         case SMILEY_FRAME_BATCH:
           add_sources (ctx, batch);
@@ -472,6 +505,9 @@ smiley_python_source_run (SmileySource *source, SmileySink *sink, GCancellable *
   ctx->seen_files = g_hash_table_new (NULL, NULL);
   ctx->reader = smiley_frame_reader_new (0);
   smiley_frame_reader_set_max_batch (ctx->reader, MAX_BATCH);
+  /* The tracer's frames are already in the format a socket publisher
+   * sends: spare decoding and encoding them again. */
+  smiley_frame_reader_set_pass_events (ctx->reader, smiley_sink_takes_encoded (sink));
   self->events_emitted = 0;
   self->events_delivered = 0;
 
