@@ -424,6 +424,8 @@ smiley_frame_reader_new (gsize max_frame_size)
     max_frame_size = SMILEY_WIRE_MAX_FRAME_SIZE;
   self->max_frame_size = max_frame_size;
   self->state = READER_HEADER;
+  /* No string id: the first event's file, even string 0, is noted. */
+  self->last_file = G_MAXUINT32;
   return self;
 }
 
@@ -1309,6 +1311,7 @@ smiley_frame_reader_next (SmileyFrameReader *self, SmileyFrameMessage *message, 
           if (self->pass_events)
             {
               guint32 n_events;
+              guint   n_new_files;
 
               if (self->max_batch > 0 && self->span_events > 0
                   && self->span_events + events_frame_count (c.p, c.end - c.p) > self->max_batch)
@@ -1318,12 +1321,17 @@ smiley_frame_reader_next (SmileyFrameReader *self, SmileyFrameMessage *message, 
                   self->span_start = self->pos;
                   g_array_set_size (self->new_files, 0);
                 }
+              n_new_files = self->new_files->len;
               ok = reader_check_events (self, &c, &n_events);
               if (ok)
                 {
                   self->span_len += size;
                   self->span_events += n_events;
                 }
+              else
+                /* The span reported before the error has none of this
+                 * frame's events, so none of their files either. */
+                g_array_set_size (self->new_files, n_new_files);
               break;
             }
           if (self->max_batch > 0 && self->pending != NULL

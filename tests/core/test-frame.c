@@ -82,6 +82,26 @@ add_event (SmileyRun *run, SmileyBatch *batch, SmileyEventKind kind, guint32 thr
 /* ------------------------------------------------------------------ */
 /* Reading streams                                                      */
 
+/* What a pass-through reader reported as SMILEY_FRAME_ENCODED_EVENTS,
+ * and the run's table sizes at that moment. */
+typedef struct
+{
+  GBytes *frames; /* a copy, headers included */
+  guint   n_events;
+  GArray *new_files; /* guint32 */
+  guint32 n_strings;
+  guint32 n_threads;
+  guint   n_sources;
+} Span;
+
+static void
+span_free (Span *span)
+{
+  g_bytes_unref (span->frames);
+  g_array_unref (span->new_files);
+  g_free (span);
+}
+
 typedef struct
 {
   SmileyRun *run;     /* owned */
@@ -90,6 +110,15 @@ typedef struct
   gboolean   ended;
   GError    *error; /* from next() */
   GError    *finish_error;
+
+  /* Pass-through mode (smiley_frame_reader_set_pass_events()): the spans
+   * reported, and the stream built again from them the way the socket
+   * publisher does: a second writer's RUN_BEGIN, before each span the
+   * tables the reader's run gained, the span's bytes, then RUN_END. */
+  gboolean           pass;
+  GPtrArray         *spans; /* Span */
+  SmileyFrameWriter *rewriter;
+  GByteArray        *rewrapped;
 } Decoded;
 
 static void
@@ -99,10 +128,75 @@ decoded_free (Decoded *d)
   g_ptr_array_unref (d->batches);
   g_clear_error (&d->error);
   g_clear_error (&d->finish_error);
+  g_ptr_array_unref (d->spans);
+  smiley_frame_writer_free (d->rewriter);
+  g_byte_array_unref (d->rewrapped);
   g_free (d);
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Decoded, decoded_free)
+
+static void
+append_bytes (GByteArray *array, GBytes *bytes)
+{
+  gsize         len;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+
+  g_byte_array_append (array, data, len);
+}
+
+/* How many frames @frames holds; every one must be a whole EVENTS
+ * frame. */
+static guint
+count_events_frames (GBytes *frames)
+{
+  gsize         len, at;
+  const guint8 *data = g_bytes_get_data (frames, &len);
+  guint         n = 0;
+
+  for (at = 0; at + SMILEY_WIRE_FRAME_HEADER_SIZE <= len; at += smiley_wire_get_u32 (data + at))
+    {
+      g_assert_cmpuint (data[at + 4], ==, SMILEY_WIRE_EVENTS);
+      g_assert_cmpuint (smiley_wire_get_u32 (data + at), >=, SMILEY_WIRE_FRAME_HEADER_SIZE);
+      n++;
+    }
+  g_assert_cmpuint (at, ==, len);
+  return n;
+}
+
+/* Copies what the reader just reported as ENCODED_EVENTS, and forwards it
+ * to d->rewrapped after the tables it needs. */
+static void
+take_span (SmileyFrameReader *reader, Decoded *d)
+{
+  SmileyRun     *run = smiley_frame_reader_get_run (reader);
+  Span          *span = g_new0 (Span, 1);
+  const guint8  *frames;
+  const guint32 *files;
+  gsize          length;
+  guint          n_files;
+  g_autoptr (GBytes) tables = NULL;
+
+  frames = smiley_frame_reader_get_encoded_events (reader, &length, &span->n_events);
+  g_assert_nonnull (frames);
+  g_assert_cmpuint (length, >, SMILEY_WIRE_FRAME_HEADER_SIZE);
+  g_assert_cmpuint (span->n_events, >, 0);
+  span->frames = g_bytes_new (frames, length);
+  count_events_frames (span->frames);
+  files = smiley_frame_reader_get_new_files (reader, &n_files);
+  g_assert_true ((files == NULL) == (n_files == 0));
+  span->new_files = g_array_new (FALSE, FALSE, sizeof (guint32));
+  g_array_append_vals (span->new_files, files, n_files);
+  span->n_strings = smiley_run_get_n_strings (run);
+  span->n_threads = smiley_run_get_n_threads (run);
+  span->n_sources = smiley_run_get_n_sources (run);
+  g_ptr_array_add (d->spans, span);
+
+  smiley_frame_writer_put_tables (d->rewriter, run);
+  tables = smiley_frame_writer_take_bytes (d->rewriter);
+  append_bytes (d->rewrapped, tables);
+  g_byte_array_append (d->rewrapped, frames, length);
+}
 
 /* Drains next() the way every consumer does, checking the message
  * protocol as it goes. Returns FALSE on error. */
@@ -133,25 +227,52 @@ drain (SmileyFrameReader *reader, Decoded *d)
         {
         case SMILEY_FRAME_NEED_MORE:
           g_assert_null (batch);
+          /* Nothing is left over from an earlier report. */
+          {
+            gsize length = 1;
+            guint n_events = 1;
+
+            g_assert_null (smiley_frame_reader_get_encoded_events (reader, &length, &n_events));
+            g_assert_cmpuint (length, ==, 0);
+            g_assert_cmpuint (n_events, ==, 0);
+          }
           return TRUE;
         case SMILEY_FRAME_RUN_BEGIN:
           g_assert_null (batch);
           g_assert_false (d->begun);
           d->begun = TRUE;
           g_assert_nonnull (smiley_frame_reader_get_run (reader));
+          if (d->pass)
+            smiley_frame_writer_begin_run (d->rewriter, smiley_frame_reader_get_run (reader));
           break;
         case SMILEY_FRAME_BATCH:
+          g_assert_false (d->pass);
           g_assert_true (d->begun);
           g_assert_false (d->ended);
           g_assert_nonnull (batch);
           g_assert_cmpuint (smiley_batch_get_length (batch), >, 0);
           g_ptr_array_add (d->batches, batch);
           break;
+        case SMILEY_FRAME_ENCODED_EVENTS:
+          g_assert_true (d->pass);
+          g_assert_null (batch);
+          g_assert_true (d->begun);
+          g_assert_false (d->ended);
+          take_span (reader, d);
+          break;
         case SMILEY_FRAME_RUN_END:
           g_assert_null (batch);
           g_assert_true (d->begun);
           g_assert_false (d->ended);
           d->ended = TRUE;
+          if (d->pass)
+            {
+              g_autoptr (GBytes) end = NULL;
+
+              smiley_frame_writer_end_run (d->rewriter, smiley_frame_reader_get_run (reader));
+              end = smiley_frame_writer_take_bytes (d->rewriter);
+              append_bytes (d->rewrapped, end);
+            }
           break;
         default:
           g_assert_not_reached ();
@@ -159,8 +280,10 @@ drain (SmileyFrameReader *reader, Decoded *d)
     }
 }
 
+/* Decodes a stream, or with @pass reads it in pass-through mode. */
 static Decoded *
-decode_full (const guint8 *data, gsize len, FeedMode mode, guint max_batch, gsize max_frame_size)
+decode_stream (const guint8 *data, gsize len, FeedMode mode, guint max_batch, gsize max_frame_size,
+               gboolean pass)
 {
   g_autoptr (SmileyFrameReader) reader = smiley_frame_reader_new (max_frame_size);
   Decoded *d = g_new0 (Decoded, 1);
@@ -168,7 +291,12 @@ decode_full (const guint8 *data, gsize len, FeedMode mode, guint max_batch, gsiz
   gsize    at = 0;
 
   d->batches = g_ptr_array_new_with_free_func ((GDestroyNotify)smiley_batch_unref);
+  d->pass = pass;
+  d->spans = g_ptr_array_new_with_free_func ((GDestroyNotify)span_free);
+  d->rewriter = smiley_frame_writer_new ();
+  d->rewrapped = g_byte_array_new ();
   smiley_frame_reader_set_max_batch (reader, max_batch);
+  smiley_frame_reader_set_pass_events (reader, pass);
 
   while (at < len)
     {
@@ -199,6 +327,12 @@ decode_full (const guint8 *data, gsize len, FeedMode mode, guint max_batch, gsiz
     d->run = g_object_ref (smiley_frame_reader_get_run (reader));
   g_rand_free (rand);
   return d;
+}
+
+static Decoded *
+decode_full (const guint8 *data, gsize len, FeedMode mode, guint max_batch, gsize max_frame_size)
+{
+  return decode_stream (data, len, mode, max_batch, max_frame_size, FALSE);
 }
 
 static Decoded *
@@ -351,6 +485,94 @@ encode (SmileyRun *run, GPtrArray *batches, gboolean with_end)
   return smiley_frame_writer_take_bytes (writer);
 }
 
+/* The EVENTS frames of the whole stream @bytes, concatenated, and how many
+ * runs of consecutive EVENTS frames there are between the other frames. */
+static GByteArray *
+stream_events_frames (GBytes *bytes, guint *n_runs)
+{
+  gsize         len, at;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+  GByteArray   *frames = g_byte_array_new ();
+  gboolean      in_run = FALSE;
+
+  *n_runs = 0;
+  for (at = SMILEY_WIRE_STREAM_HEADER_SIZE; at < len; at += smiley_wire_get_u32 (data + at))
+    {
+      gboolean events = data[at + 4] == SMILEY_WIRE_EVENTS;
+
+      if (events)
+        g_byte_array_append (frames, data + at, smiley_wire_get_u32 (data + at));
+      if (events && !in_run)
+        (*n_runs)++;
+      in_run = events;
+    }
+  g_assert_cmpuint (at, ==, len);
+  return frames;
+}
+
+/* Reads @bytes in pass-through mode and checks that the spans are the
+ * stream's EVENTS frames byte for byte, cut only at other frames and at
+ * @max_batch, each with the files its events are the first in; and that
+ * the stream rebuilt from them decodes to @run and @nonempty, frame for
+ * frame. */
+static void
+assert_pass_through (GBytes *bytes, SmileyRun *run, GPtrArray *nonempty, FeedMode mode,
+                     guint max_batch)
+{
+  g_autoptr (SmileyBatch) expected = concat (nonempty);
+  g_autoptr (Decoded) d = decode_stream (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
+                                         mode, max_batch, 0, TRUE);
+  g_autoptr (Decoded) again = NULL;
+  g_autoptr (GByteArray) events_frames = NULL;
+  g_autoptr (GByteArray) passed = g_byte_array_new ();
+  g_autoptr (GHashTable) seen = g_hash_table_new (NULL, NULL);
+  guint n_runs, at = 0;
+
+  g_assert_no_error (d->error);
+  g_assert_no_error (d->finish_error);
+  g_assert_true (d->ended);
+  assert_run_equal (run, d->run);
+
+  for (guint s = 0; s < d->spans->len; s++)
+    {
+      Span *span = g_ptr_array_index (d->spans, s);
+      g_autoptr (GArray) new_files = g_array_new (FALSE, FALSE, sizeof (guint32));
+
+      append_bytes (passed, span->frames);
+      /* Up to max_batch events, unless one frame alone holds more. */
+      if (max_batch == 0 || span->n_events > max_batch)
+        g_assert_cmpuint (count_events_frames (span->frames), ==, 1);
+
+      g_assert_cmpuint (at + span->n_events, <=, smiley_batch_get_length (expected));
+      for (guint e = at; e < at + span->n_events; e++)
+        {
+          guint32 file = smiley_batch_get_event (expected, e)->file;
+
+          if (g_hash_table_add (seen, GUINT_TO_POINTER (file)))
+            g_array_append_val (new_files, file);
+        }
+      at += span->n_events;
+      g_assert_cmpmem (span->new_files->data, span->new_files->len * sizeof (guint32),
+                       new_files->data, new_files->len * sizeof (guint32));
+    }
+  g_assert_cmpuint (at, ==, smiley_batch_get_length (expected));
+
+  events_frames = stream_events_frames (bytes, &n_runs);
+  g_assert_cmpmem (passed->data, passed->len, events_frames->data, events_frames->len);
+  /* Fed whole, frames are only cut where they must be. */
+  if (mode == FEED_ALL && at <= max_batch)
+    g_assert_cmpuint (d->spans->len, ==, n_runs);
+
+  again = decode_full (d->rewrapped->data, d->rewrapped->len, FEED_ALL, 0, 0);
+  g_assert_no_error (again->error);
+  g_assert_no_error (again->finish_error);
+  g_assert_true (again->ended);
+  assert_run_equal (run, again->run);
+  g_assert_cmpuint (again->batches->len, ==, nonempty->len);
+  for (guint i = 0; i < nonempty->len; i++)
+    assert_batch_equal (g_ptr_array_index (nonempty, i), g_ptr_array_index (again->batches, i));
+}
+
 /* Round-trips in every feeding mode, with and without merging, and checks
  * every field of the run and every event back. With merging off, batch
  * boundaries must be the pushed ones (frames never merge or split for
@@ -409,6 +631,8 @@ assert_roundtrip (SmileyRun *run, GPtrArray *batches)
             if (modes[m] == FEED_ALL && max_batches[b] == 100000)
               g_assert_cmpuint (d->batches->len, <=, 1);
           }
+
+        assert_pass_through (bytes, run, nonempty, modes[m], max_batches[b]);
       }
 }
 
@@ -1005,6 +1229,275 @@ test_coalesce_partial (void)
                    SMILEY_RUN_RUNNING);
 }
 
+/* Adds an event with @n_locals locals whose values name the event and
+ * the local, every seventh one deleted. */
+static void
+add_event_with_locals (SmileyRun *run, SmileyBatch *batch, guint64 call_id, guint n_locals)
+{
+  g_autofree SmileyLocal *locals = g_new0 (SmileyLocal, MAX (n_locals, 1));
+  g_autoptr (GPtrArray) values = g_ptr_array_new_with_free_func (g_free);
+  SmileyEvent event = {
+    .kind = SMILEY_EVENT_LINE,
+    .thread = 1,
+    .call_id = call_id,
+    .time_ns = (gint64)call_id,
+    .file = smiley_run_intern (run, "locals.py"),
+    .line = n_locals,
+    .function = smiley_run_intern (run, "f"),
+    .n_locals = n_locals,
+    .locals = locals,
+  };
+
+  for (guint i = 0; i < n_locals; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("v%u", i % 300);
+
+      locals[i].name = smiley_run_intern (run, name);
+      if (i % 7 != 3)
+        {
+          locals[i].value = g_strdup_printf ("%" G_GUINT64_FORMAT ":%u", call_id, i);
+          g_ptr_array_add (values, (char *)locals[i].value);
+        }
+    }
+  smiley_batch_add (batch, &event);
+}
+
+/* The reader decodes locals into blocks of the batch: events with more
+ * locals than a block holds, many with a few (sharing blocks), and some
+ * that do not fit in what is left of a block. */
+static void
+test_many_locals (void)
+{
+  g_autoptr (SmileyRun) run = make_run ("many-locals");
+  g_autoptr (GPtrArray) batches = batches_new ();
+  const guint  sizes[] = { 3000, 3, 1, 1020, 5, 1024, 0, 2, 1025, 2048, 7 };
+  SmileyBatch *batch = smiley_batch_new ();
+  guint64      call = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    add_event_with_locals (run, batch, call++, sizes[i]);
+  for (guint i = 0; i < 900; i++)
+    add_event_with_locals (run, batch, call++, i % 4);
+  g_ptr_array_add (batches, batch);
+  batch = smiley_batch_new ();
+  for (guint i = 0; i < 700; i++)
+    add_event_with_locals (run, batch, call++, 3);
+  add_event_with_locals (run, batch, call++, 1500);
+  g_ptr_array_add (batches, batch);
+  end_run (run);
+  assert_roundtrip (run, batches);
+}
+
+/* ------------------------------------------------------------------ */
+/* Pass-through (smiley_frame_reader_set_pass_events())                 */
+
+static Decoded *
+pass_whole (GBytes *bytes, guint max_batch)
+{
+  Decoded *d = decode_stream (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), FEED_ALL,
+                              max_batch, 0, TRUE);
+
+  g_assert_no_error (d->error);
+  g_assert_no_error (d->finish_error);
+  g_assert_true (d->ended);
+  return d;
+}
+
+static Span *
+get_span (Decoded *d, guint i)
+{
+  g_assert_cmpuint (i, <, d->spans->len);
+  return g_ptr_array_index (d->spans, i);
+}
+
+/* Pushes @n events of @function on @thread as one batch. */
+static void
+push_events (SmileyFrameWriter *writer, SmileyRun *run, GPtrArray *batches, guint n,
+             const char *function, guint32 thread)
+{
+  SmileyBatch *batch = smiley_batch_new ();
+
+  for (guint e = 0; e < n; e++)
+    add_event (run, batch, SMILEY_EVENT_LINE, thread, batches->len * 100 + e, "prog.py", e,
+               function, NULL, 0, NULL);
+  smiley_frame_writer_push (writer, run, batch);
+  g_ptr_array_add (batches, batch);
+}
+
+/* Spans end at every other frame, which is decoded only after the span
+ * is reported, and hold up to max_batch events, unless a frame alone
+ * holds more. */
+static void
+test_pass_spans (void)
+{
+  g_autoptr (SmileyRun) run = make_run ("spans");
+  g_autoptr (SmileyFrameWriter) writer = smiley_frame_writer_new ();
+  g_autoptr (GPtrArray) batches = batches_new ();
+  g_autoptr (GBytes) source = g_bytes_new_static ("pass\n", 5);
+  g_autoptr (GBytes) bytes = NULL;
+  const FeedMode modes[] = { FEED_ALL, FEED_BYTES, FEED_CHUNKS };
+  const struct
+  {
+    guint max_batch;
+    guint n_spans;
+    guint events[13];
+    guint frames[13];
+  } cases[] = {
+    { 0,
+      13,
+      { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 10, 1, 2 },
+      { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 } },
+    { 3, 7, { 3, 2, 3, 2, 10, 1, 2 }, { 3, 2, 3, 2, 1, 1, 1 } },
+    { 12, 5, { 5, 5, 10, 1, 2 }, { 5, 5, 1, 1, 1 } },
+    { 100, 4, { 5, 15, 1, 2 }, { 5, 6, 1, 1 } },
+  };
+
+  /* EVENTS frames of 1 1 1 1 1 | STRINGS | 1 1 1 1 1 10 | THREADS | 1 |
+   * SOURCE | 2 events. */
+  smiley_frame_writer_begin_run (writer, run);
+  for (guint i = 0; i < 5; i++)
+    push_events (writer, run, batches, 1, "f", 1);
+  for (guint i = 0; i < 5; i++)
+    push_events (writer, run, batches, 1, "g", 1);
+  push_events (writer, run, batches, 10, "g", 1);
+  smiley_run_set_thread (run, 2, 4242, 4243, "Worker");
+  push_events (writer, run, batches, 1, "g", 2);
+  smiley_run_add_source (run, smiley_run_intern (run, "prog.py"), source);
+  push_events (writer, run, batches, 2, "g", 2);
+  end_run (run);
+  smiley_frame_writer_end_run (writer, run);
+  bytes = smiley_frame_writer_take_bytes (writer);
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      g_autoptr (Decoded) d = pass_whole (bytes, cases[c].max_batch);
+
+      g_assert_cmpuint (d->spans->len, ==, cases[c].n_spans);
+      for (guint s = 0; s < cases[c].n_spans; s++)
+        {
+          g_assert_cmpuint (get_span (d, s)->n_events, ==, cases[c].events[s]);
+          g_assert_cmpuint (count_events_frames (get_span (d, s)->frames), ==, cases[c].frames[s]);
+        }
+      for (guint m = 0; m < G_N_ELEMENTS (modes); m++)
+        assert_pass_through (bytes, run, batches, modes[m], cases[c].max_batch);
+    }
+
+  /* The frame after a span is not decoded when the span is reported. */
+  {
+    g_autoptr (Decoded) d = pass_whole (bytes, 100);
+
+    g_assert_cmpuint (get_span (d, 1)->n_strings, ==, get_span (d, 0)->n_strings + 1);
+    g_assert_cmpuint (get_span (d, 1)->n_threads, ==, 1);
+    g_assert_cmpuint (get_span (d, 2)->n_threads, ==, 2);
+    g_assert_cmpuint (get_span (d, 2)->n_sources, ==, 0);
+    g_assert_cmpuint (get_span (d, 3)->n_sources, ==, 1);
+  }
+
+  /* Feeding may move the buffer: the frames reported last are gone. */
+  {
+    g_autoptr (SmileyFrameReader) reader = smiley_frame_reader_new (0);
+    gsize              len, half, length;
+    const guint8      *data = g_bytes_get_data (bytes, &len);
+    SmileyFrameMessage message;
+    GError            *error = NULL;
+    guint              n_events, total = 0;
+
+    half = len / 2;
+    smiley_frame_reader_set_pass_events (reader, TRUE);
+    smiley_frame_reader_feed (reader, data, half);
+    g_assert_true (smiley_frame_reader_next (reader, &message, NULL, &error));
+    g_assert_cmpint (message, ==, SMILEY_FRAME_RUN_BEGIN);
+    g_assert_true (smiley_frame_reader_next (reader, &message, NULL, &error));
+    g_assert_cmpint (message, ==, SMILEY_FRAME_ENCODED_EVENTS);
+    g_assert_nonnull (smiley_frame_reader_get_encoded_events (reader, &length, &n_events));
+    total += n_events;
+    smiley_frame_reader_feed (reader, data + half, len - half);
+    g_assert_null (smiley_frame_reader_get_encoded_events (reader, &length, &n_events));
+    g_assert_cmpuint (length, ==, 0);
+    g_assert_cmpuint (n_events, ==, 0);
+    do
+      {
+        g_assert_true (smiley_frame_reader_next (reader, &message, NULL, &error));
+        g_assert_no_error (error);
+        smiley_frame_reader_get_encoded_events (reader, &length, &n_events);
+        total += n_events;
+      }
+    while (message != SMILEY_FRAME_NEED_MORE);
+    g_assert_cmpuint (total, ==, 23);
+  }
+}
+
+/* Each span lists the files its events are the first of the run in, in
+ * the order they come, string 0 ("", an unknown file) included. */
+static void
+test_pass_new_files (void)
+{
+  g_autoptr (SmileyRun) run = make_run ("new-files");
+  g_autoptr (SmileyFrameWriter) writer = smiley_frame_writer_new ();
+  g_autoptr (GPtrArray) batches = batches_new ();
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (Decoded) d = NULL;
+  const char *files[] = { "", "a.py", "b.py", "a.py", "c.py", "b.py", "", "d.py", "d.py", "a.py" };
+  guint32     a, b, c, e;
+
+  g_assert_cmpuint (smiley_run_intern (run, ""), ==, 0);
+  a = smiley_run_intern (run, "a.py");
+  b = smiley_run_intern (run, "b.py");
+  c = smiley_run_intern (run, "c.py");
+  smiley_run_intern (run, "d.py");
+  smiley_run_intern (run, "f");
+
+  smiley_frame_writer_begin_run (writer, run);
+  for (guint i = 0; i < G_N_ELEMENTS (files) + 2; i++)
+    {
+      SmileyBatch *batch = smiley_batch_new ();
+
+      /* The last two after a STRINGS frame: a new file and an old one. */
+      add_event (run, batch, SMILEY_EVENT_LINE, 1, i,
+                 i < G_N_ELEMENTS (files)    ? files[i]
+                 : i == G_N_ELEMENTS (files) ? "e.py"
+                                             : "a.py",
+                 1, "f", NULL, 0, NULL);
+      smiley_frame_writer_push (writer, run, batch);
+      g_ptr_array_add (batches, batch);
+    }
+  e = smiley_run_intern (run, "e.py");
+  end_run (run);
+  smiley_frame_writer_end_run (writer, run);
+  bytes = smiley_frame_writer_take_bytes (writer);
+
+  d = pass_whole (bytes, 2);
+  g_assert_cmpuint (d->spans->len, ==, 6);
+  {
+    const guint32 want0[] = { 0, a };
+    const guint32 want1[] = { b };
+    const guint32 want2[] = { c };
+    const guint32 want3[] = { smiley_run_intern (run, "d.py") };
+    const guint32 want5[] = { e };
+    const struct
+    {
+      const guint32 *files;
+      guint          n;
+    } want[]
+        = { { want0, 2 }, { want1, 1 }, { want2, 1 }, { want3, 1 }, { NULL, 0 }, { want5, 1 } };
+
+    for (guint s = 0; s < G_N_ELEMENTS (want); s++)
+      {
+        Span *span = get_span (d, s);
+
+        g_assert_cmpuint (span->n_events, ==, 2);
+        g_assert_cmpmem (span->new_files->data, span->new_files->len * sizeof (guint32),
+                         want[s].files, want[s].n * sizeof (guint32));
+      }
+  }
+
+  for (guint max_batch = 0; max_batch < 5; max_batch++)
+    {
+      assert_pass_through (bytes, run, batches, FEED_ALL, max_batch);
+      assert_pass_through (bytes, run, batches, FEED_BYTES, max_batch);
+    }
+}
+
 /* A stream cut between frames (the writer was killed) decodes up to the
  * cut; finish() does not complain; the run stays RUNNING. */
 static void
@@ -1301,17 +1794,22 @@ assert_stream_error (GByteArray *stream, gint code, const char *message_part)
 
   for (guint m = 0; m < G_N_ELEMENTS (modes); m++)
     {
-      g_autoptr (Decoded) d = decode_full (stream->data, stream->len, modes[m], m == 2 ? 5 : 0, 0);
-      GError *error = d->error != NULL ? d->error : d->finish_error;
+      /* Pass-through validates every field the same way. */
+      for (guint pass = 0; pass < 2; pass++)
+        {
+          g_autoptr (Decoded) d
+              = decode_stream (stream->data, stream->len, modes[m], m == 2 ? 5 : 0, 0, pass);
+          GError *error = d->error != NULL ? d->error : d->finish_error;
 
-      if (error == NULL)
-        g_error ("expected an error containing “%s”, the stream decoded", message_part);
-      g_test_message ("error: %s", error->message);
-      g_assert_error (error, SMILEY_FRAME_ERROR, code);
-      if (strstr (error->message, message_part) == NULL)
-        g_error ("error “%s” does not contain “%s”", error->message, message_part);
-      /* One line a user can read. */
-      g_assert_null (strchr (error->message, '\n'));
+          if (error == NULL)
+            g_error ("expected an error containing “%s”, the stream decoded", message_part);
+          g_test_message ("error: %s", error->message);
+          g_assert_error (error, SMILEY_FRAME_ERROR, code);
+          if (strstr (error->message, message_part) == NULL)
+            g_error ("error “%s” does not contain “%s”", error->message, message_part);
+          /* One line a user can read. */
+          g_assert_null (strchr (error->message, '\n'));
+        }
     }
 }
 
@@ -1994,6 +2492,448 @@ test_error_after_merged_events (void)
   g_clear_error (&error);
 }
 
+/* A broken EVENTS frame after good ones, in pass-through mode: the good
+ * frames come first, exactly as fed and with only their own new files,
+ * then the error, the same as decoding gives, and it sticks. */
+static void
+test_pass_error_after_good (void)
+{
+  const char *messages[] = {
+    "event 1: thread 9 not defined",           "event 1: arg is not valid UTF-8",
+    "event 1: local value is not valid UTF-8", "event 1: local name: string id 7 not defined",
+    "event 1: file: string id 7 not defined",  "(EVENTS): 1 bytes left over after the last field",
+  };
+
+  for (guint k = 0; k < G_N_ELEMENTS (messages); k++)
+    for (guint max_batch = 0; max_batch <= 100; max_batch += 100)
+      {
+        g_autoptr (GByteArray) stream = valid_prefix ();
+        g_autoptr (GByteArray) p = g_byte_array_new ();
+        g_autoptr (SmileyFrameReader) reader = smiley_frame_reader_new (0);
+        g_autoptr (Decoded) decoded = NULL;
+        g_autoptr (GError) error = NULL;
+        g_autoptr (GError) again = NULL;
+        SmileyFrameMessage message;
+        gsize              good_start, good_end, length;
+        const guint8      *frames;
+        const guint32     *files;
+        guint              n_events, n_files;
+
+        good_start = stream->len;
+        for (guint i = 0; i < 3; i++)
+          {
+            put_varint (p, 1);
+            put_event (p, SMILEY_EVENT_LINE, 1, 1, "ok");
+            put_frame (stream, SMILEY_WIRE_EVENTS, p);
+          }
+        good_end = stream->len;
+        /* A good event in a file not seen yet, then a broken one. */
+        put_varint (p, 2);
+        put_event (p, SMILEY_EVENT_LINE, 1, 2, NULL);
+        switch (k)
+          {
+          case 0:
+            put_event (p, SMILEY_EVENT_LINE, 9, 1, NULL);
+            break;
+          case 1:
+            put_event (p, SMILEY_EVENT_RETURN, 1, 1, "ok\xff");
+            break;
+          case 2:
+          case 3:
+            put_event (p, SMILEY_EVENT_LINE, 1, 1, NULL);
+            g_byte_array_set_size (p, p->len - 1);
+            put_varint (p, 1);
+            put_varint (p, k == 2 ? 1 : 7);
+            put_varint (p, 3);
+            put_raw (p, k == 2 ? "\xc3(" : "ok", 2);
+            break;
+          case 4:
+            put_event (p, SMILEY_EVENT_LINE, 1, 7, NULL);
+            break;
+          default:
+            put_event (p, SMILEY_EVENT_LINE, 1, 1, NULL);
+            put_raw (p, "\0", 1);
+            break;
+          }
+        put_frame (stream, SMILEY_WIRE_EVENTS, p);
+        put_run_end (stream);
+
+        smiley_frame_reader_set_pass_events (reader, TRUE);
+        smiley_frame_reader_set_max_batch (reader, max_batch);
+        smiley_frame_reader_feed (reader, stream->data, stream->len);
+        g_assert_true (smiley_frame_reader_next (reader, &message, NULL, &error));
+        g_assert_cmpint (message, ==, SMILEY_FRAME_RUN_BEGIN);
+        /* Merged into one span, or one span per frame. */
+        for (guint s = 0; s < (max_batch > 0 ? 1 : 3); s++)
+          {
+            gsize frame_size = (good_end - good_start) / 3;
+
+            g_assert_true (smiley_frame_reader_next (reader, &message, NULL, &error));
+            g_assert_no_error (error);
+            g_assert_cmpint (message, ==, SMILEY_FRAME_ENCODED_EVENTS);
+            frames = smiley_frame_reader_get_encoded_events (reader, &length, &n_events);
+            if (max_batch > 0)
+              {
+                g_assert_cmpuint (n_events, ==, 3);
+                g_assert_cmpmem (frames, length, stream->data + good_start, good_end - good_start);
+              }
+            else
+              {
+                g_assert_cmpuint (n_events, ==, 1);
+                g_assert_cmpmem (frames, length, stream->data + good_start + s * frame_size,
+                                 frame_size);
+              }
+            /* File 2 is only in the broken frame. */
+            files = smiley_frame_reader_get_new_files (reader, &n_files);
+            if (s == 0)
+              {
+                g_assert_cmpuint (n_files, ==, 1);
+                g_assert_cmpuint (files[0], ==, 1);
+              }
+            else
+              g_assert_cmpuint (n_files, ==, 0);
+          }
+        g_assert_false (smiley_frame_reader_next (reader, &message, NULL, &error));
+        g_assert_error (error, SMILEY_FRAME_ERROR, SMILEY_FRAME_ERROR_INVALID);
+        if (strstr (error->message, messages[k]) == NULL)
+          g_error ("error “%s” does not contain “%s”", error->message, messages[k]);
+        g_assert_null (smiley_frame_reader_get_encoded_events (reader, &length, NULL));
+        g_assert_false (smiley_frame_reader_next (reader, &message, NULL, &again));
+        g_assert_cmpstr (again->message, ==, error->message);
+        g_clear_error (&again);
+        g_assert_false (smiley_frame_reader_finish (reader, &again));
+        g_assert_cmpstr (again->message, ==, error->message);
+
+        /* Decoding finds the same, after the same three events. */
+        decoded = decode_full (stream->data, stream->len, FEED_ALL, max_batch, 0);
+        g_assert_nonnull (decoded->error);
+        g_assert_cmpstr (decoded->error->message, ==, error->message);
+        {
+          g_autoptr (SmileyBatch) got = concat (decoded->batches);
+
+          g_assert_cmpuint (smiley_batch_get_length (got), ==, 3);
+        }
+      }
+}
+
+/* Writes @v in exactly @size bytes (padded with zero groups when @v
+ * needs fewer), as a producer may. */
+static void
+put_varint_sized (GByteArray *a, guint64 v, guint size)
+{
+  for (guint i = 0; i + 1 < size; i++)
+    {
+      guint8 b = (v & 0x7f) | 0x80;
+
+      g_byte_array_append (a, &b, 1);
+      v >>= 7;
+    }
+  g_assert_cmpuint (v, <, size < SMILEY_WIRE_MAX_VARINT ? 0x80 : 2);
+  g_byte_array_append (a, (guint8[]){ v }, 1);
+}
+
+/* Every length of varint, 1 to 10 bytes, is read wherever it is: inside a
+ * frame, and ending exactly at the frame's end. */
+static void
+test_varint_lengths (void)
+{
+  for (guint size = 1; size <= SMILEY_WIRE_MAX_VARINT; size++)
+    {
+      g_autoptr (GByteArray) stream = valid_prefix ();
+      g_autoptr (GByteArray) p = g_byte_array_new ();
+      /* The smallest and largest values of that length. */
+      guint64 low = size == 1 ? 0 : G_GUINT64_CONSTANT (1) << (7 * (size - 1));
+      guint64 high = size == SMILEY_WIRE_MAX_VARINT ? G_MAXUINT64
+                                                    : (G_GUINT64_CONSTANT (1) << (7 * size)) - 1;
+
+      /* Call id, parent and time of that length, and the event's locals
+       * count (0, padded) last in the frame. */
+      put_varint (p, 2);
+      for (guint e = 0; e < 2; e++)
+        {
+          g_byte_array_append (p, (guint8[]){ SMILEY_EVENT_LINE }, 1);
+          put_varint (p, 1);
+          put_varint_sized (p, e == 0 ? low : high, size);
+          put_varint_sized (p, e == 0 ? high : low, size);
+          put_varint (p, 0);
+          put_varint_sized (p, e == 0 ? low : high, size);
+          put_varint (p, 1);
+          put_varint (p, 3);
+          put_varint (p, 2);
+          put_varint (p, 0);
+          put_varint_sized (p, 0, size);
+        }
+      put_frame (stream, SMILEY_WIRE_EVENTS, p);
+      /* An absent local value last in the frame. */
+      put_varint (p, 1);
+      put_event (p, SMILEY_EVENT_LINE, 1, 1, NULL);
+      g_byte_array_set_size (p, p->len - 1);
+      put_varint (p, 1);
+      put_varint (p, 2);
+      put_varint_sized (p, 0, size);
+      put_frame (stream, SMILEY_WIRE_EVENTS, p);
+      /* An empty EVENTS frame: the count is all there is. */
+      put_varint_sized (p, 0, size);
+      put_frame (stream, SMILEY_WIRE_EVENTS, p);
+      /* The events emitted, last in RUN_END. */
+      put_svarint (p, 5);
+      put_varint (p, SMILEY_RUN_FINISHED);
+      put_svarint (p, 0);
+      put_varint (p, 0);
+      put_varint (p, 0);
+      put_varint (p, 0);
+      put_varint_sized (p, high, size);
+      put_frame (stream, SMILEY_WIRE_RUN_END, p);
+
+      for (guint pass = 0; pass < 2; pass++)
+        for (FeedMode mode = FEED_ALL; mode <= FEED_BYTES; mode++)
+          {
+            g_autoptr (Decoded) d = decode_stream (stream->data, stream->len, mode, 0, 0, pass);
+            g_autoptr (SmileyBatch) got = NULL;
+
+            g_assert_no_error (d->error);
+            g_assert_no_error (d->finish_error);
+            g_assert_true (d->ended);
+            g_assert_cmpuint (smiley_run_get_events_emitted (d->run), ==, high);
+            if (pass)
+              {
+                guint n = 0;
+
+                for (guint s = 0; s < d->spans->len; s++)
+                  n += get_span (d, s)->n_events;
+                g_assert_cmpuint (n, ==, 3);
+                continue;
+              }
+            got = concat (d->batches);
+            g_assert_cmpuint (smiley_batch_get_length (got), ==, 3);
+            g_assert_cmpuint (smiley_batch_get_event (got, 0)->call_id, ==, low);
+            g_assert_cmpuint (smiley_batch_get_event (got, 0)->parent_call_id, ==, high);
+            g_assert_cmpint (smiley_batch_get_event (got, 0)->time_ns, ==, (gint64)low);
+            g_assert_cmpuint (smiley_batch_get_event (got, 0)->n_locals, ==, 0);
+            g_assert_cmpuint (smiley_batch_get_event (got, 1)->call_id, ==, high);
+            g_assert_cmpuint (smiley_batch_get_event (got, 1)->parent_call_id, ==, low);
+            g_assert_cmpint (smiley_batch_get_event (got, 1)->time_ns, ==, (gint64)high);
+            g_assert_cmpuint (smiley_batch_get_event (got, 2)->n_locals, ==, 1);
+            g_assert_cmpuint (smiley_batch_get_event (got, 2)->locals[0].name, ==, 2);
+            g_assert_null (smiley_batch_get_event (got, 2)->locals[0].value);
+          }
+    }
+}
+
+/* Varints the frame's end cuts, of any length, and those too long or too
+ * large, wherever they are. */
+static void
+test_varint_refused (void)
+{
+  g_autoptr (GByteArray) stream = valid_prefix ();
+  g_autoptr (GByteArray) p = g_byte_array_new ();
+  gsize prefix = stream->len;
+
+  for (guint size = 1; size <= 11; size++)
+    {
+      const char *cut = size < SMILEY_WIRE_MAX_VARINT ? "the frame ends inside a varint"
+                                                      : "varint longer than 10 bytes";
+
+      /* The event count, the locals count and RUN_END's last field. */
+      g_byte_array_set_size (stream, prefix);
+      for (guint i = 0; i < size; i++)
+        put_raw (p, "\xff", 1);
+      put_frame (stream, SMILEY_WIRE_EVENTS, p);
+      assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, cut);
+
+      g_byte_array_set_size (stream, prefix);
+      put_varint (p, 1);
+      put_event (p, SMILEY_EVENT_LINE, 1, 1, NULL);
+      g_byte_array_set_size (p, p->len - 1);
+      for (guint i = 0; i < size; i++)
+        put_raw (p, "\x80", 1);
+      put_frame (stream, SMILEY_WIRE_EVENTS, p);
+      assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID,
+                           size < SMILEY_WIRE_MAX_VARINT ? "number of locals: the frame ends"
+                                                         : "number of locals: varint longer");
+
+      g_byte_array_set_size (stream, prefix);
+      put_svarint (p, 5);
+      put_varint (p, SMILEY_RUN_FINISHED);
+      put_svarint (p, 0);
+      put_varint (p, 0);
+      put_varint (p, 0);
+      put_varint (p, 0);
+      for (guint i = 0; i < size; i++)
+        put_raw (p, "\x81", 1);
+      put_frame (stream, SMILEY_WIRE_RUN_END, p);
+      assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, cut);
+    }
+
+  /* Eleven bytes, and a tenth byte above 1, inside an event (the call
+   * id) and at the frame's end (the locals count). */
+  for (guint last = 0; last < 2; last++)
+    for (guint tenth = 0x00; tenth <= 0xff; tenth++)
+      {
+        guint8 bytes[11] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, tenth, 0x00 };
+        gsize  n = tenth & 0x80 ? 11 : 10;
+
+        if (tenth <= 0x01)
+          continue;
+        g_byte_array_set_size (stream, prefix);
+        put_varint (p, 1);
+        g_byte_array_append (p, (guint8[]){ SMILEY_EVENT_LINE }, 1);
+        put_varint (p, 1);
+        if (!last)
+          put_raw (p, bytes, n);
+        else
+          put_varint (p, 1);
+        put_varint (p, 0);
+        put_varint (p, 0);
+        put_varint (p, 0);
+        put_varint (p, 1);
+        put_varint (p, 3);
+        put_varint (p, 2);
+        put_varint (p, 0);
+        if (last)
+          put_raw (p, bytes, n);
+        else
+          put_varint (p, 0);
+        put_frame (stream, SMILEY_WIRE_EVENTS, p);
+        assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID,
+                             tenth & 0x80 ? "varint longer than 10 bytes"
+                                          : "varint does not fit in 64 bits");
+      }
+}
+
+/* Builds a stream whose @place ("arg", "local value" or "text" of a
+ * string) is @value. */
+static GByteArray *
+stream_with_string (const char *place, const guint8 *value, gsize len)
+{
+  GByteArray *stream = valid_prefix ();
+  g_autoptr (GByteArray) p = g_byte_array_new ();
+
+  if (g_str_equal (place, "text"))
+    {
+      put_varint (p, 1);
+      put_varint (p, 3);
+      put_varint (p, len);
+      put_raw (p, value, len);
+      put_frame (stream, SMILEY_WIRE_STRINGS, p);
+      put_varint (p, 1);
+      put_event (p, SMILEY_EVENT_LINE, 1, 3, NULL);
+    }
+  else
+    {
+      put_varint (p, 1);
+      put_event (p, SMILEY_EVENT_RETURN, 1, 1, NULL);
+      g_byte_array_set_size (p, p->len - 2);
+      if (g_str_equal (place, "arg"))
+        {
+          put_varint (p, len + 1);
+          put_raw (p, value, len);
+          put_varint (p, 0);
+        }
+      else
+        {
+          put_varint (p, 0);
+          put_varint (p, 1);
+          put_varint (p, 2);
+          put_varint (p, len + 1);
+          put_raw (p, value, len);
+        }
+    }
+  put_frame (stream, SMILEY_WIRE_EVENTS, p);
+  put_run_end (stream);
+  return stream;
+}
+
+/* Decodes @stream whole, normally and passed through; returns the one
+ * event, or NULL with the error both modes gave. */
+static SmileyBatch *
+decode_both (GByteArray *stream, char **error_message)
+{
+  g_autoptr (Decoded) d = decode_full (stream->data, stream->len, FEED_ALL, 0, 0);
+  g_autoptr (Decoded) passed = decode_stream (stream->data, stream->len, FEED_ALL, 0, 0, TRUE);
+
+  if (d->error != NULL)
+    {
+      g_assert_nonnull (passed->error);
+      g_assert_cmpstr (passed->error->message, ==, d->error->message);
+      g_assert_cmpuint (passed->spans->len, ==, 0);
+      *error_message = g_strdup (d->error->message);
+      return NULL;
+    }
+  g_assert_no_error (passed->error);
+  g_assert_true (passed->ended);
+  g_assert_cmpuint (passed->spans->len, ==, 1);
+  g_assert_cmpuint (d->batches->len, ==, 1);
+  *error_message = NULL;
+  return smiley_batch_ref (g_ptr_array_index (d->batches, 0));
+}
+
+/* A NUL or a byte that is not UTF-8 is found at every position of strings
+ * of every length up to 40, whether it starts, ends or straddles the
+ * eight-byte words of the ASCII check; any ASCII or multi-byte character
+ * at any position is kept. */
+static void
+test_utf8_positions (void)
+{
+  const char *places[] = { "arg", "local value", "text" };
+  const guint bad[] = { 0x00, 0x80, 0xbf, 0xc0, 0xc3, 0xed, 0xf8, 0xff };
+  const char *good[] = { "\x01", "\x7f", "é", "☃", "🐍" };
+
+  for (guint pl = 0; pl < G_N_ELEMENTS (places); pl++)
+    for (gsize len = 1; len <= 40; len++)
+      for (gsize at = 0; at < len; at++)
+        {
+          g_autofree guint8 *value = g_malloc (len + 1);
+
+          /* Every ASCII character somewhere. */
+          for (gsize i = 0; i < len; i++)
+            value[i] = 1 + (i * 37 + len * 11 + at) % 127;
+          value[len] = '\0';
+          for (guint b = 0; b < G_N_ELEMENTS (bad); b++)
+            {
+              g_autoptr (GByteArray) stream = NULL;
+              g_autoptr (SmileyBatch) got = NULL;
+              g_autofree char *message = NULL;
+              g_autofree char *want = g_strdup_printf ("%s is not valid UTF-8", places[pl]);
+              guint8           saved = value[at];
+
+              value[at] = bad[b];
+              stream = stream_with_string (places[pl], value, len);
+              got = decode_both (stream, &message);
+              if (got != NULL)
+                g_error ("%s of %" G_GSIZE_FORMAT " bytes with 0x%02x at %" G_GSIZE_FORMAT
+                         " was accepted",
+                         places[pl], len, bad[b], at);
+              if (strstr (message, want) == NULL)
+                g_error ("error “%s” does not contain “%s”", message, want);
+              value[at] = saved;
+            }
+          for (guint g = 0; g < G_N_ELEMENTS (good); g++)
+            {
+              gsize n = strlen (good[g]);
+              g_autoptr (GByteArray) stream = NULL;
+              g_autoptr (SmileyBatch) got = NULL;
+              g_autofree char *message = NULL;
+              g_autofree char *text = NULL;
+
+              if (at + n > len)
+                continue;
+              text = g_strndup ((const char *)value, len);
+              memcpy (text + at, good[g], n);
+              stream = stream_with_string (places[pl], (const guint8 *)text, len);
+              got = decode_both (stream, &message);
+              if (got == NULL)
+                g_error ("%s “%s” was refused: %s", places[pl], text, message);
+              if (g_str_equal (places[pl], "arg"))
+                g_assert_cmpstr (smiley_batch_get_event (got, 0)->arg, ==, text);
+              else if (g_str_equal (places[pl], "local value"))
+                g_assert_cmpstr (smiley_batch_get_event (got, 0)->locals[0].value, ==, text);
+              else
+                g_assert_cmpuint (smiley_batch_get_event (got, 0)->file, ==, 3);
+            }
+        }
+}
+
 /* Whatever the bytes, the reader answers with data or an error, never a
  * crash: every prefix and single-byte corruption of a real stream. */
 static void
@@ -2027,11 +2967,26 @@ test_corruptions (void)
       {
         g_autofree guint8 *copy = g_memdup2 (data, len);
         g_autoptr (Decoded) d = NULL;
+        g_autoptr (Decoded) passed = NULL;
+        g_autoptr (SmileyBatch) events = NULL;
+        guint n_passed = 0;
 
         copy[at] ^= 1u << bit;
         d = decode_full (copy, len, FEED_ALL, 3, 0);
         if (d->error != NULL)
           g_assert_true (d->error->domain == SMILEY_FRAME_ERROR);
+
+        /* Passed through, the same bytes give the same events (as many)
+         * and the same error. */
+        passed = decode_stream (copy, len, FEED_ALL, 3, 0, TRUE);
+        g_assert_cmpstr (passed->error != NULL ? passed->error->message : NULL, ==,
+                         d->error != NULL ? d->error->message : NULL);
+        g_assert_cmpstr (passed->finish_error != NULL ? passed->finish_error->message : NULL, ==,
+                         d->finish_error != NULL ? d->finish_error->message : NULL);
+        events = concat (d->batches);
+        for (guint s = 0; s < passed->spans->len; s++)
+          n_passed += get_span (passed, s)->n_events;
+        g_assert_cmpuint (n_passed, ==, smiley_batch_get_length (events));
       }
 }
 
@@ -2138,6 +3093,9 @@ main (int argc, char *argv[])
   g_test_add_func ("/smiley/frame/large-batch-split", test_large_batch_split);
   g_test_add_func ("/smiley/frame/coalesce", test_coalesce);
   g_test_add_func ("/smiley/frame/coalesce-partial", test_coalesce_partial);
+  g_test_add_func ("/smiley/frame/many-locals", test_many_locals);
+  g_test_add_func ("/smiley/frame/pass/spans", test_pass_spans);
+  g_test_add_func ("/smiley/frame/pass/new-files", test_pass_new_files);
   g_test_add_func ("/smiley/frame/killed-writer", test_killed_writer);
   g_test_add_func ("/smiley/frame/golden", test_golden);
   g_test_add_func ("/smiley/frame/writer-reuse", test_writer_reuse);
@@ -2171,6 +3129,10 @@ main (int argc, char *argv[])
   g_test_add_func ("/smiley/frame/stats-duplicates", test_stats_duplicates);
   g_test_add_func ("/smiley/frame/bad-run-end", test_bad_run_end);
   g_test_add_func ("/smiley/frame/error-after-merged-events", test_error_after_merged_events);
+  g_test_add_func ("/smiley/frame/pass/error-after-good", test_pass_error_after_good);
+  g_test_add_func ("/smiley/frame/varint-lengths", test_varint_lengths);
+  g_test_add_func ("/smiley/frame/varint-refused", test_varint_refused);
+  g_test_add_func ("/smiley/frame/utf8-positions", test_utf8_positions);
   g_test_add_func ("/smiley/frame/corruptions", test_corruptions);
   g_test_add_func ("/smiley/frame/perf", test_perf);
 

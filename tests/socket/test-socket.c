@@ -1453,6 +1453,155 @@ test_other_user_listener (Fixture *fixture, gconstpointer data)
   waitpid (pid, NULL, 0);
 }
 
+/* Batch @i of a run that gains strings in most batches, and a thread and
+ * a source on the way, so the tables must go out between the events; the
+ * last batches add nothing, so their frames follow each other. */
+static SmileyBatch *
+make_growing_batch (SmileyRun *run, guint i)
+{
+  if (i >= 14)
+    return make_batch (run, 20, 13000 + i);
+  if (i == 7)
+    smiley_run_set_thread (run, 2, 4242, 4243, "Worker");
+  if (i == 12)
+    {
+      g_autoptr (GBytes) other = g_bytes_new_static ("import os\n", 10);
+
+      smiley_run_add_source (run, smiley_run_intern (run, "/home/user/project/other.py"), other);
+    }
+  return make_batch (run, 1 + i * 13, i * 1000);
+}
+
+/* `smiley run` reads the tracer's stream in pass-through mode and hands
+ * the frames to a sink that takes them encoded: a run published that way
+ * arrives with the same tables and events as one pushed as batches. */
+static void
+test_push_encoded (Fixture *fixture, gconstpointer data)
+{
+  Listener   *listener = fixture->listener;
+  const guint n_batches = 20;
+  g_autoptr (SmileyRun) run = make_run ("encoded");
+  g_autoptr (SmileyRun) pushed = make_run ("pushed");
+  g_autoptr (SmileyFrameWriter) writer = smiley_frame_writer_new ();
+  g_autoptr (SmileyFrameReader) reader = smiley_frame_reader_new (0);
+  g_autoptr (SmileySocketSink) sink = publisher_new (listener->endpoint);
+  g_autoptr (SmileySocketSink) other_sink = publisher_new (listener->endpoint);
+  g_autoptr (GPtrArray) sent = g_ptr_array_new_with_free_func ((GDestroyNotify)smiley_batch_unref);
+  g_autoptr (GBytes) stream = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmileyBatch) got_encoded = NULL;
+  g_autoptr (SmileyBatch) got_pushed = NULL;
+  RecordedRun  *got;
+  RecordedRun  *got_other;
+  const guint8 *data_bytes;
+  gsize         length;
+  guint64       n_sent = 0, n_passed = 0;
+  guint         n_spans = 0;
+  gboolean      ended = FALSE;
+
+  g_assert_true (smiley_sink_takes_encoded (SMILEY_SINK (sink)));
+  g_assert_false (smiley_sink_takes_encoded (SMILEY_SINK (listener->sink)));
+
+  /* The tracer's side. */
+  smiley_frame_writer_begin_run (writer, run);
+  for (guint i = 0; i < n_batches; i++)
+    {
+      SmileyBatch *batch = make_growing_batch (run, i);
+
+      smiley_frame_writer_push (writer, run, batch);
+      n_sent += smiley_batch_get_length (batch);
+      g_ptr_array_add (sent, batch);
+    }
+  finish_run (run);
+  smiley_frame_writer_end_run (writer, run);
+  stream = smiley_frame_writer_take_bytes (writer);
+  data_bytes = g_bytes_get_data (stream, &length);
+
+  /* `smiley run`'s side: fed in pieces, so spans are cut at table frames,
+   * at max_batch and where the bytes run out. */
+  smiley_frame_reader_set_pass_events (reader, TRUE);
+  smiley_frame_reader_set_max_batch (reader, 300);
+  for (gsize at = 0; at < length; at += 3000)
+    {
+      SmileyFrameMessage message;
+
+      smiley_frame_reader_feed (reader, data_bytes + at, MIN (3000, length - at));
+      do
+        {
+          SmileyRun    *reader_run;
+          const guint8 *frames;
+          gsize         frames_length;
+          guint         n_events;
+
+          g_assert_true (smiley_frame_reader_next (reader, &message, NULL, &error));
+          g_assert_no_error (error);
+          reader_run = smiley_frame_reader_get_run (reader);
+          switch (message)
+            {
+            case SMILEY_FRAME_RUN_BEGIN:
+              g_assert_true (smiley_sink_begin_run (SMILEY_SINK (sink), reader_run, &error));
+              break;
+            case SMILEY_FRAME_ENCODED_EVENTS:
+              frames = smiley_frame_reader_get_encoded_events (reader, &frames_length, &n_events);
+              g_assert_true (smiley_sink_push_encoded (SMILEY_SINK (sink), reader_run, frames,
+                                                       frames_length, n_events, &error));
+              n_passed += n_events;
+              n_spans++;
+              break;
+            case SMILEY_FRAME_RUN_END:
+              g_assert_true (smiley_sink_end_run (SMILEY_SINK (sink), reader_run, &error));
+              ended = TRUE;
+              break;
+            case SMILEY_FRAME_NEED_MORE:
+              break;
+            default:
+              g_assert_not_reached ();
+            }
+          g_assert_no_error (error);
+        }
+      while (message != SMILEY_FRAME_NEED_MORE);
+    }
+  g_assert_true (smiley_frame_reader_finish (reader, &error));
+  g_assert_true (ended);
+  g_assert_cmpuint (n_passed, ==, n_sent);
+  /* One EVENTS frame per batch; some were passed together. */
+  g_assert_cmpuint (n_spans, <, n_batches);
+
+  /* The same run pushed as batches. */
+  g_assert_true (smiley_sink_begin_run (SMILEY_SINK (other_sink), pushed, &error));
+  for (guint i = 0; i < n_batches; i++)
+    {
+      g_autoptr (SmileyBatch) batch = make_growing_batch (pushed, i);
+
+      g_assert_true (smiley_sink_push (SMILEY_SINK (other_sink), pushed, batch, &error));
+    }
+  finish_run (pushed);
+  g_assert_true (smiley_sink_end_run (SMILEY_SINK (other_sink), pushed, &error));
+  g_assert_no_error (error);
+
+  /* end_run returned, so the listener confirmed both. */
+  got = listener_find_run (listener, "encoded");
+  got_other = listener_find_run (listener, "pushed");
+  g_assert_nonnull (got);
+  g_assert_nonnull (got_other);
+  g_assert_cmpuint (got->n_end, ==, 1);
+  g_assert_cmpint (got->end_state, ==, SMILEY_RUN_FINISHED);
+  assert_same_run (run, got->run);
+  g_assert_cmpuint (smiley_run_get_n_threads (got->run), ==, 2);
+  g_assert_cmpuint (smiley_run_get_n_sources (got->run), ==, 2);
+  assert_same_events (run, sent, got->run, got->batches);
+
+  assert_same_run (pushed, got_other->run);
+  got_encoded = flatten (got->batches);
+  got_pushed = flatten (got_other->batches);
+  g_assert_true (smiley_batch_equal (got_encoded, got_pushed));
+  g_assert_cmpuint (smiley_run_get_n_strings (got->run), ==,
+                    smiley_run_get_n_strings (got_other->run));
+  for (guint32 i = 0; i < smiley_run_get_n_strings (got->run); i++)
+    g_assert_cmpstr (smiley_run_get_string (got->run, i), ==,
+                     smiley_run_get_string (got_other->run, i));
+}
+
 /* A source file goes out in one frame, however big: a 20 MiB generated
  * module must not get its run refused. */
 static void
@@ -1632,6 +1781,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/smiley/socket/endpoint/bad", test_bad_endpoint);
   ADD_LISTENER_TEST ("/smiley/socket/roundtrip/unix", "unix", test_roundtrip);
   ADD_LISTENER_TEST ("/smiley/socket/roundtrip/tcp", "tcp", test_roundtrip);
+  ADD_LISTENER_TEST ("/smiley/socket/push-encoded", NULL, test_push_encoded);
   ADD_LISTENER_TEST ("/smiley/socket/concurrent", NULL, test_concurrent);
   ADD_LISTENER_TEST ("/smiley/socket/closed-mid-run", NULL, test_closed_mid_run);
   ADD_LISTENER_TEST ("/smiley/socket/bad-peers/unix", "unix", test_bad_peers);
