@@ -8,11 +8,6 @@
 #include <stdlib.h>
 
 #include "smiley-pipeline.h"
-#include "smiley-queue-sink.h"
-
-/* Decoded events waiting for a store (see SmileyQueueSink): a few
- * batches' worth. */
-#define STORE_QUEUE_BYTES (16 * 1024 * 1024)
 
 /* A command is a handful of objects (a source, a sink, a store, a view)
  * named by the user and configured by string settings that come from four
@@ -1132,7 +1127,6 @@ smiley_pipeline_run (SmileyPipeline *self, GCancellable *cancellable, GError **e
 {
   SmileySource *source;
   SmileySink   *sink;
-  g_autoptr (SmileySink) queue = NULL;
   g_autoptr (GError) run_error = NULL;
   g_autoptr (GError) flush_error = NULL;
   gboolean ran;
@@ -1140,13 +1134,7 @@ smiley_pipeline_run (SmileyPipeline *self, GCancellable *cancellable, GError **e
   g_return_val_if_fail (SMILEY_IS_PIPELINE (self), FALSE);
 
   source = SMILEY_SOURCE (self->object[SMILEY_PIPELINE_SOURCE]);
-  /* A store takes longer per event than a source needs to decode it:
-   * storing on a thread of its own lets the two overlap. */
-  if (self->sink_is_store)
-    sink = queue = smiley_queue_sink_new (SMILEY_SINK (self->object[SMILEY_PIPELINE_SINK]),
-                                          STORE_QUEUE_BYTES);
-  else
-    sink = SMILEY_SINK (self->object[SMILEY_PIPELINE_SINK]);
+  sink = SMILEY_SINK (self->object[SMILEY_PIPELINE_SINK]);
 
   ran = smiley_source_run (source, sink, cancellable, &run_error);
   if (!smiley_sink_flush (sink, &flush_error) && ran)
