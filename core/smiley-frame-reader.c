@@ -47,13 +47,16 @@ struct _SmileyFrameReader
   gsize max_frame_size;
   guint max_batch;
 
-  /* Fed bytes: [pos, len) is not decoded yet; buf[0] is at stream
-   * offset base_offset. */
-  guint8 *buf;
-  gsize   len;
-  gsize   pos;
-  gsize   alloc;
-  guint64 base_offset;
+  /* Fed bytes: [pos, len) of data is not decoded yet; data[0] is at
+   * stream offset base_offset. data is the reader's own buf, or the
+   * caller's memory while it is lent (smiley_frame_reader_lend()). */
+  const guint8 *data;
+  gsize         len;
+  gsize         pos;
+  guint64       base_offset;
+  guint8       *buf;
+  gsize         alloc;
+  gboolean      lent;
 
   ReaderState state;
   GError     *error;
@@ -514,7 +517,7 @@ smiley_frame_reader_get_encoded_events (SmileyFrameReader *self, gsize *length, 
   *length = self->passed_len;
   if (n_events != NULL)
     *n_events = self->passed_events;
-  return self->passed_len > 0 ? self->buf + self->passed_start : NULL;
+  return self->passed_len > 0 ? self->data + self->passed_start : NULL;
 }
 
 /**
@@ -539,25 +542,23 @@ smiley_frame_reader_get_new_files (SmileyFrameReader *self, guint *n_files)
 }
 
 /**
- * smiley_frame_reader_feed:
+ * smiley_frame_reader_reserve:
  * @self: a reader
- * @data: (array length=length): bytes of the stream, in order
- * @length: how many
+ * @length: how many bytes the caller is about to add
  *
- * Appends bytes to decode; the reader copies them. Bytes fed after the
- * reader found an error are dropped.
+ * Room for @length more bytes at the end of the reader's buffer, for a
+ * caller that reads the stream from a file or socket: it receives into
+ * it and calls smiley_frame_reader_commit(), sparing the copy of
+ * smiley_frame_reader_feed().
+ *
+ * Returns: (transfer none): where to write, valid until the next call on
+ *   the reader
  */
-void
-smiley_frame_reader_feed (SmileyFrameReader *self, const guint8 *data, gsize length)
+guint8 *
+smiley_frame_reader_reserve (SmileyFrameReader *self, gsize length)
 {
-  g_return_if_fail (self != NULL);
-  g_return_if_fail (data != NULL || length == 0);
-
-  if (length == 0 || self->state == READER_FAILED)
-    return;
-  /* Moving the buffer below invalidates the frames reported last. */
-  self->passed_len = 0;
-  self->passed_events = 0;
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (!self->lent, NULL);
 
   if (self->pos == self->len)
     {
@@ -591,9 +592,110 @@ smiley_frame_reader_feed (SmileyFrameReader *self, const guint8 *data, gsize len
           self->alloc = want;
         }
     }
+  /* Frames reported last may have moved. */
+  self->passed_len = 0;
+  self->passed_events = 0;
+  self->data = self->buf;
+  return self->buf + self->len;
+}
 
-  memcpy (self->buf + self->len, data, length);
-  self->len += length;
+/**
+ * smiley_frame_reader_commit:
+ * @self: a reader
+ * @length: how many bytes were written where smiley_frame_reader_reserve()
+ *   said, at most what was reserved
+ *
+ * Adds those bytes to decode. Bytes added after the reader found an error
+ * are dropped.
+ */
+void
+smiley_frame_reader_commit (SmileyFrameReader *self, gsize length)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (!self->lent);
+  g_return_if_fail (length <= self->alloc - self->len);
+
+  if (self->state != READER_FAILED)
+    self->len += length;
+}
+
+/**
+ * smiley_frame_reader_feed:
+ * @self: a reader
+ * @data: (array length=length): bytes of the stream, in order
+ * @length: how many
+ *
+ * Appends bytes to decode; the reader copies them. Bytes fed after the
+ * reader found an error are dropped.
+ */
+void
+smiley_frame_reader_feed (SmileyFrameReader *self, const guint8 *data, gsize length)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (data != NULL || length == 0);
+  g_return_if_fail (!self->lent);
+
+  if (length == 0 || self->state == READER_FAILED)
+    return;
+  memcpy (smiley_frame_reader_reserve (self, length), data, length);
+  smiley_frame_reader_commit (self, length);
+}
+
+/**
+ * smiley_frame_reader_lend:
+ * @self: a reader that holds no undecoded bytes of its own
+ * @data: (array length=length): bytes of the stream, in order
+ * @length: how many
+ *
+ * Like smiley_frame_reader_feed(), without the copy: the reader decodes
+ * from @data in place, for a caller that has the stream in memory anyway
+ * (the tracer's ring). @data must stay valid and unchanged until
+ * smiley_frame_reader_take_back(), which the caller calls once
+ * smiley_frame_reader_next() asked for more.
+ */
+void
+smiley_frame_reader_lend (SmileyFrameReader *self, const guint8 *data, gsize length)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (data != NULL || length == 0);
+  g_return_if_fail (!self->lent);
+  g_return_if_fail (self->pos == self->len);
+
+  self->base_offset += self->pos;
+  self->passed_len = 0;
+  self->passed_events = 0;
+  self->data = data;
+  self->pos = 0;
+  self->len = length;
+  self->lent = TRUE;
+}
+
+/**
+ * smiley_frame_reader_take_back:
+ * @self: a reader that was lent bytes
+ *
+ * Ends the loan of smiley_frame_reader_lend(). The reader keeps nothing
+ * of the lent bytes: an incomplete frame at their end was not consumed,
+ * and must be lent (or fed) again, with what follows it.
+ *
+ * Returns: how many of the lent bytes were consumed (whole frames)
+ */
+gsize
+smiley_frame_reader_take_back (SmileyFrameReader *self)
+{
+  gsize consumed;
+
+  g_return_val_if_fail (self != NULL, 0);
+  g_return_val_if_fail (self->lent, 0);
+
+  consumed = self->pos;
+  self->base_offset += consumed;
+  self->passed_len = 0;
+  self->passed_events = 0;
+  self->data = self->buf;
+  self->pos = self->len = 0;
+  self->lent = FALSE;
+  return consumed;
 }
 
 static void
@@ -613,7 +715,7 @@ reader_check_header (SmileyFrameReader *self, GError **error)
 
   if (avail == 0)
     return TRUE;
-  p = self->buf + self->pos;
+  p = self->data + self->pos;
 
   /* Compare what is there already, so a stream of something else fails
    * at once rather than after a full header's worth of bytes. */
@@ -663,7 +765,7 @@ reader_check_header (SmileyFrameReader *self, GError **error)
 static gboolean
 reader_check_frame_header (SmileyFrameReader *self, guint32 *size, guint *type, GError **error)
 {
-  const guint8 *p = self->buf + self->pos;
+  const guint8 *p = self->data + self->pos;
   guint64       offset = self->base_offset + self->pos;
 
   *size = smiley_wire_get_u32 (p);
@@ -1272,7 +1374,7 @@ smiley_frame_reader_next (SmileyFrameReader *self, SmileyFrameMessage *message, 
       if (avail < size)
         break;
 
-      frame = self->buf + self->pos;
+      frame = self->data + self->pos;
       c.p = frame + SMILEY_WIRE_FRAME_HEADER_SIZE;
       c.end = frame + size;
       c.offset = self->base_offset + self->pos;
@@ -1459,7 +1561,7 @@ smiley_frame_reader_finish (SmileyFrameReader *self, GError **error)
   at = self->pos;
   while (self->len - at >= SMILEY_WIRE_FRAME_HEADER_SIZE)
     {
-      guint32 size = smiley_wire_get_u32 (self->buf + at);
+      guint32 size = smiley_wire_get_u32 (self->data + at);
 
       if (size < SMILEY_WIRE_FRAME_HEADER_SIZE || size > self->len - at)
         break;
@@ -1477,8 +1579,8 @@ smiley_frame_reader_finish (SmileyFrameReader *self, GError **error)
     g_set_error (error, SMILEY_FRAME_ERROR, SMILEY_FRAME_ERROR_TRUNCATED,
                  "the stream ended inside the frame at offset %" G_GUINT64_FORMAT
                  " (%s, %" G_GSIZE_FORMAT " of %u bytes)",
-                 self->base_offset + at, frame_type_name (self->buf[at + 4]), avail,
-                 smiley_wire_get_u32 (self->buf + at));
+                 self->base_offset + at, frame_type_name (self->data[at + 4]), avail,
+                 smiley_wire_get_u32 (self->data + at));
   return FALSE;
 }
 

@@ -84,6 +84,10 @@ const guint8      *smiley_frame_reader_get_encoded_events (SmileyFrameReader *se
                                                            guint *n_events);
 const guint32     *smiley_frame_reader_get_new_files (SmileyFrameReader *self, guint *n_files);
 void       smiley_frame_reader_feed (SmileyFrameReader *self, const guint8 *data, gsize length);
+guint8    *smiley_frame_reader_reserve (SmileyFrameReader *self, gsize length);
+void       smiley_frame_reader_commit (SmileyFrameReader *self, gsize length);
+void       smiley_frame_reader_lend (SmileyFrameReader *self, const guint8 *data, gsize length);
+gsize      smiley_frame_reader_take_back (SmileyFrameReader *self);
 gboolean   smiley_frame_reader_next (SmileyFrameReader *self, SmileyFrameMessage *message,
                                      SmileyBatch **batch, GError **error);
 gboolean   smiley_frame_reader_finish (SmileyFrameReader *self, GError **error);

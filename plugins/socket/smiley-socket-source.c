@@ -63,7 +63,6 @@ struct _Server
   GHashTable         *connections; /* set of Connection* */
   GHashTable         *run_ids;     /* ids of runs being received */
   GError             *error;       /* the sink failed: the listener stops */
-  guint8             *buffer;
 };
 
 struct _SmileySocketSource
@@ -572,7 +571,10 @@ connection_readable (GSocket *socket, GIOCondition condition, gpointer user_data
   if (server->error != NULL)
     return G_SOURCE_CONTINUE;
 
-  n = g_socket_receive (socket, (char *)server->buffer, READ_CHUNK_SIZE, NULL, &error);
+  /* Straight into the reader's buffer: no copy. */
+  n = g_socket_receive (socket,
+                        (char *)smiley_frame_reader_reserve (connection->reader, READ_CHUNK_SIZE),
+                        READ_CHUNK_SIZE, NULL, &error);
   if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
     return G_SOURCE_CONTINUE;
 
@@ -582,7 +584,7 @@ connection_readable (GSocket *socket, GIOCondition condition, gpointer user_data
       return G_SOURCE_REMOVE;
     }
 
-  smiley_frame_reader_feed (connection->reader, server->buffer, n);
+  smiley_frame_reader_commit (connection->reader, n);
   return connection_drain (connection) ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
@@ -725,7 +727,6 @@ smiley_socket_source_run (SmileySource *source, SmileySink *sink, GCancellable *
   server.loop = g_main_loop_new (context, FALSE);
   server.connections = g_hash_table_new_full (g_direct_hash, g_direct_equal, connection_free, NULL);
   server.run_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  server.buffer = g_malloc (READ_CHUNK_SIZE);
 
   accept_source = g_socket_create_source (self->listener, G_IO_IN, NULL);
   g_source_set_callback (accept_source, G_SOURCE_FUNC (listener_acceptable), &server, NULL);
@@ -751,7 +752,6 @@ smiley_socket_source_run (SmileySource *source, SmileySink *sink, GCancellable *
   g_hash_table_unref (server.connections);
   g_hash_table_unref (server.run_ids);
   g_main_loop_unref (server.loop);
-  g_free (server.buffer);
 
   self->stopped = TRUE;
   smiley_socket_source_close (self);

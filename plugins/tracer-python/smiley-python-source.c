@@ -43,8 +43,8 @@ G_STATIC_ASSERT (SMILEY_EVENT_CALL == 1 && SMILEY_EVENT_LINE == 2 && SMILEY_EVEN
 #define DEFAULT_RUN_BUDGET (G_GUINT64_CONSTANT (1) << 30)
 /* Decoded events are handed to the sink in batches of up to this many. */
 #define MAX_BATCH 8192
-/* Bytes moved from the ring to the reader at once: bounds our memory
- * while the sink is slow (the ring then fills and the program waits). */
+/* Bytes of the ring lent to the reader at once: their space goes back to
+ * the program as soon as they are decoded, not after a whole ring. */
 #define MAX_FEED (1u << 20)
 
 struct _SmileyPythonSource
@@ -261,6 +261,7 @@ static gpointer
 reader_thread (gpointer data)
 {
   RunContext *ctx = data;
+  guint64     lend = MAX_FEED;
 
   for (;;)
     {
@@ -268,16 +269,36 @@ reader_thread (gpointer data)
 
       if (readable > 0)
         {
-          guint64 n = MIN (readable, MAX_FEED);
+          guint64 n = MIN (readable, lend);
+          guint64 consumed = n;
 
           /* After a failure the program must still be able to finish:
-           * its events are drained and dropped. */
-          /* Nor is anything after the run's end decoded: a forked child
-           * that outlives the program may still write. */
+           * its events are drained and dropped. Nor is anything after the
+           * run's end decoded: a forked child that outlives the program
+           * may still write. */
           if (!ctx->failed && !ctx->got_end)
-            smiley_frame_reader_feed (ctx->reader, smiley_ring_read_pointer (&ctx->ring), n);
-          smiley_ring_release (&ctx->ring, n);
-          drain_messages (ctx);
+            {
+              /* Decoded in place: the ring holds whole frames, and they
+               * are released once the reader is done with them. */
+              smiley_frame_reader_lend (ctx->reader, smiley_ring_read_pointer (&ctx->ring), n);
+              drain_messages (ctx);
+              consumed = smiley_frame_reader_take_back (ctx->reader);
+              if (ctx->failed || ctx->got_end)
+                consumed = n;
+            }
+          /* A frame larger than MAX_FEED: lend all there is. The
+           * producer only publishes whole frames, so that is enough. */
+          lend = consumed > 0 ? MAX_FEED : readable;
+          if (consumed == 0 && n == readable)
+            {
+              run_context_fail (ctx, g_error_new (SMILEY_FRAME_ERROR, SMILEY_FRAME_ERROR_TRUNCATED,
+                                                  "reading the traced program's events: the ring "
+                                                  "holds %" G_GUINT64_FORMAT
+                                                  " bytes that are not a whole frame",
+                                                  readable));
+              consumed = n;
+            }
+          smiley_ring_release (&ctx->ring, consumed);
           continue;
         }
       if (g_atomic_int_get (&ctx->child_exited))
