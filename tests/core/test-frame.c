@@ -14,7 +14,27 @@ typedef enum
   FEED_ALL,    /* everything at once */
   FEED_BYTES,  /* one byte at a time */
   FEED_CHUNKS, /* pseudo-random pieces of 1..4096 bytes */
+  /* Lent in place (smiley_frame_reader_lend()) as more of it arrives, in
+   * pieces of several sizes; the unconsumed tail is lent again with the
+   * next piece, and what was consumed is overwritten at once. */
+  FEED_LEND,
+  /* Lent as the tracer's ring reader does, after the frames in the first
+   * 256 bytes were fed: at most LEND_LIMIT bytes at a time, or everything
+   * readable when that held no whole frame. */
+  FEED_LEND_RING,
+  /* Received into the reader's own buffer (smiley_frame_reader_reserve()
+   * and _commit()), reserving more than arrives; next() is called until
+   * it needs more, or only once, in turn, so that some receives find
+   * whole frames not decoded yet. */
+  FEED_RESERVE,
 } FeedMode;
+
+static const FeedMode feed_modes[] = {
+  FEED_ALL, FEED_BYTES, FEED_CHUNKS, FEED_LEND, FEED_LEND_RING, FEED_RESERVE,
+};
+
+/* The ring reader's MAX_FEED, scaled down to the frames of these tests. */
+#define LEND_LIMIT 64
 
 /* ------------------------------------------------------------------ */
 /* Building runs                                                        */
@@ -119,6 +139,13 @@ typedef struct
   GPtrArray         *spans; /* Span */
   SmileyFrameWriter *rewriter;
   GByteArray        *rewrapped;
+
+  /* While bytes are lent: the producer's memory, which holds the stream
+   * at the stream's own offsets, and the part of it that is lent. */
+  const guint8 *stream;
+  const guint8 *lent_memory;
+  gsize         lent_start;
+  gsize         lent_end;
 } Decoded;
 
 static void
@@ -135,6 +162,19 @@ decoded_free (Decoded *d)
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Decoded, decoded_free)
+
+static Decoded *
+decoded_new (gboolean pass)
+{
+  Decoded *d = g_new0 (Decoded, 1);
+
+  d->batches = g_ptr_array_new_with_free_func ((GDestroyNotify)smiley_batch_unref);
+  d->pass = pass;
+  d->spans = g_ptr_array_new_with_free_func ((GDestroyNotify)span_free);
+  d->rewriter = smiley_frame_writer_new ();
+  d->rewrapped = g_byte_array_new ();
+  return d;
+}
 
 static void
 append_bytes (GByteArray *array, GBytes *bytes)
@@ -183,6 +223,15 @@ take_span (SmileyFrameReader *reader, Decoded *d)
   g_assert_cmpuint (span->n_events, >, 0);
   span->frames = g_bytes_new (frames, length);
   count_events_frames (span->frames);
+  if (d->lent_memory != NULL)
+    {
+      guintptr at = (guintptr)frames;
+
+      /* Passed in place: the lent bytes themselves, not a copy. */
+      g_assert_cmpuint (at, >=, (guintptr)(d->lent_memory + d->lent_start));
+      g_assert_cmpuint (at + length, <=, (guintptr)(d->lent_memory + d->lent_end));
+      g_assert_cmpmem (frames, length, d->stream + (frames - d->lent_memory), length);
+    }
   files = smiley_frame_reader_get_new_files (reader, &n_files);
   g_assert_true ((files == NULL) == (n_files == 0));
   span->new_files = g_array_new (FALSE, FALSE, sizeof (guint32));
@@ -198,12 +247,12 @@ take_span (SmileyFrameReader *reader, Decoded *d)
   g_byte_array_append (d->rewrapped, frames, length);
 }
 
-/* Drains next() the way every consumer does, checking the message
- * protocol as it goes. Returns FALSE on error. */
+/* Calls next() until it needs more or @max_messages times, checking the
+ * message protocol as it goes. Returns FALSE on error. */
 static gboolean
-drain (SmileyFrameReader *reader, Decoded *d)
+drain_at_most (SmileyFrameReader *reader, Decoded *d, guint max_messages)
 {
-  for (;;)
+  for (guint taken = 0; taken < max_messages; taken++)
     {
       SmileyFrameMessage message;
       SmileyBatch       *batch = NULL;
@@ -278,6 +327,121 @@ drain (SmileyFrameReader *reader, Decoded *d)
           g_assert_not_reached ();
         }
     }
+  return TRUE;
+}
+
+/* Drains next() the way every consumer does. Returns FALSE on error. */
+static gboolean
+drain (SmileyFrameReader *reader, Decoded *d)
+{
+  return drain_at_most (reader, d, G_MAXUINT);
+}
+
+/* Where the last whole frame of the stream's first @end bytes ends: as
+ * much as a reader lent them can consume (the stream header counts as a
+ * frame). */
+static gsize
+whole_frames_end (const guint8 *data, gsize end)
+{
+  gsize at = SMILEY_WIRE_STREAM_HEADER_SIZE;
+
+  if (end < at)
+    return 0;
+  while (end - at >= SMILEY_WIRE_FRAME_HEADER_SIZE)
+    {
+      guint32 size = smiley_wire_get_u32 (data + at);
+
+      if (size < SMILEY_WIRE_FRAME_HEADER_SIZE || size > end - at)
+        break;
+      at += size;
+    }
+  return at;
+}
+
+/* Lends @ring[*start, @end) to the reader and drains it. Unless the
+ * reader failed, it must consume exactly the whole frames there; those
+ * are overwritten, as a ring's producer may do at once, and *start moves
+ * past them. Returns FALSE on error, and how much was consumed. */
+static gboolean
+lend_and_drain (SmileyFrameReader *reader, Decoded *d, guint8 *ring, gsize *start, gsize end,
+                gsize *consumed)
+{
+  gboolean ok;
+
+  d->lent_memory = ring;
+  d->lent_start = *start;
+  d->lent_end = end;
+  smiley_frame_reader_lend (reader, ring + *start, end - *start);
+  g_assert_cmpuint (smiley_frame_reader_get_buffered (reader), ==, end - *start);
+  ok = drain (reader, d);
+  *consumed = smiley_frame_reader_take_back (reader);
+  d->lent_memory = NULL;
+  g_assert_cmpuint (smiley_frame_reader_get_buffered (reader), ==, 0);
+  if (ok)
+    g_assert_cmpuint (*start + *consumed, ==, whole_frames_end (d->stream, end));
+  memset (ring + *start, 0xa5, *consumed);
+  *start += *consumed;
+  return ok;
+}
+
+/* FEED_LEND and FEED_LEND_RING: bytes arrive in a ring at their stream
+ * offsets and are lent from there; an incomplete frame left at the end is
+ * fed, so that finish() can say where the stream was cut. */
+static void
+lend_stream (SmileyFrameReader *reader, Decoded *d, const guint8 *data, gsize len, FeedMode mode,
+             GRand *rand)
+{
+  const gsize        sizes[] = { 1, 7, 100, 4096, 65536 };
+  g_autofree guint8 *ring = g_malloc (len + 1);
+  gsize              start = 0, written = 0, limit = LEND_LIMIT, consumed;
+  guint              step = 0;
+
+  /* Not written yet: garbage, not the stream. */
+  memset (ring, 0x5a, len + 1);
+  d->stream = data;
+  if (mode == FEED_LEND_RING)
+    {
+      /* The tracer's source feeds the stream header and RUN_BEGIN before
+       * it lends the ring: stream offsets go on from there. */
+      start = written = whole_frames_end (data, MIN (len, 256));
+      smiley_frame_reader_feed (reader, data, start);
+      if (!drain (reader, d))
+        return;
+    }
+  while (written < len || (mode == FEED_LEND_RING && start < written))
+    {
+      gsize n;
+
+      if (written < len)
+        {
+          n = mode == FEED_LEND ? sizes[step++ % G_N_ELEMENTS (sizes)]
+                                : (gsize)g_rand_int_range (rand, 1, 4097);
+          n = MIN (n, len - written);
+          memcpy (ring + written, data + written, n);
+          written += n;
+        }
+      if (mode == FEED_LEND)
+        {
+          if (!lend_and_drain (reader, d, ring, &start, written, &consumed))
+            return;
+          continue;
+        }
+
+      /* The ring reader: a frame larger than the limit gets all there
+       * is, once the limit held no whole frame. */
+      n = MIN (written - start, limit);
+      if (!lend_and_drain (reader, d, ring, &start, start + n, &consumed))
+        return;
+      if (consumed == 0 && start + n == written && written == len)
+        break; /* an incomplete frame at the very end */
+      limit = consumed > 0 ? LEND_LIMIT : written - start;
+    }
+
+  if (start < len)
+    {
+      smiley_frame_reader_feed (reader, data + start, len - start);
+      drain (reader, d);
+    }
 }
 
 /* Decodes a stream, or with @pass reads it in pass-through mode. */
@@ -286,41 +450,55 @@ decode_stream (const guint8 *data, gsize len, FeedMode mode, guint max_batch, gs
                gboolean pass)
 {
   g_autoptr (SmileyFrameReader) reader = smiley_frame_reader_new (max_frame_size);
-  Decoded *d = g_new0 (Decoded, 1);
+  Decoded *d = decoded_new (pass);
   GRand   *rand = g_rand_new_with_seed (len);
   gsize    at = 0;
 
-  d->batches = g_ptr_array_new_with_free_func ((GDestroyNotify)smiley_batch_unref);
-  d->pass = pass;
-  d->spans = g_ptr_array_new_with_free_func ((GDestroyNotify)span_free);
-  d->rewriter = smiley_frame_writer_new ();
-  d->rewrapped = g_byte_array_new ();
   smiley_frame_reader_set_max_batch (reader, max_batch);
   smiley_frame_reader_set_pass_events (reader, pass);
 
-  while (at < len)
-    {
-      gsize n;
+  if (mode == FEED_LEND || mode == FEED_LEND_RING)
+    lend_stream (reader, d, data, len, mode, rand);
+  else
+    while (at < len)
+      {
+        gsize n;
+        guint max_messages;
 
-      switch (mode)
-        {
-        case FEED_ALL:
-          n = len;
+        switch (mode)
+          {
+          case FEED_ALL:
+            n = len;
+            break;
+          case FEED_BYTES:
+            n = 1;
+            break;
+          case FEED_CHUNKS:
+          case FEED_RESERVE:
+          default:
+            n = g_rand_int_range (rand, 1, 4097);
+            break;
+          }
+        n = MIN (n, len - at);
+        if (mode == FEED_RESERVE)
+          {
+            gsize   extra = g_rand_int_range (rand, 0, 100);
+            guint8 *room = smiley_frame_reader_reserve (reader, n + extra);
+
+            memcpy (room, data + at, n);
+            /* What the receive did not fill must not be decoded. */
+            memset (room + n, 0xa5, extra);
+            smiley_frame_reader_commit (reader, n);
+          }
+        else
+          smiley_frame_reader_feed (reader, data + at, n);
+        at += n;
+        /* Received bytes may wait behind frames not decoded yet, but not
+         * the last ones. */
+        max_messages = mode == FEED_RESERVE && at < len && g_rand_boolean (rand) ? 1 : G_MAXUINT;
+        if (!drain_at_most (reader, d, max_messages))
           break;
-        case FEED_BYTES:
-          n = 1;
-          break;
-        case FEED_CHUNKS:
-        default:
-          n = g_rand_int_range (rand, 1, 4097);
-          break;
-        }
-      n = MIN (n, len - at);
-      smiley_frame_reader_feed (reader, data + at, n);
-      at += n;
-      if (!drain (reader, d))
-        break;
-    }
+      }
   if (d->error == NULL)
     smiley_frame_reader_finish (reader, &d->finish_error);
   if (smiley_frame_reader_get_run (reader) != NULL)
@@ -583,24 +761,23 @@ assert_roundtrip (SmileyRun *run, GPtrArray *batches)
   g_autoptr (GBytes) bytes = encode (run, batches, TRUE);
   g_autoptr (GPtrArray) nonempty = g_ptr_array_new ();
   g_autoptr (SmileyBatch) expected = NULL;
-  const FeedMode modes[] = { FEED_ALL, FEED_BYTES, FEED_CHUNKS };
-  const guint    max_batches[] = { 0, 1, 7, 100000 };
+  const guint max_batches[] = { 0, 1, 7, 100000 };
 
   for (guint i = 0; batches != NULL && i < batches->len; i++)
     if (smiley_batch_get_length (g_ptr_array_index (batches, i)) > 0)
       g_ptr_array_add (nonempty, g_ptr_array_index (batches, i));
   expected = concat (nonempty);
 
-  for (guint m = 0; m < G_N_ELEMENTS (modes); m++)
+  for (guint m = 0; m < G_N_ELEMENTS (feed_modes); m++)
     for (guint b = 0; b < G_N_ELEMENTS (max_batches); b++)
       {
         g_autoptr (Decoded) d = NULL;
         g_autoptr (SmileyBatch) got = NULL;
 
         /* Byte by byte is slow for big streams and adds nothing there. */
-        if (modes[m] == FEED_BYTES && g_bytes_get_size (bytes) > 2 * 1024 * 1024)
+        if (feed_modes[m] == FEED_BYTES && g_bytes_get_size (bytes) > 2 * 1024 * 1024)
           continue;
-        d = decode (bytes, modes[m], max_batches[b]);
+        d = decode (bytes, feed_modes[m], max_batches[b]);
         g_assert_no_error (d->error);
         g_assert_no_error (d->finish_error);
         g_assert_true (d->begun);
@@ -628,11 +805,11 @@ assert_roundtrip (SmileyRun *run, GPtrArray *batches)
                 if (n > max_batches[b])
                   g_assert_cmpuint (n, <=, 1000);
               }
-            if (modes[m] == FEED_ALL && max_batches[b] == 100000)
+            if (feed_modes[m] == FEED_ALL && max_batches[b] == 100000)
               g_assert_cmpuint (d->batches->len, <=, 1);
           }
 
-        assert_pass_through (bytes, run, nonempty, modes[m], max_batches[b]);
+        assert_pass_through (bytes, run, nonempty, feed_modes[m], max_batches[b]);
       }
 }
 
@@ -1335,7 +1512,6 @@ test_pass_spans (void)
   g_autoptr (GPtrArray) batches = batches_new ();
   g_autoptr (GBytes) source = g_bytes_new_static ("pass\n", 5);
   g_autoptr (GBytes) bytes = NULL;
-  const FeedMode modes[] = { FEED_ALL, FEED_BYTES, FEED_CHUNKS };
   const struct
   {
     guint max_batch;
@@ -1378,8 +1554,8 @@ test_pass_spans (void)
           g_assert_cmpuint (get_span (d, s)->n_events, ==, cases[c].events[s]);
           g_assert_cmpuint (count_events_frames (get_span (d, s)->frames), ==, cases[c].frames[s]);
         }
-      for (guint m = 0; m < G_N_ELEMENTS (modes); m++)
-        assert_pass_through (bytes, run, batches, modes[m], cases[c].max_batch);
+      for (guint m = 0; m < G_N_ELEMENTS (feed_modes); m++)
+        assert_pass_through (bytes, run, batches, feed_modes[m], cases[c].max_batch);
     }
 
   /* The frame after a span is not decoded when the span is reported. */
@@ -1786,20 +1962,24 @@ put_run_end (GByteArray *stream)
 
 /* Decodes @stream in every feeding mode and checks the one error it must
  * give: code and a piece of the message (which names the offset). Errors
- * from next() and from finish() are both accepted. */
+ * from next() and from finish() are both accepted. Every mode gives the
+ * message that feeding it whole gives, offsets included; only a bad
+ * magic number is shown as far as it had arrived. */
 static void
 assert_stream_error (GByteArray *stream, gint code, const char *message_part)
 {
-  const FeedMode modes[] = { FEED_ALL, FEED_BYTES, FEED_CHUNKS };
+  g_autofree char *whole = NULL;
+  g_autofree char *whole_passed = NULL;
 
-  for (guint m = 0; m < G_N_ELEMENTS (modes); m++)
+  for (guint m = 0; m < G_N_ELEMENTS (feed_modes); m++)
     {
       /* Pass-through validates every field the same way. */
       for (guint pass = 0; pass < 2; pass++)
         {
-          g_autoptr (Decoded) d
-              = decode_stream (stream->data, stream->len, modes[m], m == 2 ? 5 : 0, 0, pass);
+          g_autoptr (Decoded) d = decode_stream (stream->data, stream->len, feed_modes[m],
+                                                 m % 3 == 2 ? 5 : 0, 0, pass);
           GError *error = d->error != NULL ? d->error : d->finish_error;
+          char  **first = pass ? &whole_passed : &whole;
 
           if (error == NULL)
             g_error ("expected an error containing “%s”, the stream decoded", message_part);
@@ -1809,6 +1989,10 @@ assert_stream_error (GByteArray *stream, gint code, const char *message_part)
             g_error ("error “%s” does not contain “%s”", error->message, message_part);
           /* One line a user can read. */
           g_assert_null (strchr (error->message, '\n'));
+          if (feed_modes[m] == FEED_ALL)
+            *first = g_strdup (error->message);
+          else if (code != SMILEY_FRAME_ERROR_BAD_MAGIC)
+            g_assert_cmpstr (error->message, ==, *first);
         }
     }
 }
@@ -2987,7 +3171,373 @@ test_corruptions (void)
         for (guint s = 0; s < passed->spans->len; s++)
           n_passed += get_span (passed, s)->n_events;
         g_assert_cmpuint (n_passed, ==, smiley_batch_get_length (events));
+
+        /* Lent or received in pieces, the same events and the same error
+         * at the same offset (a bad magic number is shown as far as it
+         * had arrived). */
+        for (FeedMode mode = FEED_LEND; mode <= FEED_RESERVE; mode++)
+          {
+            g_autoptr (Decoded) other = decode_full (copy, len, mode, 3, 0);
+            g_autoptr (SmileyBatch) other_events = concat (other->batches);
+            GError *error = d->error != NULL ? d->error : d->finish_error;
+            GError *other_error = other->error != NULL ? other->error : other->finish_error;
+
+            assert_batch_equal (events, other_events);
+            g_assert_true ((error == NULL) == (other_error == NULL));
+            if (error == NULL)
+              continue;
+            g_assert_error (other_error, error->domain, error->code);
+            if (error->code != SMILEY_FRAME_ERROR_BAD_MAGIC)
+              g_assert_cmpstr (other_error->message, ==, error->message);
+          }
       }
+}
+
+/* ------------------------------------------------------------------ */
+/* Lent and received in place (lend/take_back, reserve/commit)          */
+
+/* A run with something in every table, and @n_batches batches of
+ * @per_batch events with values and locals. */
+static SmileyRun *
+lend_run (GPtrArray *batches, guint n_batches, guint per_batch)
+{
+  SmileyRun  *run = make_run ("lend");
+  const char *locals[] = { "i", "0", "name", "'a string value'" };
+  g_autoptr (SmileyStats) stats = smiley_stats_new ();
+  g_autoptr (GBytes) source = g_bytes_new_static ("def f(i):\n    return i\n", 24);
+  SmileyStatsCaller caller = { 0, 2, 2, 30, 40 };
+
+  smiley_run_set_thread (run, 2, 4242, 4250, "Worker-1");
+  smiley_run_add_source (run, smiley_run_intern (run, "prog.py"), source);
+  for (guint b = 0; b < n_batches; b++)
+    {
+      SmileyBatch *batch = smiley_batch_new ();
+
+      for (guint e = 0; e < per_batch; e++)
+        {
+          guint64          call_id = b * per_batch + e;
+          g_autofree char *function = g_strdup_printf ("function_%u", (guint)(call_id % 13));
+          g_autofree char *arg = g_strdup_printf ("'value %" G_GUINT64_FORMAT "'", call_id);
+
+          add_event (run, batch, 1 + e % 3, 1 + e % 2, call_id, "prog.py", e, function,
+                     e % 3 == 2 ? arg : NULL, e % 3, locals);
+        }
+      g_ptr_array_add (batches, batch);
+    }
+  smiley_stats_add_entry (stats, "prog.py", 1, "function_0");
+  smiley_stats_add_entry (stats, "prog.py", 3, "function_1");
+  smiley_stats_get_entry (stats, 1)->ncalls = 2;
+  smiley_stats_add_caller (stats, 1, &caller);
+  smiley_run_set_stats (run, stats);
+  end_run (run);
+  return run;
+}
+
+/* Where the stream header and each frame of a valid stream end. */
+static GArray *
+frame_ends (const guint8 *data, gsize len)
+{
+  GArray *ends = g_array_new (FALSE, FALSE, sizeof (gsize));
+  gsize   at = SMILEY_WIRE_STREAM_HEADER_SIZE;
+
+  g_array_append_val (ends, at);
+  while (at < len)
+    {
+      at += smiley_wire_get_u32 (data + at);
+      g_array_append_val (ends, at);
+    }
+  g_assert_cmpuint (at, ==, len);
+  return ends;
+}
+
+/* Lends @data[@from, @to), drains it into @d, and returns what
+ * take_back() says was consumed. */
+static gsize
+lend_once (SmileyFrameReader *reader, Decoded *d, const guint8 *data, gsize from, gsize to)
+{
+  smiley_frame_reader_lend (reader, data + from, to - from);
+  drain (reader, d);
+  g_assert_no_error (d->error);
+  return smiley_frame_reader_take_back (reader);
+}
+
+/* take_back() gives back exactly the bytes of the whole frames consumed:
+ * lent any prefix of a stream, the reader decodes every frame that ends
+ * in it and consumes nothing of the one it cuts, not even when that is
+ * lent again alone; lent again with the rest, it is decoded. */
+static void
+test_lend_take_back (void)
+{
+  g_autoptr (GPtrArray) batches = batches_new ();
+  g_autoptr (SmileyRun) run = lend_run (batches, 20, 10);
+  g_autoptr (GBytes) bytes = encode (run, batches, TRUE);
+  gsize         len;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+  g_autoptr (GArray) ends = frame_ends (data, len);
+
+  for (gsize cut = 0; cut <= len; cut++)
+    {
+      g_autoptr (SmileyFrameReader) reader = smiley_frame_reader_new (0);
+      g_autoptr (Decoded) d = decoded_new (FALSE);
+      gsize whole = 0;
+      guint n_events_frames = 0;
+
+      for (guint i = 0; i < ends->len && g_array_index (ends, gsize, i) <= cut; i++)
+        {
+          whole = g_array_index (ends, gsize, i);
+          if (i > 0 && data[g_array_index (ends, gsize, i - 1) + 4] == SMILEY_WIRE_EVENTS)
+            n_events_frames++;
+        }
+      g_assert_cmpuint (lend_once (reader, d, data, 0, cut), ==, whole);
+      g_assert_cmpuint (d->batches->len, ==, n_events_frames);
+      if (whole < cut)
+        {
+          g_assert_cmpuint (lend_once (reader, d, data, whole, cut), ==, 0);
+          g_assert_cmpuint (d->batches->len, ==, n_events_frames);
+        }
+      g_assert_cmpuint (lend_once (reader, d, data, whole, len), ==, len - whole);
+      g_assert_true (d->begun);
+      g_assert_true (d->ended);
+      g_assert_true (smiley_frame_reader_finish (reader, &d->finish_error));
+      assert_run_equal (run, smiley_frame_reader_get_run (reader));
+      g_assert_cmpuint (d->batches->len, ==, batches->len);
+      for (guint i = 0; i < batches->len; i++)
+        assert_batch_equal (g_ptr_array_index (batches, i), g_ptr_array_index (d->batches, i));
+    }
+}
+
+/* Passed through, the EVENTS frames reported are the lent bytes
+ * themselves, from the first frame not reported yet on, and nothing is
+ * reported after take_back(). */
+static void
+test_lend_encoded_spans (void)
+{
+  g_autoptr (GPtrArray) batches = batches_new ();
+  g_autoptr (SmileyRun) run = lend_run (batches, 20, 10);
+  g_autoptr (GBytes) bytes = encode (run, batches, TRUE);
+  gsize         len;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+  g_autoptr (GArray) ends = frame_ends (data, len);
+
+  for (guint max_batch = 0; max_batch <= 1000; max_batch += 1000)
+    {
+      g_autoptr (SmileyFrameReader) reader = smiley_frame_reader_new (0);
+      g_autofree guint8 *memory = g_memdup2 (data, len);
+      /* Inside a frame halfway. */
+      gsize cut = g_array_index (ends, gsize, ends->len / 2) + 3;
+      gsize loans[][2] = { { 0, cut }, { 0, len } };
+      guint next = 1, n_events = 0, n_frames = 0;
+
+      smiley_frame_reader_set_pass_events (reader, TRUE);
+      smiley_frame_reader_set_max_batch (reader, max_batch);
+      for (guint l = 0; l < G_N_ELEMENTS (loans); l++)
+        {
+          SmileyFrameMessage message;
+          GError            *error = NULL;
+          const guint8      *frames;
+          gsize              length;
+          guint              n;
+
+          smiley_frame_reader_lend (reader, memory + loans[l][0], loans[l][1] - loans[l][0]);
+          do
+            {
+              gsize at;
+
+              g_assert_true (smiley_frame_reader_next (reader, &message, NULL, &error));
+              if (message != SMILEY_FRAME_ENCODED_EVENTS)
+                continue;
+              frames = smiley_frame_reader_get_encoded_events (reader, &length, &n);
+              while (data[g_array_index (ends, gsize, next - 1) + 4] != SMILEY_WIRE_EVENTS)
+                next++;
+              at = g_array_index (ends, gsize, next - 1);
+              g_assert_true (frames == memory + at);
+              /* Whole EVENTS frames, as many as the span's length. */
+              while (at < (gsize)(frames - memory) + length)
+                {
+                  g_assert_cmpuint (data[at + 4], ==, SMILEY_WIRE_EVENTS);
+                  at = g_array_index (ends, gsize, next++);
+                  n_frames++;
+                }
+              g_assert_cmpuint (at, ==, (gsize)(frames - memory) + length);
+              g_assert_cmpuint (at, <=, loans[l][1]);
+              n_events += n;
+            }
+          while (message != SMILEY_FRAME_NEED_MORE);
+          loans[1][0] = loans[l][0] + smiley_frame_reader_take_back (reader);
+          g_assert_null (smiley_frame_reader_get_encoded_events (reader, &length, &n));
+          g_assert_cmpuint (length, ==, 0);
+        }
+      g_assert_cmpuint (n_events, ==, 200);
+      g_assert_cmpuint (n_frames, ==, 20);
+      g_assert_cmpint (smiley_run_get_state (smiley_frame_reader_get_run (reader)), ==,
+                       SMILEY_RUN_FINISHED);
+    }
+}
+
+/* What a loan decoded owns its memory: batches, strings, threads, sources
+ * and stats stay the same once the lent bytes are taken back and
+ * overwritten. */
+static void
+test_lend_batch_outlives_loan (void)
+{
+  g_autoptr (GPtrArray) batches = batches_new ();
+  g_autoptr (SmileyRun) run = lend_run (batches, 20, 10);
+  g_autoptr (GBytes) bytes = encode (run, batches, TRUE);
+  g_autoptr (SmileyBatch) expected = concat (batches);
+
+  for (guint max_batch = 0; max_batch <= 1000; max_batch += 1000)
+    {
+      g_autoptr (SmileyFrameReader) reader = smiley_frame_reader_new (0);
+      g_autoptr (Decoded) d = decoded_new (FALSE);
+      g_autoptr (SmileyBatch) got = NULL;
+      gsize              len = g_bytes_get_size (bytes);
+      g_autofree guint8 *memory = g_memdup2 (g_bytes_get_data (bytes, NULL), len);
+
+      smiley_frame_reader_set_max_batch (reader, max_batch);
+      g_assert_cmpuint (lend_once (reader, d, memory, 0, len), ==, len);
+      memset (memory, 0xff, len);
+      g_assert_true (d->ended);
+      assert_run_equal (run, smiley_frame_reader_get_run (reader));
+      got = concat (d->batches);
+      assert_batch_equal (expected, got);
+      if (max_batch == 0)
+        for (guint i = 0; i < batches->len; i++)
+          assert_batch_equal (g_ptr_array_index (batches, i), g_ptr_array_index (d->batches, i));
+      else
+        g_assert_cmpuint (d->batches->len, ==, 1);
+    }
+}
+
+/* Received into the reader's buffer between next() calls that did not
+ * ask for more yet: the frames still buffered survive the buffer moving
+ * and growing, bytes reserved but not committed are never decoded, and
+ * the stream decodes as fed. */
+static void
+test_reserve_interleaved (void)
+{
+  g_autoptr (GPtrArray) batches = batches_new ();
+  g_autoptr (SmileyRun) run = lend_run (batches, 20, 10);
+  g_autoptr (GBytes) bytes = encode (run, batches, TRUE);
+  g_autoptr (SmileyFrameReader) reader = smiley_frame_reader_new (0);
+  g_autoptr (Decoded) d = decoded_new (FALSE);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (7);
+  gsize         len, at, before;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+  guint8       *room;
+
+  /* Half the stream, and only its RUN_BEGIN taken. */
+  at = len / 2;
+  room = smiley_frame_reader_reserve (reader, at + 100);
+  memcpy (room, data, at);
+  memset (room + at, 0xa5, 100);
+  smiley_frame_reader_commit (reader, at);
+  g_assert_cmpuint (smiley_frame_reader_get_buffered (reader), ==, at);
+  g_assert_true (drain_at_most (reader, d, 1));
+  g_assert_true (d->begun);
+  before = smiley_frame_reader_get_buffered (reader);
+  g_assert_cmpuint (before, >, SMILEY_WIRE_FRAME_HEADER_SIZE);
+
+  /* Room for far more than the buffer holds: it moves and grows with
+   * those frames in it. Nothing is committed. */
+  room = smiley_frame_reader_reserve (reader, 16 * len);
+  memset (room, 0xa5, 16 * len);
+  smiley_frame_reader_commit (reader, 0);
+  g_assert_cmpuint (smiley_frame_reader_get_buffered (reader), ==, before);
+
+  /* The rest in small pieces, one message taken after each. */
+  while (at < len)
+    {
+      gsize n = MIN ((gsize)g_rand_int_range (rand, 1, 65), len - at);
+      gsize extra = g_rand_int_range (rand, 0, 65);
+
+      before = smiley_frame_reader_get_buffered (reader);
+      room = smiley_frame_reader_reserve (reader, n + extra);
+      memcpy (room, data + at, n);
+      memset (room + n, 0xa5, extra);
+      smiley_frame_reader_commit (reader, n);
+      at += n;
+      g_assert_cmpuint (smiley_frame_reader_get_buffered (reader), ==, before + n);
+      g_assert_true (drain_at_most (reader, d, 1));
+    }
+  g_assert_true (drain (reader, d));
+  g_assert_cmpuint (smiley_frame_reader_get_buffered (reader), ==, 0);
+  g_assert_true (smiley_frame_reader_finish (reader, &d->finish_error));
+  g_assert_true (d->ended);
+  assert_run_equal (run, smiley_frame_reader_get_run (reader));
+  g_assert_cmpuint (d->batches->len, ==, batches->len);
+  for (guint i = 0; i < batches->len; i++)
+    assert_batch_equal (g_ptr_array_index (batches, i), g_ptr_array_index (d->batches, i));
+}
+
+/* Error offsets are stream offsets however the bytes came: after the
+ * reader's buffer was compacted and grown, and after many loans taken
+ * back. */
+static void
+test_error_offset_far (void)
+{
+  g_autoptr (GByteArray) stream = valid_prefix ();
+  g_autoptr (GByteArray) p = g_byte_array_new ();
+  g_autofree char *where = NULL;
+  guint            offset;
+
+  for (guint i = 0; i < 2000; i++)
+    {
+      put_varint (p, 1);
+      put_event (p, SMILEY_EVENT_LINE, 1, 1, "a value, to make the stream a few buffers long");
+      put_frame (stream, SMILEY_WIRE_EVENTS, p);
+    }
+  offset = stream->len;
+  where = g_strdup_printf ("frame at offset %u: unknown frame type 9", offset);
+  put_frame (stream, 9, p);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, where);
+
+  g_byte_array_set_size (stream, offset);
+  put_varint (p, 1);
+  put_event (p, SMILEY_EVENT_LINE, 1, 1, NULL);
+  put_frame (stream, SMILEY_WIRE_EVENTS, p);
+  g_clear_pointer (&where, g_free);
+  where = g_strdup_printf ("inside the frame at offset %u (EVENTS, %u of %u bytes)", offset,
+                           stream->len - offset - 1, stream->len - offset);
+  g_byte_array_set_size (stream, stream->len - 1);
+  assert_stream_error (stream, SMILEY_FRAME_ERROR_TRUNCATED, where);
+}
+
+/* Bytes received after an error are dropped, as fed ones are: the reader
+ * holds no more of them and says the same error. */
+static void
+test_commit_after_error (void)
+{
+  g_autoptr (GByteArray) stream = valid_prefix ();
+  g_autoptr (GByteArray) p = g_byte_array_new ();
+  g_autoptr (SmileyFrameReader) reader = smiley_frame_reader_new (0);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GError) again = NULL;
+  g_autofree char *where
+      = g_strdup_printf ("frame at offset %u: unknown frame type 8", stream->len);
+  SmileyFrameMessage message;
+  gsize              buffered;
+  guint8            *room;
+
+  put_frame (stream, 8, p);
+  room = smiley_frame_reader_reserve (reader, stream->len);
+  memcpy (room, stream->data, stream->len);
+  smiley_frame_reader_commit (reader, stream->len);
+  g_assert_true (smiley_frame_reader_next (reader, &message, NULL, &error));
+  g_assert_cmpint (message, ==, SMILEY_FRAME_RUN_BEGIN);
+  g_assert_false (smiley_frame_reader_next (reader, &message, NULL, &error));
+  g_assert_error (error, SMILEY_FRAME_ERROR, SMILEY_FRAME_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, where));
+
+  buffered = smiley_frame_reader_get_buffered (reader);
+  room = smiley_frame_reader_reserve (reader, 65536);
+  memset (room, 0, 65536);
+  smiley_frame_reader_commit (reader, 65536);
+  g_assert_cmpuint (smiley_frame_reader_get_buffered (reader), ==, buffered);
+  g_assert_false (smiley_frame_reader_next (reader, &message, NULL, &again));
+  g_assert_cmpstr (again->message, ==, error->message);
+  g_clear_error (&again);
+  g_assert_false (smiley_frame_reader_finish (reader, &again));
+  g_assert_cmpstr (again->message, ==, error->message);
 }
 
 /* Throughput of both directions, the way sinks and sources use them:
@@ -3134,6 +3684,12 @@ main (int argc, char *argv[])
   g_test_add_func ("/smiley/frame/varint-refused", test_varint_refused);
   g_test_add_func ("/smiley/frame/utf8-positions", test_utf8_positions);
   g_test_add_func ("/smiley/frame/corruptions", test_corruptions);
+  g_test_add_func ("/smiley/frame/lend/take-back", test_lend_take_back);
+  g_test_add_func ("/smiley/frame/lend/encoded-spans", test_lend_encoded_spans);
+  g_test_add_func ("/smiley/frame/lend/batch-outlives-loan", test_lend_batch_outlives_loan);
+  g_test_add_func ("/smiley/frame/reserve/interleaved", test_reserve_interleaved);
+  g_test_add_func ("/smiley/frame/reserve/commit-after-error", test_commit_after_error);
+  g_test_add_func ("/smiley/frame/error-offset-far", test_error_offset_far);
   g_test_add_func ("/smiley/frame/perf", test_perf);
 
   return g_test_run ();

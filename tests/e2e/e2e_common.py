@@ -58,11 +58,11 @@ class E2ETestCase(unittest.TestCase):
             f.write(text)
         return path
 
-    def traced(self, *args, cwd=None, env=None, input=b"", opts=()):
+    def traced(self, *args, cwd=None, env=None, input=b"", opts=(), timeout=45):
         """Run under smiley into self.db with --stats-summary; return the
         result with the summary line taken out of stderr and checked."""
         r = smiley("run", "--database", self.db, "--stats-summary", *opts, *args,
-                   cwd=cwd or self.tmp, env=env or self.env, input=input)
+                   cwd=cwd or self.tmp, env=env or self.env, input=input, timeout=timeout)
         m = list(SUMMARY.finditer(r.stderr))
         self.assertTrue(m, "no --stats-summary line in %r" % r.stderr[-500:])
         emitted, recorded = int(m[-1].group(1)), int(m[-1].group(2))
@@ -71,10 +71,10 @@ class E2ETestCase(unittest.TestCase):
         r.stderr = r.stderr[:m[-1].start()] + r.stderr[m[-1].end():]
         return r
 
-    def assertSameAsPython(self, *args, cwd=None, env=None, input=b"", opts=(), mask=None):
+    def assertSameAsPython(self, *args, cwd=None, env=None, input=b"", opts=(), mask=None, timeout=45):
         """Same stdout and stderr bytes and exit status as Debian's python3."""
         p = python(*args, cwd=cwd or self.tmp, env=env or self.env, input=input)
-        s = self.traced(*args, cwd=cwd, env=env, input=input, opts=opts)
+        s = self.traced(*args, cwd=cwd, env=env, input=input, opts=opts, timeout=timeout)
         pout, perr, sout, serr = p.stdout, p.stderr, s.stdout, s.stderr
         if mask is not None:
             pout, perr, sout, serr = (re.sub(mask, b"<masked>", x) for x in (pout, perr, sout, serr))

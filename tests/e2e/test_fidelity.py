@@ -3,6 +3,7 @@
 # stdin; and every event emitted is recorded. Real stdlib tools and small
 # programs of the kinds users write.
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -542,6 +543,40 @@ class FiltersTest(E2ETestCase):
         r = smiley("stats", "show", run, "--database", self.db, "--sort", "ncalls", env=self.env)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertRegex(r.stdout.decode(), r"\n\s+50\s.*\bf\s+p\.py\s+1\n")
+
+
+# 40000 distinct functions, each called once.
+MANY_FUNCTIONS = """\
+import sys
+N = 40000
+source = "".join("def function_number_%05d(x):\\n    return x + %d\\n" % (i, i) for i in range(N))
+namespace = {}
+exec(compile(source, "generated_functions.py", "exec"), namespace)
+total = 0
+for i in range(N):
+    total += namespace["function_number_%05d" % i](1)
+print("called", N, "functions, total", total)
+sys.exit(3)
+"""
+
+
+class ProfileTest(E2ETestCase):
+    def test_stats_frame_larger_than_one_loan(self):
+        # The profile of 40000 functions is a STATS frame of about 2.5 MB,
+        # more than the 1 MiB the tracer's source lends the frame reader
+        # from the ring at a time: it is only decoded once the source
+        # lends all that is readable (and under half the 8 MiB ring, the
+        # most the tracer writes). A reader stuck on it would hang, one
+        # that gave up would lose the stats.
+        self.write("many.py", MANY_FUNCTIONS)
+        s = self.assertSameAsPython("many.py", opts=("--local",), timeout=30)
+        self.assertEqual(s.returncode, 3)
+        self.assertIn(b"called 40000 functions", s.stdout)
+        r = smiley("stats", "show", self.last_run(), "--database", self.db, "--sort", "name", env=self.env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = r.stdout.decode()
+        self.assertEqual(len(re.findall(r"\bfunction_number_\d{5}\b", out)), 40000)
+        self.assertRegex(out, r"\n\s+1\s.*\bfunction_number_39999\s+generated_functions\.py\s+79999\n")
 
 
 if __name__ == "__main__":
