@@ -506,7 +506,8 @@ smiley_frame_reader_set_pass_events (SmileyFrameReader *self, gboolean pass)
  * string and thread they refer to defined in the reader's run.
  *
  * Returns: (transfer none) (array length=length): the frames, valid until
- *   the next call to smiley_frame_reader_next() or _feed()
+ *   the next call to smiley_frame_reader_next(), _feed(), _reserve() or
+ *   _take_back() (they are in the lent memory after a lend)
  */
 const guint8 *
 smiley_frame_reader_get_encoded_events (SmileyFrameReader *self, gsize *length, guint *n_events)
