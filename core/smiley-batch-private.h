@@ -12,6 +12,7 @@
 
 G_BEGIN_DECLS
 
+gboolean     smiley_batch_is_unshared (SmileyBatch *self);
 const char  *smiley_batch_copy_text (SmileyBatch *self, const char *text, gsize length);
 SmileyLocal *smiley_batch_alloc_locals (SmileyBatch *self, guint32 n_locals);
 void         smiley_batch_append (SmileyBatch *self, const SmileyEvent *event);

@@ -240,3 +240,11 @@ smiley_batch_equal (SmileyBatch *a, SmileyBatch *b)
       return FALSE;
   return TRUE;
 }
+
+/* Whether the caller holds the only reference to @self, so that it may
+ * clear and refill it instead of allocating a new one. */
+gboolean
+smiley_batch_is_unshared (SmileyBatch *self)
+{
+  return g_atomic_ref_count_compare (&self->ref_count, 1);
+}

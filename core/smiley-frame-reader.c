@@ -71,6 +71,9 @@ struct _SmileyFrameReader
    * them come from frames that decoded without error. */
   SmileyBatch *pending;
   guint        pending_committed;
+  /* The batch reported last, kept to be refilled once its taker let go
+   * of it: fresh batches of thousands of events cost page faults. */
+  SmileyBatch *reported;
 
   /* Pass-through (smiley_frame_reader_set_pass_events()): the validated
    * EVENTS frames at [span_start, span_start + span_len) of buf, not
@@ -448,6 +451,7 @@ smiley_frame_reader_free (SmileyFrameReader *self)
   g_clear_error (&self->error);
   g_clear_object (&self->run);
   g_clear_pointer (&self->pending, smiley_batch_unref);
+  g_clear_pointer (&self->reported, smiley_batch_unref);
   g_free (self->files_seen);
   g_clear_pointer (&self->new_files, g_array_unref);
   g_free (self);
@@ -1251,6 +1255,19 @@ reader_decode_run_end (SmileyFrameReader *self, Cursor *c)
   return TRUE;
 }
 
+/* A batch to decode into: the one reported last if nobody else holds it
+ * any more, else a new one. */
+static SmileyBatch *
+reader_new_batch (SmileyFrameReader *self)
+{
+  if (self->reported != NULL && smiley_batch_is_unshared (self->reported))
+    {
+      smiley_batch_clear (self->reported);
+      return g_steal_pointer (&self->reported);
+    }
+  return smiley_batch_new ();
+}
+
 /* Hands the pending events that came from intact frames to the caller. */
 static SmileyBatch *
 reader_take_pending (SmileyFrameReader *self)
@@ -1276,6 +1293,9 @@ static gboolean
 reader_report_batch (SmileyFrameReader *self, SmileyFrameMessage *message, SmileyBatch **batch)
 {
   g_autoptr (SmileyBatch) taken = reader_take_pending (self);
+
+  g_clear_pointer (&self->reported, smiley_batch_unref);
+  self->reported = smiley_batch_ref (taken);
 
   *message = SMILEY_FRAME_BATCH;
   if (batch != NULL)
@@ -1441,7 +1461,7 @@ smiley_frame_reader_next (SmileyFrameReader *self, SmileyFrameMessage *message, 
               && self->pending_committed + events_frame_count (c.p, c.end - c.p) > self->max_batch)
             return reader_report_batch (self, message, batch);
           if (self->pending == NULL)
-            self->pending = smiley_batch_new ();
+            self->pending = reader_new_batch (self);
           ok = reader_decode_events (self, &c, self->pending);
           if (ok)
             self->pending_committed = smiley_batch_get_length (self->pending);

@@ -3620,6 +3620,74 @@ test_perf (void)
                            n_events / best_decode / 1e6, total / best_decode / 1e6);
 }
 
+/* A batch its taker let go of is refilled for the next one (fresh
+ * batches cost page faults); one still held is never touched. */
+static void
+test_batch_recycled (void)
+{
+  g_autoptr (SmileyRun) run = make_run ("recycled");
+  g_autoptr (GPtrArray) batches = batches_new ();
+  g_autoptr (GPtrArray) got = batches_new ();
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (SmileyFrameReader) reader = smiley_frame_reader_new (0);
+  g_autoptr (SmileyBatch) held = NULL;
+  g_autoptr (SmileyBatch) held_copy = smiley_batch_new ();
+  g_autoptr (GError) error = NULL;
+  const char   *locals[] = { "i", "1", "s", "'text'" };
+  const guint8 *data;
+  gsize         len;
+  SmileyBatch  *last = NULL;
+  guint         n_reused = 0, n_got = 0;
+
+  for (guint b = 0; b < 6; b++)
+    {
+      SmileyBatch *batch = smiley_batch_new ();
+
+      for (guint e = 0; e < 10; e++)
+        add_event (run, batch, SMILEY_EVENT_LINE, 1, b * 10 + e, "prog.py", e, "f",
+                   e % 2 ? "ret" : NULL, 2, locals);
+      g_ptr_array_add (batches, batch);
+    }
+  end_run (run);
+  bytes = encode (run, batches, TRUE);
+  data = g_bytes_get_data (bytes, &len);
+
+  smiley_frame_reader_feed (reader, data, len);
+  for (;;)
+    {
+      SmileyFrameMessage message;
+      g_autoptr (SmileyBatch) batch = NULL;
+
+      g_assert_true (smiley_frame_reader_next (reader, &message, &batch, &error));
+      g_assert_no_error (error);
+      if (message == SMILEY_FRAME_NEED_MORE || message == SMILEY_FRAME_RUN_END)
+        break;
+      if (batch == NULL)
+        continue;
+      n_reused += batch == last;
+      last = batch;
+      n_got++;
+      /* What the taker sees is a copy's worth: compare below. */
+      g_ptr_array_add (got, smiley_batch_new ());
+      for (guint i = 0; i < smiley_batch_get_length (batch); i++)
+        smiley_batch_add (got->pdata[got->len - 1], smiley_batch_get_event (batch, i));
+      if (n_got == 2)
+        {
+          /* Kept: the reader must leave it alone from now on. */
+          held = smiley_batch_ref (batch);
+          for (guint i = 0; i < smiley_batch_get_length (batch); i++)
+            smiley_batch_add (held_copy, smiley_batch_get_event (batch, i));
+        }
+    }
+  g_assert_cmpuint (n_got, ==, 6);
+  for (guint b = 0; b < 6; b++)
+    assert_batch_equal (got->pdata[b], batches->pdata[b]);
+  assert_batch_equal (held, held_copy);
+  /* Every batch but the first and the one after the held one reused its
+   * predecessor's memory. */
+  g_assert_cmpuint (n_reused, ==, 4);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -3690,6 +3758,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/smiley/frame/reserve/interleaved", test_reserve_interleaved);
   g_test_add_func ("/smiley/frame/reserve/commit-after-error", test_commit_after_error);
   g_test_add_func ("/smiley/frame/error-offset-far", test_error_offset_far);
+  g_test_add_func ("/smiley/frame/batch-recycled", test_batch_recycled);
   g_test_add_func ("/smiley/frame/perf", test_perf);
 
   return g_test_run ();
