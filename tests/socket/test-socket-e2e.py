@@ -224,6 +224,39 @@ class SocketEndToEnd(unittest.TestCase):
         self.assertRegex(r.stdout, r"test_funcs\.py:\d+: call>>> a\n")
         self.assertRegex(r.stdout, r"test_funcs\.py:\d+: call>>> c\n")
 
+    def test_recorded_run_has_the_same_sources_as_local(self):
+        # `smiley run` forwards the tracer's frames undecoded and only notes
+        # the files its events enter: the files it sends must be exactly
+        # those `run --local` stores, with the same content, in order.
+        import sqlite3
+        with open(os.path.join(self.tmp, "helper.py"), "w") as f:
+            f.write("def twice(x):\n    y = x * 2\n    return y\n")
+        with open(os.path.join(self.tmp, "main.py"), "w") as f:
+            f.write("import helper\nfor i in range(3):\n    print(helper.twice(i))\n")
+        local_db = os.path.join(self.tmp, "local.db")
+        r = self.smiley("run", "--local", "--database", local_db, "main.py")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rec = self.listen("record", "--database", self.db)
+        r = self.smiley("run", "--socket", self.endpoint, "main.py")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, "0\n2\n4\n")
+        status, _, err = self.stop(rec)
+        self.assertEqual(status, 0, err)
+
+        def files(db):
+            with sqlite3.connect(db) as c:
+                return c.execute("SELECT path, content FROM run_file JOIN source USING (sha256) "
+                                 "ORDER BY seq").fetchall()
+
+        recorded, local = files(self.db), files(local_db)
+        self.assertEqual(recorded, local)
+        names = [os.path.basename(path) for path, _ in recorded]
+        self.assertIn("main.py", names)
+        self.assertIn("helper.py", names)
+        self.assertEqual(len(names), len(set(names)))
+        self.assertIn((b"def twice(x):\n    y = x * 2\n    return y\n"),
+                      [bytes(content) for _, content in recorded])
+
     def test_monitor_prints_the_run(self):
         mon = self.listen("monitor", "--color=never")
         r = self.smiley("run", "--socket", self.endpoint, TEST_APP)
