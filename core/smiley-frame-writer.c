@@ -14,6 +14,10 @@
 #include "smiley.h"
 #include "smiley-wire.h"
 
+/* Merged EVENTS frames (smiley_frame_writer_push_encoded()) stay about
+ * this small, so that a reader never holds a large one whole. */
+#define MERGED_FRAME_MAX (1024 * 1024)
+
 /* Batches are cut into EVENTS frames of about this size, so a reader
  * never has to buffer much more than this to make progress, whatever size
  * of batch a producer pushes. The same holds for STRINGS and THREADS. */
@@ -580,6 +584,81 @@ smiley_frame_writer_put_tables (SmileyFrameWriter *self, SmileyRun *run)
   g_return_if_fail (self->in_run);
 
   writer_put_tables (self, run);
+}
+
+/* The count at the start of a validated EVENTS frame's payload. */
+static guint64
+trusted_count (const guint8 **p)
+{
+  guint64 v = 0;
+
+  for (guint shift = 0; shift < 64; shift += 7)
+    {
+      guint8 b = *(*p)++;
+
+      v |= (guint64)(b & 0x7f) << shift;
+      if (b < 0x80)
+        break;
+    }
+  return v;
+}
+
+/**
+ * smiley_frame_writer_push_encoded:
+ * @self: a writer inside a run
+ * @run: the run, whose tables define every string and thread the frames
+ *   refer to
+ * @frames: (array length=length): whole, valid EVENTS frames (as
+ *   smiley_frame_reader_get_encoded_events() gives them)
+ * @length: their size in bytes
+ * @n_events: how many events they hold
+ *
+ * Like smiley_frame_writer_push() for events that are already encoded:
+ * the run's new strings, threads and sources first, then the events
+ * without decoding them. Consecutive frames are merged into one (their
+ * events are laid end to end under one header and count), up to about
+ * 1 MiB a frame: the tracer writes one event per frame, and a reader
+ * pays per frame.
+ */
+void
+smiley_frame_writer_push_encoded (SmileyFrameWriter *self, SmileyRun *run, const guint8 *frames,
+                                  gsize length, guint n_events)
+{
+  const guint8 *p = frames, *end = frames + length;
+  gsize         start = 0, count_at = 0;
+  guint         count = 0;
+  gboolean      open = FALSE;
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (SMILEY_IS_RUN (run));
+  g_return_if_fail (frames != NULL || length == 0);
+  g_return_if_fail (self->in_run);
+
+  writer_put_tables (self, run);
+  while (p < end)
+    {
+      guint32       size = smiley_wire_get_u32 (p);
+      const guint8 *events = p + SMILEY_WIRE_FRAME_HEADER_SIZE;
+      guint64       n = trusted_count (&events);
+      gsize         events_length = p + size - events;
+
+      if (open && self->out->len - start + events_length > MERGED_FRAME_MAX)
+        {
+          writer_end_counted_frame (self, start, count_at, n_events, count, SMILEY_WIRE_EVENTS);
+          open = FALSE;
+        }
+      if (!open)
+        {
+          count_at = writer_begin_counted_frame (self, n_events, &start);
+          count = 0;
+          open = TRUE;
+        }
+      g_byte_array_append (self->out, events, events_length);
+      count += (guint)n;
+      p += size;
+    }
+  if (open)
+    writer_end_counted_frame (self, start, count_at, n_events, count, SMILEY_WIRE_EVENTS);
 }
 
 /* The STATS frame. Its callers refer to entries by index, so it cannot be

@@ -31,6 +31,8 @@ void               smiley_frame_writer_free (SmileyFrameWriter *self);
 void               smiley_frame_writer_begin_run (SmileyFrameWriter *self, SmileyRun *run);
 void    smiley_frame_writer_push (SmileyFrameWriter *self, SmileyRun *run, SmileyBatch *batch);
 void    smiley_frame_writer_put_tables (SmileyFrameWriter *self, SmileyRun *run);
+void    smiley_frame_writer_push_encoded (SmileyFrameWriter *self, SmileyRun *run,
+                                          const guint8 *frames, gsize length, guint n_events);
 void    smiley_frame_writer_end_run (SmileyFrameWriter *self, SmileyRun *run);
 gsize   smiley_frame_writer_get_pending (SmileyFrameWriter *self);
 GBytes *smiley_frame_writer_take_bytes (SmileyFrameWriter *self);

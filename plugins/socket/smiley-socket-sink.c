@@ -206,17 +206,14 @@ smiley_socket_sink_initable_init (GInitable *initable, GCancellable *cancellable
   return self->spare != NULL;
 }
 
-/* Sends what the writer has encoded, then @extra (frames that are
- * already encoded) if any, in one system call when they fit. */
 static gboolean
-stream_write_pending (SmileySocketSink *self, Stream *stream, SmileyRun *run, const guint8 *extra,
-                      gsize extra_length, GError **error)
+stream_write_pending (SmileySocketSink *self, Stream *stream, SmileyRun *run, GError **error)
 {
   g_autoptr (GBytes) bytes = NULL;
   g_autoptr (GError) local_error = NULL;
   GOutputStream *output;
-  GOutputVector  vectors[2];
-  gsize          n_vectors = 0;
+  gsize          length;
+  const guint8  *data;
 
   if (stream->failure != NULL)
     {
@@ -226,20 +223,12 @@ stream_write_pending (SmileySocketSink *self, Stream *stream, SmileyRun *run, co
     }
 
   bytes = smiley_frame_writer_take_bytes (stream->writer);
-  vectors[0].buffer = g_bytes_get_data (bytes, &vectors[0].size);
-  if (vectors[0].size > 0)
-    n_vectors++;
-  if (extra_length > 0)
-    {
-      vectors[n_vectors].buffer = extra;
-      vectors[n_vectors].size = extra_length;
-      n_vectors++;
-    }
-  if (n_vectors == 0)
+  data = g_bytes_get_data (bytes, &length);
+  if (length == 0)
     return TRUE;
 
   output = g_io_stream_get_output_stream (G_IO_STREAM (stream->connection));
-  if (!g_output_stream_writev_all (output, vectors, n_vectors, NULL, NULL, &local_error))
+  if (!g_output_stream_write_all (output, data, length, NULL, NULL, &local_error))
     {
       stream->failure = g_strdup_printf ("lost the connection to the listener on %s (%s): "
                                          "the rest of run %s cannot be recorded",
@@ -292,7 +281,7 @@ smiley_socket_sink_begin_run (SmileySink *sink, SmileyRun *run, GError **error)
   g_hash_table_insert (self->streams, g_object_ref (run), stream);
 
   smiley_frame_writer_begin_run (stream->writer, run);
-  return stream_write_pending (self, stream, run, NULL, 0, error);
+  return stream_write_pending (self, stream, run, error);
 }
 
 static gboolean
@@ -305,12 +294,12 @@ smiley_socket_sink_push (SmileySink *sink, SmileyRun *run, SmileyBatch *batch, G
     return FALSE;
   if (stream->failure == NULL)
     smiley_frame_writer_push (stream->writer, run, batch);
-  return stream_write_pending (self, stream, run, NULL, 0, error);
+  return stream_write_pending (self, stream, run, error);
 }
 
-/* The tracer's frames go out as they came from the traced program, after
- * the strings, threads and sources they need: `smiley run` neither
- * decodes nor encodes its events (docs/transport.md). */
+/* The tracer's frames go out without being decoded and encoded again,
+ * merged into larger frames, after the strings, threads and sources they
+ * need (docs/transport.md). */
 static gboolean
 smiley_socket_sink_push_encoded (SmileySink *sink, SmileyRun *run, const guint8 *frames,
                                  gsize length, guint n_events, GError **error)
@@ -321,8 +310,8 @@ smiley_socket_sink_push_encoded (SmileySink *sink, SmileyRun *run, const guint8 
   if (stream == NULL)
     return FALSE;
   if (stream->failure == NULL)
-    smiley_frame_writer_put_tables (stream->writer, run);
-  return stream_write_pending (self, stream, run, frames, length, error);
+    smiley_frame_writer_push_encoded (stream->writer, run, frames, length, n_events);
+  return stream_write_pending (self, stream, run, error);
 }
 
 static gboolean
@@ -367,8 +356,7 @@ smiley_socket_sink_end_run (SmileySink *sink, SmileyRun *run, GError **error)
 
   if (stream->failure == NULL)
     smiley_frame_writer_end_run (stream->writer, run);
-  ok = stream_write_pending (self, stream, run, NULL, 0, error)
-       && wait_for_ack (self, stream, run, error);
+  ok = stream_write_pending (self, stream, run, error) && wait_for_ack (self, stream, run, error);
 
   g_hash_table_remove (self->streams, run);
   return ok;

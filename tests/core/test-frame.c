@@ -139,6 +139,10 @@ typedef struct
   GPtrArray         *spans; /* Span */
   SmileyFrameWriter *rewriter;
   GByteArray        *rewrapped;
+  /* The same through smiley_frame_writer_push_encoded(), which merges
+   * each span's frames, as the socket publisher sends them. */
+  SmileyFrameWriter *merger;
+  GByteArray        *merged;
 
   /* While bytes are lent: the producer's memory, which holds the stream
    * at the stream's own offsets, and the part of it that is lent. */
@@ -158,6 +162,8 @@ decoded_free (Decoded *d)
   g_ptr_array_unref (d->spans);
   smiley_frame_writer_free (d->rewriter);
   g_byte_array_unref (d->rewrapped);
+  smiley_frame_writer_free (d->merger);
+  g_byte_array_unref (d->merged);
   g_free (d);
 }
 
@@ -173,6 +179,8 @@ decoded_new (gboolean pass)
   d->spans = g_ptr_array_new_with_free_func ((GDestroyNotify)span_free);
   d->rewriter = smiley_frame_writer_new ();
   d->rewrapped = g_byte_array_new ();
+  d->merger = smiley_frame_writer_new ();
+  d->merged = g_byte_array_new ();
   return d;
 }
 
@@ -216,6 +224,7 @@ take_span (SmileyFrameReader *reader, Decoded *d)
   gsize          length;
   guint          n_files;
   g_autoptr (GBytes) tables = NULL;
+  g_autoptr (GBytes) merged = NULL;
 
   frames = smiley_frame_reader_get_encoded_events (reader, &length, &span->n_events);
   g_assert_nonnull (frames);
@@ -245,6 +254,10 @@ take_span (SmileyFrameReader *reader, Decoded *d)
   tables = smiley_frame_writer_take_bytes (d->rewriter);
   append_bytes (d->rewrapped, tables);
   g_byte_array_append (d->rewrapped, frames, length);
+
+  smiley_frame_writer_push_encoded (d->merger, run, frames, length, span->n_events);
+  merged = smiley_frame_writer_take_bytes (d->merger);
+  append_bytes (d->merged, merged);
 }
 
 /* Calls next() until it needs more or @max_messages times, checking the
@@ -292,7 +305,10 @@ drain_at_most (SmileyFrameReader *reader, Decoded *d, guint max_messages)
           d->begun = TRUE;
           g_assert_nonnull (smiley_frame_reader_get_run (reader));
           if (d->pass)
-            smiley_frame_writer_begin_run (d->rewriter, smiley_frame_reader_get_run (reader));
+            {
+              smiley_frame_writer_begin_run (d->rewriter, smiley_frame_reader_get_run (reader));
+              smiley_frame_writer_begin_run (d->merger, smiley_frame_reader_get_run (reader));
+            }
           break;
         case SMILEY_FRAME_BATCH:
           g_assert_false (d->pass);
@@ -321,6 +337,10 @@ drain_at_most (SmileyFrameReader *reader, Decoded *d, guint max_messages)
               smiley_frame_writer_end_run (d->rewriter, smiley_frame_reader_get_run (reader));
               end = smiley_frame_writer_take_bytes (d->rewriter);
               append_bytes (d->rewrapped, end);
+              g_clear_pointer (&end, g_bytes_unref);
+              smiley_frame_writer_end_run (d->merger, smiley_frame_reader_get_run (reader));
+              end = smiley_frame_writer_take_bytes (d->merger);
+              append_bytes (d->merged, end);
             }
           break;
         default:
@@ -749,6 +769,25 @@ assert_pass_through (GBytes *bytes, SmileyRun *run, GPtrArray *nonempty, FeedMod
   g_assert_cmpuint (again->batches->len, ==, nonempty->len);
   for (guint i = 0; i < nonempty->len; i++)
     assert_batch_equal (g_ptr_array_index (nonempty, i), g_ptr_array_index (again->batches, i));
+
+  /* Merged: the same run and events, one EVENTS frame per span (these
+   * spans are far below the 1 MiB a merged frame may reach). */
+  {
+    g_autoptr (Decoded) merged = decode_full (d->merged->data, d->merged->len, FEED_ALL, 0, 0);
+    g_autoptr (SmileyBatch) got = NULL;
+    g_autoptr (GBytes) merged_bytes = g_bytes_new (d->merged->data, d->merged->len);
+    guint n_merged_runs;
+    g_autoptr (GByteArray) merged_frames = stream_events_frames (merged_bytes, &n_merged_runs);
+    g_autoptr (GBytes) merged_frames_bytes = g_bytes_new (merged_frames->data, merged_frames->len);
+
+    g_assert_no_error (merged->error);
+    g_assert_no_error (merged->finish_error);
+    g_assert_true (merged->ended);
+    assert_run_equal (run, merged->run);
+    got = concat (merged->batches);
+    assert_batch_equal (expected, got);
+    g_assert_cmpuint (count_events_frames (merged_frames_bytes), ==, d->spans->len);
+  }
 }
 
 /* Round-trips in every feeding mode, with and without merging, and checks
@@ -3688,6 +3727,91 @@ test_batch_recycled (void)
   g_assert_cmpuint (n_reused, ==, 4);
 }
 
+/* push_encoded merges a span's frames, but into frames of about 1 MiB at
+ * most, so that a listener never holds a huge one whole. */
+static void
+test_push_encoded_cuts_merged_frames (void)
+{
+  g_autoptr (SmileyRun) run = make_run ("merged");
+  g_autoptr (GPtrArray) batches = batches_new ();
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (SmileyFrameReader) reader = smiley_frame_reader_new (0);
+  g_autoptr (SmileyFrameWriter) writer = smiley_frame_writer_new ();
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+  g_autoptr (GBytes) out_bytes = NULL;
+  g_autoptr (GByteArray) frames = NULL;
+  g_autoptr (GBytes) frames_bytes = NULL;
+  g_autoptr (Decoded) again = NULL;
+  g_autoptr (SmileyBatch) expected = NULL;
+  g_autoptr (SmileyBatch) got = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *value = g_strnfill (1000, 'v');
+  const guint8    *data;
+  gsize            len, at;
+  guint            n_spans = 0, n_frames, n_runs;
+
+  /* 3000 one-event frames of about 1 KB, as the tracer writes them. */
+  for (guint e = 0; e < 3000; e++)
+    {
+      SmileyBatch *batch = smiley_batch_new ();
+
+      add_event (run, batch, SMILEY_EVENT_RETURN, 1, e, "prog.py", e, "f", value, 0, NULL);
+      g_ptr_array_add (batches, batch);
+    }
+  end_run (run);
+  bytes = encode (run, batches, TRUE);
+  data = g_bytes_get_data (bytes, &len);
+
+  smiley_frame_reader_set_pass_events (reader, TRUE);
+  smiley_frame_reader_set_max_batch (reader, 8192);
+  smiley_frame_reader_feed (reader, data, len);
+  for (;;)
+    {
+      SmileyFrameMessage message;
+      g_autoptr (GBytes) chunk = NULL;
+
+      g_assert_true (smiley_frame_reader_next (reader, &message, NULL, &error));
+      g_assert_no_error (error);
+      if (message == SMILEY_FRAME_RUN_BEGIN)
+        smiley_frame_writer_begin_run (writer, smiley_frame_reader_get_run (reader));
+      else if (message == SMILEY_FRAME_ENCODED_EVENTS)
+        {
+          guint         n_events;
+          const guint8 *span = smiley_frame_reader_get_encoded_events (reader, &at, &n_events);
+
+          smiley_frame_writer_push_encoded (writer, smiley_frame_reader_get_run (reader), span, at,
+                                            n_events);
+          n_spans++;
+        }
+      else if (message == SMILEY_FRAME_RUN_END)
+        smiley_frame_writer_end_run (writer, smiley_frame_reader_get_run (reader));
+      else
+        break;
+      chunk = smiley_frame_writer_take_bytes (writer);
+      append_bytes (out, chunk);
+    }
+  /* One span of all 3000 (3 MB) ... */
+  g_assert_cmpuint (n_spans, ==, 1);
+
+  out_bytes = g_bytes_new (out->data, out->len);
+  frames = stream_events_frames (out_bytes, &n_runs);
+  frames_bytes = g_bytes_new (frames->data, frames->len);
+  n_frames = count_events_frames (frames_bytes);
+  /* ... sent as three or four frames of at most 1 MiB. */
+  g_assert_cmpuint (n_frames, >=, 3);
+  g_assert_cmpuint (n_frames, <=, 4);
+  for (at = 0; at < frames->len; at += smiley_wire_get_u32 (frames->data + at))
+    g_assert_cmpuint (smiley_wire_get_u32 (frames->data + at), <=, 1024 * 1024);
+
+  again = decode_full (out->data, out->len, FEED_ALL, 0, 0);
+  g_assert_no_error (again->error);
+  g_assert_no_error (again->finish_error);
+  assert_run_equal (run, again->run);
+  expected = concat (batches);
+  got = concat (again->batches);
+  assert_batch_equal (expected, got);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -3759,6 +3883,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/smiley/frame/reserve/commit-after-error", test_commit_after_error);
   g_test_add_func ("/smiley/frame/error-offset-far", test_error_offset_far);
   g_test_add_func ("/smiley/frame/batch-recycled", test_batch_recycled);
+  g_test_add_func ("/smiley/frame/push-encoded-cuts", test_push_encoded_cuts_merged_frames);
   g_test_add_func ("/smiley/frame/perf", test_perf);
 
   return g_test_run ();
