@@ -323,15 +323,10 @@ check_utf8 (Cursor *c, const guint8 *data, gsize len, const char *what)
   return TRUE;
 }
 
+/* An optional string, its bounds checked but not its text: *data is
+ * NULL when absent. */
 static inline gboolean
-read_str (Cursor *c, const guint8 **data, gsize *len, const char *what)
-{
-  return read_bytes (c, data, len, what) && check_utf8 (c, *data, *len, what);
-}
-
-/* An optional string: *data is NULL when absent. */
-static inline gboolean
-read_ostr (Cursor *c, const guint8 **data, gsize *len, const char *what)
+read_ostr_span (Cursor *c, const guint8 **data, gsize *len, const char *what)
 {
   guint64 v;
 
@@ -352,18 +347,40 @@ read_ostr (Cursor *c, const guint8 **data, gsize *len, const char *what)
   *data = c->p;
   *len = (gsize)v;
   c->p += v;
-  return check_utf8 (c, *data, *len, what);
+  return TRUE;
 }
+
+/* An optional string, checked where it is: for frames that are passed on,
+ * not kept. */
+static inline gboolean
+read_ostr (Cursor *c, const guint8 **data, gsize *len, const char *what)
+{
+  return read_ostr_span (c, data, len, what)
+         && (*data == NULL || check_utf8 (c, *data, *len, what));
+}
+
+/* Strings that are kept are checked after they were copied, not before:
+ * lent bytes may be shared with their producer (the tracer's ring, mapped
+ * into the traced program), which could change them in between. */
 
 static gboolean
 read_str_dup (Cursor *c, char **text, const char *what)
 {
   const guint8 *data;
   gsize         len;
+  char         *copy;
 
-  if (!read_str (c, &data, &len, what))
+  if (!read_bytes (c, &data, &len, what))
     return FALSE;
-  *text = g_strndup ((const char *)data, len);
+  copy = g_malloc (len + 1);
+  memcpy (copy, data, len);
+  copy[len] = '\0';
+  if (!check_utf8 (c, (const guint8 *)copy, len, what))
+    {
+      g_free (copy);
+      return FALSE;
+    }
+  *text = copy;
   return TRUE;
 }
 
@@ -372,11 +389,43 @@ read_ostr_dup (Cursor *c, char **text, const char *what)
 {
   const guint8 *data;
   gsize         len;
+  char         *copy;
 
-  if (!read_ostr (c, &data, &len, what))
+  if (!read_ostr_span (c, &data, &len, what))
     return FALSE;
-  *text = data != NULL ? g_strndup ((const char *)data, len) : NULL;
+  if (data == NULL)
+    {
+      *text = NULL;
+      return TRUE;
+    }
+  copy = g_malloc (len + 1);
+  memcpy (copy, data, len);
+  copy[len] = '\0';
+  if (!check_utf8 (c, (const guint8 *)copy, len, what))
+    {
+      g_free (copy);
+      return FALSE;
+    }
+  *text = copy;
   return TRUE;
+}
+
+/* An optional string of an event, copied into @batch and then checked. */
+static inline gboolean
+read_ostr_into (Cursor *c, SmileyBatch *batch, const char **text, const char *what)
+{
+  const guint8 *data;
+  gsize         len;
+
+  if (!read_ostr_span (c, &data, &len, what))
+    return FALSE;
+  if (data == NULL)
+    {
+      *text = NULL;
+      return TRUE;
+    }
+  *text = smiley_batch_copy_text (batch, (const char *)data, len);
+  return check_utf8 (c, (const guint8 *)*text, len, what);
 }
 
 static inline gboolean
@@ -841,14 +890,13 @@ reader_decode_run_begin (SmileyFrameReader *self, Cursor *c)
   g_autofree char *cwd = NULL;
   g_autofree char *description = NULL;
   g_autoptr (GPtrArray) argv = NULL;
-  const guint8 *id;
-  gsize         id_len;
-  guint32       pid, argc;
-  gint64        start_time;
+  g_autofree char *run_id = NULL;
+  guint32          pid, argc;
+  gint64           start_time;
 
-  if (!read_str (c, &id, &id_len, "run id"))
+  if (!read_str_dup (c, &run_id, "run id"))
     return FALSE;
-  if (!run_id_is_tame (id, id_len))
+  if (!run_id_is_tame ((const guint8 *)run_id, strlen (run_id)))
     {
       cursor_fail (c,
                    "run id must be 1 to %d printable ASCII characters without "
@@ -876,11 +924,7 @@ reader_decode_run_begin (SmileyFrameReader *self, Cursor *c)
   if (!cursor_finish (c))
     return FALSE;
 
-  {
-    g_autofree char *run_id = g_strndup ((const char *)id, id_len);
-
-    run = smiley_run_new (run_id);
-  }
+  run = smiley_run_new (run_id);
   smiley_run_set_pid (run, pid);
   smiley_run_set_start_time (run, start_time);
   smiley_run_set_cwd (run, cwd);
@@ -1058,11 +1102,10 @@ reader_walk_events (SmileyFrameReader *self, Cursor *c, SmileyBatch *batch, guin
           || !read_string_id (c, n_strings, &event.function, "function"))
         return FALSE;
 
-      if (!read_ostr (c, &data, &len, "arg"))
+      event.arg = NULL;
+      if (batch != NULL ? !read_ostr_into (c, batch, &event.arg, "arg")
+                        : !read_ostr (c, &data, &len, "arg"))
         return FALSE;
-      event.arg = data != NULL && batch != NULL
-                      ? smiley_batch_copy_text (batch, (const char *)data, len)
-                      : NULL;
 
       if (!read_count (c, &event.n_locals, MIN_LOCAL, "number of locals"))
         return FALSE;
@@ -1089,10 +1132,8 @@ reader_walk_events (SmileyFrameReader *self, Cursor *c, SmileyBatch *batch, guin
           for (guint32 l = 0; l < event.n_locals; l++)
             {
               if (!read_string_id (c, n_strings, &locals[l].name, "local name")
-                  || !read_ostr (c, &data, &len, "local value"))
+                  || !read_ostr_into (c, batch, &locals[l].value, "local value"))
                 return FALSE;
-              locals[l].value
-                  = data != NULL ? smiley_batch_copy_text (batch, (const char *)data, len) : NULL;
             }
           event.locals = locals;
         }
