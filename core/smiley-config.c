@@ -245,12 +245,12 @@ smiley_config_load_file (SmileyConfig *self, const char *path, GError **error)
 
         for (guint j = 0; keys != NULL && keys[j] != NULL; j++)
           {
-            g_autofree char *value
-                = g_key_file_get_string (self->key_file, groups[i], keys[j], &local_error);
             g_autofree char *raw = NULL;
             g_autofree char *lookup = NULL;
 
-            /* GKeyFile returns a value even when it sets an error. */
+            /* Only the error matters here (GKeyFile returns a value even
+             * when it sets one). */
+            g_free (g_key_file_get_string (self->key_file, groups[i], keys[j], &local_error));
             if (local_error == NULL)
               continue;
             raw = g_key_file_get_value (self->key_file, groups[i], keys[j], NULL);

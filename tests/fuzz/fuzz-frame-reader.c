@@ -92,8 +92,63 @@ result_clear (Result *r)
   g_clear_pointer (&r->batches, g_ptr_array_unref);
 }
 
+/* Drains the reader after a piece: Returns FALSE once it failed. With a
+ * @forward writer (pass-through mode), EVENTS frames come encoded and are
+ * forwarded as the socket publisher does. */
+static gboolean
+drain (SmileyFrameReader *reader, Result *r, SmileyFrameWriter *forward)
+{
+  for (;;)
+    {
+      g_autoptr (GError) error = NULL;
+      SmileyFrameMessage message;
+      SmileyBatch       *batch = NULL;
+
+      if (!smiley_frame_reader_next (reader, &message, &batch, &error))
+        {
+          CHECK (error->domain == SMILEY_FRAME_ERROR);
+          CHECK (batch == NULL);
+          r->failed = TRUE;
+          return FALSE;
+        }
+      if (message == SMILEY_FRAME_NEED_MORE)
+        return TRUE;
+      if (message == SMILEY_FRAME_RUN_BEGIN && forward != NULL)
+        smiley_frame_writer_begin_run (forward, smiley_frame_reader_get_run (reader));
+      if (message == SMILEY_FRAME_RUN_END)
+        {
+          r->ended = TRUE;
+          if (forward != NULL)
+            smiley_frame_writer_end_run (forward, smiley_frame_reader_get_run (reader));
+        }
+      if (message == SMILEY_FRAME_BATCH)
+        {
+          CHECK (forward == NULL);
+          CHECK (batch != NULL);
+          CHECK (!r->ended);
+          check_batch (smiley_frame_reader_get_run (reader), batch);
+          g_ptr_array_add (r->batches, batch);
+        }
+      if (message == SMILEY_FRAME_ENCODED_EVENTS)
+        {
+          const guint8 *frames;
+          gsize         length;
+          guint         n_events, n_files;
+
+          CHECK (forward != NULL);
+          CHECK (batch == NULL);
+          frames = smiley_frame_reader_get_encoded_events (reader, &length, &n_events);
+          CHECK (frames != NULL && length > 0 && n_events > 0);
+          smiley_frame_reader_get_new_files (reader, &n_files);
+          CHECK (n_files <= n_events);
+          smiley_frame_writer_push_encoded (forward, smiley_frame_reader_get_run (reader), frames,
+                                            length, n_events);
+        }
+    }
+}
+
 static void
-decode (const guint8 *data, gsize size, guint32 seed, Result *r)
+decode (const guint8 *data, gsize size, guint32 seed, Result *r, SmileyFrameWriter *forward)
 {
   g_autoptr (SmileyFrameReader) reader = NULL;
   guint32 state = seed;
@@ -106,6 +161,32 @@ decode (const guint8 *data, gsize size, guint32 seed, Result *r)
                                      next_random (&state) % 3 == 0 ? 0 : next_random (&state) % 64);
   r->batches = g_ptr_array_new_with_free_func ((GDestroyNotify)smiley_batch_unref);
 
+  if (forward != NULL)
+    {
+      gsize lend = 1;
+
+      /* As the ring reader does: lend, decode in place, take back what
+       * was consumed; lend more when not even one frame was whole. */
+      smiley_frame_reader_set_pass_events (reader, TRUE);
+      while (at < size && !r->failed)
+        {
+          gsize n = MIN (size - at, lend);
+          gsize consumed;
+
+          smiley_frame_reader_lend (reader, data + at, n);
+          drain (reader, r, forward);
+          consumed = smiley_frame_reader_take_back (reader);
+          at += consumed;
+          if (consumed == 0 && at + n >= size)
+            break;
+          lend = consumed == 0 ? n * 2 : 1 + next_random (&state) % 4096;
+        }
+      /* An incomplete frame at the end: fed, for finish() to report. */
+      if (!r->failed && at < size)
+        smiley_frame_reader_feed (reader, data + at, size - at);
+      at = size;
+    }
+
   while (at < size && !r->failed)
     {
       gsize piece = 1 + next_random (&state) % (next_random (&state) % 2 ? 16 : 4096);
@@ -113,32 +194,7 @@ decode (const guint8 *data, gsize size, guint32 seed, Result *r)
       piece = MIN (piece, size - at);
       smiley_frame_reader_feed (reader, data + at, piece);
       at += piece;
-
-      for (;;)
-        {
-          g_autoptr (GError) error = NULL;
-          SmileyFrameMessage message;
-          SmileyBatch       *batch = NULL;
-
-          if (!smiley_frame_reader_next (reader, &message, &batch, &error))
-            {
-              CHECK (error->domain == SMILEY_FRAME_ERROR);
-              CHECK (batch == NULL);
-              r->failed = TRUE;
-              break;
-            }
-          if (message == SMILEY_FRAME_NEED_MORE)
-            break;
-          if (message == SMILEY_FRAME_RUN_END)
-            r->ended = TRUE;
-          if (message == SMILEY_FRAME_BATCH)
-            {
-              CHECK (batch != NULL);
-              CHECK (!r->ended);
-              check_batch (smiley_frame_reader_get_run (reader), batch);
-              g_ptr_array_add (r->batches, batch);
-            }
-        }
+      drain (reader, r, NULL);
     }
 
   {
@@ -196,7 +252,37 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   /* A critical or warning from GLib means a bug the harness should see. */
   g_log_set_always_fatal (G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
 
-  decode (data, size, seed, &first);
+  decode (data, size, seed, &first, NULL);
+
+  /* Passed through (checked, not decoded, lent in place) and forwarded
+   * merged, as `smiley run` does: refused exactly when decoding refused
+   * it, and what was forwarded decodes to the same run and events. */
+  {
+    g_autoptr (SmileyFrameWriter) forward = smiley_frame_writer_new ();
+    g_autoptr (GBytes) bytes = NULL;
+    Result passed = { 0, }, forwarded = { 0, };
+
+    decode (data, size, seed, &passed, forward);
+    CHECK (passed.failed == first.failed);
+    CHECK (passed.ended == first.ended);
+    if (!first.failed && first.run != NULL)
+      {
+        gsize         len;
+        const guint8 *encoded;
+
+        /* The tables even when no events or RUN_END carried them. */
+        if (!passed.ended)
+          smiley_frame_writer_put_tables (forward, passed.run);
+        bytes = smiley_frame_writer_take_bytes (forward);
+        encoded = g_bytes_get_data (bytes, &len);
+        decode (encoded, len, seed, &forwarded, NULL);
+        /* As below: a small max frame size may refuse merged frames. */
+        if (!forwarded.failed)
+          assert_same (&first, &forwarded);
+      }
+    result_clear (&passed);
+    result_clear (&forwarded);
+  }
 
   /* What decoded cleanly must survive the writer and decode the same. */
   if (!first.failed && first.run != NULL)
@@ -220,7 +306,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         smiley_frame_writer_end_run (writer, first.run);
       bytes = smiley_frame_writer_take_bytes (writer);
       encoded = g_bytes_get_data (bytes, &len);
-      decode (encoded, len, seed, &second);
+      decode (encoded, len, seed, &second, NULL);
       /* A small max frame size can refuse the re-encoded frames, which
        * may be larger than the input's; compare only when it did not. */
       if (!second.failed)
