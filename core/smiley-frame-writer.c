@@ -571,10 +571,10 @@ smiley_frame_writer_push (SmileyFrameWriter *self, SmileyRun *run, SmileyBatch *
  * @run: the run
  *
  * Encodes the run's strings, threads and sources that were added since
- * they were last written, as smiley_frame_writer_push() does before its
- * events. A sink that forwards events already encoded (as
- * smiley_frame_reader_get_encoded_events() gives them) calls this first
- * and sends them after the writer's bytes.
+ * they were last written, as smiley_frame_writer_push() and
+ * smiley_frame_writer_push_encoded() do before their events: for a
+ * forwarder that sends encoded frames unchanged after the writer's bytes,
+ * or to send a run's tables while it has no events.
  */
 void
 smiley_frame_writer_put_tables (SmileyFrameWriter *self, SmileyRun *run)

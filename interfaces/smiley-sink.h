@@ -32,9 +32,9 @@ G_DECLARE_INTERFACE (SmileySink, smiley_sink, SMILEY, SINK, GObject)
  *   whole EVENTS frames of the wire format (docs/wire-format.md), headers
  *   included, already validated, every string and thread they refer to
  *   defined in @run. A sink that writes the frame format anyway (the
- *   socket publisher, the file store) implements it to forward the bytes
- *   as they are instead of having them decoded and encoded again; a
- *   source calls it only when smiley_sink_takes_encoded() says so. The
+ *   socket publisher) implements it to forward the events without having
+ *   them decoded and encoded again (smiley_frame_writer_push_encoded());
+ *   a source calls it only when smiley_sink_takes_encoded() says so. The
  *   bytes are only borrowed.
  *
  * A sink receives the events of one or more runs. Every vfunc reports
