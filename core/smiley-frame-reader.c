@@ -86,7 +86,7 @@ struct _SmileyFrameReader
   gsize    passed_len;
   guint    passed_events;
   /* Which string ids events were seen in as their file (one byte per
-   * id), and those first seen in the current span. */
+   * id), and those first seen in the events waiting to be reported. */
   guint8 *files_seen;
   gsize   files_seen_alloc;
   guint32 last_file;
@@ -363,16 +363,12 @@ read_ostr (Cursor *c, const guint8 **data, gsize *len, const char *what)
  * lent bytes may be shared with their producer (the tracer's ring, mapped
  * into the traced program), which could change them in between. */
 
+/* A NUL-terminated copy of @len bytes at @data, checked once copied. */
 static gboolean
-read_str_dup (Cursor *c, char **text, const char *what)
+dup_checked (Cursor *c, const guint8 *data, gsize len, char **text, const char *what)
 {
-  const guint8 *data;
-  gsize         len;
-  char         *copy;
+  char *copy = g_malloc (len + 1);
 
-  if (!read_bytes (c, &data, &len, what))
-    return FALSE;
-  copy = g_malloc (len + 1);
   memcpy (copy, data, len);
   copy[len] = '\0';
   if (!check_utf8 (c, (const guint8 *)copy, len, what))
@@ -385,11 +381,19 @@ read_str_dup (Cursor *c, char **text, const char *what)
 }
 
 static gboolean
+read_str_dup (Cursor *c, char **text, const char *what)
+{
+  const guint8 *data;
+  gsize         len;
+
+  return read_bytes (c, &data, &len, what) && dup_checked (c, data, len, text, what);
+}
+
+static gboolean
 read_ostr_dup (Cursor *c, char **text, const char *what)
 {
   const guint8 *data;
   gsize         len;
-  char         *copy;
 
   if (!read_ostr_span (c, &data, &len, what))
     return FALSE;
@@ -398,16 +402,7 @@ read_ostr_dup (Cursor *c, char **text, const char *what)
       *text = NULL;
       return TRUE;
     }
-  copy = g_malloc (len + 1);
-  memcpy (copy, data, len);
-  copy[len] = '\0';
-  if (!check_utf8 (c, (const guint8 *)copy, len, what))
-    {
-      g_free (copy);
-      return FALSE;
-    }
-  *text = copy;
-  return TRUE;
+  return dup_checked (c, data, len, text, what);
 }
 
 /* An optional string of an event, copied into @batch and then checked. */
@@ -481,6 +476,7 @@ smiley_frame_reader_new (gsize max_frame_size)
   self->state = READER_HEADER;
   /* No string id: the first event's file, even string 0, is noted. */
   self->last_file = G_MAXUINT32;
+  self->new_files = g_array_new (FALSE, FALSE, sizeof (guint32));
   return self;
 }
 
@@ -502,7 +498,7 @@ smiley_frame_reader_free (SmileyFrameReader *self)
   g_clear_pointer (&self->pending, smiley_batch_unref);
   g_clear_pointer (&self->reported, smiley_batch_unref);
   g_free (self->files_seen);
-  g_clear_pointer (&self->new_files, g_array_unref);
+  g_array_unref (self->new_files);
   g_free (self);
 }
 
@@ -522,6 +518,15 @@ smiley_frame_reader_set_max_batch (SmileyFrameReader *self, guint max_events)
   g_return_if_fail (self != NULL);
 
   self->max_batch = max_events;
+}
+
+/* The frames reported last are gone (the buffer moves, or a new message
+ * is on its way). */
+static inline void
+reader_forget_passed (SmileyFrameReader *self)
+{
+  self->passed_len = 0;
+  self->passed_events = 0;
 }
 
 /**
@@ -544,8 +549,6 @@ smiley_frame_reader_set_pass_events (SmileyFrameReader *self, gboolean pass)
   g_return_if_fail (self != NULL);
 
   self->pass_events = pass;
-  if (pass && self->new_files == NULL)
-    self->new_files = g_array_new (FALSE, FALSE, sizeof (guint32));
 }
 
 /**
@@ -576,12 +579,14 @@ smiley_frame_reader_get_encoded_events (SmileyFrameReader *self, gsize *length, 
 
 /**
  * smiley_frame_reader_get_new_files:
- * @self: a reader that just reported %SMILEY_FRAME_ENCODED_EVENTS
+ * @self: a reader that just reported %SMILEY_FRAME_BATCH or
+ *   %SMILEY_FRAME_ENCODED_EVENTS
  * @n_files: (out): how many
  *
- * The string ids of the files that the events of the last encoded frames
- * are in and that no earlier event of the run was in: what a consumer
- * that attaches source files needs, without decoding the events.
+ * The string ids of the files that the events just reported (the batch,
+ * or the encoded frames) are in and that no earlier event of the run was
+ * in, in the order the events entered them: what a consumer that attaches
+ * source files needs, whether or not it decodes the events.
  *
  * Returns: (transfer none) (array length=n_files): the ids
  */
@@ -591,7 +596,7 @@ smiley_frame_reader_get_new_files (SmileyFrameReader *self, guint *n_files)
   g_return_val_if_fail (self != NULL, NULL);
   g_return_val_if_fail (n_files != NULL, NULL);
 
-  *n_files = self->new_files != NULL ? self->new_files->len : 0;
+  *n_files = self->new_files->len;
   return *n_files > 0 ? (const guint32 *)(gpointer)self->new_files->data : NULL;
 }
 
@@ -647,8 +652,7 @@ smiley_frame_reader_reserve (SmileyFrameReader *self, gsize length)
         }
     }
   /* Frames reported last may have moved. */
-  self->passed_len = 0;
-  self->passed_events = 0;
+  reader_forget_passed (self);
   self->data = self->buf;
   return self->buf + self->len;
 }
@@ -716,8 +720,7 @@ smiley_frame_reader_lend (SmileyFrameReader *self, const guint8 *data, gsize len
   g_return_if_fail (self->pos == self->len);
 
   self->base_offset += self->pos;
-  self->passed_len = 0;
-  self->passed_events = 0;
+  reader_forget_passed (self);
   self->data = data;
   self->pos = 0;
   self->len = length;
@@ -744,8 +747,7 @@ smiley_frame_reader_take_back (SmileyFrameReader *self)
 
   consumed = self->pos;
   self->base_offset += consumed;
-  self->passed_len = 0;
-  self->passed_events = 0;
+  reader_forget_passed (self);
   self->data = self->buf;
   self->pos = self->len = 0;
   self->lent = FALSE;
@@ -1043,10 +1045,10 @@ reader_note_file (SmileyFrameReader *self, guint32 file)
   g_array_append_val (self->new_files, file);
 }
 
-/* Walks an EVENTS frame, checking every field. With a @batch, its events
- * are decoded into it; without (pass-through, see
- * smiley_frame_reader_set_pass_events()), nothing is copied and only the
- * files the events are in are noted. Inlined into both callers so that
+/* Walks an EVENTS frame, checking every field and noting the files the
+ * events are in. With a @batch, its events are decoded into it; without
+ * (pass-through, see smiley_frame_reader_set_pass_events()), nothing is
+ * copied. Inlined into both callers so that
  * each loop is compiled without the other's work. */
 G_ALWAYS_INLINE static inline gboolean
 reader_walk_events (SmileyFrameReader *self, Cursor *c, SmileyBatch *batch, guint32 *n_events)
@@ -1101,6 +1103,8 @@ reader_walk_events (SmileyFrameReader *self, Cursor *c, SmileyBatch *batch, guin
       if (!read_string_id (c, n_strings, &event.file, "file") || !read_u32 (c, &event.line, "line")
           || !read_string_id (c, n_strings, &event.function, "function"))
         return FALSE;
+      if (event.file != self->last_file)
+        reader_note_file (self, event.file);
 
       event.arg = NULL;
       if (batch != NULL ? !read_ostr_into (c, batch, &event.arg, "arg")
@@ -1120,8 +1124,6 @@ reader_walk_events (SmileyFrameReader *self, Cursor *c, SmileyBatch *batch, guin
                   || !read_ostr (c, &data, &len, "local value"))
                 return FALSE;
             }
-          if (event.file != self->last_file)
-            reader_note_file (self, event.file);
           continue;
         }
       if (event.n_locals > 0)
@@ -1144,11 +1146,9 @@ reader_walk_events (SmileyFrameReader *self, Cursor *c, SmileyBatch *batch, guin
 }
 
 static gboolean
-reader_decode_events (SmileyFrameReader *self, Cursor *c, SmileyBatch *batch)
+reader_decode_events (SmileyFrameReader *self, Cursor *c, SmileyBatch *batch, guint32 *n_events)
 {
-  guint32 n_events;
-
-  return reader_walk_events (self, c, batch, &n_events);
+  return reader_walk_events (self, c, batch, n_events);
 }
 
 static gboolean
@@ -1390,8 +1390,7 @@ smiley_frame_reader_next (SmileyFrameReader *self, SmileyFrameMessage *message, 
   *message = SMILEY_FRAME_NEED_MORE;
   if (batch != NULL)
     *batch = NULL;
-  self->passed_len = 0;
-  self->passed_events = 0;
+  reader_forget_passed (self);
 
   while (self->state != READER_FAILED)
     {
@@ -1472,40 +1471,39 @@ smiley_frame_reader_next (SmileyFrameReader *self, SmileyFrameMessage *message, 
           ok = reader_decode_stats (self, &c);
           break;
         case SMILEY_WIRE_EVENTS:
-          if (self->pass_events)
-            {
-              guint32 n_events;
-              guint   n_new_files;
+          {
+            /* Events waiting to be reported: passed frames or a batch. */
+            guint   waiting = self->pass_events ? self->span_events : self->pending_committed;
+            guint32 n_events;
+            guint   n_new_files;
 
-              if (self->max_batch > 0 && self->span_events > 0
-                  && self->span_events + events_frame_count (c.p, c.end - c.p) > self->max_batch)
-                return reader_report_span (self, message);
-              if (self->span_len == 0)
-                {
+            if (self->max_batch > 0 && waiting > 0
+                && waiting + events_frame_count (c.p, c.end - c.p) > self->max_batch)
+              return self->pass_events ? reader_report_span (self, message)
+                                       : reader_report_batch (self, message, batch);
+            if (waiting == 0)
+              {
+                g_array_set_size (self->new_files, 0);
+                if (self->pass_events)
                   self->span_start = self->pos;
-                  g_array_set_size (self->new_files, 0);
-                }
-              n_new_files = self->new_files->len;
-              ok = reader_check_events (self, &c, &n_events);
-              if (ok)
-                {
-                  self->span_len += size;
-                  self->span_events += n_events;
-                }
-              else
-                /* The span reported before the error has none of this
-                 * frame's events, so none of their files either. */
-                g_array_set_size (self->new_files, n_new_files);
-              break;
-            }
-          if (self->max_batch > 0 && self->pending != NULL
-              && self->pending_committed + events_frame_count (c.p, c.end - c.p) > self->max_batch)
-            return reader_report_batch (self, message, batch);
-          if (self->pending == NULL)
-            self->pending = reader_new_batch (self);
-          ok = reader_decode_events (self, &c, self->pending);
-          if (ok)
-            self->pending_committed = smiley_batch_get_length (self->pending);
+                else if (self->pending == NULL)
+                  self->pending = reader_new_batch (self);
+              }
+            n_new_files = self->new_files->len;
+            ok = self->pass_events ? reader_check_events (self, &c, &n_events)
+                                   : reader_decode_events (self, &c, self->pending, &n_events);
+            if (!ok)
+              /* What is reported before the error has none of this
+               * frame's events, so none of their files either. */
+              g_array_set_size (self->new_files, n_new_files);
+            else if (self->pass_events)
+              {
+                self->span_len += size;
+                self->span_events += n_events;
+              }
+            else
+              self->pending_committed += n_events;
+          }
           break;
         case SMILEY_WIRE_RUN_END:
           /* Merged events belong before the end. */

@@ -115,9 +115,7 @@ typedef struct
   SmileySink         *sink;
   SmileyRing          ring;
   SmileyFrameReader  *reader;
-  SmileyRun          *run;        /* the reader's */
-  GHashTable         *seen_files; /* string id → TRUE */
-  guint32             last_file;
+  SmileyRun          *run; /* the reader's */
   char               *cwd;
   gboolean            got_end;
   gboolean            failed; /* stop decoding, keep draining */
@@ -131,7 +129,6 @@ run_context_free (RunContext *ctx)
 {
   smiley_ring_unmap (&ctx->ring);
   g_clear_pointer (&ctx->reader, smiley_frame_reader_free);
-  g_clear_pointer (&ctx->seen_files, g_hash_table_unref);
   g_free (ctx->cwd);
   g_clear_error (&ctx->error);
   g_free (ctx);
@@ -169,24 +166,15 @@ add_source (RunContext *ctx, guint32 file)
     }
 }
 
-/* Adds the source of every file the batch mentions for the first time. */
+/* Adds the sources of the files the events just reported entered first. */
 static void
-add_sources (RunContext *ctx, SmileyBatch *batch)
+add_new_sources (RunContext *ctx)
 {
-  guint n = smiley_batch_get_length (batch);
+  guint          n_files;
+  const guint32 *files = smiley_frame_reader_get_new_files (ctx->reader, &n_files);
 
-  for (guint i = 0; i < n; i++)
-    {
-      const SmileyEvent *event = smiley_batch_get_event (batch, i);
-
-      if (event->file == ctx->last_file)
-        continue;
-      ctx->last_file = event->file;
-      if (g_hash_table_contains (ctx->seen_files, GUINT_TO_POINTER (event->file)))
-        continue;
-      g_hash_table_add (ctx->seen_files, GUINT_TO_POINTER (event->file));
-      add_source (ctx, event->file);
-    }
+  for (guint i = 0; i < n_files; i++)
+    add_source (ctx, files[i]);
 }
 
 /* Passes frames the reader validated to a sink that takes them encoded,
@@ -194,14 +182,11 @@ add_sources (RunContext *ctx, SmileyBatch *batch)
 static gboolean
 push_encoded (RunContext *ctx, GError **error)
 {
-  const guint8  *frames;
-  const guint32 *files;
-  gsize          length;
-  guint          n_events, n_files;
+  const guint8 *frames;
+  gsize         length;
+  guint         n_events;
 
-  files = smiley_frame_reader_get_new_files (ctx->reader, &n_files);
-  for (guint i = 0; i < n_files; i++)
-    add_source (ctx, files[i]);
+  add_new_sources (ctx);
   frames = smiley_frame_reader_get_encoded_events (ctx->reader, &length, &n_events);
   if (!smiley_sink_push_encoded (ctx->sink, ctx->run, frames, length, n_events, error))
     return FALSE;
@@ -243,7 +228,7 @@ drain_messages (RunContext *ctx)
             }
           break;
         case SMILEY_FRAME_BATCH:
-          add_sources (ctx, batch);
+          add_new_sources (ctx);
           if (!smiley_sink_push (ctx->sink, ctx->run, batch, &error))
             {
               run_context_fail (ctx, error);
@@ -523,7 +508,6 @@ smiley_python_source_run (SmileySource *source, SmileySink *sink, GCancellable *
   ctx->self = self;
   ctx->sink = sink;
   ctx->cwd = g_get_current_dir ();
-  ctx->seen_files = g_hash_table_new (NULL, NULL);
   ctx->reader = smiley_frame_reader_new (0);
   smiley_frame_reader_set_max_batch (ctx->reader, MAX_BATCH);
   /* The tracer's frames are already in the format a socket publisher

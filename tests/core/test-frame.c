@@ -1696,6 +1696,9 @@ test_pass_new_files (void)
     } want[]
         = { { want0, 2 }, { want1, 1 }, { want2, 1 }, { want3, 1 }, { NULL, 0 }, { want5, 1 } };
 
+    g_autoptr (SmileyFrameReader) reader = smiley_frame_reader_new (0);
+    guint n_batches = 0;
+
     for (guint s = 0; s < G_N_ELEMENTS (want); s++)
       {
         Span *span = get_span (d, s);
@@ -1704,6 +1707,31 @@ test_pass_new_files (void)
         g_assert_cmpmem (span->new_files->data, span->new_files->len * sizeof (guint32),
                          want[s].files, want[s].n * sizeof (guint32));
       }
+
+    /* Decoding says the same of each batch of the same events. */
+    smiley_frame_reader_set_max_batch (reader, 2);
+    smiley_frame_reader_feed (reader, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+    for (;;)
+      {
+        SmileyFrameMessage message;
+        g_autoptr (SmileyBatch) batch = NULL;
+        g_autoptr (GError) error = NULL;
+        const guint32 *got;
+        guint          n_got;
+
+        g_assert_true (smiley_frame_reader_next (reader, &message, &batch, &error));
+        if (message == SMILEY_FRAME_NEED_MORE || message == SMILEY_FRAME_RUN_END)
+          break;
+        if (message != SMILEY_FRAME_BATCH)
+          continue;
+        g_assert_cmpuint (n_batches, <, G_N_ELEMENTS (want));
+        g_assert_cmpuint (smiley_batch_get_length (batch), ==, 2);
+        got = smiley_frame_reader_get_new_files (reader, &n_got);
+        g_assert_cmpmem (got, n_got * sizeof (guint32), want[n_batches].files,
+                         want[n_batches].n * sizeof (guint32));
+        n_batches++;
+      }
+    g_assert_cmpuint (n_batches, ==, G_N_ELEMENTS (want));
   }
 
   for (guint max_batch = 0; max_batch < 5; max_batch++)
