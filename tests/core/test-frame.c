@@ -668,6 +668,15 @@ assert_batch_equal (SmileyBatch *a, SmileyBatch *b)
   g_assert_true (smiley_batch_equal (a, b));
 }
 
+/* The same batches, one for one. */
+static void
+assert_batches_equal (GPtrArray *want, GPtrArray *got)
+{
+  g_assert_cmpuint (got->len, ==, want->len);
+  for (guint i = 0; i < want->len; i++)
+    assert_batch_equal (g_ptr_array_index (want, i), g_ptr_array_index (got, i));
+}
+
 /* Encodes @run with @batches pushed one by one (the run's tables as they
  * are now, since the helpers intern before pushing). */
 static GBytes *
@@ -766,9 +775,7 @@ assert_pass_through (GBytes *bytes, SmileyRun *run, GPtrArray *nonempty, FeedMod
   g_assert_no_error (again->finish_error);
   g_assert_true (again->ended);
   assert_run_equal (run, again->run);
-  g_assert_cmpuint (again->batches->len, ==, nonempty->len);
-  for (guint i = 0; i < nonempty->len; i++)
-    assert_batch_equal (g_ptr_array_index (nonempty, i), g_ptr_array_index (again->batches, i));
+  assert_batches_equal (nonempty, again->batches);
 
   /* Merged: the same run and events, one EVENTS frame per span (these
    * spans are far below the 1 MiB a merged frame may reach). */
@@ -827,12 +834,7 @@ assert_roundtrip (SmileyRun *run, GPtrArray *batches)
         assert_batch_equal (expected, got);
 
         if (max_batches[b] == 0)
-          {
-            g_assert_cmpuint (d->batches->len, ==, nonempty->len);
-            for (guint i = 0; i < nonempty->len; i++)
-              assert_batch_equal (g_ptr_array_index (nonempty, i),
-                                  g_ptr_array_index (d->batches, i));
-          }
+          assert_batches_equal (nonempty, d->batches);
         else
           {
             /* Merged batches hold up to max_batch events, unless one
@@ -3367,9 +3369,7 @@ test_lend_take_back (void)
       g_assert_true (d->ended);
       g_assert_true (smiley_frame_reader_finish (reader, &d->finish_error));
       assert_run_equal (run, smiley_frame_reader_get_run (reader));
-      g_assert_cmpuint (d->batches->len, ==, batches->len);
-      for (guint i = 0; i < batches->len; i++)
-        assert_batch_equal (g_ptr_array_index (batches, i), g_ptr_array_index (d->batches, i));
+      assert_batches_equal (batches, d->batches);
     }
 }
 
@@ -3468,8 +3468,7 @@ test_lend_batch_outlives_loan (void)
       got = concat (d->batches);
       assert_batch_equal (expected, got);
       if (max_batch == 0)
-        for (guint i = 0; i < batches->len; i++)
-          assert_batch_equal (g_ptr_array_index (batches, i), g_ptr_array_index (d->batches, i));
+        assert_batches_equal (batches, d->batches);
       else
         g_assert_cmpuint (d->batches->len, ==, 1);
     }
@@ -3531,9 +3530,7 @@ test_reserve_interleaved (void)
   g_assert_true (smiley_frame_reader_finish (reader, &d->finish_error));
   g_assert_true (d->ended);
   assert_run_equal (run, smiley_frame_reader_get_run (reader));
-  g_assert_cmpuint (d->batches->len, ==, batches->len);
-  for (guint i = 0; i < batches->len; i++)
-    assert_batch_equal (g_ptr_array_index (batches, i), g_ptr_array_index (d->batches, i));
+  assert_batches_equal (batches, d->batches);
 }
 
 /* Error offsets are stream offsets however the bytes came: after the
