@@ -47,6 +47,19 @@ class SmileyTestCase(unittest.TestCase):
     def tearDown(self):
         shutil.rmtree(self.tmp, ignore_errors=True)
 
+    def assertOneLineError(self, r, status, *fragments):
+        """One line on stderr with each fragment (plus the usage hint for
+        status 2) and the given exit status."""
+        self.assertEqual(r.returncode, status, (r.stdout, r.stderr))
+        lines = r.stderr.splitlines()
+        self.assertTrue(lines, "no error message")
+        if status == 2:
+            self.assertIn("Try 'smiley help", lines[-1])
+            lines = lines[:-1]
+        self.assertEqual(len(lines), 1, r.stderr)
+        for fragment in fragments:
+            self.assertIn(fragment, lines[0])
+
     def fill(self, *args, uri=None):
         r = subprocess.run([FILL, uri or "sqlite:" + self.db, *args],
                            capture_output=True, text=True, timeout=30)

@@ -25,17 +25,6 @@ COMMANDS = ["run", "monitor", "record", "list", "delete", "replay", "stats",
 class CliTestCase(SmileyTestCase):
     tmp_prefix = "smiley-cli-"
 
-    def assertOneLineError(self, r, status, *fragments):
-        self.assertEqual(r.returncode, status, (r.stdout, r.stderr))
-        lines = r.stderr.splitlines()
-        self.assertTrue(lines, "no error message")
-        if status == 2:
-            self.assertIn("Try 'smiley help", lines[-1])
-            lines = lines[:-1]
-        self.assertEqual(len(lines), 1, r.stderr)
-        for fragment in fragments:
-            self.assertIn(fragment, lines[0])
-
 
 class HelpTest(CliTestCase):
     def test_help_lists_every_command(self):

@@ -22,17 +22,6 @@ class QaTestCase(SmileyTestCase):
             f.write(data)
         return path
 
-    def assertOneLineError(self, r, status, *fragments):
-        self.assertEqual(r.returncode, status, (r.stdout, r.stderr))
-        lines = r.stderr.splitlines()
-        self.assertTrue(lines, "no error message")
-        if status == 2:
-            self.assertIn("Try 'smiley help", lines[-1])
-            lines = lines[:-1]
-        self.assertEqual(len(lines), 1, r.stderr)
-        for fragment in fragments:
-            self.assertIn(fragment, lines[0])
-
 
 class StoreAndDatabaseTest(QaTestCase):
     """Bug 4: --store and --database together were resolved silently."""
