@@ -569,5 +569,15 @@ class ListenTest(CliTestCase):
         self.assertEqual(runs[0]["state"], "finished")
 
 
+
+class BenchCompareTest(CliTestCase):
+    """bench/compare refuses what is not a build directory in one line."""
+
+    def test_not_a_build_directory(self):
+        r = subprocess.run([sys.executable, os.path.join(SOURCE, "bench", "compare"),
+                            "--repeat", "1", os.path.join(self.tmp, "no-build")],
+                           capture_output=True, text=True, timeout=60)
+        self.assertOneLineError(r, 1, "bench/compare: no smiley in", "no-build")
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
