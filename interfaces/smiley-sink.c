@@ -129,3 +129,50 @@ smiley_sink_push_encoded (SmileySink *self, SmileyRun *run, const guint8 *frames
 
   return SMILEY_SINK_GET_IFACE (self)->push_encoded (self, run, frames, length, n_events, error);
 }
+
+/**
+ * smiley_sink_takes_ring:
+ * @self: a sink
+ * @run: a run that has begun on @self
+ *
+ * Whether @self would take over the shared-memory ring the tracer writes
+ * @run into (smiley_sink_adopt_ring()).
+ *
+ * Returns: %TRUE if it would
+ */
+gboolean
+smiley_sink_takes_ring (SmileySink *self, SmileyRun *run)
+{
+  SmileySinkInterface *iface;
+
+  g_return_val_if_fail (SMILEY_IS_SINK (self), FALSE);
+  g_return_val_if_fail (SMILEY_IS_RUN (run), FALSE);
+
+  iface = SMILEY_SINK_GET_IFACE (self);
+  return iface->takes_ring != NULL && iface->adopt_ring != NULL && iface->takes_ring (self, run);
+}
+
+/**
+ * smiley_sink_adopt_ring:
+ * @self: a sink that takes the ring (smiley_sink_takes_ring())
+ * @run: the run the ring carries, begun on @self, nothing pushed yet
+ * @ring_fd: the ring's memfd (core/smiley-ring.h), sealed against
+ *   shrinking; only borrowed
+ * @error: return location for a #GError
+ *
+ * Hands the draining of @run's ring to @self. See
+ * #SmileySinkInterface.adopt_ring for what the caller does afterwards.
+ *
+ * Returns: %FALSE with @error set if the ring could not be handed over;
+ *   the run cannot be recorded then
+ */
+gboolean
+smiley_sink_adopt_ring (SmileySink *self, SmileyRun *run, int ring_fd, GError **error)
+{
+  g_return_val_if_fail (SMILEY_IS_SINK (self), FALSE);
+  g_return_val_if_fail (SMILEY_IS_RUN (run), FALSE);
+  g_return_val_if_fail (ring_fd >= 0, FALSE);
+  g_return_val_if_fail (SMILEY_SINK_GET_IFACE (self)->adopt_ring != NULL, FALSE);
+
+  return SMILEY_SINK_GET_IFACE (self)->adopt_ring (self, run, ring_fd, error);
+}

@@ -36,6 +36,19 @@ G_DECLARE_INTERFACE (SmileySink, smiley_sink, SMILEY, SINK, GObject)
  *   them decoded and encoded again (smiley_frame_writer_push_encoded());
  *   a source calls it only when smiley_sink_takes_encoded() says so. The
  *   bytes are only borrowed.
+ * @takes_ring: optional. Whether the sink would take over the ring of
+ *   @run (see @adopt_ring); without it, none is taken.
+ * @adopt_ring: optional. @run, which has begun, is written by a tracer
+ *   into a shared-memory ring (core/smiley-ring.h: every frame after
+ *   RUN_BEGIN, the tracer's RUN_END included), and @ring_fd is its memfd.
+ *   A sink that can have the ring drained where the events are going
+ *   anyway (the socket publisher hands it to a listener on the same
+ *   machine) takes it, so that they never pass through this process.
+ *   From then on the source does not read the ring; once the producer
+ *   is gone it concludes @run (smiley_run_conclude()) with how the
+ *   process ended and calls end_run(), which succeeds only if whoever
+ *   drained the ring took the whole run. The consumer counts the events
+ *   it handed on in the ring's header. @ring_fd is only borrowed.
  *
  * A sink receives the events of one or more runs. Every vfunc reports
  * failure through @error; a sink that fails stops the pipeline, so the
@@ -51,9 +64,11 @@ struct _SmileySinkInterface
   gboolean (*flush) (SmileySink *self, GError **error);
   gboolean (*push_encoded) (SmileySink *self, SmileyRun *run, const guint8 *frames, gsize length,
                             guint n_events, GError **error);
+  gboolean (*takes_ring) (SmileySink *self, SmileyRun *run);
+  gboolean (*adopt_ring) (SmileySink *self, SmileyRun *run, int ring_fd, GError **error);
 
   /*< private >*/
-  gpointer padding[7];
+  gpointer padding[5];
 };
 
 gboolean smiley_sink_begin_run (SmileySink *self, SmileyRun *run, GError **error);
@@ -63,5 +78,7 @@ gboolean smiley_sink_flush (SmileySink *self, GError **error);
 gboolean smiley_sink_takes_encoded (SmileySink *self);
 gboolean smiley_sink_push_encoded (SmileySink *self, SmileyRun *run, const guint8 *frames,
                                    gsize length, guint n_events, GError **error);
+gboolean smiley_sink_takes_ring (SmileySink *self, SmileyRun *run);
+gboolean smiley_sink_adopt_ring (SmileySink *self, SmileyRun *run, int ring_fd, GError **error);
 
 G_END_DECLS

@@ -23,7 +23,7 @@
 #include "smiley-build-config.h"
 
 #include "smiley-python-source.h"
-#include "smiley-ring-private.h"
+#include "smiley-ring-consumer.h"
 #include "smiley-wire.h"
 
 #include <dlfcn.h>
@@ -41,11 +41,6 @@ G_STATIC_ASSERT (SMILEY_EVENT_CALL == 1 && SMILEY_EVENT_LINE == 2 && SMILEY_EVEN
 #define DEFAULT_REPR_LIMIT 256
 #define DEFAULT_EVENT_BUDGET (64u * 1024u)
 #define DEFAULT_RUN_BUDGET (G_GUINT64_CONSTANT (1) << 30)
-/* Decoded events are handed to the sink in batches of up to this many. */
-#define MAX_BATCH 8192
-/* Bytes of the ring lent to the reader at once: their space goes back to
- * the program as soon as they are decoded, not after a whole ring. */
-#define MAX_FEED (1u << 20)
 
 struct _SmileyPythonSource
 {
@@ -111,181 +106,30 @@ static volatile sig_atomic_t forward_pid;
 
 typedef struct
 {
-  SmileyPythonSource *self;
-  SmileySink         *sink;
   SmileyRing          ring;
-  SmileyFrameReader  *reader;
-  SmileyRun          *run; /* the reader's */
-  char               *cwd;
-  gboolean            got_end;
-  gboolean            failed; /* stop decoding, keep draining */
+  SmileyRingConsumer *consumer;
   gint                child_exited;
-  GError             *error;
-  guint64             delivered;
 } RunContext;
 
 static void
 run_context_free (RunContext *ctx)
 {
+  g_clear_pointer (&ctx->consumer, smiley_ring_consumer_free);
   smiley_ring_unmap (&ctx->ring);
-  g_clear_pointer (&ctx->reader, smiley_frame_reader_free);
-  g_free (ctx->cwd);
-  g_clear_error (&ctx->error);
   g_free (ctx);
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RunContext, run_context_free)
 
-static void
-run_context_fail (RunContext *ctx, GError *error)
-{
-  if (ctx->error == NULL)
-    ctx->error = error;
-  else
-    g_error_free (error);
-  ctx->failed = TRUE;
-}
-
-/* Adds the source of @file, as it is on disk now, so a viewer shows the
- * lines the run ran. Read here, off the traced program's path. */
-static void
-add_source (RunContext *ctx, guint32 file)
-{
-  const char      *name = smiley_run_get_string (ctx->run, file);
-  g_autofree char *path = NULL;
-  char            *content = NULL;
-  gsize            length = 0;
-
-  if (name == NULL || name[0] == '\0' || name[0] == '<')
-    return;
-  path = g_path_is_absolute (name) ? g_strdup (name) : g_build_filename (ctx->cwd, name, NULL);
-  if (g_file_get_contents (path, &content, &length, NULL))
-    {
-      g_autoptr (GBytes) bytes = g_bytes_new_take (content, length);
-      smiley_run_add_source (ctx->run, file, bytes);
-    }
-}
-
-/* Adds the sources of the files the events just reported entered first. */
-static void
-add_new_sources (RunContext *ctx)
-{
-  guint          n_files;
-  const guint32 *files = smiley_frame_reader_get_new_files (ctx->reader, &n_files);
-
-  for (guint i = 0; i < n_files; i++)
-    add_source (ctx, files[i]);
-}
-
-/* Passes frames the reader validated to a sink that takes them encoded,
- * with the sources of the files they enter first. */
-static gboolean
-push_encoded (RunContext *ctx, GError **error)
-{
-  const guint8 *frames;
-  gsize         length;
-  guint         n_events;
-
-  add_new_sources (ctx);
-  frames = smiley_frame_reader_get_encoded_events (ctx->reader, &length, &n_events);
-  if (!smiley_sink_push_encoded (ctx->sink, ctx->run, frames, length, n_events, error))
-    return FALSE;
-  ctx->delivered += n_events;
-  return TRUE;
-}
-
-static void
-drain_messages (RunContext *ctx)
-{
-  /* Nothing after RUN_END is the run's (see reader_thread()). */
-  while (!ctx->failed && !ctx->got_end)
-    {
-      SmileyFrameMessage message;
-      g_autoptr (SmileyBatch) batch = NULL;
-      GError *error = NULL;
-
-      if (!smiley_frame_reader_next (ctx->reader, &message, &batch, &error))
-        {
-          g_prefix_error (&error, "reading the traced program's events: ");
-          run_context_fail (ctx, error);
-          return;
-        }
-      switch (message)
-        {
-        case SMILEY_FRAME_NEED_MORE:
-          return;
-        case SMILEY_FRAME_RUN_BEGIN:
-          ctx->run = smiley_frame_reader_get_run (ctx->reader);
-          break;
-        case SMILEY_FRAME_RUN_END:
-          ctx->got_end = TRUE;
-          break;
-        case SMILEY_FRAME_ENCODED_EVENTS:
-          if (!push_encoded (ctx, &error))
-            {
-              run_context_fail (ctx, error);
-              return;
-            }
-          break;
-        case SMILEY_FRAME_BATCH:
-          add_new_sources (ctx);
-          if (!smiley_sink_push (ctx->sink, ctx->run, batch, &error))
-            {
-              run_context_fail (ctx, error);
-              return;
-            }
-          ctx->delivered += smiley_batch_get_length (batch);
-          break;
-        default:
-          break;
-        }
-    }
-}
-
 static gpointer
 reader_thread (gpointer data)
 {
   RunContext *ctx = data;
-  guint64     lend = MAX_FEED;
 
   for (;;)
     {
-      guint64 readable = smiley_ring_readable (&ctx->ring);
-
-      if (readable > 0)
-        {
-          guint64 n = MIN (readable, lend);
-          guint64 consumed = n;
-
-          /* After a failure the program must still be able to finish:
-           * its events are drained and dropped. Nor is anything after the
-           * run's end decoded: a forked child that outlives the program
-           * may still write. */
-          if (!ctx->failed && !ctx->got_end)
-            {
-              /* Decoded in place: the ring holds whole frames, and they
-               * are released once the reader is done with them. */
-              smiley_frame_reader_lend (ctx->reader, smiley_ring_read_pointer (&ctx->ring), n);
-              drain_messages (ctx);
-              consumed = smiley_frame_reader_take_back (ctx->reader);
-              if (ctx->failed || ctx->got_end)
-                consumed = n;
-            }
-          /* A frame larger than MAX_FEED: lend all there is. The
-           * producer only publishes whole frames, so that is enough. */
-          lend = consumed > 0 ? MAX_FEED : readable;
-          if (consumed == 0 && n == readable)
-            {
-              run_context_fail (ctx, g_error_new (SMILEY_FRAME_ERROR, SMILEY_FRAME_ERROR_TRUNCATED,
-                                                  "reading the traced program's events: the ring "
-                                                  "holds %" G_GUINT64_FORMAT
-                                                  " bytes that are not a whole frame",
-                                                  readable));
-              consumed = n;
-            }
-          smiley_ring_release (&ctx->ring, consumed);
-          continue;
-        }
+      if (smiley_ring_consumer_drain (ctx->consumer, G_MAXUINT64) > 0)
+        continue;
       if (g_atomic_int_get (&ctx->child_exited))
         {
           /* The exit was seen before this last look at head, so nothing
@@ -294,7 +138,7 @@ reader_thread (gpointer data)
             break;
           continue;
         }
-      /* Woken early only when the ring fills up: see smiley_ring_commit(). */
+      /* Woken early only when the ring fills up: see smiley_ring_publish(). */
       smiley_ring_wait_data (&ctx->ring, 10);
     }
   return NULL;
@@ -499,20 +343,15 @@ smiley_python_source_run (SmileySource *source, SmileySink *sink, GCancellable *
   struct sigaction  old_actions[G_N_ELEMENTS (forwarded_signals)];
   struct sigaction  old_sigchld;
   gboolean          sigchld_changed = FALSE;
-  GThread          *thread;
+  GThread          *thread = NULL;
+  g_autofree char  *cwd = g_get_current_dir ();
+  g_autoptr (SmileyRun) run = NULL;
   gint64            start_us;
-  int               ring_fd, spawn_error, status = 0;
+  int               ring_fd, spawn_error, status = 0, signum = 0;
   pid_t             pid;
   GError           *local_error = NULL;
+  gboolean          ok;
 
-  ctx->self = self;
-  ctx->sink = sink;
-  ctx->cwd = g_get_current_dir ();
-  ctx->reader = smiley_frame_reader_new (0);
-  smiley_frame_reader_set_max_batch (ctx->reader, MAX_BATCH);
-  /* The tracer's frames are already in the format a socket publisher
-   * sends: spare decoding and encoding them again. */
-  smiley_frame_reader_set_pass_events (ctx->reader, smiley_sink_takes_encoded (sink));
   self->events_emitted = 0;
   self->events_delivered = 0;
 
@@ -566,10 +405,10 @@ smiley_python_source_run (SmileySource *source, SmileySink *sink, GCancellable *
   start_us = g_get_real_time ();
   spawn_error = posix_spawn (&pid, self->python, NULL, &attr, child_argv, env);
   fcntl (ring_fd, F_SETFD, FD_CLOEXEC);
-  close (ring_fd);
   posix_spawnattr_destroy (&attr);
   if (spawn_error != 0)
     {
+      close (ring_fd);
       if (sigchld_changed)
         sigaction (SIGCHLD, &old_sigchld, NULL);
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (spawn_error), "cannot run %s: %s",
@@ -608,13 +447,18 @@ smiley_python_source_run (SmileySource *source, SmileySink *sink, GCancellable *
     g_ptr_array_add (run_argv, escape_invalid_utf8 (self->argv[i]));
   g_ptr_array_add (run_argv, NULL);
   {
-    g_autofree char *cwd = escape_invalid_utf8 (ctx->cwd);
-    begin = encode_run_begin (run_id, (guint32)pid, start_us, cwd, description,
+    g_autofree char *shown_cwd = escape_invalid_utf8 (cwd);
+    begin = encode_run_begin (run_id, (guint32)pid, start_us, shown_cwd, description,
                               (const char *const *)run_argv->pdata);
   }
-  smiley_frame_reader_feed (ctx->reader, g_bytes_get_data (begin, NULL), g_bytes_get_size (begin));
-  drain_messages (ctx);
-  if (ctx->run == NULL || !smiley_sink_begin_run (sink, ctx->run, &local_error))
+  ctx->consumer = smiley_ring_consumer_new (&ctx->ring, begin, cwd, sink, &local_error);
+  if (ctx->consumer != NULL)
+    run = g_object_ref (smiley_ring_consumer_get_run (ctx->consumer));
+  /* A sink that takes the ring has it drained where the events go (a
+   * listener on this machine): then they never pass through here. */
+  if (run == NULL || !smiley_sink_begin_run (sink, run, &local_error)
+      || (smiley_sink_takes_ring (sink, run)
+          && !smiley_sink_adopt_ring (sink, run, ring_fd, &local_error)))
     {
       /* Nothing will record this run: don't let it run untraced. */
       kill (pid, SIGKILL);
@@ -625,15 +469,15 @@ smiley_python_source_run (SmileySource *source, SmileySink *sink, GCancellable *
       forward_pid = 0;
       for (guint i = 0; i < G_N_ELEMENTS (forwarded_signals); i++)
         sigaction (forwarded_signals[i], &old_actions[i], NULL);
-      if (local_error == NULL && ctx->error != NULL)
-        local_error = g_steal_pointer (&ctx->error);
-      if (local_error == NULL)
-        local_error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "cannot start the run");
+      close (ring_fd);
       g_propagate_error (error, local_error);
       return FALSE;
     }
-
-  thread = g_thread_new ("smiley-ring-reader", reader_thread, ctx);
+  if (smiley_sink_takes_ring (sink, run))
+    g_clear_pointer (&ctx->consumer, smiley_ring_consumer_free);
+  else
+    thread = g_thread_new ("smiley-ring-reader", reader_thread, ctx);
+  close (ring_fd);
 
   while (waitpid (pid, &status, 0) < 0)
     {
@@ -649,43 +493,38 @@ smiley_python_source_run (SmileySource *source, SmileySink *sink, GCancellable *
   if (sigchld_changed)
     sigaction (SIGCHLD, &old_sigchld, NULL);
 
-  g_atomic_int_set (&ctx->child_exited, 1);
-  smiley_ring_kick (&ctx->ring);
-  g_thread_join (thread);
+  if (thread != NULL)
+    {
+      g_atomic_int_set (&ctx->child_exited, 1);
+      smiley_ring_kick (&ctx->ring);
+      g_thread_join (thread);
+    }
 
   self->events_emitted = atomic_load (&ctx->ring.header->events_emitted);
   print_notes (&ctx->ring);
-  self->events_delivered = ctx->delivered;
 
   if (WIFSIGNALED (status))
-    {
-      self->exit_status = 128 + WTERMSIG (status);
-      smiley_run_set_signal (ctx->run, WTERMSIG (status));
-    }
-  else
-    self->exit_status = WEXITSTATUS (status);
-  smiley_run_set_exit_status (ctx->run, self->exit_status);
-  smiley_run_set_pid (ctx->run, (guint32)pid);
-  smiley_run_set_events_emitted (ctx->run, self->events_emitted);
-  if (!ctx->got_end)
-    {
-      /* os._exit(), a signal, a crash: no RUN_END from the tracer. */
-      smiley_run_set_state (ctx->run, SMILEY_RUN_ABNORMAL);
-      smiley_run_set_end_time (ctx->run, g_get_real_time ());
-    }
-  else if (WIFSIGNALED (status) && WTERMSIG (status) != SIGINT)
-    {
-      /* Killed after the tracer wrote its end (during finalization). */
-      smiley_run_set_state (ctx->run, SMILEY_RUN_ABNORMAL);
-    }
+    signum = WTERMSIG (status);
+  self->exit_status = signum != 0 ? 128 + signum : WEXITSTATUS (status);
+  smiley_run_set_pid (run, (guint32)pid);
+  /* Whoever drained the ring saw the tracer's RUN_END; when that is a
+   * listener, the flag the tracer sets after writing it tells. */
+  smiley_run_conclude (run,
+                       ctx->consumer != NULL ? smiley_ring_consumer_got_end (ctx->consumer)
+                                             : atomic_load (&ctx->ring.header->finished) != 0,
+                       self->exit_status, signum, self->events_emitted);
 
-  if (!smiley_sink_end_run (sink, ctx->run, &local_error))
+  ok = smiley_sink_end_run (sink, run, &local_error);
+  self->events_delivered = atomic_load (&ctx->ring.header->events_consumed);
+  if (ctx->consumer != NULL && smiley_ring_consumer_get_error (ctx->consumer, NULL) != NULL)
     {
-      run_context_fail (ctx, local_error);
+      g_clear_error (&local_error);
+      g_propagate_error (error, smiley_ring_consumer_steal_error (ctx->consumer));
+      return FALSE;
     }
-  if (ctx->error != NULL)
+  if (!ok)
     {
-      g_propagate_error (error, g_steal_pointer (&ctx->error));
+      g_propagate_error (error, local_error);
       return FALSE;
     }
   return TRUE;

@@ -7,7 +7,7 @@
 
 #include <glib.h>
 
-#include "smiley-ring-private.h"
+#include "smiley-ring.h"
 
 #define RING_SIZE (64u * 1024u)
 

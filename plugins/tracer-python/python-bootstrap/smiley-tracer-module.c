@@ -46,7 +46,7 @@ PyAPI_DATA (int) _Py_UnhandledKeyboardInterrupt;
 #include <time.h>
 
 #include "smiley-wire.h"
-#include "smiley-ring-private.h"
+#include "smiley-ring.h"
 
 #define C_ENTRY_CACHE 256
 #define BUDGET_EVENT_MARK "<event budget exceeded>"
@@ -332,7 +332,7 @@ ring_reserve (size_t len)
     {
       /* The consumer made no progress for a second: only give up if it
        * is gone, otherwise a slow sink is allowed to slow us down. */
-      if (kill (tracer.parent, 0) < 0 && errno == ESRCH)
+      if ((kill (tracer.parent, 0) < 0 && errno == ESRCH) || smiley_ring_consumer_lost (&tracer.ring))
         {
           tracer.disabled = 1;
           return NULL;

@@ -1,12 +1,14 @@
-/* smiley-ring-private.h: the shared-memory ring between a traced
- * interpreter and the smiley process
+/* smiley-ring.h: the shared-memory ring between a traced interpreter and
+ * the smiley process that consumes its frames
  *
  * SPDX-License-Identifier: Apache-2.0
  *
  * This header depends on nothing but the C library and Linux, because both
- * sides include it: the plugin in the smiley process (consumer) and the
- * _smiley_tracer extension inside the traced interpreter (producer), which
- * must not load GLib into a program that might use its own.
+ * sides include it: the consumer (the python source of `smiley run`, or a
+ * `smiley monitor`/`record` that `smiley run` handed the ring to, see
+ * docs/transport.md) and the _smiley_tracer extension inside the traced
+ * interpreter (producer), which must not load GLib into a program that
+ * might use its own. Not installed: the layout is private to one build.
  *
  * Layout of the memfd: one header page, then SIZE bytes of data. The data
  * is mapped twice, back to back, right after the header (the trick of
@@ -27,7 +29,9 @@
 #pragma once
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/futex.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
@@ -37,7 +41,7 @@
 #include <unistd.h>
 
 #define SMILEY_RING_MAGIC 0x534d5247u /* "SMRG" */
-#define SMILEY_RING_VERSION 1u
+#define SMILEY_RING_VERSION 2u
 #define SMILEY_RING_HEADER_SIZE 4096u
 /* 8 MiB: a few hundred thousand events of slack, so a consumer that is
  * briefly slower than the program (a sink flushing) does not stall it. */
@@ -61,7 +65,14 @@ typedef struct
   _Atomic uint64_t tail;
   _Atomic uint32_t tail_seq;          /* futex word the producer sleeps on */
   _Atomic uint32_t consumer_sleeping; /* consumer sleeps on head_seq */
-  uint8_t          pad1[64 - 16];
+  _Atomic uint64_t events_consumed;   /* events the consumer handed on */
+  /* A consumer in another process than the producer's parent (a listener
+   * `smiley run` handed the ring to): its pid, so that a producer stuck on
+   * a full ring can tell it died, and a flag it sets when it stops
+   * consuming while it lives on (it refused or dropped the run). */
+  _Atomic int32_t  consumer_pid;
+  _Atomic uint32_t consumer_gone;
+  uint8_t          pad1[64 - 32];
 
   /* Once the traced program forks, its processes all write to this ring:
    * a frame, a string id or a thread id is then only taken under @lock
@@ -90,6 +101,9 @@ typedef struct
   uint64_t          size;
   uint64_t          mask;
   size_t            map_size; /* header + 2 × size, for munmap */
+  /* Consumer: its own copy of the tail. The shared one is only published
+   * for the producer, which could overwrite it. */
+  uint64_t tail;
 } SmileyRing;
 
 static inline long
@@ -142,16 +156,21 @@ fail:
 }
 
 /* Creates a ring memfd (close-on-exec; the spawner decides who inherits
- * it) and maps it. Returns the fd, or -errno. */
+ * it) and maps it. Returns the fd, or -errno.
+ *
+ * Its size is sealed: whoever maps it (a listener it is handed to) can
+ * rely on every page staying there, where a file that shrank under a
+ * mapping would kill the reader with SIGBUS. */
 static inline int
 smiley_ring_create (SmileyRing *ring, uint64_t size)
 {
-  int fd = memfd_create ("smiley-ring", MFD_CLOEXEC);
+  int fd = memfd_create ("smiley-ring", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   int err;
 
   if (fd < 0)
     return -errno;
-  if (ftruncate (fd, SMILEY_RING_HEADER_SIZE + size) < 0)
+  if (ftruncate (fd, SMILEY_RING_HEADER_SIZE + size) < 0
+      || fcntl (fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
     {
       err = errno;
       close (fd);
@@ -238,6 +257,21 @@ smiley_ring_wait_space (SmileyRing *ring, uint64_t len, int give_up_ms)
     }
 }
 
+/* Producer: whether the consumer stopped for good. A listener that was
+ * handed the ring sets consumer_gone when it drops the run, and cannot
+ * when it is killed: then its pid is gone. (The consumer in smiley run's
+ * own process is watched through the producer's parent instead.) */
+static inline int
+smiley_ring_consumer_lost (SmileyRing *ring)
+{
+  SmileyRingHeader *h = ring->header;
+  int32_t           pid = atomic_load_explicit (&h->consumer_pid, memory_order_relaxed);
+
+  if (atomic_load_explicit (&h->consumer_gone, memory_order_acquire))
+    return 1;
+  return pid > 0 && kill ((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
 /* Producer: where the next frame goes; smiley_ring_wait_space() made
  * room for it. Thanks to the mirror mapping it is contiguous. */
 static inline uint8_t *
@@ -263,20 +297,19 @@ smiley_ring_publish (SmileyRing *ring, uint64_t len)
     smiley_ring_wake_consumer (ring);
 }
 
-/* Consumer: how many bytes are readable at smiley_ring_read_pointer(). */
+/* Consumer: how many bytes are readable at smiley_ring_read_pointer().
+ * More than the ring's size means the producer broke the ring (a
+ * consumer that does not trust it checks). */
 static inline uint64_t
 smiley_ring_readable (SmileyRing *ring)
 {
-  SmileyRingHeader *h = ring->header;
-  return atomic_load_explicit (&h->head, memory_order_acquire)
-         - atomic_load_explicit (&h->tail, memory_order_relaxed);
+  return atomic_load_explicit (&ring->header->head, memory_order_acquire) - ring->tail;
 }
 
 static inline const uint8_t *
 smiley_ring_read_pointer (SmileyRing *ring)
 {
-  return ring->data
-         + (atomic_load_explicit (&ring->header->tail, memory_order_relaxed) & ring->mask);
+  return ring->data + (ring->tail & ring->mask);
 }
 
 /* Consumer: releases @len bytes and wakes a producer waiting for room. */
@@ -284,9 +317,9 @@ static inline void
 smiley_ring_release (SmileyRing *ring, uint64_t len)
 {
   SmileyRingHeader *h = ring->header;
-  uint64_t          tail = atomic_load_explicit (&h->tail, memory_order_relaxed);
 
-  atomic_store_explicit (&h->tail, tail + len, memory_order_release);
+  ring->tail += len;
+  atomic_store_explicit (&h->tail, ring->tail, memory_order_release);
   atomic_thread_fence (memory_order_seq_cst);
   if (atomic_load_explicit (&h->producer_waiting, memory_order_relaxed))
     {
