@@ -258,12 +258,13 @@ smiley_ring_consumer_drain (SmileyRingConsumer *self, guint64 budget)
       self->lend = consumed > 0 ? MAX_FEED : readable;
       if (consumed == 0 && n == readable)
         {
-          fail (self,
-                g_error_new (SMILEY_FRAME_ERROR, SMILEY_FRAME_ERROR_TRUNCATED,
-                             "reading the traced program's events: the ring holds %" G_GUINT64_FORMAT
-                             " bytes that are not a whole frame",
-                             readable),
-                FALSE);
+          fail (
+              self,
+              g_error_new (SMILEY_FRAME_ERROR, SMILEY_FRAME_ERROR_TRUNCATED,
+                           "reading the traced program's events: the ring holds %" G_GUINT64_FORMAT
+                           " bytes that are not a whole frame",
+                           readable),
+              FALSE);
           consumed = n;
         }
       smiley_ring_release (ring, consumed);

@@ -346,11 +346,11 @@ smiley_python_source_run (SmileySource *source, SmileySink *sink, GCancellable *
   GThread          *thread = NULL;
   g_autofree char  *cwd = g_get_current_dir ();
   g_autoptr (SmileyRun) run = NULL;
-  gint64            start_us;
-  int               ring_fd, spawn_error, status = 0, signum = 0;
-  pid_t             pid;
-  GError           *local_error = NULL;
-  gboolean          ok;
+  gint64   start_us;
+  int      ring_fd, spawn_error, status = 0, signum = 0;
+  pid_t    pid;
+  GError  *local_error = NULL;
+  gboolean ok;
 
   self->events_emitted = 0;
   self->events_delivered = 0;

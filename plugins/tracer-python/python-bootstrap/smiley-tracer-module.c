@@ -332,7 +332,8 @@ ring_reserve (size_t len)
     {
       /* The consumer made no progress for a second: only give up if it
        * is gone, otherwise a slow sink is allowed to slow us down. */
-      if ((kill (tracer.parent, 0) < 0 && errno == ESRCH) || smiley_ring_consumer_lost (&tracer.ring))
+      if ((kill (tracer.parent, 0) < 0 && errno == ESRCH)
+          || smiley_ring_consumer_lost (&tracer.ring))
         {
           tracer.disabled = 1;
           return NULL;
