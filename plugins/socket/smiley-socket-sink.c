@@ -2,10 +2,17 @@
  *
  * SPDX-License-Identifier: Apache-2.0
  */
+/* memfd seals, in smiley-ring.h */
+#define _GNU_SOURCE 1
+
 #include "smiley-build-config.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <gio/gunixfdmessage.h>
+
+#include "smiley-ring.h"
 #include "smiley-socket-private.h"
 #include "smiley-socket-sink.h"
 
@@ -23,6 +30,11 @@
  * fail: the events cannot be delivered, and saying so beats pretending.
  * end_run() waits for the listener to confirm the run with an ACK byte, so
  * a successful end means the listener's sink took every event.
+ *
+ * A listener on the same machine is handed the tracer's ring instead
+ * (#SmileySocketSink:share-ring): the events then go from the traced
+ * program to the listener without passing through this process at all,
+ * and the connection only carries the run's start and end.
  */
 
 typedef struct
@@ -31,20 +43,26 @@ typedef struct
   SmileyFrameWriter *writer;
   /* Set once a write failed; later calls repeat the failure. */
   char *failure;
+  /* The listener's pid as this process sees it, 0 if unknown or remote. */
+  pid_t listener_pid;
+  /* The tracer's ring went to the listener. */
+  gboolean adopted;
 } Stream;
 
 struct _SmileySocketSink
 {
   GObject parent_instance;
 
-  char *endpoint;
-  guint connect_timeout;
+  char    *endpoint;
+  guint    connect_timeout;
+  gboolean share_ring;
 
   SmileySocketEndpoint *parsed;
   char                 *name;
   /* Made by g_initable_init() so that `smiley run` fails before the
    * program starts when nobody listens; the first run takes it. */
   GSocketConnection *spare;
+  pid_t              spare_pid;
   GHashTable        *streams; /* SmileyRun* → Stream* */
 };
 
@@ -53,6 +71,7 @@ enum
   PROP_0,
   PROP_ENDPOINT,
   PROP_CONNECT_TIMEOUT,
+  PROP_SHARE_RING,
   N_PROPS
 };
 
@@ -130,7 +149,7 @@ set_connect_error (SmileySocketSink *self, GError *cause, GError **error)
  * program data, so they only go to a listener of the same user, even if
  * the socket file was left writable by someone. */
 static gboolean
-check_listener_user (SmileySocketSink *self, GSocket *socket, GError **error)
+check_listener_user (SmileySocketSink *self, GSocket *socket, pid_t *pid, GError **error)
 {
   g_autoptr (GCredentials) credentials = NULL;
   g_autoptr (GError) local_error = NULL;
@@ -138,6 +157,7 @@ check_listener_user (SmileySocketSink *self, GSocket *socket, GError **error)
 
   credentials = g_socket_get_credentials (socket, &local_error);
   uid = credentials != NULL ? g_credentials_get_unix_user (credentials, &local_error) : (uid_t)-1;
+  *pid = credentials != NULL ? g_credentials_get_unix_pid (credentials, NULL) : -1;
   if (uid == (uid_t)-1)
     {
       g_set_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_UNSAFE,
@@ -157,7 +177,7 @@ check_listener_user (SmileySocketSink *self, GSocket *socket, GError **error)
 }
 
 static GSocketConnection *
-smiley_socket_sink_connect (SmileySocketSink *self, GError **error)
+smiley_socket_sink_connect (SmileySocketSink *self, pid_t *listener_pid, GError **error)
 {
   g_autoptr (GSocketClient) client = g_socket_client_new ();
   g_autoptr (GSocketConnectable) connectable = NULL;
@@ -185,8 +205,9 @@ smiley_socket_sink_connect (SmileySocketSink *self, GError **error)
    * wait as long as the listener needs (lossless back-pressure). */
   g_socket_set_timeout (socket, 0);
 
+  *listener_pid = 0;
   if (self->parsed->kind == SMILEY_SOCKET_ENDPOINT_UNIX
-      && !check_listener_user (self, socket, error))
+      && !check_listener_user (self, socket, listener_pid, error))
     return NULL;
 
   return g_steal_pointer (&connection);
@@ -202,7 +223,7 @@ smiley_socket_sink_initable_init (GInitable *initable, GCancellable *cancellable
   if (self->spare != NULL)
     return TRUE;
 
-  self->spare = smiley_socket_sink_connect (self, error);
+  self->spare = smiley_socket_sink_connect (self, &self->spare_pid, error);
   return self->spare != NULL;
 }
 
@@ -258,6 +279,7 @@ smiley_socket_sink_begin_run (SmileySink *sink, SmileyRun *run, GError **error)
   SmileySocketSink  *self = SMILEY_SOCKET_SINK (sink);
   GSocketConnection *connection;
   Stream            *stream;
+  pid_t              listener_pid = self->spare_pid;
 
   if (g_hash_table_contains (self->streams, run))
     {
@@ -272,16 +294,105 @@ smiley_socket_sink_begin_run (SmileySink *sink, SmileyRun *run, GError **error)
    * runs a listener receives at once never mix. */
   if (self->spare != NULL)
     connection = g_steal_pointer (&self->spare);
-  else if ((connection = smiley_socket_sink_connect (self, error)) == NULL)
+  else if ((connection = smiley_socket_sink_connect (self, &listener_pid, error)) == NULL)
     return FALSE;
 
   stream = g_new0 (Stream, 1);
   stream->connection = connection;
+  stream->listener_pid = listener_pid;
   stream->writer = smiley_frame_writer_new ();
   g_hash_table_insert (self->streams, g_object_ref (run), stream);
 
+  /* Sent with whatever comes next: the ring, if the run's source hands
+   * it over, must come with the stream's first byte. */
   smiley_frame_writer_begin_run (stream->writer, run);
-  return stream_write_pending (self, stream, run, error);
+  return TRUE;
+}
+
+/* Whether @pid sees the same files as we do: it will read the run's
+ * source files by the names the run has here. */
+static gboolean
+same_mount_namespace (pid_t pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/ns/mnt", (int)pid);
+  struct stat      ours, theirs;
+
+  return pid > 0 && stat ("/proc/self/ns/mnt", &ours) == 0 && stat (path, &theirs) == 0
+         && ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino;
+}
+
+static gboolean
+smiley_socket_sink_takes_ring (SmileySink *sink, SmileyRun *run)
+{
+  SmileySocketSink *self = SMILEY_SOCKET_SINK (sink);
+  Stream           *stream = g_hash_table_lookup (self->streams, run);
+
+  /* Only a listener known to be this user's, on this machine, seeing the
+   * same files, can drain the ring in our place. */
+  return self->share_ring && stream != NULL && stream->failure == NULL
+         && self->parsed->kind == SMILEY_SOCKET_ENDPOINT_UNIX
+         && smiley_frame_writer_get_pending (stream->writer) > 0
+         && same_mount_namespace (stream->listener_pid);
+}
+
+/* Tells the tracer who drains its ring now, so that it stops waiting on a
+ * full ring if the listener dies (smiley_ring_consumer_lost()). */
+static gboolean
+name_consumer (int ring_fd, pid_t pid, GError **error)
+{
+  SmileyRingHeader *header
+      = mmap (NULL, SMILEY_RING_HEADER_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, ring_fd, 0);
+
+  if (header == MAP_FAILED)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                   "cannot map the event ring: %s", g_strerror (saved_errno));
+      return FALSE;
+    }
+  atomic_store (&header->consumer_pid, (int32_t)pid);
+  munmap (header, SMILEY_RING_HEADER_SIZE);
+  return TRUE;
+}
+
+/* The run's start goes out with the ring's memfd attached to its first
+ * byte (SCM_RIGHTS); the listener maps it and drains it from then on. */
+static gboolean
+smiley_socket_sink_adopt_ring (SmileySink *sink, SmileyRun *run, int ring_fd, GError **error)
+{
+  SmileySocketSink *self = SMILEY_SOCKET_SINK (sink);
+  Stream           *stream = lookup_stream (self, run, error);
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr (GSocketControlMessage) message = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GError) local_error = NULL;
+  GOutputVector  vector;
+  GOutputStream *output;
+  gssize         sent;
+
+  if (stream == NULL || !name_consumer (ring_fd, stream->listener_pid, error))
+    return FALSE;
+  if (g_unix_fd_list_append (fds, ring_fd, error) < 0)
+    return FALSE;
+  message = g_unix_fd_message_new_with_fd_list (fds);
+  bytes = smiley_frame_writer_take_bytes (stream->writer);
+  vector.buffer = g_bytes_get_data (bytes, &vector.size);
+  sent = g_socket_send_message (g_socket_connection_get_socket (stream->connection), NULL, &vector,
+                                1, &message, 1, G_SOCKET_MSG_NONE, NULL, &local_error);
+  output = g_io_stream_get_output_stream (G_IO_STREAM (stream->connection));
+  if (sent < 0
+      || !g_output_stream_write_all (output, (const guint8 *)vector.buffer + sent,
+                                     vector.size - (gsize)sent, NULL, NULL, &local_error))
+    {
+      stream->failure = g_strdup_printf ("cannot hand the run to the listener on %s: %s",
+                                         self->name, local_error->message);
+      g_set_error_literal (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_DISCONNECTED,
+                           stream->failure);
+      return FALSE;
+    }
+  stream->adopted = TRUE;
+  return TRUE;
 }
 
 static gboolean
@@ -362,13 +473,32 @@ smiley_socket_sink_end_run (SmileySink *sink, SmileyRun *run, GError **error)
   return ok;
 }
 
+/* Sends what is pending, the start of runs that have pushed nothing yet
+ * included. */
+static gboolean
+smiley_socket_sink_flush (SmileySink *sink, GError **error)
+{
+  SmileySocketSink *self = SMILEY_SOCKET_SINK (sink);
+  GHashTableIter    iter;
+  gpointer          run, stream;
+
+  g_hash_table_iter_init (&iter, self->streams);
+  while (g_hash_table_iter_next (&iter, &run, &stream))
+    if (!stream_write_pending (self, stream, run, error))
+      return FALSE;
+  return TRUE;
+}
+
 static void
 smiley_socket_sink_iface_init (SmileySinkInterface *iface)
 {
   iface->begin_run = smiley_socket_sink_begin_run;
   iface->push = smiley_socket_sink_push;
   iface->push_encoded = smiley_socket_sink_push_encoded;
+  iface->takes_ring = smiley_socket_sink_takes_ring;
+  iface->adopt_ring = smiley_socket_sink_adopt_ring;
   iface->end_run = smiley_socket_sink_end_run;
+  iface->flush = smiley_socket_sink_flush;
 }
 
 static void
@@ -406,6 +536,9 @@ smiley_socket_sink_get_property (GObject *object, guint prop_id, GValue *value, 
     case PROP_CONNECT_TIMEOUT:
       g_value_set_uint (value, self->connect_timeout);
       break;
+    case PROP_SHARE_RING:
+      g_value_set_boolean (value, self->share_ring);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -428,6 +561,9 @@ smiley_socket_sink_set_property (GObject *object, guint prop_id, const GValue *v
       break;
     case PROP_CONNECT_TIMEOUT:
       self->connect_timeout = g_value_get_uint (value);
+      break;
+    case PROP_SHARE_RING:
+      self->share_ring = g_value_get_boolean (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -462,6 +598,18 @@ smiley_socket_sink_class_init (SmileySocketSinkClass *klass)
       = g_param_spec_uint ("connect-timeout", NULL, NULL, 1, 600, 5,
                            G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
+  /**
+   * SmileySocketSink:share-ring:
+   *
+   * Hand the tracer's shared-memory ring to a listener on the same
+   * machine (a Unix socket, the same user, the same files), which then
+   * drains it itself: the events do not pass through `smiley run`. Off,
+   * or over TCP, the events are forwarded over the connection.
+   */
+  properties[PROP_SHARE_RING]
+      = g_param_spec_boolean ("share-ring", NULL, NULL, TRUE,
+                              G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -469,6 +617,7 @@ static void
 smiley_socket_sink_init (SmileySocketSink *self)
 {
   self->connect_timeout = 5;
+  self->share_ring = TRUE;
   self->streams
       = g_hash_table_new_full (g_direct_hash, g_direct_equal, g_object_unref, stream_free);
 }

@@ -2,16 +2,22 @@
  *
  * SPDX-License-Identifier: Apache-2.0
  */
+/* memfd seals, in smiley-ring.h */
+#define _GNU_SOURCE 1
+
 #include "smiley-build-config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <gio/gunixfdmessage.h>
 #include <glib/gstdio.h>
 
+#include "smiley-ring-consumer.h"
 #include "smiley-socket-private.h"
 #include "smiley-socket-source.h"
 
@@ -32,6 +38,14 @@
  * stream is disconnected with one line on stderr ("smiley: disconnecting
  * peer …: REASON") and its run, if it had begun, ends as abnormal; every
  * other connection carries on.
+ *
+ * A publisher on the same machine may attach its tracer's ring to the
+ * first bytes of its stream (docs/transport.md). The connection then
+ * carries only the run's start and end, and the run's frames are taken
+ * from the ring by a SmileyRingConsumer, polled from the same main
+ * context: the producer does not wake us, we look every RING_POLL_MS
+ * while the ring is empty, which is how the python source's own reader
+ * waits too.
  */
 
 /* How much of one connection is read before others get their turn. */
@@ -40,6 +54,10 @@
  * up to this many events: the tracer sends one event per frame, and a
  * store pays per batch (a transaction). Merging never waits for data. */
 #define MAX_BATCH 8192
+/* How often an empty ring is looked at, and how much of a ring is taken
+ * before other connections get their turn. */
+#define RING_POLL_MS 10
+#define RING_CHUNK_SIZE (1u << 20)
 
 typedef struct _Server Server;
 
@@ -53,6 +71,15 @@ typedef struct
   SmileyRun *run;
   /* Who is at the other end, for messages: "pid 1234" or "127.0.0.1:5678". */
   char *peer;
+  /* A Unix peer may attach its ring to the stream's first bytes: read
+   * with room for one fd until the run begins. */
+  gboolean    accepts_ring;
+  gboolean    extra_fds;
+  int         ring_fd;
+  SmileyRing *ring;
+  /* Set in ring mode: it makes connection->run, and a GSource drains it. */
+  SmileyRingConsumer *consumer;
+  GSource            *ring_watch;
 } Connection;
 
 struct _Server
@@ -365,6 +392,21 @@ connection_free (gpointer data)
       g_source_destroy (connection->watch);
       g_source_unref (connection->watch);
     }
+  if (connection->ring_watch != NULL)
+    {
+      g_source_destroy (connection->ring_watch);
+      g_source_unref (connection->ring_watch);
+    }
+  g_clear_pointer (&connection->consumer, smiley_ring_consumer_free);
+  if (connection->ring != NULL)
+    {
+      /* Whatever the tracer writes now has nowhere to go: it stops
+       * waiting for room as soon as it finds the ring full. */
+      atomic_store (&connection->ring->header->consumer_gone, 1);
+      smiley_ring_free (connection->ring);
+    }
+  if (connection->ring_fd >= 0)
+    close (connection->ring_fd);
   g_socket_close (connection->socket, NULL);
   g_object_unref (connection->socket);
   smiley_frame_reader_free (connection->reader);
@@ -418,6 +460,96 @@ connection_reject (Connection *connection, const char *reason)
   connection_close (connection);
 }
 
+/* Tells whether the peer broke the ring or our sink failed on its frames,
+ * and acts on it. Returns: %FALSE if the connection is gone */
+static gboolean
+connection_check_ring (Connection *connection)
+{
+  gboolean      from_sink;
+  const GError *error = smiley_ring_consumer_get_error (connection->consumer, &from_sink);
+
+  if (error == NULL)
+    return TRUE;
+  if (from_sink)
+    {
+      server_fail (connection->server, (GError *)error);
+      return FALSE;
+    }
+  connection_reject (connection, error->message);
+  return FALSE;
+}
+
+static gboolean
+connection_ring_ready (gpointer user_data)
+{
+  Connection *connection = user_data;
+
+  /* The sink failed earlier in this main loop iteration. */
+  if (connection->server->error != NULL)
+    return G_SOURCE_CONTINUE;
+  smiley_ring_consumer_drain (connection->consumer, RING_CHUNK_SIZE);
+  return connection_check_ring (connection) ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+typedef struct
+{
+  GSource     source;
+  SmileyRing *ring;
+} RingWatch;
+
+static gboolean
+ring_watch_prepare (GSource *source, gint *timeout)
+{
+  if (smiley_ring_readable (((RingWatch *)source)->ring) > 0)
+    {
+      *timeout = 0;
+      return TRUE;
+    }
+  *timeout = RING_POLL_MS;
+  return FALSE;
+}
+
+static gboolean
+ring_watch_check (GSource *source)
+{
+  return smiley_ring_readable (((RingWatch *)source)->ring) > 0;
+}
+
+static gboolean
+ring_watch_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
+{
+  return callback (user_data);
+}
+
+static GSourceFuncs ring_watch_funcs = {
+  .prepare = ring_watch_prepare,
+  .check = ring_watch_check,
+  .dispatch = ring_watch_dispatch,
+};
+
+/* Maps the ring the peer attached to its stream, and starts a consumer
+ * on it from the run as the stream began it. */
+static gboolean
+connection_take_ring (Connection *connection, SmileyRun *run, GError **error)
+{
+  g_autoptr (SmileyFrameWriter) writer = smiley_frame_writer_new ();
+  g_autoptr (GBytes) begin = NULL;
+
+  connection->ring = smiley_ring_open (connection->ring_fd, error);
+  close (connection->ring_fd);
+  connection->ring_fd = -1;
+  if (connection->ring == NULL)
+    {
+      g_prefix_error (error, "the ring it handed over: ");
+      return FALSE;
+    }
+  smiley_frame_writer_begin_run (writer, run);
+  begin = smiley_frame_writer_take_bytes (writer);
+  connection->consumer = smiley_ring_consumer_new (
+      connection->ring, begin, smiley_run_get_cwd (run), connection->server->sink, error);
+  return connection->consumer != NULL;
+}
+
 static gboolean
 connection_begin_run (Connection *connection)
 {
@@ -425,6 +557,7 @@ connection_begin_run (Connection *connection)
   SmileyRun *run = smiley_frame_reader_get_run (connection->reader);
   g_autoptr (GError) error = NULL;
 
+  connection->accepts_ring = FALSE;
   if (g_hash_table_contains (server->run_ids, smiley_run_get_id (run)))
     {
       g_autofree char *reason = g_strdup_printf (
@@ -432,6 +565,22 @@ connection_begin_run (Connection *connection)
 
       connection_reject (connection, reason);
       return FALSE;
+    }
+  if (connection->extra_fds)
+    {
+      connection_reject (connection, "it sent more than one file descriptor");
+      return FALSE;
+    }
+  if (connection->ring_fd >= 0)
+    {
+      if (!connection_take_ring (connection, run, &error))
+        {
+          connection_reject (connection, error->message);
+          return FALSE;
+        }
+      /* The ring's frames build up the run the sink gets; the stream's
+       * only carries its start and end. */
+      run = smiley_ring_consumer_get_run (connection->consumer);
     }
 
   /* A sink refuses a run for reasons of that run (a store that already
@@ -446,6 +595,14 @@ connection_begin_run (Connection *connection)
 
   g_hash_table_add (server->run_ids, g_strdup (smiley_run_get_id (run)));
   connection->run = g_object_ref (run);
+  if (connection->consumer != NULL)
+    {
+      connection->ring_watch = g_source_new (&ring_watch_funcs, sizeof (RingWatch));
+      ((RingWatch *)connection->ring_watch)->ring = connection->ring;
+      g_source_set_callback (connection->ring_watch, connection_ring_ready, connection, NULL);
+      g_source_set_static_name (connection->ring_watch, "[smiley] ring");
+      g_source_attach (connection->ring_watch, g_main_loop_get_context (server->loop));
+    }
   return TRUE;
 }
 
@@ -471,6 +628,26 @@ connection_end_run (Connection *connection)
    * does not need it. */
   g_socket_send (connection->socket, (const char *)&ack, 1, NULL, NULL);
   connection_close (connection);
+}
+
+/* The publisher's RUN_END says how the program ended; the ring said the
+ * rest (the tracer's own RUN_END: its end time, error, traceback). */
+static void
+connection_end_ring_run (Connection *connection)
+{
+  SmileyRun *stream_run = smiley_frame_reader_get_run (connection->reader);
+
+  /* The program is gone, so the ring holds all there is; a forked child
+   * that outlives it only adds what is dropped after the run's end. */
+  smiley_ring_consumer_drain (connection->consumer, connection->ring->size);
+  if (!connection_check_ring (connection))
+    return;
+  smiley_run_conclude (connection->run, smiley_ring_consumer_got_end (connection->consumer),
+                       smiley_run_get_exit_status (stream_run), smiley_run_get_signal (stream_run),
+                       smiley_run_get_events_emitted (stream_run));
+  if (smiley_run_get_state (stream_run) == SMILEY_RUN_ABNORMAL)
+    smiley_run_set_state (connection->run, SMILEY_RUN_ABNORMAL);
+  connection_end_run (connection);
 }
 
 /* Hands every complete message buffered for @connection to the sink.
@@ -509,6 +686,12 @@ connection_drain (Connection *connection)
               connection_reject (connection, "events before the run began");
               return FALSE;
             }
+          if (connection->consumer != NULL)
+            {
+              connection_reject (connection, "events on the connection of a run whose ring it "
+                                             "handed over");
+              return FALSE;
+            }
           if (!smiley_sink_push (server->sink, connection->run, batch, &error))
             {
               server_fail (server, error);
@@ -523,7 +706,10 @@ connection_drain (Connection *connection)
               return FALSE;
             }
           /* One connection carries one run: whatever follows is ignored. */
-          connection_end_run (connection);
+          if (connection->consumer != NULL)
+            connection_end_ring_run (connection);
+          else
+            connection_end_run (connection);
           return FALSE;
 
         default:
@@ -541,7 +727,13 @@ connection_hang_up (Connection *connection)
   if (connection->run != NULL)
     {
       /* The publisher died (SIGKILL, a crash) or was stopped mid-run: the
-       * run is kept up to its last complete frame. */
+       * run is kept up to its last complete frame, in its ring too. */
+      if (connection->consumer != NULL)
+        {
+          smiley_ring_consumer_drain (connection->consumer, connection->ring->size);
+          if (!connection_check_ring (connection))
+            return;
+        }
       connection_end_run_abnormally (connection, "connection lost");
       connection_close (connection);
       return;
@@ -558,12 +750,54 @@ connection_hang_up (Connection *connection)
   connection_close (connection);
 }
 
+/* Receives like g_socket_receive(), and keeps a ring's memfd that comes
+ * with the bytes. Only the first fd counts; any other is closed, and
+ * makes the peer be refused when its run begins. */
+static gssize
+connection_receive_with_ring (Connection *connection, char *buffer, GError **error)
+{
+  GInputVector            vector = { buffer, READ_CHUNK_SIZE };
+  GSocketControlMessage **messages = NULL;
+  gint                    n_messages = 0;
+  gint                    flags = 0;
+  gssize                  n;
+
+  n = g_socket_receive_message (connection->socket, NULL, &vector, 1, &messages, &n_messages,
+                                &flags, NULL, error);
+  for (gint i = 0; i < n_messages; i++)
+    {
+      if (G_IS_UNIX_FD_MESSAGE (messages[i]))
+        {
+          gint  n_fds = 0;
+          gint *fds = g_unix_fd_message_steal_fds (G_UNIX_FD_MESSAGE (messages[i]), &n_fds);
+
+          for (gint j = 0; j < n_fds; j++)
+            {
+              if (connection->ring_fd < 0 && !connection->extra_fds)
+                connection->ring_fd = fds[j];
+              else
+                {
+                  close (fds[j]);
+                  connection->extra_fds = TRUE;
+                }
+            }
+          g_free (fds);
+        }
+      g_object_unref (messages[i]);
+    }
+  g_free (messages);
+  if ((flags & MSG_CTRUNC) != 0)
+    connection->extra_fds = TRUE;
+  return n;
+}
+
 static gboolean
 connection_readable (GSocket *socket, GIOCondition condition, gpointer user_data)
 {
   Connection *connection = user_data;
   Server     *server = connection->server;
   g_autoptr (GError) error = NULL;
+  char  *buffer;
   gssize n;
 
   /* The sink failed earlier in this main loop iteration: the listener is
@@ -572,9 +806,11 @@ connection_readable (GSocket *socket, GIOCondition condition, gpointer user_data
     return G_SOURCE_CONTINUE;
 
   /* Straight into the reader's buffer: no copy. */
-  n = g_socket_receive (socket,
-                        (char *)smiley_frame_reader_reserve (connection->reader, READ_CHUNK_SIZE),
-                        READ_CHUNK_SIZE, NULL, &error);
+  buffer = (char *)smiley_frame_reader_reserve (connection->reader, READ_CHUNK_SIZE);
+  if (connection->accepts_ring)
+    n = connection_receive_with_ring (connection, buffer, &error);
+  else
+    n = g_socket_receive (socket, buffer, READ_CHUNK_SIZE, NULL, &error);
   if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
     return G_SOURCE_CONTINUE;
 
@@ -671,6 +907,8 @@ listener_acceptable (GSocket *listener, GIOCondition condition, gpointer user_da
   connection->reader = smiley_frame_reader_new (SMILEY_SOCKET_MAX_FRAME_SIZE);
   smiley_frame_reader_set_max_batch (connection->reader, MAX_BATCH);
   connection->peer = peer;
+  connection->ring_fd = -1;
+  connection->accepts_ring = g_socket_get_family (connection->socket) == G_SOCKET_FAMILY_UNIX;
   connection->watch
       = g_socket_create_source (connection->socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
   g_source_set_callback (connection->watch, G_SOURCE_FUNC (connection_readable), connection, NULL);

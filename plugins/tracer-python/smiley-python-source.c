@@ -350,7 +350,7 @@ smiley_python_source_run (SmileySource *source, SmileySink *sink, GCancellable *
   int      ring_fd, spawn_error, status = 0, signum = 0;
   pid_t    pid;
   GError  *local_error = NULL;
-  gboolean ok;
+  gboolean ok, adopted = FALSE;
 
   self->events_emitted = 0;
   self->events_delivered = 0;
@@ -456,9 +456,10 @@ smiley_python_source_run (SmileySource *source, SmileySink *sink, GCancellable *
     run = g_object_ref (smiley_ring_consumer_get_run (ctx->consumer));
   /* A sink that takes the ring has it drained where the events go (a
    * listener on this machine): then they never pass through here. */
-  if (run == NULL || !smiley_sink_begin_run (sink, run, &local_error)
-      || (smiley_sink_takes_ring (sink, run)
-          && !smiley_sink_adopt_ring (sink, run, ring_fd, &local_error)))
+  if (run != NULL && smiley_sink_begin_run (sink, run, &local_error))
+    adopted = smiley_sink_takes_ring (sink, run);
+  if (run == NULL || local_error != NULL
+      || (adopted && !smiley_sink_adopt_ring (sink, run, ring_fd, &local_error)))
     {
       /* Nothing will record this run: don't let it run untraced. */
       kill (pid, SIGKILL);
@@ -473,7 +474,7 @@ smiley_python_source_run (SmileySource *source, SmileySink *sink, GCancellable *
       g_propagate_error (error, local_error);
       return FALSE;
     }
-  if (smiley_sink_takes_ring (sink, run))
+  if (adopted)
     g_clear_pointer (&ctx->consumer, smiley_ring_consumer_free);
   else
     thread = g_thread_new ("smiley-ring-reader", reader_thread, ctx);
