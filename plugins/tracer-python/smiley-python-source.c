@@ -12,10 +12,12 @@
  * The tracer is the _smiley_tracer extension, loaded by a bootstrap
  * sitecustomize that this source puts first on the child's PYTHONPATH
  * (see python-bootstrap/). It writes wire-format frames into a
- * shared-memory ring (smiley-ring-private.h) that a thread of ours drains
- * into a SmileyFrameReader and on into the sink, while the calling thread
- * waits for the child. When the child is gone the ring is drained to the
- * last byte, so nothing the program did before it died is lost.
+ * shared-memory ring (smiley-ring.h) that a thread of ours drains with a
+ * SmileyRingConsumer into the sink, while the calling thread waits for the
+ * child. When the child is gone the ring is drained to the last byte, so
+ * nothing the program did before it died is lost. A sink that takes the
+ * ring (a listener on this machine, see docs/transport.md) drains it
+ * instead, and this process only waits and reports how the program ended.
  */
 /* memfd_create, dladdr */
 #define _GNU_SOURCE 1
