@@ -8,6 +8,9 @@
  * or raw sockets. What arrives is recorded by TestRecordingSink and
  * compared field by field with what was sent.
  */
+/* memfd_create() and its seals, for the rings the tests hand over */
+#define _GNU_SOURCE 1
+
 #include "smiley-build-config.h"
 
 #include <errno.h>
@@ -17,12 +20,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gio/gunixfdmessage.h>
 #include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
 
 #include <smiley.h>
 #include <smiley-wire.h>
 
+#include "smiley-ring-consumer.h"
 #include "smiley-socket-private.h"
 #include "smiley-socket-sink.h"
 #include "smiley-socket-source.h"
@@ -59,6 +64,8 @@ struct _TestRecordingSink
   guint      n_ended;
   gint       fail_after_pushes; /* < 0: never */
   char      *refuse_run_id;     /* begin_run of this id fails */
+  gboolean   hold_begin;        /* begin_run waits until it is cleared */
+  guint      n_holding;         /* begin_run calls waiting so */
 };
 
 static void test_recording_sink_iface_init (SmileySinkInterface *iface);
@@ -108,6 +115,13 @@ test_recording_sink_begin_run (SmileySink *sink, SmileyRun *run, GError **error)
 
   g_mutex_lock (&self->lock);
   check_thread (self);
+  /* Keeps the listener's thread busy while a test arranges what it will
+   * find once it goes on. */
+  self->n_holding++;
+  g_cond_broadcast (&self->cond);
+  while (self->hold_begin)
+    g_cond_wait (&self->cond, &self->lock);
+  self->n_holding--;
   if (g_strcmp0 (self->refuse_run_id, smiley_run_get_id (run)) == 0)
     {
       g_mutex_unlock (&self->lock);
@@ -1767,6 +1781,758 @@ test_throughput (Fixture *fixture, gconstpointer data)
                   elapsed * 1e3 / ((double)n_batches * batch_size));
 }
 
+/* Rings handed over {{{1 */
+
+/* Small, so that a run wraps it many times. */
+#define RING_SIZE (64u * 1024u)
+/* How the traced program ended, as only `smiley run` knows. */
+#define TRACED_EXIT_STATUS 3
+
+/* Polls @condition for up to WAIT_SECONDS, then asserts it. */
+#define POLL_UNTIL(condition)                                                                      \
+  G_STMT_START                                                                                     \
+  {                                                                                                \
+    gint64 poll_deadline = g_get_monotonic_time () + WAIT_SECONDS * G_TIME_SPAN_SECOND;            \
+    while (!(condition) && g_get_monotonic_time () < poll_deadline)                                \
+      g_usleep (1000);                                                                             \
+    if (!(condition))                                                                              \
+      g_assertion_message_expr (G_LOG_DOMAIN, __FILE__, __LINE__, G_STRFUNC, #condition);          \
+  }                                                                                                \
+  G_STMT_END
+
+/* Lines of /proc/self/maps naming @needle: a ring the listener forgot
+ * to unmap shows up here, where ASan does not look. */
+static guint
+count_mappings (const char *needle)
+{
+  g_autofree char *maps = NULL;
+  guint            n = 0;
+
+  g_assert_true (g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL));
+  for (const char *p = maps; (p = strstr (p, needle)) != NULL; p++)
+    n++;
+  return n;
+}
+
+static guint
+count_open_fds (void)
+{
+  g_autoptr (GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+/* A run as the tracer inside a traced program writes it into its ring,
+ * and the ring. */
+typedef struct
+{
+  SmileyRun *run;        /* the tracer's, which it encodes */
+  GPtrArray *sent;       /* SmileyBatch*, one event each, as it emits them */
+  GBytes    *begin;      /* the stream header and RUN_BEGIN: `smiley run`'s part */
+  GBytes    *frames;     /* every frame after RUN_BEGIN, RUN_END last */
+  gsize      events_end; /* where the frames after the last event's start */
+  char      *source;     /* script.py, which the first event enters */
+  SmileyRing ring;
+  int        fd;
+
+  /* The producer: the traced program. */
+  GThread *producer;
+  gsize    stop_at;    /* it writes @frames up to here */
+  int      give_up_ms; /* on a full ring the consumer does not drain */
+  gint     done;
+  gsize    written;
+  gboolean gave_up;
+} TracedRun;
+
+static TracedRun *
+traced_run_new (const char *id, const char *dir, guint n_events)
+{
+  TracedRun       *traced = g_new0 (TracedRun, 1);
+  const char      *argv[] = { "script.py", "--ring", NULL };
+  g_autofree char *script = g_build_filename (dir, "script.py", NULL);
+  g_autoptr (SmileyFrameWriter) writer = smiley_frame_writer_new ();
+  SmileyRun   *run = smiley_run_new (id);
+  SmileyBatch *batch = smiley_batch_new ();
+
+  traced->run = run;
+  smiley_run_set_argv (run, argv);
+  smiley_run_set_cwd (run, dir);
+  smiley_run_set_description (run, "script.py --ring");
+  smiley_run_set_pid (run, 4242);
+  smiley_run_set_start_time (run, 1700000000000000);
+  smiley_frame_writer_begin_run (writer, run);
+  traced->begin = smiley_frame_writer_take_bytes (writer);
+
+  /* The listener reads the program's sources itself, by the names the
+   * run has: relative ones from its working directory. */
+  traced->source = g_strdup_printf ("# %s\nprint ('hello')\n", id);
+  g_assert_true (g_file_set_contents (script, traced->source, -1, NULL));
+
+  /* What the tracer writes: one EVENTS frame per event, after the
+   * strings and threads it refers to. */
+  smiley_run_set_thread (run, 1, 4242, 4242, "MainThread");
+  traced->sent = g_ptr_array_new_with_free_func ((GDestroyNotify)smiley_batch_unref);
+  smiley_batch_add (batch, &(SmileyEvent){
+                               .kind = SMILEY_EVENT_CALL,
+                               .thread = 1,
+                               .call_id = 1,
+                               .file = smiley_run_intern (run, "script.py"),
+                               .line = 1,
+                               .function = smiley_run_intern (run, "<module>"),
+                           });
+  for (guint i = 0; i < n_events; i++)
+    {
+      if (i > 0)
+        batch = make_batch (run, 1, i);
+      smiley_frame_writer_push (writer, run, batch);
+      g_ptr_array_add (traced->sent, batch);
+    }
+  traced->events_end = smiley_frame_writer_get_pending (writer);
+  smiley_run_set_events_emitted (run, n_events);
+  finish_run (run);
+  smiley_frame_writer_end_run (writer, run);
+  traced->frames = smiley_frame_writer_take_bytes (writer);
+
+  traced->fd = smiley_ring_create (&traced->ring, RING_SIZE);
+  g_assert_cmpint (traced->fd, >=, 0);
+  traced->stop_at = g_bytes_get_size (traced->frames);
+  traced->give_up_ms = WAIT_SECONDS * 1000;
+  return traced;
+}
+
+static void
+traced_run_free (TracedRun *traced)
+{
+  if (traced->producer != NULL)
+    g_thread_join (traced->producer);
+  smiley_ring_unmap (&traced->ring);
+  close (traced->fd);
+  g_object_unref (traced->run);
+  g_ptr_array_unref (traced->sent);
+  g_bytes_unref (traced->begin);
+  g_bytes_unref (traced->frames);
+  g_free (traced->source);
+  g_free (traced);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TracedRun, traced_run_free)
+
+/* The tracer's side of the ring (ring_write() in the tracer module):
+ * whole frames only, a few at a time as its buffered frames go out, and
+ * on a ring the consumer stopped draining it gives up. */
+static gpointer
+traced_run_produce (gpointer data)
+{
+  TracedRun    *traced = data;
+  SmileyRing   *ring = &traced->ring;
+  const guint8 *frames = g_bytes_get_data (traced->frames, NULL);
+  guint64       n_events = 0;
+
+  for (guint round = 0; traced->written < traced->stop_at; round++)
+    {
+      const guint8 *start = frames + traced->written;
+      gsize         length = 0;
+      guint         n = 0;
+
+      for (guint i = 0; i <= round % 4 && traced->written + length < traced->stop_at; i++)
+        {
+          n += start[length + 4] == SMILEY_WIRE_EVENTS;
+          length += smiley_wire_get_u32 (start + length);
+        }
+      if (smiley_ring_wait_space (ring, length, traced->give_up_ms) < 0)
+        {
+          traced->gave_up = TRUE;
+          break;
+        }
+      memcpy (smiley_ring_write_pointer (ring), start, length);
+      n_events += n;
+      atomic_store (&ring->header->events_emitted, n_events);
+      smiley_ring_publish (ring, length);
+      traced->written += length;
+    }
+  if (traced->written == g_bytes_get_size (traced->frames))
+    atomic_store (&ring->header->finished, 1);
+  smiley_ring_flush (ring);
+  g_atomic_int_set (&traced->done, 1);
+  return NULL;
+}
+
+static void
+traced_run_start (TracedRun *traced)
+{
+  traced->producer = g_thread_new ("tracer", traced_run_produce, traced);
+}
+
+static void
+traced_run_join (TracedRun *traced)
+{
+  g_thread_join (g_steal_pointer (&traced->producer));
+}
+
+/* `smiley run`'s start, as smiley_python_source_run() does it: the run
+ * as its RUN_BEGIN says, begun on @sink, which takes the ring over if it
+ * can; if it does not, @consumer is to drain the ring into it. */
+static SmileyRun *
+traced_run_begin (TracedRun *traced, SmileySink *sink, SmileyRingConsumer **consumer,
+                  gboolean *adopted)
+{
+  g_autoptr (SmileyRingConsumer) own = NULL;
+  g_autoptr (GError) error = NULL;
+  SmileyRun *run;
+
+  own = smiley_ring_consumer_new (&traced->ring, traced->begin, smiley_run_get_cwd (traced->run),
+                                  sink, &error);
+  g_assert_no_error (error);
+  run = g_object_ref (smiley_ring_consumer_get_run (own));
+  g_assert_true (smiley_sink_begin_run (sink, run, &error));
+  g_assert_no_error (error);
+  *adopted = smiley_sink_takes_ring (sink, run);
+  if (*adopted)
+    {
+      g_assert_true (smiley_sink_adopt_ring (sink, run, traced->fd, &error));
+      g_assert_no_error (error);
+    }
+  else
+    *consumer = g_steal_pointer (&own);
+  return run;
+}
+
+/* `smiley run`'s reader thread, when the sink did not take the ring. */
+static void
+traced_run_drain (TracedRun *traced, SmileyRingConsumer *consumer)
+{
+  for (;;)
+    {
+      if (smiley_ring_consumer_drain (consumer, G_MAXUINT64) > 0)
+        continue;
+      if (g_atomic_int_get (&traced->done))
+        {
+          if (smiley_ring_readable (&traced->ring) == 0)
+            break;
+          continue;
+        }
+      smiley_ring_wait_data (&traced->ring, 10);
+    }
+}
+
+/* Runs the traced program to its end and publishes it through @sink as
+ * `smiley run` does. */
+static void
+publish_traced_run (TracedRun *traced, SmileySink *sink, gboolean expect_adopted)
+{
+  SmileyRingHeader *header = traced->ring.header;
+  g_autoptr (SmileyRingConsumer) consumer = NULL;
+  g_autoptr (SmileyRun) run = NULL;
+  g_autoptr (GError) error = NULL;
+  gboolean adopted;
+
+  run = traced_run_begin (traced, sink, &consumer, &adopted);
+  g_assert_cmpint (adopted, ==, expect_adopted);
+  traced_run_start (traced);
+  if (consumer != NULL)
+    traced_run_drain (traced, consumer);
+  traced_run_join (traced);
+  g_assert_false (traced->gave_up);
+  g_assert_cmpuint (atomic_load (&header->finished), ==, 1);
+
+  /* The program is gone; how it ended is the publisher's to say. */
+  smiley_run_conclude (run,
+                       consumer != NULL ? smiley_ring_consumer_got_end (consumer)
+                                        : atomic_load (&header->finished) != 0,
+                       TRACED_EXIT_STATUS, 0, atomic_load (&header->events_emitted));
+  g_assert_true (smiley_sink_end_run (sink, run, &error));
+  g_assert_no_error (error);
+  if (consumer != NULL)
+    g_assert_null (smiley_ring_consumer_get_error (consumer, NULL));
+}
+
+/* The listener got @traced as the tracer wrote it, and as the publisher
+ * concluded it. */
+static void
+assert_traced_run_received (TracedRun *traced, RecordedRun *got)
+{
+  SmileyRun *run = traced->run;
+  GBytes    *source;
+  guint32    file;
+
+  g_assert_nonnull (got);
+  g_assert_cmpuint (got->n_begin, ==, 1);
+  g_assert_cmpuint (got->n_end, ==, 1);
+  g_assert_cmpint (got->end_state, ==, SMILEY_RUN_FINISHED);
+  g_assert_null (got->end_error);
+  g_assert_cmpstr (smiley_run_get_id (got->run), ==, smiley_run_get_id (run));
+  g_assert_cmpstrv (smiley_run_get_argv (got->run), smiley_run_get_argv (run));
+  g_assert_cmpstr (smiley_run_get_cwd (got->run), ==, smiley_run_get_cwd (run));
+  g_assert_cmpuint (smiley_run_get_pid (got->run), ==, smiley_run_get_pid (run));
+  g_assert_cmpint (smiley_run_get_start_time (got->run), ==, smiley_run_get_start_time (run));
+  g_assert_cmpint (smiley_run_get_end_time (got->run), ==, smiley_run_get_end_time (run));
+  g_assert_cmpint (smiley_run_get_exit_status (got->run), ==, TRACED_EXIT_STATUS);
+  g_assert_cmpint (smiley_run_get_signal (got->run), ==, 0);
+  g_assert_cmpuint (smiley_run_get_events_emitted (got->run), ==, traced->sent->len);
+  g_assert_cmpstr (smiley_run_get_thread (got->run, 1)->name, ==, "MainThread");
+  g_assert_nonnull (smiley_run_get_stats (got->run));
+  g_assert_cmpuint (smiley_stats_get_total_calls (smiley_run_get_stats (got->run)), ==,
+                    smiley_stats_get_total_calls (smiley_run_get_stats (run)));
+
+  g_assert_cmpuint (got->n_events, ==, traced->sent->len);
+  assert_same_events (run, traced->sent, got->run, got->batches);
+
+  g_assert_cmpuint (smiley_run_get_n_sources (got->run), ==, 1);
+  source = smiley_run_get_source (got->run, 0, &file);
+  g_assert_cmpmem (g_bytes_get_data (source, NULL), g_bytes_get_size (source), traced->source,
+                   strlen (traced->source));
+  g_assert_cmpstr (smiley_run_get_string (got->run, file), ==, "script.py");
+}
+
+/* `smiley run` hands the tracer's ring to a listener on the same machine,
+ * which drains it itself: it gets the run as the tracer wrote it, and its
+ * end as the publisher concluded it. */
+static void
+test_ring_roundtrip (Fixture *fixture, gconstpointer data)
+{
+  Listener *listener = fixture->listener;
+  g_autoptr (TracedRun) traced = traced_run_new ("ring-roundtrip", fixture->dir, 20000);
+  g_autoptr (SmileySocketSink) sink = publisher_new (listener->endpoint);
+  SmileyRingHeader *header = traced->ring.header;
+  guint             n_mappings = count_mappings ("/memfd:smiley-ring");
+  gint64            start = g_get_monotonic_time ();
+
+  /* It wraps the ring many times. */
+  g_assert_cmpuint (g_bytes_get_size (traced->frames), >, 10 * RING_SIZE);
+
+  publish_traced_run (traced, SMILEY_SINK (sink), TRUE);
+  g_test_message ("%u events, %" G_GSIZE_FORMAT " bytes through a %u-byte ring in %.3f s",
+                  traced->sent->len, g_bytes_get_size (traced->frames), RING_SIZE,
+                  (g_get_monotonic_time () - start) / 1e6);
+
+  /* end_run returned, so the listener confirmed: everything is there. */
+  g_assert_cmpuint (listener->sink->runs->len, ==, 1);
+  assert_traced_run_received (traced, listener_find_run (listener, "ring-roundtrip"));
+  g_assert_cmpuint (atomic_load (&header->events_consumed), ==, traced->sent->len);
+  /* The tracer would watch the listener, not `smiley run`, while the
+   * ring is full. */
+  g_assert_cmpint (atomic_load (&header->consumer_pid), ==, getpid ());
+
+  /* Done with the run, the listener lets go of the ring. */
+  POLL_UNTIL (count_mappings ("/memfd:smiley-ring") == n_mappings);
+  g_assert_cmpuint (atomic_load (&header->consumer_gone), ==, 1);
+}
+
+/* Over TCP, or with share-ring off, the ring stays with `smiley run`,
+ * which drains it and forwards the frames over the connection. */
+static void
+test_ring_not_taken (Fixture *fixture, gconstpointer data)
+{
+  Listener *listener = fixture->listener;
+  g_autoptr (TracedRun) traced = traced_run_new ("ring-not-taken", fixture->dir, 6000);
+  g_autoptr (SmileySocketSink) sink = NULL;
+  g_autoptr (GError) error = NULL;
+  SmileyRingHeader *header = traced->ring.header;
+
+  if (g_str_equal (data, "tcp"))
+    sink = publisher_new (listener->endpoint);
+  else
+    {
+      sink = g_object_new (SMILEY_TYPE_SOCKET_SINK, "endpoint", listener->endpoint, "share-ring",
+                           FALSE, NULL);
+      g_assert_true (g_initable_init (G_INITABLE (sink), NULL, &error));
+      g_assert_no_error (error);
+    }
+  g_assert_cmpuint (g_bytes_get_size (traced->frames), >, 2 * RING_SIZE);
+
+  publish_traced_run (traced, SMILEY_SINK (sink), FALSE);
+
+  assert_traced_run_received (traced, listener_find_run (listener, "ring-not-taken"));
+  g_assert_cmpuint (atomic_load (&header->events_consumed), ==, traced->sent->len);
+  g_assert_cmpint (atomic_load (&header->consumer_pid), ==, 0);
+  g_assert_cmpuint (atomic_load (&header->consumer_gone), ==, 0);
+}
+
+/* The ring's fd must come with the stream's first byte: a sink that
+ * already sent the start of a run, or never began it, takes none. */
+static void
+test_ring_too_late (Fixture *fixture, gconstpointer data)
+{
+  Listener *listener = fixture->listener;
+  g_autoptr (SmileySocketSink) sink = publisher_new (listener->endpoint);
+  g_autoptr (SmileyRun) run = make_run ("flushed");
+  g_autoptr (SmileyRun) other = make_run (NULL);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_false (smiley_sink_takes_ring (SMILEY_SINK (sink), run));
+  g_assert_true (smiley_sink_begin_run (SMILEY_SINK (sink), run, &error));
+  g_assert_true (smiley_sink_takes_ring (SMILEY_SINK (sink), run));
+  g_assert_false (smiley_sink_takes_ring (SMILEY_SINK (sink), other));
+  g_assert_true (smiley_sink_flush (SMILEY_SINK (sink), &error));
+  g_assert_false (smiley_sink_takes_ring (SMILEY_SINK (sink), run));
+  finish_run (run);
+  g_assert_true (smiley_sink_end_run (SMILEY_SINK (sink), run, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (listener_find_run (listener, "flushed")->end_state, ==, SMILEY_RUN_FINISHED);
+}
+
+/* A listener that refuses a run whose ring it took tells the tracer to
+ * stop waiting for room, and the publisher that the run was not taken. */
+static void
+test_ring_refused (Fixture *fixture, gconstpointer data)
+{
+  Listener *listener = fixture->listener;
+  g_autoptr (TracedRun) traced = traced_run_new ("ring-refused", fixture->dir, 3000);
+  g_autoptr (SmileySocketSink) sink = publisher_new (listener->endpoint);
+  g_autoptr (SmileyRingConsumer) consumer = NULL;
+  g_autoptr (SmileyRun) run = NULL;
+  g_autoptr (GError) error = NULL;
+  SmileyRingHeader *header = traced->ring.header;
+  guint             n_mappings = count_mappings ("/memfd:smiley-ring");
+  gboolean          adopted;
+
+  listener->sink->refuse_run_id = g_strdup ("ring-refused");
+  run = traced_run_begin (traced, SMILEY_SINK (sink), &consumer, &adopted);
+  g_assert_true (adopted);
+
+  POLL_UNTIL (atomic_load (&header->consumer_gone) == 1);
+  g_assert_true (
+      listener_has_disconnect (listener, "a run with id ring-refused is already stored"));
+  g_assert_true (smiley_ring_consumer_lost (&traced->ring));
+  POLL_UNTIL (count_mappings ("/memfd:smiley-ring") == n_mappings);
+
+  /* Nobody drains it: the program fills it, then stops recording
+   * instead of hanging. */
+  traced->give_up_ms = 100;
+  traced_run_start (traced);
+  traced_run_join (traced);
+  g_assert_true (traced->gave_up);
+  g_assert_cmpuint (traced->written, >, RING_SIZE / 2);
+  g_assert_cmpuint (traced->written, <=, RING_SIZE);
+  g_assert_cmpuint (atomic_load (&header->finished), ==, 0);
+
+  smiley_run_conclude (run, FALSE, TRACED_EXIT_STATUS, 0, atomic_load (&header->events_emitted));
+  g_assert_false (smiley_sink_end_run (SMILEY_SINK (sink), run, &error));
+  g_assert_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_DISCONNECTED);
+  g_assert_cmpuint (listener->sink->runs->len, ==, 0);
+  g_assert_cmpuint (atomic_load (&header->events_consumed), ==, 0);
+
+  /* The listener serves on. */
+  {
+    g_autoptr (TracedRun) next = traced_run_new ("ring-after-refused", fixture->dir, 500);
+
+    publish_traced_run (next, SMILEY_SINK (sink), TRUE);
+    assert_traced_run_received (next, listener_find_run (listener, "ring-after-refused"));
+  }
+}
+
+/* A memfd of @size bytes whose header says @magic, with @seals. */
+static int
+make_memfd (gsize size, guint32 magic, int seals)
+{
+  int              fd = memfd_create ("hostile-ring", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  SmileyRingHeader header;
+
+  g_assert_cmpint (fd, >=, 0);
+  memset (&header, 0, sizeof header);
+  header.magic = magic;
+  header.version = SMILEY_RING_VERSION;
+  header.size = size - SMILEY_RING_HEADER_SIZE;
+  g_assert_cmpint (ftruncate (fd, size), ==, 0);
+  g_assert_cmpint (pwrite (fd, &header, sizeof header, 0), ==, sizeof header);
+  if (seals != 0)
+    g_assert_cmpint (fcntl (fd, F_ADD_SEALS, seals), ==, 0);
+  return fd;
+}
+
+/* Sends the start of run @id with @fds attached, as a publisher handing
+ * its ring over does (just its stream header unless @whole, then hangs
+ * up), and returns once the listener closed the connection. */
+static void
+send_ring_expect_closed (const char *endpoint, const char *id, const int *fds, guint n_fds,
+                         gboolean whole)
+{
+  g_autoptr (GSocketConnection) connection = raw_connect (endpoint);
+  GSocket *socket = g_socket_connection_get_socket (connection);
+  g_autoptr (SmileyRun) run = make_run (id);
+  g_autoptr (SmileyFrameWriter) writer = smiley_frame_writer_new ();
+  g_autoptr (GSocketControlMessage) message = g_unix_fd_message_new ();
+  g_autoptr (GBytes) start = NULL;
+  g_autoptr (GError) error = NULL;
+  GOutputVector vector;
+  guint8        buffer[64];
+  gssize        n;
+
+  for (guint i = 0; i < n_fds; i++)
+    {
+      g_assert_true (g_unix_fd_message_append_fd (G_UNIX_FD_MESSAGE (message), fds[i], &error));
+      g_assert_no_error (error);
+    }
+  smiley_frame_writer_begin_run (writer, run);
+  start = smiley_frame_writer_take_bytes (writer);
+  vector.buffer = g_bytes_get_data (start, &vector.size);
+  if (!whole)
+    vector.size = SMILEY_WIRE_STREAM_HEADER_SIZE;
+  n = g_socket_send_message (socket, NULL, &vector, 1, &message, 1, G_SOCKET_MSG_NONE, NULL,
+                             &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (n, ==, vector.size);
+  if (!whole)
+    g_socket_shutdown (socket, FALSE, TRUE, NULL);
+
+  g_socket_set_timeout (socket, WAIT_SECONDS);
+  do
+    n = g_socket_receive (socket, (char *)buffer, sizeof buffer, NULL, &error);
+  while (n > 0);
+  /* Closed by the listener, not timed out waiting for it. */
+  g_assert_false (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT));
+}
+
+/* Sends a well-made ring after @prepare scribbled in it. */
+static void
+send_broken_ring (const char *endpoint, const char *id, void (*prepare) (SmileyRing *ring))
+{
+  SmileyRing ring;
+  int        fd = smiley_ring_create (&ring, RING_SIZE);
+
+  g_assert_cmpint (fd, >=, 0);
+  prepare (&ring);
+  send_ring_expect_closed (endpoint, id, &fd, 1, TRUE);
+  /* The listener, on dropping the run, said so to the tracer. */
+  g_assert_cmpuint (atomic_load (&ring.header->consumer_gone), ==, 1);
+  smiley_ring_unmap (&ring);
+  close (fd);
+}
+
+static void
+claim_too_much (SmileyRing *ring)
+{
+  atomic_store (&ring->header->head, 3 * RING_SIZE + 5);
+}
+
+static void
+publish_half_frame (SmileyRing *ring)
+{
+  guint8 *p = smiley_ring_write_pointer (ring);
+
+  smiley_wire_put_frame_header (p, 1000, SMILEY_WIRE_STRINGS);
+  memset (p + SMILEY_WIRE_FRAME_HEADER_SIZE, 0, 100);
+  smiley_ring_publish (ring, 108);
+}
+
+static void
+publish_garbage (SmileyRing *ring)
+{
+  memset (smiley_ring_write_pointer (ring), 0xff, 64);
+  smiley_ring_publish (ring, 64);
+}
+
+/* Whatever a peer attaches in place of a ring, the listener turns it away
+ * with a reason, keeps no fd and no mapping of it, and serves on. */
+static void
+test_ring_hostile (Fixture *fixture, gconstpointer data)
+{
+  Listener   *listener = fixture->listener;
+  const char *endpoint = listener->endpoint;
+  g_autoptr (SmileySocketSink) sink = NULL;
+  guint     n_fds = 0;
+  guint     n_disconnects = 0;
+  int       fds[2];
+  const int sealed = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+  struct
+  {
+    gsize       size;
+    guint32     magic;
+    int         seals;
+    const char *reason;
+  } memfds[] = {
+    { SMILEY_RING_HEADER_SIZE + RING_SIZE, SMILEY_RING_MAGIC, 0,
+      "the ring it handed over: the ring is not a memfd whose size is sealed" },
+    /* Its seals must be final as well. */
+    { SMILEY_RING_HEADER_SIZE + RING_SIZE, SMILEY_RING_MAGIC, F_SEAL_SHRINK,
+      "the ring is not a memfd whose size is sealed" },
+    { SMILEY_RING_HEADER_SIZE + RING_SIZE + 4096, SMILEY_RING_MAGIC, sealed,
+      "the ring's 69632 bytes of data are not a power of two from 64 KiB to 1 GiB" },
+    { SMILEY_RING_HEADER_SIZE + 4096, SMILEY_RING_MAGIC, sealed,
+      "the ring's 4096 bytes of data are not a power of two" },
+    { SMILEY_RING_HEADER_SIZE, SMILEY_RING_MAGIC, sealed, "the ring's 0 bytes of data" },
+    { SMILEY_RING_HEADER_SIZE + RING_SIZE, 0x47524d53, sealed,
+      "the ring's header is not a smiley ring of version 2 and 65536 bytes" },
+    /* Nobody can write to it, the listener included. */
+    { SMILEY_RING_HEADER_SIZE + RING_SIZE, SMILEY_RING_MAGIC, sealed | F_SEAL_WRITE,
+      "the ring it handed over: cannot map the ring: " },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (memfds); i++)
+    {
+      fds[0] = make_memfd (memfds[i].size, memfds[i].magic, memfds[i].seals);
+      send_ring_expect_closed (endpoint, NULL, fds, 1, TRUE);
+      close (fds[0]);
+      g_assert_true (listener_has_disconnect (listener, memfds[i].reason));
+      g_assert_cmpuint (listener->disconnects->len, ==, ++n_disconnects);
+      /* From here on, the listener's loop has made all it makes. */
+      if (i == 0)
+        n_fds = count_open_fds ();
+    }
+
+  g_assert_cmpint (pipe (fds), ==, 0);
+  send_ring_expect_closed (endpoint, NULL, fds, 1, TRUE);
+  close (fds[0]);
+  close (fds[1]);
+  g_assert_cmpuint (listener->disconnects->len, ==, ++n_disconnects);
+  g_assert_true (
+      listener_has_disconnect (listener, "the ring is not a memfd whose size is sealed"));
+
+  fds[0] = make_memfd (SMILEY_RING_HEADER_SIZE + RING_SIZE, SMILEY_RING_MAGIC, sealed);
+  fds[1] = make_memfd (SMILEY_RING_HEADER_SIZE + RING_SIZE, SMILEY_RING_MAGIC, sealed);
+  send_ring_expect_closed (endpoint, NULL, fds, 2, TRUE);
+  close (fds[0]);
+  close (fds[1]);
+  g_assert_true (listener_has_disconnect (listener, "it sent more than one file descriptor"));
+  g_assert_cmpuint (listener->disconnects->len, ==, ++n_disconnects);
+
+  /* Rings that pass the checks but hold what no tracer writes: the run
+   * had begun, and ends as abnormal. */
+  send_broken_ring (endpoint, "ring-overrun", claim_too_much);
+  g_assert_true (listener_has_disconnect (
+      listener, "reading the traced program's events: the ring of 65536 bytes claims to hold"));
+  send_broken_ring (endpoint, "ring-half-frame", publish_half_frame);
+  g_assert_true (listener_has_disconnect (listener, "bytes that are not a whole frame"));
+  send_broken_ring (endpoint, "ring-garbage", publish_garbage);
+  g_assert_cmpuint (listener->disconnects->len, ==, n_disconnects + 3);
+  n_disconnects += 3;
+  for (guint i = 0; i < listener->sink->runs->len; i++)
+    {
+      RecordedRun *got = listener->sink->runs->pdata[i];
+
+      g_assert_cmpuint (got->n_end, ==, 1);
+      g_assert_cmpint (got->end_state, ==, SMILEY_RUN_ABNORMAL);
+      g_assert_true (g_str_has_prefix (got->end_error,
+                                       "protocol error: reading the traced program's events: "));
+    }
+  g_assert_cmpuint (listener->sink->runs->len, ==, 3);
+
+  /* A ring whose run never began. */
+  fds[0] = make_memfd (SMILEY_RING_HEADER_SIZE + RING_SIZE, SMILEY_RING_MAGIC, sealed);
+  send_ring_expect_closed (endpoint, NULL, fds, 1, FALSE);
+  close (fds[0]);
+
+  /* A good run still gets through. */
+  sink = publisher_new (endpoint);
+  {
+    g_autoptr (TracedRun) good = traced_run_new ("ring-after-hostile", fixture->dir, 500);
+
+    publish_traced_run (good, SMILEY_SINK (sink), TRUE);
+    assert_traced_run_received (good, listener_find_run (listener, "ring-after-hostile"));
+  }
+  g_clear_object (&sink);
+  g_assert_cmpuint (listener->disconnects->len, ==, n_disconnects);
+
+  /* Nothing the peers sent stays open or mapped in the listener. */
+  POLL_UNTIL (count_open_fds () == n_fds);
+  POLL_UNTIL (count_mappings ("/memfd:") == 0);
+}
+
+/* `smiley run` killed mid-run: its connection closes without RUN_END. What
+ * the tracer had put in the ring is still delivered, and the run ends as
+ * abnormal. */
+static void
+test_ring_publisher_killed (Fixture *fixture, gconstpointer data)
+{
+  Listener          *listener = fixture->listener;
+  TestRecordingSink *recorder = listener->sink;
+  g_autoptr (TracedRun) traced = traced_run_new ("ring-cut", fixture->dir, 600);
+  SmileySocketSink *sink = publisher_new (listener->endpoint);
+  g_autoptr (SmileyRingConsumer) consumer = NULL;
+  g_autoptr (SmileyRun) run = NULL;
+  SmileyRingHeader *header = traced->ring.header;
+  guint             n_mappings = count_mappings ("/memfd:smiley-ring");
+  RecordedRun      *got;
+  gboolean          adopted;
+
+  /* The listener's thread waits in begin_run until the publisher is gone,
+   * so it finds all the events still in the ring then. */
+  g_assert_cmpuint (traced->events_end, <, RING_SIZE);
+  g_mutex_lock (&recorder->lock);
+  recorder->hold_begin = TRUE;
+  g_mutex_unlock (&recorder->lock);
+
+  run = traced_run_begin (traced, SMILEY_SINK (sink), &consumer, &adopted);
+  g_assert_true (adopted);
+  g_mutex_lock (&recorder->lock);
+  while (recorder->n_holding == 0)
+    g_cond_wait (&recorder->cond, &recorder->lock);
+  g_mutex_unlock (&recorder->lock);
+
+  /* The program is cut short too: no STATS, no RUN_END. */
+  traced->stop_at = traced->events_end;
+  traced_run_start (traced);
+  traced_run_join (traced);
+  g_assert_false (traced->gave_up);
+  g_assert_cmpuint (smiley_ring_readable (&traced->ring), ==, traced->events_end);
+  g_clear_object (&sink);
+
+  g_mutex_lock (&recorder->lock);
+  recorder->hold_begin = FALSE;
+  g_cond_broadcast (&recorder->cond);
+  g_mutex_unlock (&recorder->lock);
+
+  recording_sink_wait_ended (recorder, 1);
+  got = listener_find_run (listener, "ring-cut");
+  g_assert_nonnull (got);
+  g_assert_cmpuint (got->n_end, ==, 1);
+  g_assert_cmpint (got->end_state, ==, SMILEY_RUN_ABNORMAL);
+  g_assert_cmpstr (got->end_error, ==, "connection lost");
+  g_assert_cmpint (smiley_run_get_end_time (got->run), >, 0);
+  g_assert_cmpuint (got->n_events, ==, traced->sent->len);
+  assert_same_events (traced->run, traced->sent, got->run, got->batches);
+  g_assert_cmpuint (atomic_load (&header->events_consumed), ==, traced->sent->len);
+  POLL_UNTIL (count_mappings ("/memfd:smiley-ring") == n_mappings);
+  g_assert_cmpuint (atomic_load (&header->consumer_gone), ==, 1);
+}
+
+/* The traced program killed by a signal before the tracer wrote its end:
+ * the publisher says how it ended, and the listener ends the run as
+ * abnormal, with every event the ring held. */
+static void
+test_ring_program_killed (Fixture *fixture, gconstpointer data)
+{
+  Listener *listener = fixture->listener;
+  g_autoptr (TracedRun) traced = traced_run_new ("ring-killed", fixture->dir, 3000);
+  g_autoptr (SmileySocketSink) sink = publisher_new (listener->endpoint);
+  g_autoptr (SmileyRingConsumer) consumer = NULL;
+  g_autoptr (SmileyRun) run = NULL;
+  g_autoptr (GError) error = NULL;
+  SmileyRingHeader *header = traced->ring.header;
+  gint64            before = g_get_real_time ();
+  RecordedRun      *got;
+  gboolean          adopted;
+
+  run = traced_run_begin (traced, SMILEY_SINK (sink), &consumer, &adopted);
+  g_assert_true (adopted);
+  traced->stop_at = traced->events_end;
+  traced_run_start (traced);
+  traced_run_join (traced);
+  g_assert_false (traced->gave_up);
+  g_assert_cmpuint (atomic_load (&header->finished), ==, 0);
+
+  smiley_run_conclude (run, FALSE, 128 + SIGKILL, SIGKILL, atomic_load (&header->events_emitted));
+  g_assert_true (smiley_sink_end_run (SMILEY_SINK (sink), run, &error));
+  g_assert_no_error (error);
+
+  got = listener_find_run (listener, "ring-killed");
+  g_assert_nonnull (got);
+  g_assert_cmpuint (got->n_end, ==, 1);
+  g_assert_cmpint (got->end_state, ==, SMILEY_RUN_ABNORMAL);
+  g_assert_cmpint (smiley_run_get_exit_status (got->run), ==, 128 + SIGKILL);
+  g_assert_cmpint (smiley_run_get_signal (got->run), ==, SIGKILL);
+  g_assert_cmpuint (smiley_run_get_events_emitted (got->run), ==, traced->sent->len);
+  g_assert_cmpint (smiley_run_get_end_time (got->run), >=, before);
+  g_assert_null (smiley_run_get_stats (got->run));
+  g_assert_cmpuint (got->n_events, ==, traced->sent->len);
+  assert_same_events (traced->run, traced->sent, got->run, got->batches);
+  g_assert_cmpuint (atomic_load (&header->events_consumed), ==, traced->sent->len);
+}
+
 #define ADD_LISTENER_TEST(path, data, func)                                                        \
   g_test_add (path, Fixture, data, fixture_set_up_listener, func, fixture_tear_down)
 #define ADD_DIR_TEST(path, func)                                                                   \
@@ -1804,6 +2570,14 @@ main (int argc, char *argv[])
   ADD_DIR_TEST ("/smiley/socket/other-user/listener", test_other_user_listener);
   ADD_LISTENER_TEST ("/smiley/socket/backpressure", NULL, test_backpressure);
   ADD_LISTENER_TEST ("/smiley/socket/throughput", NULL, test_throughput);
+  ADD_LISTENER_TEST ("/smiley/socket/ring/roundtrip", NULL, test_ring_roundtrip);
+  ADD_LISTENER_TEST ("/smiley/socket/ring/not-taken/tcp", "tcp", test_ring_not_taken);
+  ADD_LISTENER_TEST ("/smiley/socket/ring/not-taken/unshared", "unshared", test_ring_not_taken);
+  ADD_LISTENER_TEST ("/smiley/socket/ring/too-late", NULL, test_ring_too_late);
+  ADD_LISTENER_TEST ("/smiley/socket/ring/refused", NULL, test_ring_refused);
+  ADD_LISTENER_TEST ("/smiley/socket/ring/hostile", NULL, test_ring_hostile);
+  ADD_LISTENER_TEST ("/smiley/socket/ring/publisher-killed", NULL, test_ring_publisher_killed);
+  ADD_LISTENER_TEST ("/smiley/socket/ring/program-killed", NULL, test_ring_program_killed);
 
   return g_test_run ();
 }
