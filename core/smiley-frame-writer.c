@@ -586,13 +586,14 @@ smiley_frame_writer_put_tables (SmileyFrameWriter *self, SmileyRun *run)
   writer_put_tables (self, run);
 }
 
-/* The count at the start of a validated EVENTS frame's payload. */
+/* The count at the start of a validated EVENTS frame's payload, read no
+ * further than @end. */
 static guint64
-trusted_count (const guint8 **p)
+checked_count (const guint8 **p, const guint8 *end)
 {
   guint64 v = 0;
 
-  for (guint shift = 0; shift < 64; shift += 7)
+  for (guint shift = 0; shift < 64 && *p < end; shift += 7)
     {
       guint8 b = *(*p)++;
 
@@ -619,6 +620,11 @@ trusted_count (const guint8 **p)
  * events are laid end to end under one header and count), up to about
  * 1 MiB a frame: the tracer writes one event per frame, and a reader
  * pays per frame.
+ *
+ * The frames were validated, but lent bytes (the tracer's ring, which the
+ * traced program can write to) may have changed since: their sizes are
+ * read once and kept within @length, so that such a change only garbles
+ * what is written, which the receiver checks again.
  */
 void
 smiley_frame_writer_push_encoded (SmileyFrameWriter *self, SmileyRun *run, const guint8 *frames,
@@ -635,12 +641,17 @@ smiley_frame_writer_push_encoded (SmileyFrameWriter *self, SmileyRun *run, const
   g_return_if_fail (self->in_run);
 
   writer_put_tables (self, run);
-  while (p < end)
+  while ((gsize)(end - p) > SMILEY_WIRE_FRAME_HEADER_SIZE)
     {
       guint32       size = smiley_wire_get_u32 (p);
       const guint8 *events = p + SMILEY_WIRE_FRAME_HEADER_SIZE;
-      guint64       n = trusted_count (&events);
-      gsize         events_length = p + size - events;
+      guint64       n;
+      gsize         events_length;
+
+      if (size <= SMILEY_WIRE_FRAME_HEADER_SIZE || size > (gsize)(end - p))
+        break;
+      n = checked_count (&events, p + size);
+      events_length = p + size - events;
 
       if (open && self->out->len - start + events_length > MERGED_FRAME_MAX)
         {

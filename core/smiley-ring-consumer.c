@@ -20,14 +20,20 @@
 #include "smiley-build-config.h"
 
 #include "smiley-ring-consumer.h"
+#include "smiley-wire.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Decoded events are handed to the sink in batches of up to this many. */
 #define MAX_BATCH 8192
 /* Bytes of the ring lent to the reader at once: their space goes back to
  * the program as soon as they are decoded, not after a whole ring. */
 #define MAX_FEED (1u << 20)
+/* A source file larger than a frame could not be sent anyway. */
+#define MAX_SOURCE_SIZE SMILEY_WIRE_MAX_FRAME_SIZE
 
 struct _SmileyRingConsumer
 {
@@ -119,6 +125,41 @@ smiley_ring_consumer_get_run (SmileyRingConsumer *self)
   return self->run;
 }
 
+/* The content of the regular file @path, or %NULL. A program's code can
+ * come from anything with a name (`smiley run /dev/stdin`, a FIFO,
+ * `<(cat x.py)`), and reading such a name again would hang this thread
+ * (open() of a FIFO waits for a writer) or never end (/dev/zero): only a
+ * regular file is read, opened without waiting. */
+static GBytes *
+read_source_file (const char *path)
+{
+  g_autofree guint8 *content = NULL;
+  struct stat        st;
+  gsize              length = 0;
+  int                fd = open (path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+
+  if (fd < 0)
+    return NULL;
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode) || st.st_size > MAX_SOURCE_SIZE)
+    {
+      close (fd);
+      return NULL;
+    }
+  content = g_malloc (MAX ((gsize)st.st_size, 1));
+  while (length < (gsize)st.st_size)
+    {
+      gssize n = read (fd, content + length, (gsize)st.st_size - length);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break; /* the file shrank, or cannot be read after all */
+      length += (gsize)n;
+    }
+  close (fd);
+  return g_bytes_new_take (g_steal_pointer (&content), length);
+}
+
 /* Adds the source of @file, as it is on disk now, so a viewer shows the
  * lines the run ran. */
 static void
@@ -126,17 +167,14 @@ add_source (SmileyRingConsumer *self, guint32 file)
 {
   const char      *name = smiley_run_get_string (self->run, file);
   g_autofree char *path = NULL;
-  char            *content = NULL;
-  gsize            length = 0;
+  g_autoptr (GBytes) content = NULL;
 
   if (name == NULL || name[0] == '\0' || name[0] == '<')
     return;
   path = g_path_is_absolute (name) ? g_strdup (name) : g_build_filename (self->cwd, name, NULL);
-  if (g_file_get_contents (path, &content, &length, NULL))
-    {
-      g_autoptr (GBytes) bytes = g_bytes_new_take (content, length);
-      smiley_run_add_source (self->run, file, bytes);
-    }
+  content = read_source_file (path);
+  if (content != NULL)
+    smiley_run_add_source (self->run, file, content);
 }
 
 /* Adds the sources of the files the events just reported entered first. */

@@ -419,5 +419,26 @@ class QA(unittest.TestCase):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertTrue({main, helper} <= self.stored_sources(db))
 
+    def test_script_read_from_a_fifo_does_not_hang_smiley(self):
+        # smiley reads the run's source files again by name; a FIFO (or a
+        # device) must be skipped, not opened and waited on for ever.
+        fifo = os.path.join(self.dir, 'fifo.py')
+        os.mkfifo(fifo, 0o600)
+        code = b'def f(x):\n    return x + 1\nprint(f(1))\n'
+
+        def feed():
+            with open(fifo, 'wb') as f:
+                f.write(code)
+
+        import threading
+        writer = threading.Thread(target=feed)
+        writer.start()
+        db = os.path.join(self.dir, 'f.db')
+        proc = subprocess.run([SMILEY, 'run', '--database', db, 'fifo.py'], cwd=self.dir,
+                              capture_output=True, timeout=30, stdin=subprocess.DEVNULL)
+        writer.join()
+        self.assertEqual((proc.returncode, proc.stdout), (0, b'2\n'), proc.stderr)
+        self.assertEqual(self.stored_sources(db), set())
+
 if __name__ == '__main__':
     unittest.main()
