@@ -3752,6 +3752,74 @@ test_batch_recycled (void)
   g_assert_cmpuint (n_reused, ==, 4);
 }
 
+/* The frames handed to push_encoded were checked, but lent bytes can
+ * change afterwards (the traced program can write to its ring): sizes
+ * and counts rewritten after the check must not make the writer read
+ * outside the span (under ASan, an exact-size copy of the span shows it). */
+static void
+test_push_encoded_survives_rewritten_frames (void)
+{
+  g_autoptr (SmileyRun) run = make_run ("rewritten");
+  g_autoptr (GPtrArray) batches = batches_new ();
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (SmileyFrameReader) reader = smiley_frame_reader_new (0);
+  g_autoptr (GError) error = NULL;
+  const guint32 bad_sizes[] = { 0, 3, 8, 9, 0xffffffffu };
+  const guint8 *data, *span = NULL;
+  gsize         len, span_len = 0;
+  guint         n_events = 0;
+
+  for (guint e = 0; e < 3; e++)
+    {
+      SmileyBatch *batch = smiley_batch_new ();
+
+      add_event (run, batch, SMILEY_EVENT_LINE, 1, e, "prog.py", e, "f", NULL, 0, NULL);
+      g_ptr_array_add (batches, batch);
+    }
+  end_run (run);
+  bytes = encode (run, batches, TRUE);
+  data = g_bytes_get_data (bytes, &len);
+  smiley_frame_reader_set_pass_events (reader, TRUE);
+  smiley_frame_reader_set_max_batch (reader, 8192);
+  smiley_frame_reader_feed (reader, data, len);
+  while (span == NULL)
+    {
+      SmileyFrameMessage message;
+
+      g_assert_true (smiley_frame_reader_next (reader, &message, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (message, !=, SMILEY_FRAME_NEED_MORE);
+      if (message == SMILEY_FRAME_ENCODED_EVENTS)
+        span = smiley_frame_reader_get_encoded_events (reader, &span_len, &n_events);
+    }
+  g_assert_cmpuint (n_events, ==, 3);
+
+  for (guint b = 0; b < G_N_ELEMENTS (bad_sizes); b++)
+    for (guint where = 0; where < 2; where++)
+      {
+        g_autoptr (SmileyFrameWriter) writer = smiley_frame_writer_new ();
+        g_autoptr (GBytes) out = NULL;
+        g_autofree guint8 *copy = g_memdup2 (span, span_len);
+        gsize              at = where == 0 ? 0 : smiley_wire_get_u32 (copy);
+
+        /* The first or the second frame's size, or (size 9) a count that
+         * claims to go on past the frame. */
+        smiley_wire_put_frame_header (copy + at, bad_sizes[b], SMILEY_WIRE_EVENTS);
+        if (bad_sizes[b] == 9)
+          copy[at + SMILEY_WIRE_FRAME_HEADER_SIZE] = 0xff;
+        smiley_frame_writer_begin_run (writer, smiley_frame_reader_get_run (reader));
+        g_clear_pointer (&out, g_bytes_unref);
+        out = smiley_frame_writer_take_bytes (writer);
+        smiley_frame_writer_push_encoded (writer, smiley_frame_reader_get_run (reader), copy,
+                                          span_len, n_events);
+        g_clear_pointer (&out, g_bytes_unref);
+        out = smiley_frame_writer_take_bytes (writer);
+        /* Garbled perhaps, but never more than the span and a header. */
+        g_assert_cmpuint (g_bytes_get_size (out), <=,
+                          span_len + SMILEY_WIRE_FRAME_HEADER_SIZE + SMILEY_WIRE_MAX_VARINT);
+      }
+}
+
 /* push_encoded merges a span's frames, but into frames of about 1 MiB at
  * most, so that a listener never holds a huge one whole. */
 static void
@@ -3909,6 +3977,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/smiley/frame/error-offset-far", test_error_offset_far);
   g_test_add_func ("/smiley/frame/batch-recycled", test_batch_recycled);
   g_test_add_func ("/smiley/frame/push-encoded-cuts", test_push_encoded_cuts_merged_frames);
+  g_test_add_func ("/smiley/frame/push-encoded-rewritten",
+                   test_push_encoded_survives_rewritten_frames);
   g_test_add_func ("/smiley/frame/perf", test_perf);
 
   return g_test_run ();
