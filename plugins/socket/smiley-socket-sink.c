@@ -45,9 +45,22 @@ typedef struct
   char *failure;
   /* The listener's pid as this process sees it, 0 if unknown or remote. */
   pid_t listener_pid;
-  /* The tracer's ring went to the listener. */
-  gboolean adopted;
+  /* The tracer's ring went to the listener: its header, and a thread
+   * that says in it when the listener hangs up. */
+  SmileyRingHeader *ring_header;
+  GCancellable     *watch_cancel;
+  GThread          *watcher;
 } Stream;
+
+static void
+stream_stop_watching (Stream *stream)
+{
+  if (stream->watcher == NULL)
+    return;
+  g_cancellable_cancel (stream->watch_cancel);
+  g_thread_join (g_steal_pointer (&stream->watcher));
+  g_clear_object (&stream->watch_cancel);
+}
 
 struct _SmileySocketSink
 {
@@ -91,6 +104,9 @@ stream_free (gpointer data)
 {
   Stream *stream = data;
 
+  stream_stop_watching (stream);
+  if (stream->ring_header != NULL)
+    munmap (stream->ring_header, SMILEY_RING_HEADER_SIZE);
   /* Closing without RUN_END is how the listener learns the run was cut
    * short: it records the run as ended abnormally. */
   g_io_stream_close (G_IO_STREAM (stream->connection), NULL, NULL);
@@ -338,7 +354,7 @@ smiley_socket_sink_takes_ring (SmileySink *sink, SmileyRun *run)
 /* Tells the tracer who drains its ring now, so that it stops waiting on a
  * full ring if the listener dies (smiley_ring_consumer_lost()). */
 static gboolean
-name_consumer (int ring_fd, pid_t pid, GError **error)
+name_consumer (Stream *stream, int ring_fd, GError **error)
 {
   SmileyRingHeader *header
       = mmap (NULL, SMILEY_RING_HEADER_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, ring_fd, 0);
@@ -351,9 +367,24 @@ name_consumer (int ring_fd, pid_t pid, GError **error)
                    "cannot map the event ring: %s", g_strerror (saved_errno));
       return FALSE;
     }
-  atomic_store (&header->consumer_pid, (int32_t)pid);
-  munmap (header, SMILEY_RING_HEADER_SIZE);
+  atomic_store (&header->consumer_pid, (int32_t)stream->listener_pid);
+  stream->ring_header = header;
   return TRUE;
+}
+
+/* While the listener drains the ring, nothing flows on the connection
+ * until the ACK: any sign of life on it before end_run() is a hang-up.
+ * The tracer would notice the listener's pid vanish, but not while it is
+ * an unreaped zombie, or reused: so it is told in the ring. */
+static gpointer
+watch_listener (gpointer data)
+{
+  Stream *stream = data;
+
+  if (g_socket_condition_wait (g_socket_connection_get_socket (stream->connection),
+                               G_IO_IN | G_IO_HUP | G_IO_ERR, stream->watch_cancel, NULL))
+    atomic_store (&stream->ring_header->consumer_gone, 1);
+  return NULL;
 }
 
 /* The run's start goes out with the ring's memfd attached to its first
@@ -371,7 +402,7 @@ smiley_socket_sink_adopt_ring (SmileySink *sink, SmileyRun *run, int ring_fd, GE
   GOutputStream *output;
   gssize         sent;
 
-  if (stream == NULL || !name_consumer (ring_fd, stream->listener_pid, error))
+  if (stream == NULL || !name_consumer (stream, ring_fd, error))
     return FALSE;
   if (g_unix_fd_list_append (fds, ring_fd, error) < 0)
     return FALSE;
@@ -391,7 +422,8 @@ smiley_socket_sink_adopt_ring (SmileySink *sink, SmileyRun *run, int ring_fd, GE
                            stream->failure);
       return FALSE;
     }
-  stream->adopted = TRUE;
+  stream->watch_cancel = g_cancellable_new ();
+  stream->watcher = g_thread_new ("smiley-listener-watch", watch_listener, stream);
   return TRUE;
 }
 
@@ -465,6 +497,8 @@ smiley_socket_sink_end_run (SmileySink *sink, SmileyRun *run, GError **error)
   if (stream == NULL)
     return FALSE;
 
+  /* The program is gone: from here on the ACK is awaited here. */
+  stream_stop_watching (stream);
   if (stream->failure == NULL)
     smiley_frame_writer_end_run (stream->writer, run);
   ok = stream_write_pending (self, stream, run, error) && wait_for_ack (self, stream, run, error);

@@ -928,6 +928,16 @@ class SocketEndToEnd(unittest.TestCase):
         rec.communicate(timeout=10)
         self.assert_program_finished_untraced(run, start)
 
+    def test_listener_killed_and_not_reaped_during_handoff(self):
+        # A zombie's pid still exists, so the tracer cannot tell from the
+        # pid: smiley run sees the hang-up and says so in the ring.
+        rec = self.listen("record", "--database", self.db)
+        run, start = self.run_busy_program()
+        time.sleep(0.3)
+        rec.kill()
+        self.assert_program_finished_untraced(run, start)
+        rec.communicate(timeout=10)
+
     def test_listener_stopped_during_handoff(self):
         rec = self.listen("record", "--database", self.db)
         run, start = self.run_busy_program()
