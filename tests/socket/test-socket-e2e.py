@@ -471,6 +471,27 @@ class SocketEndToEnd(unittest.TestCase):
         self.assertIn((b"def twice(x):\n    y = x * 2\n    return y\n"),
                       [bytes(content) for _, content in recorded])
 
+    def test_handed_over_run_in_a_directory_not_utf8_has_its_sources(self):
+        # Names that are not UTF-8 are recorded escaped (RUN_BEGIN's cwd,
+        # the file's name), so nobody could open the file by them: the
+        # tracer sends such a file's source itself, through the ring.
+        import sqlite3
+        work = os.path.join(os.fsencode(self.tmp), b"caf\xe9")
+        os.mkdir(work)
+        code = b"def f(x):\n    return x + 1\nprint(f(1))\n"
+        with open(os.path.join(work, b"p.py"), "wb") as f:
+            f.write(code)
+        rec = self.listen("record", "--database", self.db)
+        r = subprocess.run([SMILEY, "run", "--socket", self.endpoint, "p.py"], cwd=work,
+                           env=self.env, capture_output=True, timeout=60)
+        self.assertEqual((r.returncode, r.stdout), (0, b"2\n"), r.stderr)
+        status, _, err = self.stop(rec)
+        self.assertEqual(status, 0, err)
+        self.assertIn("caf\\xe9", self.runs()[0]["cwd"])
+        with sqlite3.connect(self.db) as c:
+            stored = [bytes(row[0]) for row in c.execute("SELECT content FROM source")]
+        self.assertEqual(stored, [code])
+
     def test_monitor_prints_the_run(self):
         mon = self.listen("monitor", "--color=never")
         r = self.smiley("run", "--socket", self.endpoint, TEST_APP)
