@@ -2227,6 +2227,44 @@ test_ring_refused (Fixture *fixture, gconstpointer data)
   }
 }
 
+/* The listener's sink fails on a run whose ring it drains: the listener
+ * stops with the sink's error, tells the tracer to stop waiting for room,
+ * and the publisher learns its run was not taken. */
+static void
+test_ring_sink_fails (Fixture *fixture, gconstpointer data)
+{
+  Listener *listener = fixture->listener;
+  /* About 2.4 MB: more than the listener drops in the one drain that
+   * meets the failure (1 MiB) before it stops. */
+  g_autoptr (TracedRun) traced = traced_run_new ("ring-sink-fails", fixture->dir, 60000);
+  g_autoptr (SmileySocketSink) sink = publisher_new (listener->endpoint);
+  g_autoptr (SmileyRingConsumer) consumer = NULL;
+  g_autoptr (SmileyRun) run = NULL;
+  g_autoptr (GError) error = NULL;
+  SmileyRingHeader *header = traced->ring.header;
+  gboolean          adopted;
+
+  listener->sink->fail_after_pushes = 2;
+  run = traced_run_begin (traced, SMILEY_SINK (sink), &consumer, &adopted);
+  g_assert_true (adopted);
+  traced->give_up_ms = 100;
+  traced_run_start (traced);
+  traced_run_join (traced);
+  /* More than the ring holds was to be written: the producer gave up on
+   * the ring the stopped listener let go of, rather than hang. */
+  g_assert_true (traced->gave_up);
+  g_assert_cmpuint (atomic_load (&header->consumer_gone), ==, 1);
+
+  g_thread_join (listener->thread);
+  listener->thread = NULL;
+  g_assert_false (listener->ok);
+  g_assert_error (listener->error, G_IO_ERROR, G_IO_ERROR_NO_SPACE);
+
+  smiley_run_conclude (run, FALSE, TRACED_EXIT_STATUS, 0, atomic_load (&header->events_emitted));
+  g_assert_false (smiley_sink_end_run (SMILEY_SINK (sink), run, &error));
+  g_assert_error (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_DISCONNECTED);
+}
+
 /* A memfd of @size bytes whose header says @magic, with @seals. */
 static int
 make_memfd (gsize size, guint32 magic, int seals)
@@ -2577,6 +2615,7 @@ main (int argc, char *argv[])
   ADD_LISTENER_TEST ("/smiley/socket/ring/not-taken/unshared", "unshared", test_ring_not_taken);
   ADD_LISTENER_TEST ("/smiley/socket/ring/too-late", NULL, test_ring_too_late);
   ADD_LISTENER_TEST ("/smiley/socket/ring/refused", NULL, test_ring_refused);
+  ADD_LISTENER_TEST ("/smiley/socket/ring/sink-fails", NULL, test_ring_sink_fails);
   ADD_LISTENER_TEST ("/smiley/socket/ring/hostile", NULL, test_ring_hostile);
   ADD_LISTENER_TEST ("/smiley/socket/ring/publisher-killed", NULL, test_ring_publisher_killed);
   ADD_LISTENER_TEST ("/smiley/socket/ring/program-killed", NULL, test_ring_program_killed);
