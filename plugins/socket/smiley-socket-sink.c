@@ -267,9 +267,19 @@ stream_write_pending (SmileySocketSink *self, Stream *stream, SmileyRun *run, GE
   output = g_io_stream_get_output_stream (G_IO_STREAM (stream->connection));
   if (!g_output_stream_write_all (output, data, length, NULL, NULL, &local_error))
     {
-      stream->failure = g_strdup_printf ("lost the connection to the listener on %s (%s): "
-                                         "the rest of run %s cannot be recorded",
-                                         self->name, local_error->message, smiley_run_get_id (run));
+      /* With the ring handed over, only the run's end is written here:
+       * the listener dropped the run (it died, stopped or refused it)
+       * while the program ran, and the tracer stopped then. */
+      if (stream->ring_header != NULL)
+        stream->failure = g_strdup_printf (
+            "the listener on %s stopped taking run %s while the program ran (%s); the program "
+            "went on untraced from there",
+            self->name, smiley_run_get_id (run), local_error->message);
+      else
+        stream->failure
+            = g_strdup_printf ("lost the connection to the listener on %s (%s): "
+                               "the rest of run %s cannot be recorded",
+                               self->name, local_error->message, smiley_run_get_id (run));
       g_set_error_literal (error, SMILEY_SOCKET_ERROR, SMILEY_SOCKET_ERROR_DISCONNECTED,
                            stream->failure);
       return FALSE;

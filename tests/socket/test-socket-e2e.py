@@ -591,8 +591,11 @@ class SocketEndToEnd(unittest.TestCase):
         out, err = run.communicate(timeout=30)
         # The events have nowhere to go: the command says so and fails.
         self.assertEqual(run.returncode, 1)
-        self.assertRegex(err, r"^smiley run: lost the connection to the listener on %s \(.*\): "
-                         r"the rest of run [0-9a-f-]+ cannot be recorded\n$" % re.escape(self.endpoint))
+        # The ring was handed over: the end of the run is all that could
+        # not be written, and the tracer stopped when the listener did.
+        self.assertRegex(err, r"^smiley run: the listener on %s stopped taking run [0-9a-f-]+ "
+                         r"while the program ran \(.*\); the program went on untraced from "
+                         r"there\n$" % re.escape(self.endpoint))
         runs = self.runs()
         self.assertEqual(len(runs), 1)
         self.assertEqual(runs[0]["state"], "abnormal")
