@@ -346,7 +346,9 @@ print("program finished", flush=True)
         self.assertEqual(out, b"program finished\n")
         self.assertEqual(p.returncode, 1)
         self.assertEqual(len(err.splitlines()), 1, err)
-        self.assertIn(b"lost the connection to the listener", err)
+        # The ring was handed to the listener, so the tracer stopped with it.
+        self.assertIn(b"stopped taking run", err)
+        self.assertIn(b"went on untraced", err)
         # A new listener takes over the stale socket.
         rec = subprocess.Popen([SMILEY, "record", "--socket", sock, "--database", self.db], cwd=self.tmp,
                                env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
