@@ -79,12 +79,15 @@ struct _SmileyFrameReader
    * EVENTS frames at [span_start, span_start + span_len) of buf, not
    * reported yet, and the ones reported last. */
   gboolean pass_events;
-  gsize    span_start;
-  gsize    span_len;
-  guint    span_events;
-  gsize    passed_start;
-  gsize    passed_len;
-  guint    passed_events;
+  /* Stream header flags accepted, and those of the stream read. */
+  guint16 accepted_flags;
+  guint16 stream_flags;
+  gsize   span_start;
+  gsize   span_len;
+  guint   span_events;
+  gsize   passed_start;
+  gsize   passed_len;
+  guint   passed_events;
   /* Which string ids events were seen in as their file (one byte per
    * id), and those first seen in the events waiting to be reported. */
   guint8 *files_seen;
@@ -530,6 +533,37 @@ reader_forget_passed (SmileyFrameReader *self)
 }
 
 /**
+ * smiley_frame_reader_set_accepted_flags:
+ * @self: a reader that has not read the stream header yet
+ * @flags: stream header flags to accept (%SMILEY_WIRE_FLAG_RING)
+ *
+ * By default a stream with any flag set is refused. A listener that can
+ * take the tracer's ring accepts %SMILEY_WIRE_FLAG_RING, and then checks
+ * smiley_frame_reader_get_stream_flags().
+ */
+void
+smiley_frame_reader_set_accepted_flags (SmileyFrameReader *self, guint16 flags)
+{
+  g_return_if_fail (self != NULL);
+
+  self->accepted_flags = flags;
+}
+
+/**
+ * smiley_frame_reader_get_stream_flags:
+ * @self: a reader
+ *
+ * Returns: the flags of the stream header read, 0 until it is read
+ */
+guint16
+smiley_frame_reader_get_stream_flags (SmileyFrameReader *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+
+  return self->stream_flags;
+}
+
+/**
  * smiley_frame_reader_set_pass_events:
  * @self: a reader
  * @pass: whether to pass EVENTS frames through instead of decoding them
@@ -804,13 +838,14 @@ reader_check_header (SmileyFrameReader *self, GError **error)
                    version, SMILEY_WIRE_VERSION);
       return FALSE;
     }
-  if (flags != 0)
+  if ((flags & ~self->accepted_flags) != 0)
     {
       g_set_error (error, SMILEY_FRAME_ERROR, SMILEY_FRAME_ERROR_INVALID,
                    "stream header: unknown flags 0x%04x (version %u has none)", flags,
                    SMILEY_WIRE_VERSION);
       return FALSE;
     }
+  self->stream_flags = flags;
   self->pos += SMILEY_WIRE_STREAM_HEADER_SIZE;
   self->state = READER_BEFORE_BEGIN;
   return TRUE;

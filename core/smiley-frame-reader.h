@@ -80,6 +80,8 @@ SmileyFrameReader *smiley_frame_reader_new (gsize max_frame_size);
 void               smiley_frame_reader_free (SmileyFrameReader *self);
 void               smiley_frame_reader_set_max_batch (SmileyFrameReader *self, guint max_events);
 void               smiley_frame_reader_set_pass_events (SmileyFrameReader *self, gboolean pass);
+void               smiley_frame_reader_set_accepted_flags (SmileyFrameReader *self, guint16 flags);
+guint16            smiley_frame_reader_get_stream_flags (SmileyFrameReader *self);
 const guint8      *smiley_frame_reader_get_encoded_events (SmileyFrameReader *self, gsize *length,
                                                            guint *n_events);
 const guint32     *smiley_frame_reader_get_new_files (SmileyFrameReader *self, guint *n_files);

@@ -277,7 +277,7 @@ smiley_ring_consumer_drain (SmileyRingConsumer *self, guint64 budget)
                 FALSE);
           smiley_ring_release (ring, readable);
           released += readable;
-          continue;
+          break;
         }
       n = MIN (readable, self->lend);
       consumed = n;

@@ -8,7 +8,10 @@
  * `smiley monitor`/`record` that `smiley run` handed the ring to, see
  * docs/transport.md) and the _smiley_tracer extension inside the traced
  * interpreter (producer), which must not load GLib into a program that
- * might use its own. Not installed: the layout is private to one build.
+ * might use its own. Not installed. The layout is shared by the tracer and
+ * smiley of one build, and by a `smiley run` and a listener that may come
+ * from different builds: SMILEY_RING_VERSION says which layout a ring has,
+ * and a consumer refuses any other.
  *
  * Layout of the memfd: one header page, then SIZE bytes of data. The data
  * is mapped twice, back to back, right after the header (the trick of
@@ -19,7 +22,8 @@
  * Positions (head: bytes ever written, tail: bytes ever consumed) only
  * grow; offset = position & (SIZE - 1). There is exactly one producer at a
  * time (the traced interpreter's threads all hold the GIL while they
- * write) and one consumer (the plugin's reader thread).
+ * write) and one consumer (the python source's reader thread, or the listener
+ * it was handed to).
  *
  * Waiting is done with futexes on words inside the shared page, so that
  * neither side needs a pipe write per event: the producer only wakes the

@@ -15,6 +15,12 @@
 
 #define SMILEY_WIRE_MAGIC "SMLY"
 #define SMILEY_WIRE_VERSION 1
+/* Stream header flag, on the transport only (docs/transport.md): the
+ * run's frames after RUN_BEGIN come through the tracer's shared-memory
+ * ring handed over with the stream, not in it. A reader refuses it unless
+ * told to accept it, so a listener that cannot take a ring refuses the
+ * stream instead of waiting for events that never come. */
+#define SMILEY_WIRE_FLAG_RING 0x0001u
 #define SMILEY_WIRE_STREAM_HEADER_SIZE 8
 #define SMILEY_WIRE_FRAME_HEADER_SIZE 8
 /* No frame may be larger; a reader may enforce a smaller limit. */
@@ -61,6 +67,14 @@ smiley_wire_put_stream_header (uint8_t *p)
   p[6] = 0;
   p[7] = 0;
   return p + 8;
+}
+
+/* Sets the flags of the stream header at @p. */
+static inline void
+smiley_wire_set_stream_flags (uint8_t *p, uint16_t flags)
+{
+  p[6] = flags & 0xff;
+  p[7] = (flags >> 8) & 0xff;
 }
 
 /* Writes a frame header: total size (u32 LE, header included), type,

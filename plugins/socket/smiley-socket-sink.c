@@ -406,19 +406,26 @@ smiley_socket_sink_adopt_ring (SmileySink *sink, SmileyRun *run, int ring_fd, GE
   Stream           *stream = lookup_stream (self, run, error);
   g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
   g_autoptr (GSocketControlMessage) message = NULL;
-  g_autoptr (GBytes) bytes = NULL;
   g_autoptr (GError) local_error = NULL;
-  GOutputVector  vector;
-  GOutputStream *output;
-  gssize         sent;
+  g_autofree guint8 *start = NULL;
+  gsize              length;
+  GOutputVector      vector;
+  GOutputStream     *output;
+  gssize             sent;
 
   if (stream == NULL || !name_consumer (stream, ring_fd, error))
     return FALSE;
   if (g_unix_fd_list_append (fds, ring_fd, error) < 0)
     return FALSE;
   message = g_unix_fd_message_new_with_fd_list (fds);
-  bytes = smiley_frame_writer_take_bytes (stream->writer);
-  vector.buffer = g_bytes_get_data (bytes, &vector.size);
+  /* The pending bytes start with the stream header (takes_ring() checked
+   * that nothing was sent): its flag tells the listener a ring comes with
+   * it, and makes a listener that cannot take one refuse the stream
+   * rather than wait for events that would never come. */
+  start = g_bytes_unref_to_data (smiley_frame_writer_take_bytes (stream->writer), &length);
+  smiley_wire_set_stream_flags (start, SMILEY_WIRE_FLAG_RING);
+  vector.buffer = start;
+  vector.size = length;
   sent = g_socket_send_message (g_socket_connection_get_socket (stream->connection), NULL, &vector,
                                 1, &message, 1, G_SOCKET_MSG_NONE, NULL, &local_error);
   output = g_io_stream_get_output_stream (G_IO_STREAM (stream->connection));

@@ -75,6 +75,7 @@ typedef struct
    * with room for one fd until the run begins. */
   gboolean    accepts_ring;
   gboolean    extra_fds;
+  gboolean    fds_truncated;
   int         ring_fd;
   SmileyRing *ring;
   /* Set in ring mode: it makes connection->run, and a GSource drains it. */
@@ -571,6 +572,24 @@ connection_begin_run (Connection *connection)
       connection_reject (connection, "it sent more than one file descriptor");
       return FALSE;
     }
+  if (connection->fds_truncated)
+    {
+      connection_reject (connection, "file descriptors it sent could not be received (is this "
+                                     "listener out of descriptors?)");
+      return FALSE;
+    }
+  if ((smiley_frame_reader_get_stream_flags (connection->reader) & SMILEY_WIRE_FLAG_RING) != 0
+      && connection->ring_fd < 0)
+    {
+      connection_reject (connection, "its stream says a ring comes with it, and none did");
+      return FALSE;
+    }
+  if ((smiley_frame_reader_get_stream_flags (connection->reader) & SMILEY_WIRE_FLAG_RING) == 0
+      && connection->ring_fd >= 0)
+    {
+      connection_reject (connection, "it sent a file descriptor with a stream that has no ring");
+      return FALSE;
+    }
   if (connection->ring_fd >= 0)
     {
       if (!connection_take_ring (connection, run, &error))
@@ -787,7 +806,7 @@ connection_receive_with_ring (Connection *connection, char *buffer, GError **err
     }
   g_free (messages);
   if ((flags & MSG_CTRUNC) != 0)
-    connection->extra_fds = TRUE;
+    connection->fds_truncated = TRUE;
   return n;
 }
 
@@ -909,6 +928,8 @@ listener_acceptable (GSocket *listener, GIOCondition condition, gpointer user_da
   connection->peer = peer;
   connection->ring_fd = -1;
   connection->accepts_ring = g_socket_get_family (connection->socket) == G_SOCKET_FAMILY_UNIX;
+  if (connection->accepts_ring)
+    smiley_frame_reader_set_accepted_flags (connection->reader, SMILEY_WIRE_FLAG_RING);
   connection->watch
       = g_socket_create_source (connection->socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
   g_source_set_callback (connection->watch, G_SOURCE_FUNC (connection_readable), connection, NULL);

@@ -2098,6 +2098,36 @@ test_header_flags (void)
   assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, "unknown flags 0x0001");
 }
 
+/* The ring flag is refused unless the reader was told to accept it (a
+ * listener that can take a ring); other flags still are. */
+static void
+test_header_ring_flag (void)
+{
+  g_autoptr (GByteArray) stream = g_byte_array_new ();
+  g_autoptr (GByteArray) other = g_byte_array_new ();
+  g_autoptr (SmileyFrameReader) reader = smiley_frame_reader_new (0);
+  g_autoptr (SmileyFrameReader) strict = smiley_frame_reader_new (0);
+  g_autoptr (SmileyBatch) batch = NULL;
+  g_autoptr (GError) error = NULL;
+  SmileyFrameMessage message;
+
+  put_raw (stream, "SMLY\x01\x00\x01\x00", 8);
+  put_run_begin (stream, "run");
+  smiley_frame_reader_set_accepted_flags (reader, SMILEY_WIRE_FLAG_RING);
+  g_assert_cmpuint (smiley_frame_reader_get_stream_flags (reader), ==, 0);
+  smiley_frame_reader_feed (reader, stream->data, stream->len);
+  g_assert_true (smiley_frame_reader_next (reader, &message, &batch, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (message, ==, SMILEY_FRAME_RUN_BEGIN);
+  g_assert_cmpuint (smiley_frame_reader_get_stream_flags (reader), ==, SMILEY_WIRE_FLAG_RING);
+
+  smiley_frame_reader_set_accepted_flags (strict, SMILEY_WIRE_FLAG_RING);
+  put_raw (other, "SMLY\x01\x00\x03\x00", 8);
+  smiley_frame_reader_feed (strict, other->data, other->len);
+  g_assert_false (smiley_frame_reader_next (strict, &message, &batch, &error));
+  g_assert_error (error, SMILEY_FRAME_ERROR, SMILEY_FRAME_ERROR_INVALID);
+}
+
 static void
 test_oversized_frame (void)
 {
@@ -3938,6 +3968,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/smiley/frame/bad-magic", test_bad_magic);
   g_test_add_func ("/smiley/frame/version-2", test_version_2);
   g_test_add_func ("/smiley/frame/header-flags", test_header_flags);
+  g_test_add_func ("/smiley/frame/header-ring-flag", test_header_ring_flag);
   g_test_add_func ("/smiley/frame/oversized", test_oversized_frame);
   g_test_add_func ("/smiley/frame/size-too-small", test_frame_size_too_small);
   g_test_add_func ("/smiley/frame/reserved-bytes", test_reserved_bytes);

@@ -263,12 +263,13 @@ def ring_mapped_by(pid):
         return "/memfd:smiley-ring" in f.read()
 
 
-def run_begin_stream(run_id):
-    """The stream header and a RUN_BEGIN frame (docs/wire-format.md)."""
+def run_begin_stream(run_id, flags=0):
+    """The stream header and a RUN_BEGIN frame (docs/wire-format.md);
+    flags 1 (SMILEY_WIRE_FLAG_RING) says a ring comes with the stream."""
     payload = (string(run_id) + varint(42) + varint(1700000000000000 << 1) + string("/tmp")
                + string("resent") + varint(1) + string("resent.py"))
-    return (b"SMLY\x01\x00\x00\x00" + (8 + len(payload)).to_bytes(4, "little")
-            + b"\x01\x00\x00\x00" + payload)
+    return (b"SMLY\x01\x00" + flags.to_bytes(2, "little")
+            + (8 + len(payload)).to_bytes(4, "little") + b"\x01\x00\x00\x00" + payload)
 
 
 def have_plugins():
@@ -406,8 +407,8 @@ class SocketEndToEnd(unittest.TestCase):
         self.addCleanup(s.close)
         s.settimeout(10)
         s.connect(self.sock)
-        self.assertEqual(socket.send_fds(s, [run_begin_stream(run_id)], fds),
-                         len(run_begin_stream(run_id)))
+        stream = run_begin_stream(run_id, flags=1)
+        self.assertEqual(socket.send_fds(s, [stream], fds), len(stream))
         return s
 
     # tests
@@ -989,6 +990,58 @@ class SocketEndToEnd(unittest.TestCase):
         self.assertEqual([(run["state"], run["error"]) for run in runs],
                          [("abnormal", "listener stopped")])
 
+    def test_listener_that_cannot_take_a_ring_refuses_it_and_nothing_hangs(self):
+        # A listener of a smiley from before the handover (reading with a
+        # plain recv(), which drops the descriptor) refuses the flagged
+        # stream header, as any stream with flags it does not know. Played
+        # here by a socket that reads the header, sees the flag and closes:
+        # `smiley run` must notice, and the program must not wait on a ring
+        # nobody drains.
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.addCleanup(server.close)
+        server.bind(self.sock)
+        server.listen(1)
+        server.settimeout(10)
+        prog = self.script("busy.py", BUSY_PROGRAM)
+        start = time.monotonic()
+        run = self.spawn_run(prog)
+        conn, _ = server.accept()
+        conn.settimeout(10)
+        header = conn.recv(8)
+        self.assertEqual(header[:6], b"SMLY\x01\x00")
+        self.assertNotEqual(int.from_bytes(header[6:8], "little"), 0)
+        conn.close()
+        self.assertEqual(run.stdout.readline(), "ready\n")
+        self.assert_program_finished_untraced(run, start)
+
+    def test_ring_flag_and_descriptor_must_come_together(self):
+        rec = self.listen("record", "--database", self.db)
+        # The flag without a ring.
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.addCleanup(s.close)
+        s.settimeout(10)
+        s.connect(self.sock)
+        s.sendall(run_begin_stream("flag-alone", flags=1))
+        self.assertEqual(s.recv(1), b"")
+        # A descriptor without the flag.
+        r, w = os.pipe()
+        self.addCleanup(os.close, r)
+        self.addCleanup(os.close, w)
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.addCleanup(s.close)
+        s.settimeout(10)
+        s.connect(self.sock)
+        stream = run_begin_stream("fd-alone")
+        self.assertEqual(socket.send_fds(s, [stream], [r]), len(stream))
+        self.assertEqual(s.recv(1), b"")
+        status, _, err = self.stop(rec)
+        self.assertEqual(status, 0, err)
+        self.assertRegex(err, r"disconnecting peer pid \d+: its stream says a ring comes with "
+                         r"it, and none did\n")
+        self.assertRegex(err, r"disconnecting peer pid \d+: it sent a file descriptor with a "
+                         r"stream that has no ring\n")
+        self.assertEqual(self.runs(), [])
+
     def test_tracer_gives_up_on_a_ring_its_listener_dropped(self):
         # The test is the listener: it takes the ring, checks it, and drops
         # the run without draining it while it lives on.
@@ -1009,7 +1062,8 @@ class SocketEndToEnd(unittest.TestCase):
         self.addCleanup(os.close, fd)
         # The stream's first bytes: its header and RUN_BEGIN, the ring with
         # them.
-        self.assertEqual(data[:8], b"SMLY\x01\x00\x00\x00")
+        # Flagged: a listener that cannot take a ring refuses the stream.
+        self.assertEqual(data[:8], b"SMLY\x01\x00\x01\x00")
         frames, rest = split_frames(data[8:])
         self.assertEqual([kind for kind, _ in frames], [1])
         self.assertEqual(rest, b"")

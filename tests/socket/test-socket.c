@@ -2296,11 +2296,11 @@ send_ring_expect_closed (const char *endpoint, const char *id, const int *fds, g
   g_autoptr (SmileyRun) run = make_run (id);
   g_autoptr (SmileyFrameWriter) writer = smiley_frame_writer_new ();
   g_autoptr (GSocketControlMessage) message = g_unix_fd_message_new ();
-  g_autoptr (GBytes) start = NULL;
   g_autoptr (GError) error = NULL;
-  GOutputVector vector;
-  guint8        buffer[64];
-  gssize        n;
+  g_autofree guint8 *bytes = NULL;
+  GOutputVector      vector;
+  guint8             buffer[64];
+  gssize             n;
 
   for (guint i = 0; i < n_fds; i++)
     {
@@ -2308,8 +2308,10 @@ send_ring_expect_closed (const char *endpoint, const char *id, const int *fds, g
       g_assert_no_error (error);
     }
   smiley_frame_writer_begin_run (writer, run);
-  start = smiley_frame_writer_take_bytes (writer);
-  vector.buffer = g_bytes_get_data (start, &vector.size);
+  /* As the socket sink sends it: flagged as coming with a ring. */
+  bytes = g_bytes_unref_to_data (smiley_frame_writer_take_bytes (writer), &vector.size);
+  smiley_wire_set_stream_flags (bytes, SMILEY_WIRE_FLAG_RING);
+  vector.buffer = bytes;
   if (!whole)
     vector.size = SMILEY_WIRE_STREAM_HEADER_SIZE;
   n = g_socket_send_message (socket, NULL, &vector, 1, &message, 1, G_SOCKET_MSG_NONE, NULL,
