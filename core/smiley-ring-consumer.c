@@ -313,6 +313,35 @@ smiley_ring_consumer_drain (SmileyRingConsumer *self, guint64 budget)
 }
 
 /**
+ * smiley_ring_consumer_run:
+ * @producer_gone: set (atomically) by another thread once the producer
+ *   can write no more, followed by smiley_ring_kick()
+ *
+ * Drains the ring until the producer is gone and the ring is empty,
+ * sleeping while it is empty: the body of a thread of its own (the
+ * python source's reader). The producer only wakes the consumer when the
+ * ring is an eighth full; otherwise it looks every 10 ms.
+ */
+void
+smiley_ring_consumer_run (SmileyRingConsumer *self, const gint *producer_gone)
+{
+  for (;;)
+    {
+      if (smiley_ring_consumer_drain (self, G_MAXUINT64) > 0)
+        continue;
+      if (g_atomic_int_get (producer_gone))
+        {
+          /* The producer was gone before this last look at head, so
+           * nothing can follow. */
+          if (smiley_ring_readable (self->ring) == 0)
+            return;
+          continue;
+        }
+      smiley_ring_wait_data (self->ring, 10);
+    }
+}
+
+/**
  * smiley_ring_consumer_got_end:
  *
  * Returns: whether the tracer's RUN_END came through the ring

@@ -20,6 +20,7 @@ SmileyRingConsumer *smiley_ring_consumer_new (SmileyRing *ring, GBytes *begin, c
 void                smiley_ring_consumer_free (SmileyRingConsumer *self);
 SmileyRun          *smiley_ring_consumer_get_run (SmileyRingConsumer *self);
 guint64             smiley_ring_consumer_drain (SmileyRingConsumer *self, guint64 budget);
+void                smiley_ring_consumer_run (SmileyRingConsumer *self, const gint *producer_gone);
 gboolean            smiley_ring_consumer_got_end (SmileyRingConsumer *self);
 const GError       *smiley_ring_consumer_get_error (SmileyRingConsumer *self, gboolean *from_sink);
 GError             *smiley_ring_consumer_steal_error (SmileyRingConsumer *self);

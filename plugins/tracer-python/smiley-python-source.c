@@ -128,21 +128,7 @@ reader_thread (gpointer data)
 {
   RunContext *ctx = data;
 
-  for (;;)
-    {
-      if (smiley_ring_consumer_drain (ctx->consumer, G_MAXUINT64) > 0)
-        continue;
-      if (g_atomic_int_get (&ctx->child_exited))
-        {
-          /* The exit was seen before this last look at head, so nothing
-           * can follow. */
-          if (smiley_ring_readable (&ctx->ring) == 0)
-            break;
-          continue;
-        }
-      /* Woken early only when the ring fills up: see smiley_ring_publish(). */
-      smiley_ring_wait_data (&ctx->ring, 10);
-    }
+  smiley_ring_consumer_run (ctx->consumer, &ctx->child_exited);
   return NULL;
 }
 
