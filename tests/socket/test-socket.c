@@ -2001,22 +2001,17 @@ traced_run_begin (TracedRun *traced, SmileySink *sink, SmileyRingConsumer **cons
   return run;
 }
 
-/* `smiley run`'s reader thread, when the sink did not take the ring. */
-static void
-traced_run_drain (TracedRun *traced, SmileyRingConsumer *consumer)
+/* traced_run_begin() on a sink that must take the ring over. */
+static SmileyRun *
+traced_run_begin_adopted (TracedRun *traced, SmileySink *sink)
 {
-  for (;;)
-    {
-      if (smiley_ring_consumer_drain (consumer, G_MAXUINT64) > 0)
-        continue;
-      if (g_atomic_int_get (&traced->done))
-        {
-          if (smiley_ring_readable (&traced->ring) == 0)
-            break;
-          continue;
-        }
-      smiley_ring_wait_data (&traced->ring, 10);
-    }
+  g_autoptr (SmileyRingConsumer) consumer = NULL;
+  gboolean   adopted;
+  SmileyRun *run = traced_run_begin (traced, sink, &consumer, &adopted);
+
+  g_assert_true (adopted);
+  g_assert_null (consumer);
+  return run;
 }
 
 /* Runs the traced program to its end and publishes it through @sink as
@@ -2033,8 +2028,9 @@ publish_traced_run (TracedRun *traced, SmileySink *sink, gboolean expect_adopted
   run = traced_run_begin (traced, sink, &consumer, &adopted);
   g_assert_cmpint (adopted, ==, expect_adopted);
   traced_run_start (traced);
+  /* `smiley run`'s reader thread, when the sink did not take the ring. */
   if (consumer != NULL)
-    traced_run_drain (traced, consumer);
+    smiley_ring_consumer_run (consumer, &traced->done);
   traced_run_join (traced);
   g_assert_false (traced->gave_up);
   g_assert_cmpuint (atomic_load (&header->finished), ==, 1);
@@ -2183,16 +2179,13 @@ test_ring_refused (Fixture *fixture, gconstpointer data)
   Listener *listener = fixture->listener;
   g_autoptr (TracedRun) traced = traced_run_new ("ring-refused", fixture->dir, 3000);
   g_autoptr (SmileySocketSink) sink = publisher_new (listener->endpoint);
-  g_autoptr (SmileyRingConsumer) consumer = NULL;
   g_autoptr (SmileyRun) run = NULL;
   g_autoptr (GError) error = NULL;
   SmileyRingHeader *header = traced->ring.header;
   guint             n_mappings = count_mappings ("/memfd:smiley-ring");
-  gboolean          adopted;
 
   listener->sink->refuse_run_id = g_strdup ("ring-refused");
-  run = traced_run_begin (traced, SMILEY_SINK (sink), &consumer, &adopted);
-  g_assert_true (adopted);
+  run = traced_run_begin_adopted (traced, SMILEY_SINK (sink));
 
   POLL_UNTIL (atomic_load (&header->consumer_gone) == 1);
   g_assert_true (
@@ -2238,15 +2231,12 @@ test_ring_sink_fails (Fixture *fixture, gconstpointer data)
    * meets the failure (1 MiB) before it stops. */
   g_autoptr (TracedRun) traced = traced_run_new ("ring-sink-fails", fixture->dir, 60000);
   g_autoptr (SmileySocketSink) sink = publisher_new (listener->endpoint);
-  g_autoptr (SmileyRingConsumer) consumer = NULL;
   g_autoptr (SmileyRun) run = NULL;
   g_autoptr (GError) error = NULL;
   SmileyRingHeader *header = traced->ring.header;
-  gboolean          adopted;
 
   listener->sink->fail_after_pushes = 2;
-  run = traced_run_begin (traced, SMILEY_SINK (sink), &consumer, &adopted);
-  g_assert_true (adopted);
+  run = traced_run_begin_adopted (traced, SMILEY_SINK (sink));
   traced->give_up_ms = 100;
   traced_run_start (traced);
   traced_run_join (traced);
@@ -2484,12 +2474,10 @@ test_ring_publisher_killed (Fixture *fixture, gconstpointer data)
   TestRecordingSink *recorder = listener->sink;
   g_autoptr (TracedRun) traced = traced_run_new ("ring-cut", fixture->dir, 600);
   SmileySocketSink *sink = publisher_new (listener->endpoint);
-  g_autoptr (SmileyRingConsumer) consumer = NULL;
   g_autoptr (SmileyRun) run = NULL;
   SmileyRingHeader *header = traced->ring.header;
   guint             n_mappings = count_mappings ("/memfd:smiley-ring");
   RecordedRun      *got;
-  gboolean          adopted;
 
   /* The listener's thread waits in begin_run until the publisher is gone,
    * so it finds all the events still in the ring then. */
@@ -2498,8 +2486,7 @@ test_ring_publisher_killed (Fixture *fixture, gconstpointer data)
   recorder->hold_begin = TRUE;
   g_mutex_unlock (&recorder->lock);
 
-  run = traced_run_begin (traced, SMILEY_SINK (sink), &consumer, &adopted);
-  g_assert_true (adopted);
+  run = traced_run_begin_adopted (traced, SMILEY_SINK (sink));
   g_mutex_lock (&recorder->lock);
   while (recorder->n_holding == 0)
     g_cond_wait (&recorder->cond, &recorder->lock);
@@ -2541,16 +2528,13 @@ test_ring_program_killed (Fixture *fixture, gconstpointer data)
   Listener *listener = fixture->listener;
   g_autoptr (TracedRun) traced = traced_run_new ("ring-killed", fixture->dir, 3000);
   g_autoptr (SmileySocketSink) sink = publisher_new (listener->endpoint);
-  g_autoptr (SmileyRingConsumer) consumer = NULL;
   g_autoptr (SmileyRun) run = NULL;
   g_autoptr (GError) error = NULL;
   SmileyRingHeader *header = traced->ring.header;
   gint64            before = g_get_real_time ();
   RecordedRun      *got;
-  gboolean          adopted;
 
-  run = traced_run_begin (traced, SMILEY_SINK (sink), &consumer, &adopted);
-  g_assert_true (adopted);
+  run = traced_run_begin_adopted (traced, SMILEY_SINK (sink));
   traced->stop_at = traced->events_end;
   traced_run_start (traced);
   traced_run_join (traced);
