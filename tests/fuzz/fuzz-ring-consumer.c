@@ -5,11 +5,8 @@
  * A `smiley record` listener drains rings that untrusted peers hand it
  * (plugins/socket/smiley-socket-source.c); this target drains one the way
  * it does. The input is three parameter bytes, then what the tracer would
- * have written into the ring (every frame after RUN_BEGIN):
- *
- *   byte 0   flags, PARAM_* below
- *   byte 1-2 the offset in the ring where the frames start (u16 LE), so
- *            that they can cross the ring's end through its mirror mapping
+ * have written into the ring (every frame after RUN_BEGIN); see
+ * fuzz-ring-params.h.
  *
  * The frames are published all at once or frame by frame, with drains of
  * varying budgets in between. Beyond "no crash": the consumer never
@@ -33,65 +30,15 @@
 
 #include "smiley-ring-consumer.h"
 
+#include "fuzz-common.h"
+#include "fuzz-ring-params.h"
+
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
-/* As in fuzz-frame-reader.c: a failed check must be a crash that
- * libFuzzer and meson both see, not GTest's "skipped". */
-#define CHECK(cond)                                                                                \
-  G_STMT_START                                                                                     \
-  {                                                                                                \
-    if (G_UNLIKELY (!(cond)))                                                                      \
-      {                                                                                            \
-        g_printerr ("%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                       \
-        abort ();                                                                                  \
-      }                                                                                            \
-  }                                                                                                \
-  G_STMT_END
-
 #define RING_SIZE (64u * 1024u)
-#define N_PARAM_BYTES 3
-
-enum
-{
-  /* The sink takes EVENTS frames encoded (the consumer's pass-through). */
-  PARAM_ENCODED = 1 << 0,
-  /* The traced program's cwd holds prog.py (else it does not exist). */
-  PARAM_SOURCES = 1 << 1,
-  /* Ring positions start just below 2^64, so they wrap with the data. */
-  PARAM_HIGH_POSITION = 1 << 2,
-  /* Published frame by frame, drained in between. */
-  PARAM_PIECES = 1 << 3,
-  /* At some point the head claims more than the ring holds. */
-  PARAM_OVERCLAIM = 3 << 4,
-  /* Two bits: 2, the sink fails one of its first pushes; 3, the producer
-   * scribbles over the ring and moves its head while the consumer runs
-   * (from inside the sink's calls). */
-  PARAM_MISCHIEF = 3 << 6,
-  PARAM_SINK_FAILS = 2 << 6,
-  PARAM_HOSTILE = 3 << 6,
-};
 
 /* Scribbles of a hostile producer per input, so draining ends. */
 #define MAX_SCRIBBLES 16
-
-static guint32
-next_random (guint32 *state)
-{
-  *state ^= *state << 13;
-  *state ^= *state >> 17;
-  *state ^= *state << 5;
-  return *state;
-}
-
-static guint32
-input_seed (const guint8 *data, gsize size)
-{
-  guint32 hash = 2166136261u;
-
-  for (gsize i = 0; i < size; i++)
-    hash = (hash ^ data[i]) * 16777619u;
-  return hash != 0 ? hash : 1;
-}
 
 /* Set up once, reused by every input. */
 typedef struct

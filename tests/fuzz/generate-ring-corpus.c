@@ -17,17 +17,7 @@
 
 #include <smiley.h>
 
-/* fuzz-ring-consumer.c's flags. */
-enum
-{
-  ENCODED = 1 << 0,
-  SOURCES = 1 << 1,
-  HIGH_POSITION = 1 << 2,
-  PIECES = 1 << 3,
-  OVERCLAIM = 3 << 4,
-  SINK_FAILS = 2 << 6,
-  HOSTILE = 3 << 6,
-};
+#include "fuzz-ring-params.h"
 
 static void
 add (SmileyRun *run, SmileyBatch *batch, SmileyEventKind kind, guint32 thread, guint64 call_id,
@@ -130,7 +120,7 @@ save (const char *dir, const char *name, guint flags, guint offset, const guint8
   g_autofree char *path = g_build_filename (dir, name, NULL);
   g_autoptr (GByteArray) input = g_byte_array_new ();
   g_autoptr (GError) error = NULL;
-  guint8 params[3] = { (guint8)flags, (guint8)(offset & 0xff), (guint8)(offset >> 8) };
+  guint8 params[N_PARAM_BYTES] = { (guint8)flags, (guint8)(offset & 0xff), (guint8)(offset >> 8) };
 
   g_byte_array_append (input, params, sizeof params);
   g_byte_array_append (input, frames, len);
@@ -171,28 +161,31 @@ main (int argc, char *argv[])
   /* Whole runs, decoded and passed through, across the ring's end and
    * 2^64, with sources read from the cwd. */
   save_bytes (dir, "run", 0, 0, run);
-  save_bytes (dir, "run-encoded-wrapping", ENCODED | SOURCES | PIECES, 65536 - 100, run);
-  save_bytes (dir, "run-high-position", SOURCES | HIGH_POSITION | PIECES, 65536 - 37, run);
+  save_bytes (dir, "run-encoded-wrapping", PARAM_ENCODED | PARAM_SOURCES | PARAM_PIECES,
+              65536 - 100, run);
+  save_bytes (dir, "run-high-position", PARAM_SOURCES | PARAM_HIGH_POSITION | PARAM_PIECES,
+              65536 - 37, run);
   /* Killed before its RUN_END. */
-  save_bytes (dir, "killed", SOURCES | PIECES, 4096, killed);
-  save_bytes (dir, "killed-encoded", ENCODED | HIGH_POSITION, 65000, killed);
+  save_bytes (dir, "killed", PARAM_SOURCES | PARAM_PIECES, 4096, killed);
+  save_bytes (dir, "killed-encoded", PARAM_ENCODED | PARAM_HIGH_POSITION, 65000, killed);
   /* A forked child that outlives the program writes after the end. */
   {
     g_autoptr (GByteArray) after = g_byte_array_new ();
 
     g_byte_array_append (after, data, len);
     g_byte_array_append (after, g_bytes_get_data (killed, NULL), 64);
-    save (dir, "after-end", ENCODED | PIECES, 12, after->data, after->len);
+    save (dir, "after-end", PARAM_ENCODED | PARAM_PIECES, 12, after->data, after->len);
   }
   /* The last frame cut short, and a frame of no type. */
-  save (dir, "truncated", PIECES, 100, data, len - 5);
-  save (dir, "bad-frame", ENCODED, 0, (const guint8 *)"\x08\x00\x00\x00\x00\x00\x00\x00", 8);
+  save (dir, "truncated", PARAM_PIECES, 100, data, len - 5);
+  save (dir, "bad-frame", PARAM_ENCODED, 0, (const guint8 *)"\x08\x00\x00\x00\x00\x00\x00\x00", 8);
   /* A head that claims more than the ring, a sink that fails, and a
    * producer that scribbles over the ring. */
-  save_bytes (dir, "overclaim", OVERCLAIM | PIECES, 300, run);
-  save_bytes (dir, "sink-fails", SINK_FAILS | PIECES, 65536 - 200, run);
-  save_bytes (dir, "sink-fails-encoded", SINK_FAILS | ENCODED | PIECES | SOURCES, 1, run);
-  save_bytes (dir, "hostile", HOSTILE | PIECES | SOURCES, 65536 - 50, run);
-  save_bytes (dir, "hostile-encoded", HOSTILE | ENCODED, 7, killed);
+  save_bytes (dir, "overclaim", PARAM_OVERCLAIM | PARAM_PIECES, 300, run);
+  save_bytes (dir, "sink-fails", PARAM_SINK_FAILS | PARAM_PIECES, 65536 - 200, run);
+  save_bytes (dir, "sink-fails-encoded",
+              PARAM_SINK_FAILS | PARAM_ENCODED | PARAM_PIECES | PARAM_SOURCES, 1, run);
+  save_bytes (dir, "hostile", PARAM_HOSTILE | PARAM_PIECES | PARAM_SOURCES, 65536 - 50, run);
+  save_bytes (dir, "hostile-encoded", PARAM_HOSTILE | PARAM_ENCODED, 7, killed);
   return 0;
 }
