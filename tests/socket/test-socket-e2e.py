@@ -399,14 +399,28 @@ class SocketEndToEnd(unittest.TestCase):
             self.assertLess(time.monotonic(), deadline, "the listener never mapped the ring")
             time.sleep(0.01)
 
-    def send_ring_run(self, run_id, fds):
-        """Connects as `smiley run` does when it hands its ring over: the
-        stream header and RUN_BEGIN with @fds attached. Returns the
-        socket."""
+    def connect_raw(self):
+        """A raw client connected to the listener's socket."""
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.addCleanup(s.close)
         s.settimeout(10)
         s.connect(self.sock)
+        return s
+
+    def serve_as_listener(self):
+        """The test's own listening socket, where a listener would be."""
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.addCleanup(server.close)
+        server.bind(self.sock)
+        server.listen(1)
+        server.settimeout(10)
+        return server
+
+    def send_ring_run(self, run_id, fds):
+        """Connects as `smiley run` does when it hands its ring over: the
+        stream header and RUN_BEGIN with @fds attached. Returns the
+        socket."""
+        s = self.connect_raw()
         stream = run_begin_stream(run_id, flags=1)
         self.assertEqual(socket.send_fds(s, [stream], fds), len(stream))
         return s
@@ -997,11 +1011,7 @@ class SocketEndToEnd(unittest.TestCase):
         # here by a socket that reads the header, sees the flag and closes:
         # `smiley run` must notice, and the program must not wait on a ring
         # nobody drains.
-        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.addCleanup(server.close)
-        server.bind(self.sock)
-        server.listen(1)
-        server.settimeout(10)
+        server = self.serve_as_listener()
         prog = self.script("busy.py", BUSY_PROGRAM)
         start = time.monotonic()
         run = self.spawn_run(prog)
@@ -1017,20 +1027,14 @@ class SocketEndToEnd(unittest.TestCase):
     def test_ring_flag_and_descriptor_must_come_together(self):
         rec = self.listen("record", "--database", self.db)
         # The flag without a ring.
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.addCleanup(s.close)
-        s.settimeout(10)
-        s.connect(self.sock)
+        s = self.connect_raw()
         s.sendall(run_begin_stream("flag-alone", flags=1))
         self.assertEqual(s.recv(1), b"")
         # A descriptor without the flag.
         r, w = os.pipe()
         self.addCleanup(os.close, r)
         self.addCleanup(os.close, w)
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.addCleanup(s.close)
-        s.settimeout(10)
-        s.connect(self.sock)
+        s = self.connect_raw()
         stream = run_begin_stream("fd-alone")
         self.assertEqual(socket.send_fds(s, [stream], [r]), len(stream))
         self.assertEqual(s.recv(1), b"")
@@ -1045,11 +1049,7 @@ class SocketEndToEnd(unittest.TestCase):
     def test_tracer_gives_up_on_a_ring_its_listener_dropped(self):
         # The test is the listener: it takes the ring, checks it, and drops
         # the run without draining it while it lives on.
-        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.addCleanup(server.close)
-        server.bind(self.sock)
-        server.listen(1)
-        server.settimeout(10)
+        server = self.serve_as_listener()
         prog = self.script("many.py", MANY_CALLS_PROGRAM)
         start = time.monotonic()
         run = self.spawn_run(prog)
