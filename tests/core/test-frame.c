@@ -2227,10 +2227,11 @@ test_truncated_frame_header (void)
   assert_stream_error (stream, SMILEY_FRAME_ERROR_TRUNCATED, where);
 }
 
+/* Ends @stream with a one-event EVENTS frame cut one byte short: the
+ * stream must fail as truncated inside that frame, at its offset. */
 static void
-test_truncated_payload (void)
+assert_cut_events_frame_is_truncated (GByteArray *stream)
 {
-  g_autoptr (GByteArray) stream = valid_prefix ();
   g_autoptr (GByteArray) p = g_byte_array_new ();
   guint            offset = stream->len;
   g_autofree char *where = NULL;
@@ -2242,6 +2243,14 @@ test_truncated_payload (void)
                            stream->len - offset - 1, stream->len - offset);
   g_byte_array_set_size (stream, stream->len - 1);
   assert_stream_error (stream, SMILEY_FRAME_ERROR_TRUNCATED, where);
+}
+
+static void
+test_truncated_payload (void)
+{
+  g_autoptr (GByteArray) stream = valid_prefix ();
+
+  assert_cut_events_frame_is_truncated (stream);
 }
 
 static void
@@ -3586,14 +3595,7 @@ test_error_offset_far (void)
   assert_stream_error (stream, SMILEY_FRAME_ERROR_INVALID, where);
 
   g_byte_array_set_size (stream, offset);
-  put_varint (p, 1);
-  put_event (p, SMILEY_EVENT_LINE, 1, 1, NULL);
-  put_frame (stream, SMILEY_WIRE_EVENTS, p);
-  g_clear_pointer (&where, g_free);
-  where = g_strdup_printf ("inside the frame at offset %u (EVENTS, %u of %u bytes)", offset,
-                           stream->len - offset - 1, stream->len - offset);
-  g_byte_array_set_size (stream, stream->len - 1);
-  assert_stream_error (stream, SMILEY_FRAME_ERROR_TRUNCATED, where);
+  assert_cut_events_frame_is_truncated (stream);
 }
 
 /* Bytes received after an error are dropped, as fed ones are: the reader
