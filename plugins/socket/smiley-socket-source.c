@@ -556,6 +556,8 @@ connection_begin_run (Connection *connection)
 {
   Server    *server = connection->server;
   SmileyRun *run = smiley_frame_reader_get_run (connection->reader);
+  gboolean   with_ring
+      = (smiley_frame_reader_get_stream_flags (connection->reader) & SMILEY_WIRE_FLAG_RING) != 0;
   g_autoptr (GError) error = NULL;
 
   connection->accepts_ring = FALSE;
@@ -578,14 +580,12 @@ connection_begin_run (Connection *connection)
                                      "listener out of descriptors?)");
       return FALSE;
     }
-  if ((smiley_frame_reader_get_stream_flags (connection->reader) & SMILEY_WIRE_FLAG_RING) != 0
-      && connection->ring_fd < 0)
+  if (with_ring && connection->ring_fd < 0)
     {
       connection_reject (connection, "its stream says a ring comes with it, and none did");
       return FALSE;
     }
-  if ((smiley_frame_reader_get_stream_flags (connection->reader) & SMILEY_WIRE_FLAG_RING) == 0
-      && connection->ring_fd >= 0)
+  if (!with_ring && connection->ring_fd >= 0)
     {
       connection_reject (connection, "it sent a file descriptor with a stream that has no ring");
       return FALSE;
