@@ -6,7 +6,7 @@
 
 #include <stdlib.h>
 
-#include <glib.h>
+#include <smiley.h>
 
 /* GLib's g_assert family reports through the GTest machinery, which in a
  * program that is not a GTest exits with the "skipped" status 77; a
@@ -31,6 +31,25 @@ next_random (guint32 *state)
   *state ^= *state >> 17;
   *state ^= *state << 5;
   return *state;
+}
+
+/* A decoded event refers only to defined strings and threads, and its
+ * values are valid UTF-8. */
+static inline void
+check_event (SmileyRun *run, const SmileyEvent *event)
+{
+  guint32 n_strings = smiley_run_get_n_strings (run);
+
+  CHECK (event->kind >= SMILEY_EVENT_CALL && event->kind <= SMILEY_EVENT_KIND_LAST);
+  CHECK (smiley_run_get_thread (run, event->thread) != NULL);
+  CHECK (event->file < n_strings);
+  CHECK (event->function < n_strings);
+  CHECK (event->arg == NULL || g_utf8_validate (event->arg, -1, NULL));
+  for (guint32 l = 0; l < event->n_locals; l++)
+    {
+      CHECK (event->locals[l].name < n_strings);
+      CHECK (event->locals[l].value == NULL || g_utf8_validate (event->locals[l].value, -1, NULL));
+    }
 }
 
 static inline guint32

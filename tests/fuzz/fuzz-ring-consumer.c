@@ -170,24 +170,13 @@ static void
 check_batch (FuzzSink *self, SmileyBatch *batch)
 {
   SmileyRun *run = self->run;
-  guint32    n_strings = smiley_run_get_n_strings (run);
 
   CHECK (smiley_batch_get_length (batch) > 0);
   for (guint i = 0; i < smiley_batch_get_length (batch); i++)
     {
       const SmileyEvent *event = smiley_batch_get_event (batch, i);
 
-      CHECK (event->kind >= SMILEY_EVENT_CALL && event->kind <= SMILEY_EVENT_KIND_LAST);
-      CHECK (smiley_run_get_thread (run, event->thread) != NULL);
-      CHECK (event->file < n_strings);
-      CHECK (event->function < n_strings);
-      CHECK (event->arg == NULL || g_utf8_validate (event->arg, -1, NULL));
-      for (guint32 l = 0; l < event->n_locals; l++)
-        {
-          CHECK (event->locals[l].name < n_strings);
-          CHECK (event->locals[l].value == NULL
-                 || g_utf8_validate (event->locals[l].value, -1, NULL));
-        }
+      check_event (run, event);
       /* The consumer read the file's source before handing on its first
        * event. */
       if (self->check_sources
