@@ -3784,6 +3784,22 @@ test_batch_recycled (void)
   g_assert_cmpuint (n_reused, ==, 4);
 }
 
+/* Ends @run and returns a pass-through reader (as `smiley run`'s) fed
+ * its stream: @batches, one-event frames as the tracer writes them. */
+static SmileyFrameReader *
+pass_through_reader_new (SmileyRun *run, GPtrArray *batches)
+{
+  SmileyFrameReader *reader = smiley_frame_reader_new (0);
+  g_autoptr (GBytes) bytes = NULL;
+
+  end_run (run);
+  bytes = encode (run, batches, TRUE);
+  smiley_frame_reader_set_pass_events (reader, TRUE);
+  smiley_frame_reader_set_max_batch (reader, 8192);
+  smiley_frame_reader_feed (reader, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  return reader;
+}
+
 /* The frames handed to push_encoded were checked, but lent bytes can
  * change afterwards (the traced program can write to its ring): sizes
  * and counts rewritten after the check must not make the writer read
@@ -3793,12 +3809,11 @@ test_push_encoded_survives_rewritten_frames (void)
 {
   g_autoptr (SmileyRun) run = make_run ("rewritten");
   g_autoptr (GPtrArray) batches = batches_new ();
-  g_autoptr (GBytes) bytes = NULL;
-  g_autoptr (SmileyFrameReader) reader = smiley_frame_reader_new (0);
+  g_autoptr (SmileyFrameReader) reader = NULL;
   g_autoptr (GError) error = NULL;
   const guint32 bad_sizes[] = { 0, 3, 8, 9, 0xffffffffu };
-  const guint8 *data, *span = NULL;
-  gsize         len, span_len = 0;
+  const guint8 *span = NULL;
+  gsize         span_len = 0;
   guint         n_events = 0;
 
   for (guint e = 0; e < 3; e++)
@@ -3808,12 +3823,7 @@ test_push_encoded_survives_rewritten_frames (void)
       add_event (run, batch, SMILEY_EVENT_LINE, 1, e, "prog.py", e, "f", NULL, 0, NULL);
       g_ptr_array_add (batches, batch);
     }
-  end_run (run);
-  bytes = encode (run, batches, TRUE);
-  data = g_bytes_get_data (bytes, &len);
-  smiley_frame_reader_set_pass_events (reader, TRUE);
-  smiley_frame_reader_set_max_batch (reader, 8192);
-  smiley_frame_reader_feed (reader, data, len);
+  reader = pass_through_reader_new (run, batches);
   while (span == NULL)
     {
       SmileyFrameMessage message;
@@ -3859,8 +3869,7 @@ test_push_encoded_cuts_merged_frames (void)
 {
   g_autoptr (SmileyRun) run = make_run ("merged");
   g_autoptr (GPtrArray) batches = batches_new ();
-  g_autoptr (GBytes) bytes = NULL;
-  g_autoptr (SmileyFrameReader) reader = smiley_frame_reader_new (0);
+  g_autoptr (SmileyFrameReader) reader = NULL;
   g_autoptr (SmileyFrameWriter) writer = smiley_frame_writer_new ();
   g_autoptr (GByteArray) out = g_byte_array_new ();
   g_autoptr (GBytes) out_bytes = NULL;
@@ -3871,8 +3880,7 @@ test_push_encoded_cuts_merged_frames (void)
   g_autoptr (SmileyBatch) got = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *value = g_strnfill (1000, 'v');
-  const guint8    *data;
-  gsize            len, at;
+  gsize            at;
   guint            n_spans = 0, n_frames, n_runs;
 
   /* 3000 one-event frames of about 1 KB, as the tracer writes them. */
@@ -3883,13 +3891,7 @@ test_push_encoded_cuts_merged_frames (void)
       add_event (run, batch, SMILEY_EVENT_RETURN, 1, e, "prog.py", e, "f", value, 0, NULL);
       g_ptr_array_add (batches, batch);
     }
-  end_run (run);
-  bytes = encode (run, batches, TRUE);
-  data = g_bytes_get_data (bytes, &len);
-
-  smiley_frame_reader_set_pass_events (reader, TRUE);
-  smiley_frame_reader_set_max_batch (reader, 8192);
-  smiley_frame_reader_feed (reader, data, len);
+  reader = pass_through_reader_new (run, batches);
   for (;;)
     {
       SmileyFrameMessage message;
